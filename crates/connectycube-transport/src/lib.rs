@@ -1,0 +1,2 @@
+//! The XMPP connection to ConnectyCube chat: TLS (rustls over tokio), login, stream management
+//! and the reconnection manager. Work in progress: see issue 3.
