@@ -1,0 +1,30 @@
+//! Checks an endpoint value against a documented exchange in `fixtures/http/`.
+
+#![allow(dead_code)]
+
+use connectycube_fixtures::HttpFixture;
+use connectycube_rest::endpoint::Endpoint;
+
+/// Asserts that `endpoint` builds exactly the fixture's request (method, path, query, body).
+#[track_caller]
+pub fn assert_request<E: Endpoint>(endpoint: &E, fixture: &HttpFixture) {
+    let req = &fixture.request;
+    assert_eq!(endpoint.method().as_str(), req.method, "method ({})", fixture.doc);
+    assert_eq!(endpoint.path(), req.path, "path ({})", fixture.doc);
+    let query: std::collections::BTreeMap<String, String> = endpoint
+        .query()
+        .pairs()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    assert_eq!(query, req.query, "query ({})", fixture.doc);
+    assert_eq!(endpoint.body(), req.body, "body ({})", fixture.doc);
+}
+
+/// Decodes the fixture's response body into the endpoint's response type.
+#[track_caller]
+pub fn decode<E: Endpoint>(fixture: &HttpFixture) -> E::Response {
+    let bytes = fixture.response.body_bytes();
+    let bytes = if bytes.is_empty() { b"null".to_vec() } else { bytes };
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("response of {} does not decode: {e}", fixture.doc))
+}
