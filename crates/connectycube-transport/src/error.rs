@@ -1,0 +1,53 @@
+//! Errors of the transport layer.
+
+/// Why a connection attempt failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The server refused the credentials (`<failure>` with its condition); never retried.
+    #[error("authentication failed: {condition}")]
+    AuthenticationFailure {
+        /// The SASL condition the server gave, e.g. `not-authorized`.
+        condition: String,
+    },
+    /// The TCP connection or TLS handshake failed.
+    #[error("connection failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The stream ended or broke during negotiation.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+}
+
+impl ConnectError {
+    /// Whether trying again later may succeed (network trouble) or never will (bad credentials).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Self::AuthenticationFailure { .. })
+    }
+}
+
+/// Why an established stream ended.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// The socket failed.
+    #[error("stream I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server sent bytes that are not well-formed XML.
+    #[error("malformed XML from the server: {0}")]
+    Xml(String),
+    /// A stanza exceeded the configured maximum size; the stream was closed.
+    #[error("stanza larger than the {limit}-byte limit")]
+    StanzaTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// The server closed the stream with a stream error.
+    #[error("stream error from the server: {condition}")]
+    Server {
+        /// The stream error condition, e.g. `conflict`.
+        condition: String,
+    },
+    /// The server closed the stream or the TCP connection.
+    #[error("the server closed the stream")]
+    Closed,
+}
