@@ -16,11 +16,14 @@ use connectycube_rest::query::FilterOp;
 use serde_json::json;
 
 fn dialog(id: &str) -> DialogId {
-    id.parse().unwrap()
+    id.parse().unwrap_or_else(|e| panic!("{id}: {e}"))
 }
 
 fn extensions(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
-    v.as_object().unwrap().clone()
+    match v {
+        serde_json::Value::Object(m) => m,
+        other => panic!("extensions are an object, not {other}"),
+    }
 }
 
 #[test]

@@ -201,8 +201,8 @@ impl CreateMessage {
     }
 
     /// The text.
-    pub fn body(mut self, body: impl Into<String>) -> Self {
-        self.body = Some(body.into());
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.body = Some(text.into());
         self
     }
 
@@ -342,8 +342,8 @@ impl UpdateMessages {
     }
 
     /// Replaces the text.
-    pub fn body(mut self, body: impl Into<String>) -> Self {
-        self.body = Some(body.into());
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.body = Some(text.into());
         self
     }
 }
