@@ -6,6 +6,8 @@
 //! other than text and non-empty objects (every leaf is text on the wire), and `date_sent` in
 //! the millisecond range (read back as seconds).
 
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns; a failure is a test failure
+
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::ids::{AppId, DialogId, MessageId, ObjectId, UserId};
 use connectycube_protocol::message::ChatKind;
