@@ -13,6 +13,12 @@ pub enum ConnectionMode {
     DirectTls,
     /// Plain TCP upgraded with `<starttls/>` (the standard port 5222).
     StartTls,
+    /// RFC 7395 XMPP over WebSocket at this `wss://` (or, for tests, `ws://`) URL.
+    #[cfg(feature = "websocket")]
+    WebSocket {
+        /// The URL, e.g. `wss://chat.connectycube.com:5291`.
+        url: String,
+    },
 }
 
 /// The connection settings of one chat server.
@@ -50,6 +56,16 @@ impl ConnectionConfig {
     /// STARTTLS to `domain:port`.
     pub fn starttls(domain: impl Into<String>, port: u16) -> Self {
         Self::new(domain.into(), port, ConnectionMode::StartTls)
+    }
+
+    /// XMPP over WebSocket at `url` for the XMPP `domain`.
+    #[cfg(feature = "websocket")]
+    pub fn websocket(domain: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::new(
+            domain.into(),
+            0,
+            ConnectionMode::WebSocket { url: url.into() },
+        )
     }
 
     fn new(domain: String, port: u16, mode: ConnectionMode) -> Self {

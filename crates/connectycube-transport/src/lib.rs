@@ -7,4 +7,6 @@ pub mod connectors;
 pub mod error;
 pub mod sasl;
 pub mod tls;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 pub mod xml_stream;

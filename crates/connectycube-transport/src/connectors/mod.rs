@@ -71,6 +71,10 @@ impl XmppConnector {
                     login(io, features, &self.config, credentials, false).await
                 }
             }
+            #[cfg(feature = "websocket")]
+            ConnectionMode::WebSocket { url } => {
+                crate::websocket::connect(url, &self.config, self.tls.clone(), credentials).await
+            }
         }
     }
 
@@ -202,4 +206,4 @@ pub(crate) fn unexpected(wanted: &str, got: Frame) -> ConnectError {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

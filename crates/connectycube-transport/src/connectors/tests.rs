@@ -16,14 +16,14 @@ const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:c
 const PRE_AUTH: &str = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
 const STARTTLS_FEATURES: &str = "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>";
 const POST_AUTH: &str = "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>";
-const PASSWORD: &str = "pass1001";
+pub(crate) const PASSWORD: &str = "pass1001";
 
-struct Cert {
-    pem: String,
-    acceptor: TlsAcceptor,
+pub(crate) struct Cert {
+    pub(crate) pem: String,
+    pub(crate) acceptor: TlsAcceptor,
 }
 
-fn cert() -> Cert {
+pub(crate) fn cert() -> Cert {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -39,7 +39,7 @@ fn cert() -> Cert {
     }
 }
 
-fn creds(password: &str) -> Credentials {
+pub(crate) fn creds(password: &str) -> Credentials {
     Credentials {
         jid: BareJid::new("1001-1@localhost").unwrap(),
         password: password.into(),
