@@ -386,3 +386,63 @@ async fn dtd_during_negotiation_is_refused() {
     );
     server.await.unwrap();
 }
+
+/// Forwards one connection to `target`, delaying everything the server sends by `delay` (each
+/// chunk keeps its own arrival time, so chunks of one flight share one delay).
+async fn delaying_proxy(target: u16, delay: std::time::Duration) -> u16 {
+    let (l, port) = listener().await;
+    tokio::spawn(async move {
+        let (client, _) = l.accept().await.unwrap();
+        let server = tokio::net::TcpStream::connect(("127.0.0.1", target))
+            .await
+            .unwrap();
+        let (mut cr, mut cw) = client.into_split();
+        let (mut sr, mut sw) = server.into_split();
+        tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+        let (tx, mut rx) =
+            tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = sr.read(&mut buf).await {
+                if n == 0
+                    || tx
+                        .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                        .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        while let Some((at, chunk)) = rx.recv().await {
+            tokio::time::sleep_until(at).await;
+            if cw.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    port
+}
+
+/// Direct TLS login takes exactly the protocol's round trips after TCP connect: TLS 1.3
+/// handshake, stream header, SASL, restarted stream header = 4.
+#[tokio::test]
+async fn direct_tls_login_uses_four_round_trips_after_tcp_connect() {
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+    let cert = cert();
+    let (l, port) = listener().await;
+    let server = tls_server(l, cert.acceptor, |_| async {});
+    let proxy = delaying_proxy(port, DELAY).await;
+    let connector =
+        XmppConnector::new(config(ConnectionMode::DirectTls, proxy, Some(&cert.pem))).unwrap();
+    let start = std::time::Instant::now();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    let elapsed = start.elapsed();
+    let round_trips = elapsed.as_secs_f64() / DELAY.as_secs_f64();
+    println!("direct TLS login: {elapsed:?} = {round_trips:.2} round trips of {DELAY:?}");
+    assert!(
+        (4.0..4.9).contains(&round_trips),
+        "{round_trips:.2} round trips"
+    );
+    drop(stream);
+    server.await.unwrap();
+}
