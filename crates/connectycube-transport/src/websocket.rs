@@ -79,6 +79,11 @@ pub(crate) async fn connect(
     )
     .await
     .map_err(|e| match e {
+        // tokio-rustls reports a failed handshake (e.g. an untrusted certificate) as an I/O
+        // error wrapping the rustls error.
+        tungstenite::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+            ConnectError::Tls(io)
+        }
         tungstenite::Error::Io(io) => ConnectError::Io(io),
         tungstenite::Error::Tls(tls) => {
             ConnectError::Tls(std::io::Error::new(std::io::ErrorKind::InvalidData, tls))
