@@ -7,71 +7,87 @@ use connectycube_transport::error::ConnectError;
 use minidom::Element;
 use xmpp_parsers::jid::BareJid;
 
-/// The test server's coordinates, from the environment `cargo xtask test` sets.
-struct Server {
-    domain: String,
-    addr: String,
-    tls_port: u16,
-    starttls_port: u16,
-    #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
-    ws_url: String,
-    ca_pem: Vec<u8>,
-    app_id: u32,
-}
+/// The server environment and helpers; a `cfg(test)` module, as test-only code that may unwrap.
+// To be replaced by `tests/support` (`support::server()`) once the ejabberd harness lands.
+#[cfg(test)]
+mod env {
+    use super::*;
 
-fn var(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test (or cargo xtask ejabberd up)"))
-}
-
-fn server() -> Server {
-    let ca = var("CC_XMPP_CA_PEM");
-    Server {
-        domain: var("CC_XMPP_DOMAIN"),
-        addr: var("CC_XMPP_ADDR"),
-        tls_port: var("CC_XMPP_TLS_PORT").parse().unwrap(),
-        starttls_port: var("CC_XMPP_STARTTLS_PORT").parse().unwrap(),
-        ws_url: var("CC_XMPP_WS_URL"),
-        ca_pem: std::fs::read(&ca).unwrap_or_else(|e| panic!("reading {ca}: {e}")),
-        app_id: var("CC_XMPP_APP_ID").parse().unwrap(),
+    /// The test server's coordinates, from the environment `cargo xtask test` sets.
+    pub struct Server {
+        pub domain: String,
+        pub addr: String,
+        pub tls_port: u16,
+        pub starttls_port: u16,
+        #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
+        pub ws_url: String,
+        pub ca_pem: Vec<u8>,
+        pub app_id: u32,
     }
-}
 
-impl Server {
-    fn user(&self, id: u32, password: Option<&str>) -> Credentials {
-        Credentials {
-            jid: BareJid::new(&format!("{id}-{}@{}", self.app_id, self.domain)).unwrap(),
-            password: password.map_or_else(|| format!("pass{id}"), str::to_owned),
+    fn var(name: &str) -> String {
+        std::env::var(name)
+            .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test (or cargo xtask ejabberd up)"))
+    }
+
+    fn number<T: std::str::FromStr>(name: &str) -> T {
+        let value = var(name);
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} is not a number"))
+    }
+
+    pub fn server() -> Server {
+        let ca = var("CC_XMPP_CA_PEM");
+        Server {
+            domain: var("CC_XMPP_DOMAIN"),
+            addr: var("CC_XMPP_ADDR"),
+            tls_port: number("CC_XMPP_TLS_PORT"),
+            starttls_port: number("CC_XMPP_STARTTLS_PORT"),
+            ws_url: var("CC_XMPP_WS_URL"),
+            ca_pem: std::fs::read(&ca).unwrap_or_else(|e| panic!("reading {ca}: {e}")),
+            app_id: number("CC_XMPP_APP_ID"),
         }
     }
 
-    fn direct_tls(&self) -> ConnectionConfig {
-        ConnectionConfig::direct_tls(&self.domain, self.tls_port)
-            .with_address(&self.addr)
-            .with_custom_root_ca_pem(self.ca_pem.clone())
+    impl Server {
+        pub fn user(&self, id: u32, password: Option<&str>) -> Credentials {
+            Credentials {
+                jid: BareJid::new(&format!("{id}-{}@{}", self.app_id, self.domain)).unwrap(),
+                password: password.map_or_else(|| format!("pass{id}"), str::to_owned),
+            }
+        }
+
+        pub fn direct_tls(&self) -> ConnectionConfig {
+            ConnectionConfig::direct_tls(&self.domain, self.tls_port)
+                .with_address(&self.addr)
+                .with_custom_root_ca_pem(self.ca_pem.clone())
+        }
+    }
+
+    /// Binds a resource over the authenticated stream: proves the stream works past login.
+    pub async fn bind(stream: &mut AuthenticatedStream) -> String {
+        assert!(stream.features.can_bind(), "{:?}", stream.features);
+        let iq: Element = "<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"
+            .parse()
+            .unwrap();
+        stream.outgoing.send(iq).await.unwrap();
+        let reply = stream.incoming.recv().await.unwrap().unwrap();
+        assert_eq!(
+            reply.attr("type"),
+            Some("result"),
+            "{}",
+            String::from(&reply)
+        );
+        reply
+            .get_child("bind", "urn:ietf:params:xml:ns:xmpp-bind")
+            .and_then(|b| b.get_child("jid", "urn:ietf:params:xml:ns:xmpp-bind"))
+            .map(Element::text)
+            .unwrap()
     }
 }
 
-/// Binds a resource over the authenticated stream: proves the stream works past login.
-async fn bind(stream: &mut AuthenticatedStream) -> String {
-    assert!(stream.features.can_bind(), "{:?}", stream.features);
-    let iq: Element = "<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"
-        .parse()
-        .unwrap();
-    stream.outgoing.send(iq).await.unwrap();
-    let reply = stream.incoming.recv().await.unwrap().unwrap();
-    assert_eq!(
-        reply.attr("type"),
-        Some("result"),
-        "{}",
-        String::from(&reply)
-    );
-    reply
-        .get_child("bind", "urn:ietf:params:xml:ns:xmpp-bind")
-        .and_then(|b| b.get_child("jid", "urn:ietf:params:xml:ns:xmpp-bind"))
-        .map(Element::text)
-        .unwrap()
-}
+use env::{bind, server};
 
 #[tokio::test]
 async fn login_over_direct_tls() {
