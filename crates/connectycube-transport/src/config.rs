@@ -1,9 +1,13 @@
 //! Where and how to connect: host, port, transport mode and the security knobs.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The default maximum size of one stanza: 1 MiB.
 pub const DEFAULT_MAX_STANZA_SIZE: usize = 1024 * 1024;
+
+/// The default limit on one whole connection attempt (TCP, TLS, login): 30 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the socket is secured and framed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +44,9 @@ pub struct ConnectionConfig {
     /// Allow SASL PLAIN over an unencrypted stream. Only for local tests: it sends the password
     /// in clear.
     pub allow_plaintext_for_tests: bool,
+    /// How long one connection attempt may take, from TCP connect to the restarted stream's
+    /// features; a server that accepts and then stays silent must not hang the caller.
+    pub connect_timeout: Duration,
 }
 
 impl ConnectionConfig {
@@ -77,6 +84,7 @@ impl ConnectionConfig {
             max_stanza_size: DEFAULT_MAX_STANZA_SIZE,
             custom_root_ca_pem: None,
             allow_plaintext_for_tests: false,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 
@@ -95,6 +103,12 @@ impl ConnectionConfig {
     /// Sets the largest accepted stanza in bytes.
     pub fn with_max_stanza_size(mut self, bytes: usize) -> Self {
         self.max_stanza_size = bytes;
+        self
+    }
+
+    /// Sets the limit on one whole connection attempt.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -120,6 +134,7 @@ impl fmt::Debug for ConnectionConfig {
             .field("max_stanza_size", &self.max_stanza_size)
             .field("custom_root_ca", &self.custom_root_ca_pem.is_some())
             .field("allow_plaintext_for_tests", &self.allow_plaintext_for_tests)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }

@@ -22,6 +22,9 @@ pub enum ConnectError {
     /// The stream is not encrypted and the configuration does not allow plaintext login.
     #[error("refusing to send credentials over an unencrypted stream")]
     EncryptionRequired,
+    /// The connection attempt took longer than the configured connect timeout.
+    #[error("connection attempt timed out after {0:?}")]
+    Timeout(std::time::Duration),
     /// The server does not offer what we need (STARTTLS, SASL PLAIN) or answered out of turn.
     #[error("stream negotiation failed: {0}")]
     Negotiation(String),

@@ -91,7 +91,12 @@ impl Connector for XmppConnector {
         &'a self,
         credentials: &'a Credentials,
     ) -> BoxFuture<'a, Result<AuthenticatedStream, ConnectError>> {
-        Box::pin(self.connect_inner(credentials))
+        Box::pin(async move {
+            let limit = self.config.connect_timeout;
+            tokio::time::timeout(limit, self.connect_inner(credentials))
+                .await
+                .map_err(|_| ConnectError::Timeout(limit))?
+        })
     }
 }
 

@@ -446,3 +446,26 @@ async fn direct_tls_login_uses_four_round_trips_after_tcp_connect() {
     drop(stream);
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_silent_server_times_out() {
+    let (l, port) = listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        // Accept and never answer; hold the socket until the client gives up.
+        let mut peer = Peer::new(tcp);
+        while peer.frame().await.is_some() {}
+    });
+    let timeout = std::time::Duration::from_millis(200);
+    let connector = XmppConnector::new(
+        config(ConnectionMode::StartTls, port, None).with_connect_timeout(timeout),
+    )
+    .unwrap();
+    let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
+    assert!(
+        matches!(err, ConnectError::Timeout(t) if t == timeout),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    server.await.unwrap();
+}
