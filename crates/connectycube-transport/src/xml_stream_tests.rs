@@ -164,3 +164,40 @@ fn standalone_elements() {
     let bytes = element_to_bytes(&el).unwrap();
     assert_eq!(parse_element(&bytes, 1000).unwrap(), el);
 }
+
+fn all_frames_in_chunks(doc: &[u8], cuts: &[usize]) -> Vec<Frame> {
+    let mut parser = StreamParser::new(1 << 20);
+    let mut out = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut start = 0;
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (doc.len() + 1)).collect();
+    cuts.push(doc.len());
+    cuts.sort_unstable();
+    for cut in cuts {
+        pending.extend_from_slice(&doc[start..cut.max(start)]);
+        start = cut.max(start);
+        let mut data = &pending[..];
+        while let Some(frame) = parser.next_frame(&mut data).unwrap() {
+            out.push(frame);
+        }
+        let used = pending.len() - data.len();
+        pending.drain(..used);
+    }
+    out
+}
+
+proptest::proptest! {
+    /// However TCP splits the stream, the same frames come out.
+    #[test]
+    fn any_chunking_gives_the_same_frames(cuts in proptest::collection::vec(0usize..2000, 0..40)) {
+        let doc = format!(
+            "{HEADER}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features> \
+             <message from='1002-1@localhost/r' id='5f0e' type='chat'><body>caf\u{e9} &lt;&amp;&gt; \u{1f600}</body><extraParams xmlns='jabber:client'><save_to_history>1</save_to_history><attachment type='image' url='https://x/y?a=1&amp;b=2'/></extraParams><markable xmlns='urn:xmpp:chat-markers:0'/></message>\n\
+             <r xmlns='urn:xmpp:sm:3'/><![CDATA[ignored]]><iq type='result' id='1'/></stream:stream>"
+        );
+        let whole = all_frames_in_chunks(doc.as_bytes(), &[]);
+        proptest::prop_assert_eq!(whole.len(), 6);
+        let chunked = all_frames_in_chunks(doc.as_bytes(), &cuts);
+        proptest::prop_assert_eq!(chunked, whole);
+    }
+}
