@@ -10,9 +10,24 @@ pub enum ConnectError {
         /// The SASL condition the server gave, e.g. `not-authorized`.
         condition: String,
     },
-    /// The TCP connection or TLS handshake failed.
+    /// The TCP connection failed.
     #[error("connection failed: {0}")]
     Io(#[from] std::io::Error),
+    /// The TLS handshake failed, e.g. the server certificate did not verify.
+    #[error("TLS handshake failed: {0}")]
+    Tls(#[source] std::io::Error),
+    /// The configuration cannot be used (bad PEM, bad server name or URL).
+    #[error("invalid connection configuration: {0}")]
+    InvalidConfig(String),
+    /// The stream is not encrypted and the configuration does not allow plaintext login.
+    #[error("refusing to send credentials over an unencrypted stream")]
+    EncryptionRequired,
+    /// The connection attempt took longer than the configured connect timeout.
+    #[error("connection attempt timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    /// The server does not offer what we need (STARTTLS, SASL PLAIN) or answered out of turn.
+    #[error("stream negotiation failed: {0}")]
+    Negotiation(String),
     /// The stream ended or broke during negotiation.
     #[error(transparent)]
     Stream(#[from] StreamError),

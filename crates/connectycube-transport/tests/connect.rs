@@ -1,0 +1,163 @@
+//! Login against the local ejabberd (`cargo xtask test` starts it and sets the environment).
+
+use connectycube_transport::config::ConnectionConfig;
+use connectycube_transport::connector::{AuthenticatedStream, Connector, Credentials};
+use connectycube_transport::connectors::XmppConnector;
+use connectycube_transport::error::ConnectError;
+use minidom::Element;
+use xmpp_parsers::jid::BareJid;
+
+/// The server environment and helpers; a `cfg(test)` module, as test-only code that may unwrap.
+// To be replaced by `tests/support` (`support::server()`) once the ejabberd harness lands.
+#[cfg(test)]
+mod env {
+    use super::*;
+
+    /// The test server's coordinates, from the environment `cargo xtask test` sets.
+    pub struct Server {
+        pub domain: String,
+        pub addr: String,
+        pub tls_port: u16,
+        pub starttls_port: u16,
+        #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
+        pub ws_url: String,
+        pub ca_pem: Vec<u8>,
+        pub app_id: u32,
+    }
+
+    fn var(name: &str) -> String {
+        std::env::var(name)
+            .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test (or cargo xtask ejabberd up)"))
+    }
+
+    fn number<T: std::str::FromStr>(name: &str) -> T {
+        let value = var(name);
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={value:?} is not a number"))
+    }
+
+    pub fn server() -> Server {
+        let ca = var("CC_XMPP_CA_PEM");
+        Server {
+            domain: var("CC_XMPP_DOMAIN"),
+            addr: var("CC_XMPP_ADDR"),
+            tls_port: number("CC_XMPP_TLS_PORT"),
+            starttls_port: number("CC_XMPP_STARTTLS_PORT"),
+            ws_url: var("CC_XMPP_WS_URL"),
+            ca_pem: std::fs::read(&ca).unwrap_or_else(|e| panic!("reading {ca}: {e}")),
+            app_id: number("CC_XMPP_APP_ID"),
+        }
+    }
+
+    impl Server {
+        pub fn user(&self, id: u32, password: Option<&str>) -> Credentials {
+            Credentials {
+                jid: BareJid::new(&format!("{id}-{}@{}", self.app_id, self.domain)).unwrap(),
+                password: password.map_or_else(|| format!("pass{id}"), str::to_owned),
+            }
+        }
+
+        pub fn direct_tls(&self) -> ConnectionConfig {
+            ConnectionConfig::direct_tls(&self.domain, self.tls_port)
+                .with_address(&self.addr)
+                .with_custom_root_ca_pem(self.ca_pem.clone())
+        }
+    }
+
+    /// Binds a resource over the authenticated stream: proves the stream works past login.
+    pub async fn bind(stream: &mut AuthenticatedStream) -> String {
+        assert!(stream.features.can_bind(), "{:?}", stream.features);
+        let iq: Element = "<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"
+            .parse()
+            .unwrap();
+        stream.outgoing.send(iq).await.unwrap();
+        let reply = stream.incoming.recv().await.unwrap().unwrap();
+        assert_eq!(
+            reply.attr("type"),
+            Some("result"),
+            "{}",
+            String::from(&reply)
+        );
+        reply
+            .get_child("bind", "urn:ietf:params:xml:ns:xmpp-bind")
+            .and_then(|b| b.get_child("jid", "urn:ietf:params:xml:ns:xmpp-bind"))
+            .map(Element::text)
+            .unwrap()
+    }
+}
+
+use env::{bind, server};
+
+#[tokio::test]
+async fn login_over_direct_tls() {
+    let s = server();
+    let connector = XmppConnector::new(s.direct_tls()).unwrap();
+    let mut stream = connector.connect(&s.user(1001, None)).await.unwrap();
+    assert!(
+        stream.features.stream_management.is_some(),
+        "ejabberd offers XEP-0198"
+    );
+    let jid = bind(&mut stream).await;
+    assert!(jid.starts_with("1001-1@localhost/"), "{jid}");
+}
+
+#[tokio::test]
+async fn login_over_starttls() {
+    let s = server();
+    let config = ConnectionConfig::starttls(&s.domain, s.starttls_port)
+        .with_address(&s.addr)
+        .with_custom_root_ca_pem(s.ca_pem.clone());
+    let connector = XmppConnector::new(config).unwrap();
+    let mut stream = connector.connect(&s.user(1002, None)).await.unwrap();
+    let jid = bind(&mut stream).await;
+    assert!(jid.starts_with("1002-1@localhost/"), "{jid}");
+}
+
+#[cfg(feature = "websocket")]
+#[tokio::test]
+async fn login_over_websocket() {
+    let s = server();
+    let config = ConnectionConfig::websocket(&s.domain, &s.ws_url)
+        .with_address(&s.addr)
+        .with_custom_root_ca_pem(s.ca_pem.clone());
+    let connector = XmppConnector::new(config).unwrap();
+    let mut stream = connector.connect(&s.user(1003, None)).await.unwrap();
+    let jid = bind(&mut stream).await;
+    assert!(jid.starts_with("1003-1@localhost/"), "{jid}");
+}
+
+#[tokio::test]
+async fn wrong_password_is_not_authorized() {
+    let s = server();
+    let connector = XmppConnector::new(s.direct_tls()).unwrap();
+    let err = connector
+        .connect(&s.user(1004, Some("definitely-wrong")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::AuthenticationFailure { condition } if condition == "not-authorized"),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+}
+
+#[tokio::test]
+async fn self_signed_certificate_is_rejected_without_the_custom_root() {
+    let s = server();
+    let mut config = s.direct_tls();
+    config.custom_root_ca_pem = None;
+    let connector = XmppConnector::new(config).unwrap();
+    let err = connector.connect(&s.user(1005, None)).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
+}
+
+#[cfg(feature = "websocket")]
+#[tokio::test]
+async fn websocket_certificate_is_rejected_without_the_custom_root() {
+    let s = server();
+    let config = ConnectionConfig::websocket(&s.domain, &s.ws_url).with_address(&s.addr);
+    let connector = XmppConnector::new(config).unwrap();
+    let err = connector.connect(&s.user(1005, None)).await.unwrap_err();
+    assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
+}
