@@ -16,7 +16,7 @@ const CHANNEL_CAPACITY: usize = 256;
 const READ_CHUNK: usize = 16 * 1024;
 
 /// One XMPP stream over a byte socket during negotiation.
-pub struct StreamIo<S> {
+pub(crate) struct StreamIo<S> {
     io: S,
     rx: BytesMut,
     tx: BytesMut,

@@ -469,3 +469,12 @@ async fn a_silent_server_times_out() {
     assert!(err.is_retryable());
     server.await.unwrap();
 }
+
+#[test]
+fn connector_is_send_sync_debug_and_config_hides_nothing_secret() {
+    fn assert_traits<T: Send + Sync + std::fmt::Debug + 'static>() {}
+    assert_traits::<XmppConnector>();
+    assert_traits::<ConnectionConfig>();
+    let debug = format!("{:?}", creds("hunter2"));
+    assert!(!debug.contains("hunter2"), "{debug}");
+}
