@@ -478,3 +478,58 @@ fn connector_is_send_sync_debug_and_config_hides_nothing_secret() {
     let debug = format!("{:?}", creds("hunter2"));
     assert!(!debug.contains("hunter2"), "{debug}");
 }
+
+/// Collects everything the trace log prints.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn trace_log_shows_the_exchange_but_never_the_password() {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // Thread-local, and #[tokio::test] runs every task on this one thread.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let cert = cert();
+    let (l, port) = listener().await;
+    let server = tls_server(l, cert.acceptor, |_| async {});
+    let connector =
+        XmppConnector::new(config(ConnectionMode::DirectTls, port, Some(&cert.pem))).unwrap();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    drop(stream);
+    server.await.unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("mechanism='PLAIN'>[redacted]</auth>"),
+        "{text}"
+    );
+    assert!(text.contains("<success"), "{text}");
+    // Neither the password nor the base64 SASL payload that carries it.
+    let payload =
+        xmpp_parsers::sasl::Auth::try_from(crate::sasl::plain_auth(&creds(PASSWORD))).unwrap();
+    let b64 = String::from(&Element::from(payload));
+    let b64 = b64
+        .split('>')
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(!b64.is_empty());
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert!(!text.contains(&b64), "{text}");
+}
