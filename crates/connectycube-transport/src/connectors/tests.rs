@@ -495,14 +495,22 @@ impl std::io::Write for LogBuffer {
 
 #[tokio::test]
 async fn trace_log_shows_the_exchange_but_never_the_password() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Thread-local, and #[tokio::test] runs every task on this one thread.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // A global subscriber: a thread-local one races with the callsite interest cache that
+    // tests on other threads fill while no subscriber is set. Other tests' logs land here too,
+    // which only widens what the assertions below check.
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    let logs = LOGS
+        .get_or_init(|| {
+            let logs = LogBuffer::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            logs
+        })
+        .clone();
     let cert = cert();
     let (l, port) = listener().await;
     let server = tls_server(l, cert.acceptor, |_| async {});
