@@ -298,10 +298,16 @@ async fn plaintext_login_is_refused_unless_allowed() {
 async fn after_login_server_sends(bytes: &'static str, limit: Option<usize>) -> StreamError {
     let cert = cert();
     let (l, port) = listener().await;
+    let closed_by_client = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let closed = closed_by_client.clone();
     let server = tls_server(l, cert.acceptor, move |mut peer| async move {
         peer.send(bytes).await;
-        // Hold the connection until the client gives up on it.
-        while peer.frame().await.is_some() {}
+        // Hold the connection until the client closes its side.
+        while let Some(frame) = peer.frame().await {
+            if frame == Frame::End {
+                closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
     });
     let mut cfg = config(ConnectionMode::DirectTls, port, Some(&cert.pem));
     if let Some(limit) = limit {
@@ -324,8 +330,12 @@ async fn after_login_server_sends(bytes: &'static str, limit: Option<usize>) -> 
         stream.incoming.recv().await.is_none(),
         "nothing after the error"
     );
-    drop(stream);
+    // The client closes the broken stream by itself (the session still holds its ends)...
     server.await.unwrap();
+    assert!(closed_by_client.load(std::sync::atomic::Ordering::SeqCst));
+    // ...and sends fail at once instead of vanishing.
+    let presence: Element = "<presence xmlns='jabber:client'/>".parse().unwrap();
+    assert!(stream.outgoing.send(presence).await.is_err());
     err
 }
 
