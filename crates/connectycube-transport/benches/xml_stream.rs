@@ -1,6 +1,11 @@
 //! Codec throughput: parsing the server's stream and serializing ours, with no I/O.
 //! `cargo bench -p connectycube-transport --bench xml_stream`
 
+// Fixed inputs: a failure is a bug the benchmark should stop on.
+#![allow(clippy::unwrap_used)]
+// criterion_group! generates an undocumented function.
+#![allow(missing_docs)]
+
 use bytes::BytesMut;
 use connectycube_transport::xml_stream::{Frame, StreamParser, StreamWriter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
