@@ -225,7 +225,23 @@ async fn untrusted_certificate_is_rejected_without_the_custom_root() {
 async fn starttls_upgrades_then_logs_in() {
     let cert = cert();
     let (l, port) = listener().await;
-    let server = tokio::spawn(async move {
+    let server = starttls_server(l, cert.acceptor);
+    let connector =
+        XmppConnector::new(config(ConnectionMode::StartTls, port, Some(&cert.pem))).unwrap();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    assert!(stream.features.can_bind());
+    stream
+        .outgoing
+        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
+        .await
+        .unwrap();
+    server.await.unwrap();
+}
+
+/// A STARTTLS server: plaintext header and features, `<proceed/>`, TLS, login, then expects
+/// one `<presence/>`.
+fn starttls_server(l: TcpListener, acceptor: TlsAcceptor) -> JoinHandle<()> {
+    tokio::spawn(async move {
         let (tcp, _) = l.accept().await.unwrap();
         let mut plain = Peer::new(tcp);
         plain.open(STARTTLS_FEATURES).await;
@@ -237,23 +253,13 @@ async fn starttls_upgrades_then_logs_in() {
         plain
             .send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
             .await;
-        let tls = cert.acceptor.accept(plain.io).await.unwrap();
+        let tls = acceptor.accept(plain.io).await.unwrap();
         let mut peer = Peer::new(tls);
         peer.open(PRE_AUTH).await;
         assert!(peer.auth().await);
         let got = peer.stanza().await;
         assert!(got.is("presence", "jabber:client"));
-    });
-    let connector =
-        XmppConnector::new(config(ConnectionMode::StartTls, port, Some(&cert.pem))).unwrap();
-    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
-    assert!(stream.features.can_bind());
-    stream
-        .outgoing
-        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
-        .await
-        .unwrap();
-    server.await.unwrap();
+    })
 }
 
 /// A plaintext server that offers no STARTTLS; reports whether it received `<auth>`.
@@ -437,7 +443,8 @@ async fn delaying_proxy(target: u16, delay: std::time::Duration) -> u16 {
 /// handshake, stream header, SASL, restarted stream header = 4.
 #[tokio::test]
 async fn direct_tls_login_uses_four_round_trips_after_tcp_connect() {
-    const DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+    // Long enough that CPU time on a loaded machine stays well under one delay.
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(250);
     let cert = cert();
     let (l, port) = listener().await;
     let server = tls_server(l, cert.acceptor, |_| async {});
@@ -550,4 +557,56 @@ async fn trace_log_shows_the_exchange_but_never_the_password() {
     assert!(!b64.is_empty());
     assert!(!text.contains(PASSWORD), "{text}");
     assert!(!text.contains(&b64), "{text}");
+}
+
+/// STARTTLS costs two round trips more than direct TLS: the plaintext stream header and
+/// `<starttls/>` -> `<proceed/>`; 6 after TCP connect.
+#[tokio::test]
+async fn starttls_login_uses_six_round_trips_after_tcp_connect() {
+    // Long enough that CPU time on a loaded machine stays well under one delay.
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+    let cert = cert();
+    let (l, port) = listener().await;
+    let server = starttls_server(l, cert.acceptor);
+    let proxy = delaying_proxy(port, DELAY).await;
+    let connector =
+        XmppConnector::new(config(ConnectionMode::StartTls, proxy, Some(&cert.pem))).unwrap();
+    let start = std::time::Instant::now();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    let round_trips = start.elapsed().as_secs_f64() / DELAY.as_secs_f64();
+    println!("STARTTLS login: {round_trips:.2} round trips of {DELAY:?}");
+    assert!(
+        (6.0..6.9).contains(&round_trips),
+        "{round_trips:.2} round trips"
+    );
+    stream
+        .outgoing
+        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
+        .await
+        .unwrap();
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn stream_error_during_negotiation_is_typed() {
+    let (l, port) = listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        let mut peer = Peer::new(tcp);
+        assert!(matches!(peer.frame().await, Some(Frame::Header(_))));
+        peer.send(&format!(
+            "{SERVER_HEADER}<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+        ))
+        .await;
+    });
+    let connector = XmppConnector::new(
+        config(ConnectionMode::StartTls, port, None).allow_plaintext_for_tests(true),
+    )
+    .unwrap();
+    let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Stream(StreamError::Server { condition }) if condition == "host-unknown"),
+        "{err:?}"
+    );
+    server.await.unwrap();
 }
