@@ -33,6 +33,9 @@ pub const REDACTED_AUTH: &str =
     "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>[redacted]</auth>";
 
 /// Checks that the server offers SASL PLAIN.
+///
+/// # Errors
+/// [`ConnectError::Negotiation`] when it does not.
 pub fn require_plain(features: &StreamFeatures) -> Result<(), ConnectError> {
     if features.sasl_mechanisms.contains("PLAIN") {
         Ok(())
@@ -44,7 +47,11 @@ pub fn require_plain(features: &StreamFeatures) -> Result<(), ConnectError> {
     }
 }
 
-/// Interprets the server's answer to `<auth>`: `Ok` on `<success/>`, the typed failure otherwise.
+/// Interprets the server's answer to `<auth>`.
+///
+/// # Errors
+/// [`ConnectError::AuthenticationFailure`] with the server's condition on `<failure/>`,
+/// [`ConnectError::Negotiation`] on anything else but `<success/>`.
 pub fn outcome(element: Element) -> Result<(), ConnectError> {
     let element = match Success::try_from(element) {
         Ok(_) => return Ok(()),

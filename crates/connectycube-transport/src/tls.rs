@@ -14,6 +14,9 @@ use crate::error::ConnectError;
 
 /// Builds the rustls client configuration for `config`: certificates are always verified, against
 /// the webpki roots and the configured custom root, if any.
+///
+/// # Errors
+/// [`ConnectError::InvalidConfig`] when the custom root is not a usable PEM certificate.
 pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConfig>, ConnectError> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -47,6 +50,9 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConf
 }
 
 /// Runs the TLS handshake over `io` for the configured domain.
+///
+/// # Errors
+/// [`ConnectError::Tls`] when the handshake fails, e.g. the certificate does not verify.
 pub async fn handshake<IO>(
     io: IO,
     config: &ConnectionConfig,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures_util::{SinkExt, StreamExt};
 use minidom::Element;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -150,8 +150,13 @@ impl WsIo {
         let (incoming_tx, incoming) = mpsc::channel(CHANNEL_CAPACITY);
         let (outgoing, outgoing_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let (sink, stream) = self.ws.split();
-        tokio::spawn(read_loop(stream, self.limit, incoming_tx));
-        tokio::spawn(write_loop(sink, outgoing_rx));
+        // Dropped when the reader ends, so the writer closes our side too.
+        let (reader_alive, reader_gone) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            read_loop(stream, self.limit, incoming_tx).await;
+            drop(reader_alive);
+        });
+        tokio::spawn(write_loop(sink, outgoing_rx, reader_gone));
         AuthenticatedStream {
             features,
             incoming,
@@ -234,11 +239,22 @@ where
     }
 }
 
-async fn write_loop<S>(mut sink: S, mut outgoing: mpsc::Receiver<Element>)
-where
+async fn write_loop<S>(
+    mut sink: S,
+    mut outgoing: mpsc::Receiver<Element>,
+    mut reader_gone: oneshot::Receiver<()>,
+) where
     S: futures_util::Sink<Message, Error = tungstenite::Error> + Unpin,
 {
-    while let Some(el) = outgoing.recv().await {
+    loop {
+        let el = tokio::select! {
+            biased;
+            _ = &mut reader_gone => break,
+            el = outgoing.recv() => match el {
+                Some(el) => el,
+                None => break,
+            },
+        };
         tracing::trace!(target: "connectycube_transport::xml", "SEND {}", String::from(&el));
         let text = match to_text(&el) {
             Ok(text) => text,
@@ -255,7 +271,7 @@ where
             return;
         }
     }
-    // The session dropped the sender: RFC 7395 section 3.6 close, then the WebSocket close.
+    // The session dropped the sender or the stream broke: RFC 7395 section 3.6 close, then the WebSocket close.
     let close = Element::builder("close", FRAMING_NS).build();
     if let Ok(text) = to_text(&close) {
         let _ = sink.send(Message::text(text)).await;

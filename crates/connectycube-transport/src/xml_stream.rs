@@ -64,6 +64,10 @@ impl StreamParser {
     /// Parses from `data` until one frame is complete, consuming only the bytes it needs (the
     /// rest stays in `data`, e.g. for a parser of the restarted stream). `Ok(None)` means more
     /// bytes are needed.
+    ///
+    /// # Errors
+    /// [`StreamError::Xml`] on malformed XML, DTDs or entities; [`StreamError::StanzaTooLarge`]
+    /// when the current element passes the limit.
     pub fn next_frame(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
         loop {
             if self.ended {
@@ -153,6 +157,9 @@ fn header_element(qname: &rxml::QName, attrs: &rxml::AttrMap) -> Element {
 
 /// Parses one complete element, e.g. a WebSocket message, with the same limits and refusals as
 /// the stream parser.
+///
+/// # Errors
+/// As [`StreamParser::next_frame`], and [`StreamError::Xml`] when `data` is not exactly one element.
 pub fn parse_element(data: &[u8], limit: usize) -> Result<Element, StreamError> {
     if data.len() > limit {
         return Err(StreamError::StanzaTooLarge { limit });

@@ -24,7 +24,7 @@ use crate::sasl;
 use crate::tls;
 use crate::xml_stream::Frame;
 
-pub use stream_io::StreamIo;
+use stream_io::StreamIo;
 
 /// Connects to a chat server as its [`ConnectionConfig`] says.
 #[derive(Debug, Clone)]
@@ -34,7 +34,10 @@ pub struct XmppConnector {
 }
 
 impl XmppConnector {
-    /// A connector for `config`; fails on an unusable custom root certificate.
+    /// A connector for `config`.
+    ///
+    /// # Errors
+    /// [`ConnectError::InvalidConfig`] when the custom root certificate is not usable PEM.
     pub fn new(config: ConnectionConfig) -> Result<Self, ConnectError> {
         let tls = tls::client_config(&config)?;
         Ok(Self { config, tls })

@@ -4,7 +4,7 @@
 use bytes::BytesMut;
 use minidom::Element;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::connector::AuthenticatedStream;
 use crate::error::StreamError;
@@ -16,7 +16,7 @@ const CHANNEL_CAPACITY: usize = 256;
 const READ_CHUNK: usize = 16 * 1024;
 
 /// One XMPP stream over a byte socket during negotiation.
-pub struct StreamIo<S> {
+pub(crate) struct StreamIo<S> {
     io: S,
     rx: BytesMut,
     tx: BytesMut,
@@ -103,9 +103,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> StreamIo<S> {
     ) -> AuthenticatedStream {
         let (incoming_tx, incoming) = mpsc::channel(CHANNEL_CAPACITY);
         let (outgoing, outgoing_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        // Dropped when the reader ends, so the writer closes our side too: a broken stream
+        // then fails the session's sends at once instead of swallowing them.
+        let (reader_alive, reader_gone) = oneshot::channel::<()>();
         let (read_half, write_half) = tokio::io::split(self.io);
-        tokio::spawn(read_loop(read_half, self.rx, self.parser, incoming_tx));
-        tokio::spawn(write_loop(write_half, self.writer, self.tx, outgoing_rx));
+        tokio::spawn(async move {
+            read_loop(read_half, self.rx, self.parser, incoming_tx).await;
+            drop(reader_alive);
+        });
+        tokio::spawn(write_loop(
+            write_half,
+            self.writer,
+            self.tx,
+            outgoing_rx,
+            reader_gone,
+        ));
         AuthenticatedStream {
             features,
             incoming,
@@ -164,8 +176,17 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut writer: StreamWriter,
     mut tx: BytesMut,
     mut outgoing: mpsc::Receiver<Element>,
+    mut reader_gone: oneshot::Receiver<()>,
 ) {
-    while let Some(el) = outgoing.recv().await {
+    loop {
+        let el = tokio::select! {
+            biased;
+            _ = &mut reader_gone => break,
+            el = outgoing.recv() => match el {
+                Some(el) => el,
+                None => break,
+            },
+        };
         if let Err(e) = encode(&mut writer, &el, &mut tx) {
             tracing::warn!(error = %e, "dropping an element that cannot be serialized");
         }
@@ -185,7 +206,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             return;
         }
     }
-    // The session dropped the sender: close the stream politely.
+    // The session dropped the sender or the stream broke: close our side politely.
     if writer.footer(&mut tx).is_ok() {
         let _ = write_out(&mut io, &mut tx).await;
     }

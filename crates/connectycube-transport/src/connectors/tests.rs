@@ -225,7 +225,23 @@ async fn untrusted_certificate_is_rejected_without_the_custom_root() {
 async fn starttls_upgrades_then_logs_in() {
     let cert = cert();
     let (l, port) = listener().await;
-    let server = tokio::spawn(async move {
+    let server = starttls_server(l, cert.acceptor);
+    let connector =
+        XmppConnector::new(config(ConnectionMode::StartTls, port, Some(&cert.pem))).unwrap();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    assert!(stream.features.can_bind());
+    stream
+        .outgoing
+        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
+        .await
+        .unwrap();
+    server.await.unwrap();
+}
+
+/// A STARTTLS server: plaintext header and features, `<proceed/>`, TLS, login, then expects
+/// one `<presence/>`.
+fn starttls_server(l: TcpListener, acceptor: TlsAcceptor) -> JoinHandle<()> {
+    tokio::spawn(async move {
         let (tcp, _) = l.accept().await.unwrap();
         let mut plain = Peer::new(tcp);
         plain.open(STARTTLS_FEATURES).await;
@@ -237,23 +253,13 @@ async fn starttls_upgrades_then_logs_in() {
         plain
             .send("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
             .await;
-        let tls = cert.acceptor.accept(plain.io).await.unwrap();
+        let tls = acceptor.accept(plain.io).await.unwrap();
         let mut peer = Peer::new(tls);
         peer.open(PRE_AUTH).await;
         assert!(peer.auth().await);
         let got = peer.stanza().await;
         assert!(got.is("presence", "jabber:client"));
-    });
-    let connector =
-        XmppConnector::new(config(ConnectionMode::StartTls, port, Some(&cert.pem))).unwrap();
-    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
-    assert!(stream.features.can_bind());
-    stream
-        .outgoing
-        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
-        .await
-        .unwrap();
-    server.await.unwrap();
+    })
 }
 
 /// A plaintext server that offers no STARTTLS; reports whether it received `<auth>`.
@@ -298,10 +304,16 @@ async fn plaintext_login_is_refused_unless_allowed() {
 async fn after_login_server_sends(bytes: &'static str, limit: Option<usize>) -> StreamError {
     let cert = cert();
     let (l, port) = listener().await;
+    let closed_by_client = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let closed = closed_by_client.clone();
     let server = tls_server(l, cert.acceptor, move |mut peer| async move {
         peer.send(bytes).await;
-        // Hold the connection until the client gives up on it.
-        while peer.frame().await.is_some() {}
+        // Hold the connection until the client closes its side.
+        while let Some(frame) = peer.frame().await {
+            if frame == Frame::End {
+                closed.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
     });
     let mut cfg = config(ConnectionMode::DirectTls, port, Some(&cert.pem));
     if let Some(limit) = limit {
@@ -324,8 +336,12 @@ async fn after_login_server_sends(bytes: &'static str, limit: Option<usize>) -> 
         stream.incoming.recv().await.is_none(),
         "nothing after the error"
     );
-    drop(stream);
+    // The client closes the broken stream by itself (the session still holds its ends)...
     server.await.unwrap();
+    assert!(closed_by_client.load(std::sync::atomic::Ordering::SeqCst));
+    // ...and sends fail at once instead of vanishing.
+    let presence: Element = "<presence xmlns='jabber:client'/>".parse().unwrap();
+    assert!(stream.outgoing.send(presence).await.is_err());
     err
 }
 
@@ -427,7 +443,8 @@ async fn delaying_proxy(target: u16, delay: std::time::Duration) -> u16 {
 /// handshake, stream header, SASL, restarted stream header = 4.
 #[tokio::test]
 async fn direct_tls_login_uses_four_round_trips_after_tcp_connect() {
-    const DELAY: std::time::Duration = std::time::Duration::from_millis(100);
+    // Long enough that CPU time on a loaded machine stays well under one delay.
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(250);
     let cert = cert();
     let (l, port) = listener().await;
     let server = tls_server(l, cert.acceptor, |_| async {});
@@ -467,5 +484,129 @@ async fn a_silent_server_times_out() {
         "{err:?}"
     );
     assert!(err.is_retryable());
+    server.await.unwrap();
+}
+
+#[test]
+fn connector_is_send_sync_debug_and_config_hides_nothing_secret() {
+    fn assert_traits<T: Send + Sync + std::fmt::Debug + 'static>() {}
+    assert_traits::<XmppConnector>();
+    assert_traits::<ConnectionConfig>();
+    let debug = format!("{:?}", creds("hunter2"));
+    assert!(!debug.contains("hunter2"), "{debug}");
+}
+
+/// Collects everything the trace log prints.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn trace_log_shows_the_exchange_but_never_the_password() {
+    // A global subscriber: a thread-local one races with the callsite interest cache that
+    // tests on other threads fill while no subscriber is set. Other tests' logs land here too,
+    // which only widens what the assertions below check.
+    static LOGS: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    let logs = LOGS
+        .get_or_init(|| {
+            let logs = LogBuffer::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            logs
+        })
+        .clone();
+    let cert = cert();
+    let (l, port) = listener().await;
+    let server = tls_server(l, cert.acceptor, |_| async {});
+    let connector =
+        XmppConnector::new(config(ConnectionMode::DirectTls, port, Some(&cert.pem))).unwrap();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    drop(stream);
+    server.await.unwrap();
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("mechanism='PLAIN'>[redacted]</auth>"),
+        "{text}"
+    );
+    assert!(text.contains("<success"), "{text}");
+    // Neither the password nor the base64 SASL payload that carries it.
+    let payload =
+        xmpp_parsers::sasl::Auth::try_from(crate::sasl::plain_auth(&creds(PASSWORD))).unwrap();
+    let b64 = String::from(&Element::from(payload));
+    let b64 = b64
+        .split('>')
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(!b64.is_empty());
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert!(!text.contains(&b64), "{text}");
+}
+
+/// STARTTLS costs two round trips more than direct TLS: the plaintext stream header and
+/// `<starttls/>` -> `<proceed/>`; 6 after TCP connect.
+#[tokio::test]
+async fn starttls_login_uses_six_round_trips_after_tcp_connect() {
+    // Long enough that CPU time on a loaded machine stays well under one delay.
+    const DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+    let cert = cert();
+    let (l, port) = listener().await;
+    let server = starttls_server(l, cert.acceptor);
+    let proxy = delaying_proxy(port, DELAY).await;
+    let connector =
+        XmppConnector::new(config(ConnectionMode::StartTls, proxy, Some(&cert.pem))).unwrap();
+    let start = std::time::Instant::now();
+    let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
+    let round_trips = start.elapsed().as_secs_f64() / DELAY.as_secs_f64();
+    println!("STARTTLS login: {round_trips:.2} round trips of {DELAY:?}");
+    assert!(
+        (6.0..6.9).contains(&round_trips),
+        "{round_trips:.2} round trips"
+    );
+    stream
+        .outgoing
+        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
+        .await
+        .unwrap();
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn stream_error_during_negotiation_is_typed() {
+    let (l, port) = listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        let mut peer = Peer::new(tcp);
+        assert!(matches!(peer.frame().await, Some(Frame::Header(_))));
+        peer.send(&format!(
+            "{SERVER_HEADER}<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>"
+        ))
+        .await;
+    });
+    let connector = XmppConnector::new(
+        config(ConnectionMode::StartTls, port, None).allow_plaintext_for_tests(true),
+    )
+    .unwrap();
+    let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
+    assert!(
+        matches!(&err, ConnectError::Stream(StreamError::Server { condition }) if condition == "host-unknown"),
+        "{err:?}"
+    );
     server.await.unwrap();
 }
