@@ -1,69 +1,17 @@
 //! Login against the local ejabberd (`cargo xtask test` starts it and sets the environment).
 
 use connectycube_transport::config::ConnectionConfig;
-use connectycube_transport::connector::{AuthenticatedStream, Connector, Credentials};
+use connectycube_transport::connector::{AuthenticatedStream, Connector};
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::error::ConnectError;
 use minidom::Element;
-use xmpp_parsers::jid::BareJid;
 
-/// The server environment and helpers; a `cfg(test)` module, as test-only code that may unwrap.
-// To be replaced by `tests/support` (`support::server()`) once the ejabberd harness lands.
+mod support;
+
 #[cfg(test)]
 mod env {
+    pub use super::support::server;
     use super::*;
-
-    /// The test server's coordinates, from the environment `cargo xtask test` sets.
-    pub struct Server {
-        pub domain: String,
-        pub addr: String,
-        pub tls_port: u16,
-        pub starttls_port: u16,
-        #[cfg_attr(not(feature = "websocket"), allow(dead_code))]
-        pub ws_url: String,
-        pub ca_pem: Vec<u8>,
-        pub app_id: u32,
-    }
-
-    fn var(name: &str) -> String {
-        std::env::var(name)
-            .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test (or cargo xtask ejabberd up)"))
-    }
-
-    fn number<T: std::str::FromStr>(name: &str) -> T {
-        let value = var(name);
-        value
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={value:?} is not a number"))
-    }
-
-    pub fn server() -> Server {
-        let ca = var("CC_XMPP_CA_PEM");
-        Server {
-            domain: var("CC_XMPP_DOMAIN"),
-            addr: var("CC_XMPP_ADDR"),
-            tls_port: number("CC_XMPP_TLS_PORT"),
-            starttls_port: number("CC_XMPP_STARTTLS_PORT"),
-            ws_url: var("CC_XMPP_WS_URL"),
-            ca_pem: std::fs::read(&ca).unwrap_or_else(|e| panic!("reading {ca}: {e}")),
-            app_id: number("CC_XMPP_APP_ID"),
-        }
-    }
-
-    impl Server {
-        pub fn user(&self, id: u32, password: Option<&str>) -> Credentials {
-            Credentials {
-                jid: BareJid::new(&format!("{id}-{}@{}", self.app_id, self.domain)).unwrap(),
-                password: password.map_or_else(|| format!("pass{id}"), str::to_owned),
-            }
-        }
-
-        pub fn direct_tls(&self) -> ConnectionConfig {
-            ConnectionConfig::direct_tls(&self.domain, self.tls_port)
-                .with_address(&self.addr)
-                .with_custom_root_ca_pem(self.ca_pem.clone())
-        }
-    }
 
     /// Binds a resource over the authenticated stream: proves the stream works past login.
     pub async fn bind(stream: &mut AuthenticatedStream) -> String {

@@ -235,6 +235,7 @@ impl Actor {
             resumed_h,
             sm,
             early,
+            counted,
         } = n;
         if let Some(jid) = jid {
             self.jid.send_replace(Some(jid));
@@ -243,7 +244,7 @@ impl Actor {
             outgoing,
             ack_requested: false,
         };
-        if let Err(e) = self.after_setup(&mut link, resumed_h, sm).await {
+        if let Err(e) = self.after_setup(&mut link, resumed_h, sm, counted).await {
             return e;
         }
         for el in early {
@@ -289,6 +290,7 @@ impl Actor {
         link: &mut Link,
         resumed_h: Option<u32>,
         sm: Option<Option<String>>,
+        counted: Vec<Element>,
     ) -> Result<(), End> {
         let mut waiting: VecDeque<Unacked> = VecDeque::new();
         if let Some(h) = resumed_h {
@@ -307,10 +309,21 @@ impl Actor {
             }
             self.sm.enabled = sm.is_some();
             self.sm.resume_id = sm.flatten();
+            if self.sm.enabled {
+                // Sent during setup after <enable/>: the server's h counts them, so must we.
+                for stanza in counted {
+                    self.sm.sent(Unacked { stanza, done: None });
+                }
+            }
         }
         waiting.extend(self.queued.drain(..));
-        for entry in waiting {
-            self.transmit(link, entry).await?;
+        while let Some(entry) = waiting.pop_front() {
+            if let Err(end) = self.transmit(link, entry).await {
+                // The connection broke while catching up: what was not sent waits for the next.
+                waiting.extend(self.queued.drain(..));
+                self.queued = waiting;
+                return Err(end);
+            }
         }
         self.set_state(ConnectionState::Ready);
         Ok(())

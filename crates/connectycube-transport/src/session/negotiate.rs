@@ -57,6 +57,8 @@ pub(crate) struct Negotiated {
     pub sm: Option<Option<String>>,
     /// Stanzas that arrived during setup, for the app.
     pub early: Vec<Element>,
+    /// Stanzas sent after `<enable/>` (carbons, presence): the server counts them in its `h`.
+    pub counted: Vec<Element>,
 }
 
 /// What to resume: the previous session's id and our inbound count.
@@ -105,6 +107,7 @@ pub(crate) async fn negotiate(
                     resumed_h: Some(resumed.h),
                     sm: Some(Some(from.previd)),
                     early,
+                    counted: Vec::new(),
                 });
             }
             if el.is("failed", SM_NS) {
@@ -125,8 +128,13 @@ pub(crate) async fn negotiate(
     if sm_offered {
         send(&outgoing, sm::Enable::new().with_resume().into()).await?;
     }
-    send(&outgoing, Iq::from_set(CARBONS_ID, carbons::Enable).into()).await?;
-    send(&outgoing, Presence::new(PresenceType::None).into()).await?;
+    let counted: Vec<Element> = vec![
+        Iq::from_set(CARBONS_ID, carbons::Enable).into(),
+        Presence::new(PresenceType::None).into(),
+    ];
+    for el in &counted {
+        send(&outgoing, el.clone()).await?;
+    }
     let sm = if sm_offered {
         wait_enabled(&mut incoming, &mut early).await?
     } else {
@@ -139,6 +147,7 @@ pub(crate) async fn negotiate(
         resumed_h: None,
         sm,
         early,
+        counted,
     })
 }
 
