@@ -29,6 +29,7 @@ pub mod connector;
 pub mod connectors;
 pub mod error;
 pub mod sasl;
+pub mod session;
 pub mod tls;
 #[cfg(feature = "websocket")]
 pub mod websocket;
