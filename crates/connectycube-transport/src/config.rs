@@ -65,6 +65,12 @@ impl ConnectionConfig {
         Self::new(domain.into(), port, ConnectionMode::StartTls)
     }
 
+    /// ConnectyCube's production chat over WebSocket: `wss://chat.connectycube.com:5291`.
+    #[cfg(feature = "websocket")]
+    pub fn connectycube_websocket() -> Self {
+        Self::websocket("chat.connectycube.com", "wss://chat.connectycube.com:5291")
+    }
+
     /// XMPP over WebSocket at `url` for the XMPP `domain`.
     #[cfg(feature = "websocket")]
     pub fn websocket(domain: impl Into<String>, url: impl Into<String>) -> Self {
@@ -136,5 +142,32 @@ impl fmt::Debug for ConnectionConfig {
             .field("allow_plaintext_for_tests", &self.allow_plaintext_for_tests)
             .field("connect_timeout", &self.connect_timeout)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = ConnectionConfig::connectycube();
+        assert_eq!((c.domain.as_str(), c.port), ("chat.connectycube.com", 5223));
+        assert_eq!(c.mode, ConnectionMode::DirectTls);
+        assert_eq!(c.max_stanza_size, 1024 * 1024);
+        assert!(!c.allow_plaintext_for_tests);
+        assert!(c.custom_root_ca_pem.is_none());
+        assert_eq!(c.connect_timeout, DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(c.connect_host(), "chat.connectycube.com");
+        assert_eq!(c.with_address("127.0.0.1").connect_host(), "127.0.0.1");
+    }
+
+    #[test]
+    fn debug_does_not_dump_the_certificate() {
+        let c = ConnectionConfig::starttls("localhost", 5222)
+            .with_custom_root_ca_pem("-----BEGIN CERTIFICATE-----");
+        let debug = format!("{c:?}");
+        assert!(debug.contains("custom_root_ca: true"), "{debug}");
+        assert!(!debug.contains("BEGIN"), "{debug}");
     }
 }

@@ -34,9 +34,14 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    /// Whether trying again later may succeed (network trouble) or never will (bad credentials).
+    /// Whether trying again later may succeed (network trouble, a server hiccup, even a
+    /// certificate failure behind a captive portal) or never will: bad credentials, or a
+    /// configuration that refuses to connect the way the server allows.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, Self::AuthenticationFailure { .. })
+        !matches!(
+            self,
+            Self::AuthenticationFailure { .. } | Self::InvalidConfig(_) | Self::EncryptionRequired
+        )
     }
 }
 
@@ -65,4 +70,44 @@ pub enum StreamError {
     /// The server closed the stream or the TCP connection.
     #[error("the server closed the stream")]
     Closed,
+}
+
+impl StreamError {
+    /// Whether the server ended the stream because another connection took over our resource
+    /// (`<conflict/>`); reconnecting would only kick that other connection out in turn.
+    pub fn is_resource_conflict(&self) -> bool {
+        matches!(self, Self::Server { condition } if condition == "conflict")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_classification() {
+        let auth = ConnectError::AuthenticationFailure {
+            condition: "not-authorized".into(),
+        };
+        assert!(!auth.is_retryable());
+        assert!(!ConnectError::EncryptionRequired.is_retryable());
+        assert!(!ConnectError::InvalidConfig("pem".into()).is_retryable());
+        assert!(ConnectError::Timeout(std::time::Duration::from_secs(1)).is_retryable());
+        assert!(ConnectError::Stream(StreamError::Closed).is_retryable());
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(ConnectError::Io(refused).is_retryable());
+    }
+
+    #[test]
+    fn conflict_is_recognised() {
+        let conflict = StreamError::Server {
+            condition: "conflict".into(),
+        };
+        assert!(conflict.is_resource_conflict());
+        let shutdown = StreamError::Server {
+            condition: "system-shutdown".into(),
+        };
+        assert!(!shutdown.is_resource_conflict());
+        assert!(!StreamError::Closed.is_resource_conflict());
+    }
 }

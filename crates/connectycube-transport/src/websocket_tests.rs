@@ -173,3 +173,22 @@ async fn wss_stream_error_and_oversized_message() {
     drop(stream);
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn plain_ws_and_other_schemes_are_refused_before_connecting() {
+    // Port 9 (discard) on loopback: nothing listens, and nothing may be tried.
+    let plain = ConnectionConfig::websocket("localhost", "ws://127.0.0.1:9/ws");
+    let err = XmppConnector::new(plain)
+        .unwrap()
+        .connect(&creds(PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::EncryptionRequired), "{err:?}");
+    let http = ConnectionConfig::websocket("localhost", "https://127.0.0.1:9/ws");
+    let err = XmppConnector::new(http)
+        .unwrap()
+        .connect(&creds(PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectError::InvalidConfig(_)), "{err:?}");
+}

@@ -8,7 +8,7 @@ use bytes::BytesMut;
 use minidom::Element;
 use rxml::error::EndOrError;
 use rxml::writer::{Encoder, Item, SimpleNamespaces, TrackNamespace};
-use rxml::{Event, Namespace, Parse, Parser, XmlVersion};
+use rxml::{Event, Namespace, Options, Parse, Parser, WithOptions, XmlVersion};
 use xmpp_parsers::ns;
 use xso::minidom_compat::ElementFromEvents;
 use xso::{AsXml, Context, FromEventsBuilder};
@@ -36,8 +36,8 @@ pub enum Frame {
 /// (no "billion laughs"). Each top-level element is built into a minidom tree by xso's builder.
 pub struct StreamParser {
     parser: Parser,
-    /// The element being built, with its nesting depth below the stream root.
-    stanza: Option<(ElementFromEvents, usize)>,
+    /// The top-level element being built.
+    stanza: Option<ElementFromEvents>,
     header_seen: bool,
     /// Between top-level elements with nothing but whitespace fed since the last one.
     idle: bool,
@@ -51,7 +51,7 @@ impl StreamParser {
     /// A parser for a fresh stream that accepts stanzas of at most `limit` bytes.
     pub fn new(limit: usize) -> Self {
         Self {
-            parser: Parser::new(),
+            parser: parser(limit),
             stanza: None,
             header_seen: false,
             idle: false,
@@ -110,12 +110,7 @@ impl StreamParser {
     }
 
     fn on_event(&mut self, event: Event) -> Result<Option<Frame>, StreamError> {
-        if let Some((builder, depth)) = &mut self.stanza {
-            match &event {
-                Event::StartElement(..) => *depth += 1,
-                Event::EndElement(..) => *depth -= 1,
-                _ => {}
-            }
+        if let Some(builder) = &mut self.stanza {
             let done = builder
                 .feed(event, &Context::empty())
                 .map_err(|e| StreamError::Xml(e.to_string()))?;
@@ -132,7 +127,7 @@ impl StreamParser {
                 Ok(Some(Frame::Header(header_element(&qname, &attrs))))
             }
             Event::StartElement(_, qname, attrs) => {
-                self.stanza = Some((ElementFromEvents::new(qname, attrs), 1));
+                self.stanza = Some(ElementFromEvents::new(qname, attrs));
                 Ok(None)
             }
             Event::EndElement(_) => {
@@ -143,6 +138,15 @@ impl StreamParser {
             Event::Text(..) => Ok(None),
         }
     }
+}
+
+/// rxml's default token limit (8 KiB) would refuse a legitimate long attribute, such as an
+/// attachment's inline `data`; the stanza limit bounds every token anyway.
+fn parser(limit: usize) -> Parser {
+    Parser::with_options(Options {
+        max_token_length: limit.max(1),
+        ..Options::default()
+    })
 }
 
 fn header_element(qname: &rxml::QName, attrs: &rxml::AttrMap) -> Element {
@@ -164,7 +168,7 @@ pub fn parse_element(data: &[u8], limit: usize) -> Result<Element, StreamError> 
     if data.len() > limit {
         return Err(StreamError::StanzaTooLarge { limit });
     }
-    let mut parser = Parser::new();
+    let mut parser = parser(limit);
     let mut rest = data;
     let mut builder: Option<ElementFromEvents> = None;
     loop {

@@ -231,3 +231,26 @@ fn every_xmpp_fixture_parses_in_a_stream_and_round_trips() {
         );
     }
 }
+
+#[test]
+fn long_attributes_pass_up_to_the_stanza_limit() {
+    // An attachment with an inline thumbnail: one 100 KiB attribute value.
+    let stanza = format!(
+        "<message><extraParams xmlns='jabber:client'><attachment type='image' data='{}'/></extraParams></message>",
+        "A".repeat(100 * 1024)
+    );
+    let doc = format!("{HEADER}{stanza}");
+    let got = frames(&mut StreamParser::new(1 << 20), doc.as_bytes()).unwrap();
+    assert_eq!(got.len(), 2);
+    let el = parse_element(
+        stanza
+            .replace("<message>", "<message xmlns='jabber:client'>")
+            .as_bytes(),
+        1 << 20,
+    )
+    .unwrap();
+    assert!(el.is("message", "jabber:client"));
+    // Over the limit it is the size error, not a syntax error.
+    let err = frames(&mut StreamParser::new(64 * 1024), doc.as_bytes()).unwrap_err();
+    assert!(matches!(err, StreamError::StanzaTooLarge { .. }), "{err:?}");
+}

@@ -15,10 +15,26 @@ mod env {
 
     /// Binds a resource over the authenticated stream: proves the stream works past login.
     pub async fn bind(stream: &mut AuthenticatedStream) -> String {
+        bind_resource(stream, None).await
+    }
+
+    /// Binds `resource`, or one the server picks.
+    pub async fn bind_resource(stream: &mut AuthenticatedStream, resource: Option<&str>) -> String {
         assert!(stream.features.can_bind(), "{:?}", stream.features);
-        let iq: Element = "<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"
-            .parse()
-            .unwrap();
+        let mut bind = Element::builder("bind", "urn:ietf:params:xml:ns:xmpp-bind");
+        if let Some(resource) = resource {
+            bind = bind.append(
+                Element::builder("resource", "urn:ietf:params:xml:ns:xmpp-bind")
+                    .append(resource)
+                    .build(),
+            );
+        }
+        let iq: Element = format!(
+            "<iq xmlns='jabber:client' type='set' id='bind1'>{}</iq>",
+            String::from(&bind.build())
+        )
+        .parse()
+        .unwrap();
         stream.outgoing.send(iq).await.unwrap();
         let reply = stream.incoming.recv().await.unwrap().unwrap();
         assert_eq!(
@@ -35,7 +51,7 @@ mod env {
     }
 }
 
-use env::{bind, server};
+use env::{bind, bind_resource, server};
 
 #[tokio::test]
 async fn login_over_direct_tls() {
@@ -108,4 +124,24 @@ async fn websocket_certificate_is_rejected_without_the_custom_root() {
     let connector = XmppConnector::new(config).unwrap();
     let err = connector.connect(&s.user(1005, None)).await.unwrap_err();
     assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
+}
+
+/// ejabberd ends the older connection with `<conflict/>` when a new one binds the same
+/// resource; the error says so, so the session can refuse to reconnect.
+#[tokio::test]
+async fn binding_a_taken_resource_ends_the_older_stream_with_conflict() {
+    let s = server();
+    let connector = XmppConnector::new(s.direct_tls()).unwrap();
+    let mut first = connector.connect(&s.user(1006, None)).await.unwrap();
+    bind_resource(&mut first, Some("phone")).await;
+    let mut second = connector.connect(&s.user(1006, None)).await.unwrap();
+    let jid = bind_resource(&mut second, Some("phone")).await;
+    assert_eq!(jid, "1006-1@localhost/phone");
+    let err = loop {
+        match first.incoming.recv().await.unwrap() {
+            Ok(_) => continue,
+            Err(e) => break e,
+        }
+    };
+    assert!(err.is_resource_conflict(), "{err:?}");
 }
