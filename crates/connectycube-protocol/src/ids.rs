@@ -113,6 +113,26 @@ impl fmt::Debug for ObjectId {
     }
 }
 
+/// Lets ids be attribute and text values of xso-derived stanza types: a bad id is then a typed
+/// parse error of the stanza instead of a string to check later.
+macro_rules! xml_text {
+    ($name:ident) => {
+        impl xso::FromXmlText for $name {
+            fn from_xml_text(s: String) -> Result<Self, xso::error::Error> {
+                s.trim()
+                    .parse()
+                    .map_err(xso::error::Error::text_parse_error)
+            }
+        }
+
+        impl xso::AsXmlText for $name {
+            fn as_xml_text(&self) -> Result<std::borrow::Cow<'_, str>, xso::error::Error> {
+                Ok(std::borrow::Cow::Owned(self.to_string()))
+            }
+        }
+    };
+}
+
 macro_rules! object_id_newtype {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -150,6 +170,8 @@ macro_rules! object_id_newtype {
                 s.collect_str(self)
             }
         }
+
+        xml_text!($name);
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -197,6 +219,8 @@ macro_rules! numeric_id {
                 Self(n)
             }
         }
+
+        xml_text!($name);
     };
 }
 

@@ -1,0 +1,239 @@
+//! The one classifier: any inbound stanza to one [`ChatEvent`].
+//!
+//! Messages follow the order of the official JavaScript SDK (WIRE.md): carbons are unwrapped
+//! first; then `type='error'` is a message error and `type='headline'` with
+//! `SystemNotifications` a system message; otherwise chat state, then replace (edit), reactions,
+//! remove (delete), received/displayed markers, and last a plain message. Anything else is
+//! [`ChatEvent::Unknown`], never dropped.
+//!
+//! The kind is decided on borrowed children first, so an unknown stanza comes back untouched
+//! and a known one is parsed exactly once.
+//!
+//! Carbons are only trustworthy from the user's own bare JID (XEP-0280 §11): the caller, who
+//! knows that JID, must check [`crate::message::Carbon::from`].
+
+use minidom::Element;
+
+use crate::event::{ChatEvent, Edit, Inbound, IqElement, IqResponse};
+use crate::iq::IqRequest;
+use crate::iq::last_activity::LastActivity;
+use crate::message::chat_state::TypingState;
+use crate::message::error::MessageError;
+use crate::message::extra_params::SYSTEM_NOTIFICATIONS;
+use crate::message::system::SystemMessage;
+use crate::message::{ParseError, carbons, ns};
+use crate::muc::RoomPresence;
+
+/// Text that is not one XMPP stanza, or a stanza that is not what it claims to be.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClassifyError {
+    /// Not well-formed XML (or no namespace on the root).
+    #[error("not an XML element: {0}")]
+    Xml(#[from] minidom::Error),
+    /// A known stanza kind with malformed content.
+    #[error(transparent)]
+    Stanza(#[from] ParseError),
+}
+
+/// What a message stanza is, decided without taking it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Error,
+    System,
+    Typing,
+    Edit,
+    Reactions,
+    Delete,
+    Delivered,
+    Read,
+    Chat,
+}
+
+/// Classifies one stanza from the stream (namespace `jabber:client`).
+///
+/// # Errors
+/// [`ParseError`] when a stanza of a known kind is malformed: a non-ObjectId message id, a foreign
+/// sender JID, a bad `extraParams` value, a broken carbon. Unrecognised stanzas are not errors but
+/// [`ChatEvent::Unknown`].
+pub fn classify(el: Element) -> Result<ChatEvent, ParseError> {
+    if el.ns() != ns::JABBER_CLIENT {
+        return Ok(ChatEvent::Unknown(el));
+    }
+    match el.name() {
+        "message" => classify_message(el),
+        "iq" => classify_iq(el),
+        "presence" => classify_presence(el),
+        _ => Ok(ChatEvent::Unknown(el)),
+    }
+}
+
+/// Parses `xml` (one stanza with its namespace) and classifies it.
+///
+/// # Errors
+/// [`ClassifyError::Xml`] for text that is not one namespaced element, else as [`classify`].
+pub fn classify_xml(xml: &str) -> Result<ChatEvent, ClassifyError> {
+    let el: Element = xml.parse()?;
+    Ok(classify(el)?)
+}
+
+/// The kind of a message stanza, `None` if it is none this crate knows.
+fn decide(m: &Element) -> Option<Kind> {
+    match m.attr("type") {
+        Some("error") => return Some(Kind::Error),
+        Some("headline") => {
+            let system = m
+                .get_child("extraParams", ns::JABBER_CLIENT)
+                .and_then(|e| e.get_child("moduleIdentifier", ns::JABBER_CLIENT))
+                .is_some_and(|e| e.text().trim() == SYSTEM_NOTIFICATIONS);
+            return system.then_some(Kind::System);
+        }
+        _ => {}
+    }
+    let (mut typing, mut edit, mut reactions, mut delete) = (false, false, false, false);
+    let (mut delivered, mut read, mut chat) = (false, false, false);
+    for c in m.children() {
+        let ns = c.ns();
+        match (ns.as_str(), c.name()) {
+            (ns::CHATSTATES, "composing" | "paused") => typing = true,
+            (ns::MESSAGE_CORRECT, "replace") => edit = true,
+            (ns::JABBER_CLIENT, "reactions") => reactions = true,
+            (ns::MESSAGE_DELETE, "remove") => delete = true,
+            (ns::CHAT_MARKERS, "received") => delivered = true,
+            (ns::CHAT_MARKERS, "displayed") => read = true,
+            (ns::JABBER_CLIENT, "body" | "extraParams") => chat = true,
+            _ => {}
+        }
+    }
+    [
+        (typing, Kind::Typing),
+        (edit, Kind::Edit),
+        (reactions, Kind::Reactions),
+        (delete, Kind::Delete),
+        (delivered, Kind::Delivered),
+        (read, Kind::Read),
+        (chat, Kind::Chat),
+    ]
+    .into_iter()
+    .find_map(|(hit, k)| hit.then_some(k))
+}
+
+/// Classifies a `<message>`.
+///
+/// # Errors
+/// As [`classify`].
+pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
+    let inner = carbons::find(&el)
+        .and_then(|(_, child)| carbons::inner(child))
+        .unwrap_or(&el);
+    let Some(kind) = decide(inner) else {
+        return Ok(ChatEvent::Unknown(el));
+    };
+    let (envelope, mut parts) = crate::message::parts::decompose(el)?;
+    let missing = ParseError::Missing;
+    Ok(match kind {
+        Kind::Error => {
+            let payload = parts
+                .error
+                .as_ref()
+                .map(MessageError::from_element)
+                .unwrap_or_default();
+            ChatEvent::MessageError(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::System => {
+            let payload = SystemMessage {
+                body: parts.body,
+                params: parts
+                    .extra
+                    .ok_or(missing("a system message needs extraParams"))?,
+            };
+            ChatEvent::System(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Typing => {
+            let payload = parts
+                .chat_state
+                .as_ref()
+                .and_then(TypingState::from_chat_state)
+                .ok_or(missing("typing needs composing or paused"))?;
+            ChatEvent::Typing(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Edit => {
+            let r = parts.replace.ok_or(missing("an edit needs replace"))?;
+            let payload = Edit {
+                message_id: r.id,
+                // A correction without a body clears the text; keep it as an empty edit.
+                body: parts.body.take().unwrap_or_default(),
+                last: r.last,
+            };
+            ChatEvent::Edited(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Reactions => {
+            let payload = parts.reactions.ok_or(missing("reactions"))?;
+            ChatEvent::Reactions(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Delete => {
+            let payload = parts.remove.ok_or(missing("a delete needs remove"))?.id;
+            ChatEvent::Deleted(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Delivered => {
+            let payload = parts.received.ok_or(missing("received"))?.id;
+            ChatEvent::Delivered(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Read => {
+            let payload = parts.displayed.ok_or(missing("displayed"))?.id;
+            ChatEvent::Read(Box::new(Inbound { envelope, payload }))
+        }
+        Kind::Chat => {
+            let payload = crate::message::chat::from_parts(&envelope, parts)?;
+            ChatEvent::ChatMessage(Box::new(Inbound { envelope, payload }))
+        }
+    })
+}
+
+/// Classifies an `<iq>`: answers pass through; requests are for the IQ modules.
+///
+/// Dispatch point for the IQ domain modules (last activity, privacy lists, ping...): they add
+/// their typed events here, before the generic pass-through.
+///
+/// # Errors
+/// [`ParseError`] when `id` is missing or `from`/`to` is not a JID.
+pub fn classify_iq(el: Element) -> Result<ChatEvent, ParseError> {
+    if crate::iq::ping::is_request(&el) {
+        return Ok(ChatEvent::Ping(IqRequest::of(&el)?));
+    }
+    if let Some(name) = crate::iq::privacy_push_name(&el) {
+        let request = IqRequest::of(&el)?;
+        return Ok(ChatEvent::PrivacyListChanged { request, name });
+    }
+    if let Some(activity) = LastActivity::from_iq(&el) {
+        return Ok(ChatEvent::LastActivity(activity?));
+    }
+    let kind = match el.attr("type") {
+        Some("result") => true,
+        Some("error") => false,
+        _ => return Ok(ChatEvent::Unknown(el)),
+    };
+    let response = IqResponse::from_iq(IqElement::try_from(el)?);
+    Ok(if kind {
+        ChatEvent::IqResult(response)
+    } else {
+        ChatEvent::IqError(response)
+    })
+}
+
+/// Classifies a `<presence>`.
+///
+/// Room presences become occupant events; other presences (contacts' availability, which
+/// ConnectyCube chat does not use) stay [`ChatEvent::Unknown`].
+///
+/// # Errors
+/// [`ParseError`] when a room presence's nick is not a user id.
+pub fn classify_presence(el: Element) -> Result<ChatEvent, ParseError> {
+    Ok(match crate::muc::classify(&el) {
+        Some(Ok(RoomPresence::Joined(o))) => ChatEvent::OccupantJoined(o),
+        Some(Ok(RoomPresence::Left(o))) => ChatEvent::OccupantLeft(o),
+        Some(Ok(RoomPresence::Kicked(o))) => ChatEvent::Kicked(o),
+        Some(Err(e)) => return Err(e),
+        None => ChatEvent::Unknown(el),
+    })
+}

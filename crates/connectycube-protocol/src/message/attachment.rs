@@ -1,0 +1,125 @@
+//! `<attachment type='…' …/>` inside `extraParams`: a file or location sent with a message.
+
+use xso::{AsXml, FromXml};
+
+use super::ns;
+use crate::model::Attachment;
+
+/// The wire form of [`Attachment`]; every attribute but `type` is optional.
+#[derive(FromXml, AsXml, Debug, Clone, PartialEq, Eq)]
+#[xml(namespace = ns::JABBER_CLIENT, name = "attachment")]
+pub struct AttachmentElement {
+    /// `type`: image, video, audio, location, file or anything else.
+    #[xml(attribute(name = "type"))]
+    pub kind: String,
+    /// `id`: a storage file id.
+    #[xml(attribute(default))]
+    pub id: Option<String>,
+    /// `uid`: a storage file UID.
+    #[xml(attribute(default))]
+    pub uid: Option<String>,
+    /// `url`: a link.
+    #[xml(attribute(default))]
+    pub url: Option<String>,
+    /// `name`: the file name.
+    #[xml(attribute(default))]
+    pub name: Option<String>,
+    /// `size` in bytes.
+    #[xml(attribute(default))]
+    pub size: Option<u64>,
+    /// `content-type`: the MIME type.
+    #[xml(attribute(name = "content-type", default))]
+    pub content_type: Option<String>,
+    /// `width` in pixels.
+    #[xml(attribute(default))]
+    pub width: Option<u64>,
+    /// `height` in pixels.
+    #[xml(attribute(default))]
+    pub height: Option<u64>,
+    /// `duration` in seconds.
+    #[xml(attribute(default))]
+    pub duration: Option<u64>,
+    /// `data`: free-form, e.g. a location as JSON.
+    #[xml(attribute(default))]
+    pub data: Option<String>,
+}
+
+impl From<AttachmentElement> for Attachment {
+    fn from(e: AttachmentElement) -> Self {
+        let mut a = Attachment::new(e.kind);
+        a.id = e.id;
+        a.uid = e.uid;
+        a.url = e.url;
+        a.name = e.name;
+        a.size = e.size;
+        a.content_type = e.content_type;
+        a.width = e.width;
+        a.height = e.height;
+        a.duration = e.duration;
+        a.data = e.data;
+        a
+    }
+}
+
+impl From<&Attachment> for AttachmentElement {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            kind: a.kind.as_str().to_owned(),
+            id: a.id.clone(),
+            uid: a.uid.clone(),
+            url: a.url.clone(),
+            name: a.name.clone(),
+            size: a.size,
+            content_type: a.content_type.clone(),
+            width: a.width,
+            height: a.height,
+            duration: a.duration,
+            data: a.data.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AttachmentType;
+    use minidom::Element;
+
+    #[test]
+    fn parses_the_documented_location_attachment() {
+        let e: Element = r#"<attachment xmlns="jabber:client" type="location" data="{&quot;lat&quot;:50.01383403152402,&quot;lng&quot;:36.22868299484253}"></attachment>"#
+            .parse()
+            .unwrap();
+        let a = Attachment::from(AttachmentElement::try_from(e).unwrap());
+        assert_eq!(a.kind, AttachmentType::Other("location".into()));
+        assert_eq!(
+            a.data.as_deref(),
+            Some(r#"{"lat":50.01383403152402,"lng":36.22868299484253}"#)
+        );
+    }
+
+    #[test]
+    fn numbers_must_be_numbers() {
+        let e: Element = r#"<attachment xmlns="jabber:client" type="image" width="wide"/>"#
+            .parse()
+            .unwrap();
+        assert!(AttachmentElement::try_from(e).is_err());
+    }
+
+    #[test]
+    fn round_trips_every_attribute() {
+        let mut a = Attachment::new("image")
+            .with_id("123123")
+            .with_url("https://x/y.png");
+        a.uid = Some("u".into());
+        a.name = Some("y.png".into());
+        a.size = Some(10);
+        a.content_type = Some("image/png".into());
+        a.width = Some(640);
+        a.height = Some(480);
+        a.duration = Some(0);
+        a.data = Some("<&'\">".into());
+        let e = Element::from(AttachmentElement::from(&a));
+        assert_eq!(Attachment::from(AttachmentElement::try_from(e).unwrap()), a);
+    }
+}
