@@ -144,7 +144,18 @@ pub fn register(id: u32) -> Result {
     }
 }
 
+/// Installs ejabberd (Debian) when it is missing, so the commands work on a fresh machine.
+fn ensure_installed() -> Result {
+    if Path::new("/usr/sbin/ejabberdctl").exists() {
+        return Ok(());
+    }
+    println!("ejabberd is not installed: running scripts/install-test-deps.sh");
+    let script = crate::workspace_root().join("scripts/install-test-deps.sh");
+    sh(Command::new("bash").arg(script))
+}
+
 fn prepare(d: &Path) -> Result {
+    ensure_installed()?;
     let _ = fs::remove_dir_all(d);
     fs::create_dir_all(d.join("spool")).map_err(|e| e.to_string())?;
     fs::create_dir_all(d.join("logs")).map_err(|e| e.to_string())?;

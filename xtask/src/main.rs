@@ -9,7 +9,10 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  test [ARGS]                     start the test ejabberd, run `cargo test --workspace ARGS`,
+  quickstart                      start the test ejabberd, run the quickstart example (two
+                                  users exchange a message and its statuses), stop ejabberd
+  test [ARGS]                     start the test ejabberd, run `cargo test --workspace
+                                  --all-features ARGS`,
                                   stop ejabberd (always)
   ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only)
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["test", rest @ ..] => run_tests(rest),
+        ["quickstart"] => with_ejabberd(&["run", "-p", "connectycube", "--example", "quickstart"]),
         ["ejabberd", "up"] => ejabberd::up(),
         ["ejabberd", "down"] => ejabberd::down(),
         ["ejabberd", "status"] => ejabberd::status(),
@@ -52,6 +56,13 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// Runs the workspace's tests against a fresh ejabberd, which is stopped whatever happens.
 fn run_tests(extra: &[&str]) -> Result<(), String> {
+    let mut args = vec!["test", "--workspace", "--all-features"];
+    args.extend_from_slice(extra);
+    with_ejabberd(&args)
+}
+
+/// Runs `cargo ARGS` against a fresh ejabberd, which is stopped whatever happens.
+fn with_ejabberd(args: &[&str]) -> Result<(), String> {
     ejabberd::down()?;
     if let Err(e) = ejabberd::up() {
         let _ = ejabberd::down();
@@ -60,14 +71,13 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
-        .args(["test", "--workspace"])
-        .args(extra)
+        .args(args)
         .envs(ejabberd::env())
         .status();
     let stopped = ejabberd::down();
     match status {
         Ok(s) if s.success() => stopped,
-        Ok(s) => Err(format!("tests failed ({s})")),
+        Ok(s) => Err(format!("`cargo {}` failed ({s})", args.join(" "))),
         Err(e) => Err(format!("could not run cargo: {e}")),
     }
 }

@@ -102,9 +102,6 @@ impl Actor {
             match self.attempt().await {
                 Attempt::Up(negotiated) => {
                     attempt = 0;
-                    for w in self.login_waiters.drain(..) {
-                        let _ = w.send(Ok(()));
-                    }
                     match self.serve(*negotiated).await {
                         End::Logout(replies) => return self.close(replies),
                         End::Fatal(why) => return self.give_up(ConnectionState::ForceClosed, why),
@@ -246,6 +243,10 @@ impl Actor {
         };
         if let Err(e) = self.after_setup(&mut link, resumed_h, sm, counted).await {
             return e;
+        }
+        // Only now, Ready, do the login() calls return: the session can carry messages.
+        for w in self.login_waiters.drain(..) {
+            let _ = w.send(Ok(()));
         }
         for el in early {
             self.deliver(el);

@@ -225,7 +225,11 @@ async fn fifty_concurrent_logins_open_one_connection() {
         assert_eq!(l.await.unwrap(), Ok(()));
     }
     assert_eq!(fake.connects.load(Ordering::SeqCst), 1);
-    assert_eq!(conn.state(), ConnectionState::Ready);
+    assert_eq!(
+        conn.state(),
+        ConnectionState::Ready,
+        "login() returns once Ready"
+    );
     assert_eq!(conn.jid().unwrap().to_string(), "1001-1@localhost/sdk");
 }
 
