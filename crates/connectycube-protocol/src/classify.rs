@@ -15,11 +15,14 @@
 use minidom::Element;
 
 use crate::event::{ChatEvent, Edit, Inbound, IqElement, IqResponse};
+use crate::iq::IqRequest;
+use crate::iq::last_activity::LastActivity;
 use crate::message::chat_state::TypingState;
 use crate::message::error::MessageError;
 use crate::message::extra_params::SYSTEM_NOTIFICATIONS;
 use crate::message::system::SystemMessage;
 use crate::message::{ParseError, carbons, ns};
+use crate::muc::RoomPresence;
 
 /// Text that is not one XMPP stanza, or a stanza that is not what it claims to be.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +198,16 @@ pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
 /// # Errors
 /// [`ParseError`] when `id` is missing or `from`/`to` is not a JID.
 pub fn classify_iq(el: Element) -> Result<ChatEvent, ParseError> {
+    if crate::iq::ping::is_request(&el) {
+        return Ok(ChatEvent::Ping(IqRequest::of(&el)?));
+    }
+    if let Some(name) = crate::iq::privacy_push_name(&el) {
+        let request = IqRequest::of(&el)?;
+        return Ok(ChatEvent::PrivacyListChanged { request, name });
+    }
+    if let Some(activity) = LastActivity::from_iq(&el) {
+        return Ok(ChatEvent::LastActivity(activity?));
+    }
     let kind = match el.attr("type") {
         Some("result") => true,
         Some("error") => false,
@@ -210,11 +223,17 @@ pub fn classify_iq(el: Element) -> Result<ChatEvent, ParseError> {
 
 /// Classifies a `<presence>`.
 ///
-/// Dispatch point for the MUC and presence modules (occupant joined/left, kicked): until they
-/// land, every presence is [`ChatEvent::Unknown`].
+/// Room presences become occupant events; other presences (contacts' availability, which
+/// ConnectyCube chat does not use) stay [`ChatEvent::Unknown`].
 ///
 /// # Errors
-/// None yet; the signature leaves room for typed presence errors.
+/// [`ParseError`] when a room presence's nick is not a user id.
 pub fn classify_presence(el: Element) -> Result<ChatEvent, ParseError> {
-    Ok(ChatEvent::Unknown(el))
+    Ok(match crate::muc::classify(&el) {
+        Some(Ok(RoomPresence::Joined(o))) => ChatEvent::OccupantJoined(o),
+        Some(Ok(RoomPresence::Left(o))) => ChatEvent::OccupantLeft(o),
+        Some(Ok(RoomPresence::Kicked(o))) => ChatEvent::Kicked(o),
+        Some(Err(e)) => return Err(e),
+        None => ChatEvent::Unknown(el),
+    })
 }

@@ -8,6 +8,8 @@ use xmpp_parsers::jid::Jid;
 use xso::{AsXml, FromXml};
 
 use crate::ids::MessageId;
+use crate::iq::IqRequest;
+use crate::iq::last_activity::LastActivity;
 use crate::message::chat_state::TypingState;
 use crate::message::error::MessageError;
 use crate::message::extra_params::ExtraParams;
@@ -15,6 +17,7 @@ use crate::message::reactions::Reactions;
 use crate::message::system::SystemMessage;
 use crate::message::{BuildError, Envelope, ns};
 use crate::model::Message;
+use crate::muc::{Occupant, RoomPresence};
 
 /// A message-stanza event: its envelope and what it says.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,6 +124,24 @@ pub enum ChatEvent {
     IqResult(IqResponse),
     /// An IQ `error`.
     IqError(IqResponse),
+    /// A user's last activity: the answer to a request, or a push after subscribing.
+    LastActivity(LastActivity),
+    /// An occupant is in a room (`is_self`: our join succeeded).
+    OccupantJoined(Occupant),
+    /// An occupant left a room.
+    OccupantLeft(Occupant),
+    /// An occupant was removed from a room by an admin.
+    Kicked(Occupant),
+    /// The server pinged us: answer with [`IqRequest::result`].
+    Ping(IqRequest),
+    /// A privacy list changed on another session (XEP-0016 push): answer with
+    /// [`IqRequest::result`].
+    PrivacyListChanged {
+        /// The push, to acknowledge.
+        request: IqRequest,
+        /// The list that changed.
+        name: String,
+    },
     /// A stanza this crate does not interpret, as received (never dropped silently).
     Unknown(Element),
 }
@@ -140,6 +161,12 @@ impl ChatEvent {
             Self::MessageError(_) => "MessageError",
             Self::IqResult(_) => "IqResult",
             Self::IqError(_) => "IqError",
+            Self::LastActivity(_) => "LastActivity",
+            Self::OccupantJoined(_) => "OccupantJoined",
+            Self::OccupantLeft(_) => "OccupantLeft",
+            Self::Kicked(_) => "Kicked",
+            Self::Ping(_) => "Ping",
+            Self::PrivacyListChanged { .. } => "PrivacyListChanged",
             Self::Unknown(_) => "Unknown",
         }
     }
@@ -154,7 +181,7 @@ impl ChatEvent {
             Self::Reactions(i) => &i.envelope,
             Self::System(i) => &i.envelope,
             Self::MessageError(i) => &i.envelope,
-            Self::IqResult(_) | Self::IqError(_) | Self::Unknown(_) => return None,
+            _ => return None,
         })
     }
 
@@ -189,6 +216,12 @@ impl ChatEvent {
             Self::MessageError(i) => i.envelope.build(None, vec![i.payload.to_element()?]),
             Self::IqResult(r) => r.to_element("result"),
             Self::IqError(r) => r.to_element("error"),
+            Self::LastActivity(a) => a.to_result(),
+            Self::OccupantJoined(o) => RoomPresence::Joined(o.clone()).to_element(),
+            Self::OccupantLeft(o) => RoomPresence::Left(o.clone()).to_element(),
+            Self::Kicked(o) => RoomPresence::Kicked(o.clone()).to_element(),
+            Self::Ping(r) => r.ping(),
+            Self::PrivacyListChanged { request, name } => request.privacy_push(name),
             Self::Unknown(e) => e.clone(),
         })
     }

@@ -18,8 +18,10 @@ pub mod address;
 pub mod classify;
 pub mod event;
 pub mod ids;
+pub mod iq;
 pub mod message;
 pub mod model;
+pub mod muc;
 
 pub use classify::{ClassifyError, classify, classify_xml};
 pub use event::ChatEvent;

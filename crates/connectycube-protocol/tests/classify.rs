@@ -69,7 +69,9 @@ fn garbage_is_an_xml_error() {
 fn unknown_stanzas_come_back_whole() {
     for xml in [
         format!("<presence {C}/>"),
-        format!("<iq {C} type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>"),
+        format!(
+            "<iq {C} type='get' id='p1'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+        ),
         "<r xmlns='urn:xmpp:sm:3'/>".to_owned(),
         format!(
             "<message {C} type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>"

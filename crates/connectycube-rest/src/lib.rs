@@ -3,5 +3,6 @@
 //! Every endpoint is a value implementing [`endpoint::Endpoint`]; query strings are built with
 //! [`query::Query`].
 
+pub mod chat;
 pub mod endpoint;
 pub mod query;

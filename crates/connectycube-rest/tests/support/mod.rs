@@ -9,7 +9,12 @@ use connectycube_rest::endpoint::Endpoint;
 #[track_caller]
 pub fn assert_request<E: Endpoint>(endpoint: &E, fixture: &HttpFixture) {
     let req = &fixture.request;
-    assert_eq!(endpoint.method().as_str(), req.method, "method ({})", fixture.doc);
+    assert_eq!(
+        endpoint.method().as_str(),
+        req.method,
+        "method ({})",
+        fixture.doc
+    );
     assert_eq!(endpoint.path(), req.path, "path ({})", fixture.doc);
     let query: std::collections::BTreeMap<String, String> = endpoint
         .query()
@@ -24,7 +29,11 @@ pub fn assert_request<E: Endpoint>(endpoint: &E, fixture: &HttpFixture) {
 #[track_caller]
 pub fn decode<E: Endpoint>(fixture: &HttpFixture) -> E::Response {
     let bytes = fixture.response.body_bytes();
-    let bytes = if bytes.is_empty() { b"null".to_vec() } else { bytes };
+    let bytes = if bytes.is_empty() {
+        b"null".to_vec()
+    } else {
+        bytes
+    };
     serde_json::from_slice(&bytes)
         .unwrap_or_else(|e| panic!("response of {} does not decode: {e}", fixture.doc))
 }

@@ -1,0 +1,138 @@
+//! Members and admins of a dialog: the paged occupants of a public dialog, adding and
+//! removing admins.
+
+use connectycube_protocol::ids::{DialogId, UserId};
+use connectycube_protocol::model::Dialog;
+use http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Page;
+use super::dialogs::IdChanges;
+use crate::endpoint::Endpoint;
+use crate::query::Query;
+
+/// `GET /chat/Dialog/{id}/occupants`: the members of a public dialog, a page at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListOccupants {
+    id: DialogId,
+    limit: Option<u32>,
+    skip: Option<u32>,
+}
+
+impl ListOccupants {
+    /// The first page (server default size 100) of dialog `id`'s occupants.
+    pub fn new(id: DialogId) -> Self {
+        Self {
+            id,
+            limit: None,
+            skip: None,
+        }
+    }
+
+    /// Page size.
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Records to skip.
+    pub fn skip(mut self, skip: u32) -> Self {
+        self.skip = Some(skip);
+        self
+    }
+}
+
+/// A user listed as an occupant: the fields a chat screen needs, everything else kept in
+/// `other` (the full user model belongs to the users endpoints).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Occupant {
+    /// The user id.
+    pub id: UserId,
+    /// Display name.
+    #[serde(default)]
+    pub full_name: Option<String>,
+    /// Login.
+    #[serde(default)]
+    pub login: Option<String>,
+    /// Avatar: a storage file UID or a link.
+    #[serde(default)]
+    pub avatar: Option<String>,
+    /// The app's free-form data about the user.
+    #[serde(default)]
+    pub custom_data: Option<String>,
+    /// Every other field of the user, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl Endpoint for ListOccupants {
+    type Response = Page<Occupant>;
+    fn method(&self) -> Method {
+        Method::GET
+    }
+    fn path(&self) -> String {
+        format!("/chat/Dialog/{}/occupants", self.id)
+    }
+    fn query(&self) -> Query {
+        let mut q = Query::new();
+        q.push_opt("limit", self.limit).push_opt("skip", self.skip);
+        q
+    }
+}
+
+/// `PUT /chat/Dialog/{id}/admins`: adds or removes admins (owner only, up to 5 admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateAdmins {
+    #[serde(skip)]
+    id: DialogId,
+    #[serde(skip_serializing_if = "IdChanges::is_empty")]
+    push_all: IdChanges,
+    #[serde(skip_serializing_if = "IdChanges::is_empty")]
+    pull_all: IdChanges,
+}
+
+impl UpdateAdmins {
+    /// Makes `users` admins of dialog `id`.
+    pub fn add(id: DialogId, users: impl IntoIterator<Item = UserId>) -> Self {
+        Self::new(id).and_add(users)
+    }
+
+    /// Takes admin rights from `users` in dialog `id`.
+    pub fn remove(id: DialogId, users: impl IntoIterator<Item = UserId>) -> Self {
+        Self::new(id).and_remove(users)
+    }
+
+    fn new(id: DialogId) -> Self {
+        Self {
+            id,
+            push_all: IdChanges::default(),
+            pull_all: IdChanges::default(),
+        }
+    }
+
+    /// Also makes `users` admins.
+    pub fn and_add(mut self, users: impl IntoIterator<Item = UserId>) -> Self {
+        self.push_all.admins_ids.extend(users);
+        self
+    }
+
+    /// Also takes admin rights from `users`.
+    pub fn and_remove(mut self, users: impl IntoIterator<Item = UserId>) -> Self {
+        self.pull_all.admins_ids.extend(users);
+        self
+    }
+}
+
+impl Endpoint for UpdateAdmins {
+    type Response = Dialog;
+    fn method(&self) -> Method {
+        Method::PUT
+    }
+    fn path(&self) -> String {
+        format!("/chat/Dialog/{}/admins", self.id)
+    }
+    fn body(&self) -> Option<Value> {
+        serde_json::to_value(self).ok()
+    }
+}

@@ -1,0 +1,102 @@
+//! Message reactions: put, take back or swap one, and list who reacted how.
+
+use std::collections::BTreeMap;
+
+use connectycube_protocol::ids::{MessageId, UserId};
+use http::Method;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::endpoint::{Empty, Endpoint};
+
+/// `PUT /chat/Message/{id}/reactions`: adds and/or removes the current user's reaction; the
+/// server then tells the occupants over XMPP.
+///
+/// A user has one reaction type at a time, so changing it is an add and a remove together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateReactions {
+    id: MessageId,
+    add: Option<String>,
+    remove: Option<String>,
+}
+
+impl UpdateReactions {
+    /// Puts `reaction` on message `id`.
+    pub fn add(id: MessageId, reaction: impl Into<String>) -> Self {
+        Self {
+            id,
+            add: Some(reaction.into()),
+            remove: None,
+        }
+    }
+
+    /// Takes `reaction` off message `id`.
+    pub fn remove(id: MessageId, reaction: impl Into<String>) -> Self {
+        Self {
+            id,
+            add: None,
+            remove: Some(reaction.into()),
+        }
+    }
+
+    /// Replaces `old` with `new` on message `id` in one request.
+    pub fn replace(id: MessageId, old: impl Into<String>, new: impl Into<String>) -> Self {
+        Self {
+            id,
+            add: Some(new.into()),
+            remove: Some(old.into()),
+        }
+    }
+}
+
+impl Endpoint for UpdateReactions {
+    type Response = Empty;
+    fn method(&self) -> Method {
+        Method::PUT
+    }
+    fn path(&self) -> String {
+        format!("/chat/Message/{}/reactions", self.id)
+    }
+    fn body(&self) -> Option<Value> {
+        let mut b = Map::new();
+        if let Some(r) = &self.add {
+            b.insert("add".into(), json!(r));
+        }
+        if let Some(r) = &self.remove {
+            b.insert("remove".into(), json!(r));
+        }
+        Some(Value::Object(b))
+    }
+}
+
+/// `GET /chat/Message/{id}/reactions`: every reaction on a message and who put it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListReactions {
+    /// The message.
+    pub id: MessageId,
+}
+
+/// The answer to [`ListReactions`]: reaction → the users who put it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct MessageReactions {
+    /// Users per reaction.
+    pub users: BTreeMap<String, Vec<UserId>>,
+}
+
+impl MessageReactions {
+    /// Who put `reaction` (empty when nobody did).
+    pub fn users_of(&self, reaction: &str) -> &[UserId] {
+        self.users.get(reaction).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+impl Endpoint for ListReactions {
+    type Response = MessageReactions;
+    fn method(&self) -> Method {
+        Method::GET
+    }
+    fn path(&self) -> String {
+        format!("/chat/Message/{}/reactions", self.id)
+    }
+}

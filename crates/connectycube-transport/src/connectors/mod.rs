@@ -1,0 +1,217 @@
+//! The real [`Connector`](crate::connector::Connector): TCP with direct TLS or STARTTLS, and
+//! (feature `websocket`) RFC 7395 WebSocket.
+//!
+//! Round trips of a direct TLS login, each one forced by the protocol: TCP handshake, TLS
+//! handshake (one with TLS 1.3), stream header -> header + features, `<auth/>` -> `<success/>`,
+//! restarted header -> header + features. We never wait where XMPP lets us go on: `<auth/>` goes
+//! out as soon as the features arrive and the restarted header as soon as `<success/>` does.
+//! STARTTLS adds one round trip (header + features) and `<starttls/>` -> `<proceed/>`.
+
+mod stream_io;
+
+use std::sync::Arc;
+
+use minidom::Element;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use xmpp_parsers::starttls::{self, Request as StartTlsRequest};
+use xmpp_parsers::stream_features::StreamFeatures;
+
+use crate::config::{ConnectionConfig, ConnectionMode};
+use crate::connector::{AuthenticatedStream, BoxFuture, Connector, Credentials};
+use crate::error::{ConnectError, StreamError};
+use crate::sasl;
+use crate::tls;
+use crate::xml_stream::Frame;
+
+use stream_io::StreamIo;
+
+/// Connects to a chat server as its [`ConnectionConfig`] says.
+#[derive(Debug, Clone)]
+pub struct XmppConnector {
+    config: ConnectionConfig,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl XmppConnector {
+    /// A connector for `config`.
+    ///
+    /// # Errors
+    /// [`ConnectError::InvalidConfig`] when the custom root certificate is not usable PEM.
+    pub fn new(config: ConnectionConfig) -> Result<Self, ConnectError> {
+        let tls = tls::client_config(&config)?;
+        Ok(Self { config, tls })
+    }
+
+    /// The configuration this connector uses.
+    pub fn config(&self) -> &ConnectionConfig {
+        &self.config
+    }
+
+    async fn connect_inner(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<AuthenticatedStream, ConnectError> {
+        match &self.config.mode {
+            ConnectionMode::DirectTls => {
+                let tcp = self.tcp().await?;
+                let tls = tls::handshake(tcp, &self.config, self.tls.clone()).await?;
+                let mut io = StreamIo::new(tls, self.config.max_stanza_size);
+                let features = open(&mut io, &self.config.domain).await?;
+                login(io, features, &self.config, credentials, true).await
+            }
+            ConnectionMode::StartTls => {
+                let tcp = self.tcp().await?;
+                let mut io = StreamIo::new(tcp, self.config.max_stanza_size);
+                let features = open(&mut io, &self.config.domain).await?;
+                if features.can_starttls() {
+                    let tcp = starttls(io).await?;
+                    let tls = tls::handshake(tcp, &self.config, self.tls.clone()).await?;
+                    let mut io = StreamIo::new(tls, self.config.max_stanza_size);
+                    let features = open(&mut io, &self.config.domain).await?;
+                    login(io, features, &self.config, credentials, true).await
+                } else {
+                    login(io, features, &self.config, credentials, false).await
+                }
+            }
+            #[cfg(feature = "websocket")]
+            ConnectionMode::WebSocket { url } => {
+                crate::websocket::connect(url, &self.config, self.tls.clone(), credentials).await
+            }
+        }
+    }
+
+    async fn tcp(&self) -> Result<TcpStream, ConnectError> {
+        let tcp = TcpStream::connect((self.config.connect_host(), self.config.port)).await?;
+        // Stanzas are small and latency matters more than segment count.
+        tcp.set_nodelay(true)?;
+        Ok(tcp)
+    }
+}
+
+impl Connector for XmppConnector {
+    fn connect<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+    ) -> BoxFuture<'a, Result<AuthenticatedStream, ConnectError>> {
+        Box::pin(async move {
+            let limit = self.config.connect_timeout;
+            tokio::time::timeout(limit, self.connect_inner(credentials))
+                .await
+                .map_err(|_| ConnectError::Timeout(limit))?
+        })
+    }
+}
+
+/// Sends a stream header and reads the server's header and features.
+pub(crate) async fn open<S>(
+    io: &mut StreamIo<S>,
+    domain: &str,
+) -> Result<StreamFeatures, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    io.queue_header(domain)?;
+    io.flush().await?;
+    read_features(io).await
+}
+
+async fn read_features<S>(io: &mut StreamIo<S>) -> Result<StreamFeatures, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    match io.recv().await? {
+        Frame::Header(header) => {
+            if header.name() != "stream" {
+                return Err(ConnectError::Negotiation(format!(
+                    "expected a stream header, got <{}>",
+                    header.name()
+                )));
+            }
+        }
+        other => return Err(unexpected("a stream header", other)),
+    }
+    match io.recv().await? {
+        Frame::Stanza(el) => features(el),
+        other => Err(unexpected("stream features", other)),
+    }
+}
+
+/// Parses `<stream:features/>`.
+pub(crate) fn features(el: Element) -> Result<StreamFeatures, ConnectError> {
+    StreamFeatures::try_from(el)
+        .map_err(|e| ConnectError::Negotiation(format!("expected stream features: {e}")))
+}
+
+/// Asks for TLS and returns the socket once the server says `<proceed/>`.
+async fn starttls<S>(mut io: StreamIo<S>) -> Result<S, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let request = Element::from(StartTlsRequest);
+    io.queue(&request, &String::from(&request))?;
+    io.flush().await?;
+    match io.recv().await? {
+        Frame::Stanza(el) => match starttls::Nonza::try_from(el) {
+            Ok(starttls::Nonza::Proceed(_)) => {}
+            Ok(other) => {
+                return Err(ConnectError::Negotiation(format!(
+                    "STARTTLS refused: {other:?}"
+                )));
+            }
+            Err(e) => {
+                return Err(ConnectError::Negotiation(format!(
+                    "expected <proceed/>: {e}"
+                )));
+            }
+        },
+        other => return Err(unexpected("<proceed/>", other)),
+    }
+    if io.has_unread() {
+        // Plaintext bytes after <proceed/> would be injected into the TLS session (CVE-2011-0411 class).
+        return Err(ConnectError::Negotiation("data after <proceed/>".into()));
+    }
+    Ok(io.into_inner())
+}
+
+/// SASL PLAIN, then the stream restart; hands back the authenticated stream.
+async fn login<S>(
+    mut io: StreamIo<S>,
+    features: StreamFeatures,
+    config: &ConnectionConfig,
+    credentials: &Credentials,
+    encrypted: bool,
+) -> Result<AuthenticatedStream, ConnectError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    if !encrypted && !config.allow_plaintext_for_tests {
+        return Err(ConnectError::EncryptionRequired);
+    }
+    sasl::require_plain(&features)?;
+    io.queue(&sasl::plain_auth(credentials), sasl::REDACTED_AUTH)?;
+    io.flush().await?;
+    match io.recv().await? {
+        Frame::Stanza(el) => sasl::outcome(el)?,
+        other => return Err(unexpected("the SASL outcome", other)),
+    }
+    let features = open(&mut io, &config.domain).await?;
+    Ok(io.into_authenticated(features))
+}
+
+pub(crate) fn unexpected(wanted: &str, got: Frame) -> ConnectError {
+    match got {
+        Frame::End => ConnectError::Stream(StreamError::Closed),
+        Frame::Header(_) => {
+            ConnectError::Negotiation(format!("expected {wanted}, got a second stream header"))
+        }
+        Frame::Stanza(el) => ConnectError::Negotiation(format!(
+            "expected {wanted}, got <{} xmlns='{}'>",
+            el.name(),
+            el.ns()
+        )),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,232 @@
+//! An XML stream over a byte socket (TCP or TLS): the negotiation-time read/write helpers, and
+//! the split into a reader task and a writer task joined to the session by channels.
+
+use bytes::BytesMut;
+use minidom::Element;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::connector::AuthenticatedStream;
+use crate::error::StreamError;
+use crate::xml_stream::{Frame, StreamParser, StreamWriter, stream_error};
+
+/// How many elements may wait in each channel; the writer applies back-pressure beyond that.
+const CHANNEL_CAPACITY: usize = 256;
+/// Bytes read from the socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// One XMPP stream over a byte socket during negotiation.
+pub(crate) struct StreamIo<S> {
+    io: S,
+    rx: BytesMut,
+    tx: BytesMut,
+    parser: StreamParser,
+    writer: StreamWriter,
+    limit: usize,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> StreamIo<S> {
+    /// Wraps a connected socket; `limit` is the maximum stanza size.
+    pub fn new(io: S, limit: usize) -> Self {
+        Self {
+            io,
+            rx: BytesMut::new(),
+            tx: BytesMut::new(),
+            parser: StreamParser::new(limit),
+            writer: StreamWriter::new(),
+            limit,
+        }
+    }
+
+    /// Queues a new stream header to `domain` and resets both directions (a new stream).
+    pub fn queue_header(&mut self, domain: &str) -> Result<(), StreamError> {
+        self.writer = StreamWriter::new();
+        self.parser = StreamParser::new(self.limit);
+        tracing::trace!(target: "connectycube_transport::xml", "SEND <stream:stream to='{domain}'>");
+        self.writer.header(domain, &mut self.tx)
+    }
+
+    /// Queues an element; `log` is what the trace log shows of it (secrets redacted).
+    pub fn queue(&mut self, element: &Element, log: &str) -> Result<(), StreamError> {
+        tracing::trace!(target: "connectycube_transport::xml", "SEND {log}");
+        self.writer.element(element, &mut self.tx)
+    }
+
+    /// Writes everything queued, in one write when it fits (one TCP segment, no extra RTT).
+    pub async fn flush(&mut self) -> Result<(), StreamError> {
+        self.io.write_all(&self.tx).await?;
+        self.io.flush().await?;
+        self.tx.clear();
+        Ok(())
+    }
+
+    /// Reads the next frame; a `<stream:error>` becomes `StreamError::Server`.
+    pub async fn recv(&mut self) -> Result<Frame, StreamError> {
+        loop {
+            let mut data = &self.rx[..];
+            let before = data.len();
+            let frame = self.parser.next_frame(&mut data);
+            let consumed = before - data.len();
+            let _ = self.rx.split_to(consumed);
+            match frame? {
+                Some(Frame::Stanza(el)) => {
+                    if let Some(err) = stream_error(&el) {
+                        return Err(err);
+                    }
+                    tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(&el));
+                    return Ok(Frame::Stanza(el));
+                }
+                Some(frame) => return Ok(frame),
+                None => {}
+            }
+            self.rx.reserve(READ_CHUNK);
+            if self.io.read_buf(&mut self.rx).await? == 0 {
+                return Err(StreamError::Closed);
+            }
+        }
+    }
+
+    /// Whether bytes arrived that nothing has parsed yet.
+    pub fn has_unread(&self) -> bool {
+        !self.rx.is_empty()
+    }
+
+    /// Gives back the socket (for the TLS upgrade after `<proceed/>`).
+    pub fn into_inner(self) -> S {
+        self.io
+    }
+
+    /// Splits into a reader task and a writer task and returns the session's ends.
+    pub fn into_authenticated(
+        self,
+        features: xmpp_parsers::stream_features::StreamFeatures,
+    ) -> AuthenticatedStream {
+        let (incoming_tx, incoming) = mpsc::channel(CHANNEL_CAPACITY);
+        let (outgoing, outgoing_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        // Dropped when the reader ends, so the writer closes our side too: a broken stream
+        // then fails the session's sends at once instead of swallowing them.
+        let (reader_alive, reader_gone) = oneshot::channel::<()>();
+        let (read_half, write_half) = tokio::io::split(self.io);
+        tokio::spawn(async move {
+            read_loop(read_half, self.rx, self.parser, incoming_tx).await;
+            drop(reader_alive);
+        });
+        tokio::spawn(write_loop(
+            write_half,
+            self.writer,
+            self.tx,
+            outgoing_rx,
+            reader_gone,
+        ));
+        AuthenticatedStream {
+            features,
+            incoming,
+            outgoing,
+        }
+    }
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    mut io: R,
+    mut rx: BytesMut,
+    mut parser: StreamParser,
+    incoming: mpsc::Sender<Result<Element, StreamError>>,
+) {
+    let end = loop {
+        let mut data = &rx[..];
+        let before = data.len();
+        let frame = parser.next_frame(&mut data);
+        let consumed = before - data.len();
+        let _ = rx.split_to(consumed);
+        match frame {
+            Ok(Some(Frame::Stanza(el))) => {
+                if let Some(err) = stream_error(&el) {
+                    break err;
+                }
+                tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(&el));
+                if incoming.send(Ok(el)).await.is_err() {
+                    // The session dropped its receiver: nobody listens any more.
+                    return;
+                }
+                continue;
+            }
+            Ok(Some(Frame::End)) => break StreamError::Closed,
+            Ok(Some(Frame::Header(_))) => {
+                break StreamError::Xml("unexpected second stream header".into());
+            }
+            Ok(None) => {}
+            Err(e) => break e,
+        }
+        rx.reserve(READ_CHUNK);
+        tokio::select! {
+            read = io.read_buf(&mut rx) => match read {
+                Ok(0) => break StreamError::Closed,
+                Ok(_) => {}
+                Err(e) => break StreamError::Io(e),
+            },
+            () = incoming.closed() => return,
+        }
+    };
+    tracing::debug!(error = %end, "XMPP stream ended");
+    let _ = incoming.send(Err(end)).await;
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut io: W,
+    mut writer: StreamWriter,
+    mut tx: BytesMut,
+    mut outgoing: mpsc::Receiver<Element>,
+    mut reader_gone: oneshot::Receiver<()>,
+) {
+    loop {
+        let el = tokio::select! {
+            biased;
+            _ = &mut reader_gone => break,
+            el = outgoing.recv() => match el {
+                Some(el) => el,
+                None => break,
+            },
+        };
+        if let Err(e) = encode(&mut writer, &el, &mut tx) {
+            tracing::warn!(error = %e, "dropping an element that cannot be serialized");
+        }
+        // Batch whatever else is already waiting into the same write.
+        while tx.len() < READ_CHUNK {
+            match outgoing.try_recv() {
+                Ok(el) => {
+                    if let Err(e) = encode(&mut writer, &el, &mut tx) {
+                        tracing::warn!(error = %e, "dropping an element that cannot be serialized");
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = write_out(&mut io, &mut tx).await {
+            tracing::debug!(error = %e, "XMPP stream write failed");
+            return;
+        }
+    }
+    // The session dropped the sender or the stream broke: close our side politely.
+    if writer.footer(&mut tx).is_ok() {
+        let _ = write_out(&mut io, &mut tx).await;
+    }
+    let _ = io.shutdown().await;
+}
+
+fn encode(writer: &mut StreamWriter, el: &Element, tx: &mut BytesMut) -> Result<(), StreamError> {
+    tracing::trace!(target: "connectycube_transport::xml", "SEND {}", String::from(el));
+    let before = tx.len();
+    let result = writer.element(el, tx);
+    if result.is_err() {
+        // Never send half an element.
+        tx.truncate(before);
+    }
+    result
+}
+
+async fn write_out<W: AsyncWrite + Unpin>(io: &mut W, tx: &mut BytesMut) -> std::io::Result<()> {
+    io.write_all(tx).await?;
+    io.flush().await?;
+    tx.clear();
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Turning an authenticated stream into a chat session: resume the previous one (XEP-0198) or
+//! bind a resource, then enable stream management, carbons and presence.
+//!
+//! Round trips: a resumption takes one; a fresh session takes two (bind, then `<enable/>`
+//! pipelined with the carbons IQ and the initial presence), which is what the XEPs allow.
+
+use minidom::Element;
+use tokio::sync::mpsc;
+use xmpp_parsers::bind::{BindQuery, BindResponse};
+use xmpp_parsers::carbons;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::jid::FullJid;
+use xmpp_parsers::presence::{Presence, Type as PresenceType};
+use xmpp_parsers::sm;
+
+use crate::connector::AuthenticatedStream;
+use crate::error::StreamError;
+
+/// XEP-0198's namespace.
+pub(crate) const SM_NS: &str = "urn:xmpp:sm:3";
+/// Ids of the IQs the session sends itself; their answers are not the app's business.
+pub(crate) const BIND_ID: &str = "cc-bind";
+pub(crate) const CARBONS_ID: &str = "cc-carbons";
+
+/// Why setting up the session failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SetupError {
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    #[error("resource bind refused: {0}")]
+    Bind(String),
+    #[error("the server closed the stream during setup")]
+    Closed,
+}
+
+impl SetupError {
+    /// A bind conflict (our resource is taken and the server will not replace it) is final.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::Bind(condition) => condition.contains("conflict"),
+            Self::Stream(StreamError::Server { condition }) => condition == "conflict",
+            _ => false,
+        }
+    }
+}
+
+/// A session ready for stanzas.
+#[derive(Debug)]
+pub(crate) struct Negotiated {
+    pub incoming: mpsc::Receiver<Result<Element, StreamError>>,
+    pub outgoing: mpsc::Sender<Element>,
+    /// Our full JID (after a resumption, the one from before).
+    pub jid: Option<FullJid>,
+    /// The server's `h` when the previous session was resumed.
+    pub resumed_h: Option<u32>,
+    /// Stream management: on, and the id to resume with later.
+    pub sm: Option<Option<String>>,
+    /// Stanzas that arrived during setup, for the app.
+    pub early: Vec<Element>,
+    /// Stanzas sent after `<enable/>` (carbons, presence): the server counts them in its `h`.
+    pub counted: Vec<Element>,
+}
+
+/// What to resume: the previous session's id and our inbound count.
+pub(crate) struct ResumeFrom {
+    pub previd: String,
+    pub h: u32,
+}
+
+async fn send(out: &mpsc::Sender<Element>, el: Element) -> Result<(), SetupError> {
+    out.send(el).await.map_err(|_| SetupError::Closed)
+}
+
+async fn next(
+    incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
+) -> Result<Element, SetupError> {
+    match incoming.recv().await {
+        Some(Ok(el)) => Ok(el),
+        Some(Err(e)) => Err(e.into()),
+        None => Err(SetupError::Closed),
+    }
+}
+
+/// Sets the session up on `stream`.
+pub(crate) async fn negotiate(
+    stream: AuthenticatedStream,
+    resume: Option<ResumeFrom>,
+    resource: Option<String>,
+) -> Result<Negotiated, SetupError> {
+    let sm_offered = stream.features.stream_management.is_some();
+    let AuthenticatedStream {
+        mut incoming,
+        outgoing,
+        ..
+    } = stream;
+    let mut early = Vec::new();
+    if let (true, Some(from)) = (sm_offered, resume) {
+        let previd = sm::StreamId(from.previd.clone());
+        send(&outgoing, sm::Resume { h: from.h, previd }.into()).await?;
+        loop {
+            let el = next(&mut incoming).await?;
+            if let Ok(resumed) = sm::Resumed::try_from(el.clone()) {
+                return Ok(Negotiated {
+                    incoming,
+                    outgoing,
+                    jid: None,
+                    resumed_h: Some(resumed.h),
+                    sm: Some(Some(from.previd)),
+                    early,
+                    counted: Vec::new(),
+                });
+            }
+            if el.is("failed", SM_NS) {
+                break; // The old session is gone: bind a new one on this stream.
+            }
+            early.push(el);
+        }
+    }
+    let bind = Iq::from_set(BIND_ID, BindQuery::new(resource));
+    send(&outgoing, bind.into()).await?;
+    let jid = loop {
+        let el = next(&mut incoming).await?;
+        if el.is("iq", "jabber:client") && el.attr("id") == Some(BIND_ID) {
+            break read_bind(el)?;
+        }
+        early.push(el);
+    };
+    if sm_offered {
+        send(&outgoing, sm::Enable::new().with_resume().into()).await?;
+    }
+    let counted: Vec<Element> = vec![
+        Iq::from_set(CARBONS_ID, carbons::Enable).into(),
+        Presence::new(PresenceType::None).into(),
+    ];
+    for el in &counted {
+        send(&outgoing, el.clone()).await?;
+    }
+    let sm = if sm_offered {
+        wait_enabled(&mut incoming, &mut early).await?
+    } else {
+        None
+    };
+    Ok(Negotiated {
+        incoming,
+        outgoing,
+        jid: Some(jid),
+        resumed_h: None,
+        sm,
+        early,
+        counted,
+    })
+}
+
+fn read_bind(el: Element) -> Result<FullJid, SetupError> {
+    if el.attr("type") == Some("error") {
+        let condition = el
+            .get_child("error", "jabber:client")
+            .and_then(|e| e.children().next())
+            .map(|c| c.name().to_owned())
+            .unwrap_or_else(|| "undefined-condition".into());
+        return Err(SetupError::Bind(condition));
+    }
+    let bind = el
+        .get_child("bind", "urn:ietf:params:xml:ns:xmpp-bind")
+        .cloned()
+        .ok_or_else(|| SetupError::Bind("answer without <bind/>".into()))?;
+    BindResponse::try_from(bind)
+        .map(FullJid::from)
+        .map_err(|e| SetupError::Bind(e.to_string()))
+}
+
+/// Waits for `<enabled/>` (stream management on) or `<failed/>` (off for this connection).
+async fn wait_enabled(
+    incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
+    early: &mut Vec<Element>,
+) -> Result<Option<Option<String>>, SetupError> {
+    loop {
+        let el = next(incoming).await?;
+        if let Ok(enabled) = sm::Enabled::try_from(el.clone()) {
+            let id = enabled.resume.then(|| enabled.id.map(|i| i.0)).flatten();
+            return Ok(Some(id));
+        }
+        if el.is("failed", SM_NS) {
+            return Ok(None);
+        }
+        early.push(el);
+    }
+}

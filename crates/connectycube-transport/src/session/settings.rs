@@ -1,0 +1,140 @@
+//! How a chat session reconnects and keeps itself alive.
+
+use std::time::Duration;
+
+/// Settings of a [`super::ChatConnection`], defaulting to the Flutter SDK's values.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SessionSettings {
+    /// How many times to try to reconnect after losing the connection; 0 turns reconnection off.
+    pub total_reconnections: u32,
+    /// The wait between reconnection attempts (the first wait, with backoff).
+    pub reconnection_timeout: Duration,
+    /// Double the wait after each failed attempt, with jitter, up to `max_backoff`.
+    pub exponential_backoff: bool,
+    /// The longest wait between attempts when backing off.
+    pub max_backoff: Duration,
+    /// After this long without a byte from the server, probe it (ack request or ping).
+    pub keepalive_interval: Duration,
+    /// A probe unanswered for this long means the connection is dead.
+    pub keepalive_timeout: Duration,
+    /// The resource to bind; the server picks one when `None`.
+    pub resource: Option<String>,
+    /// Sends that may wait while reconnecting; more fail at once with `QueueFull`.
+    pub max_queued_sends: usize,
+    /// How long `login()` may take before it fails.
+    pub login_timeout: Duration,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            total_reconnections: 5,
+            reconnection_timeout: Duration::from_millis(5000),
+            exponential_backoff: false,
+            max_backoff: Duration::from_secs(60),
+            keepalive_interval: Duration::from_secs(30),
+            keepalive_timeout: Duration::from_secs(10),
+            resource: None,
+            max_queued_sends: 10_000,
+            login_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl SessionSettings {
+    /// Sets `total_reconnections` (0 = off).
+    pub fn with_total_reconnections(mut self, n: u32) -> Self {
+        self.total_reconnections = n;
+        self
+    }
+
+    /// Sets the wait between reconnection attempts.
+    pub fn with_reconnection_timeout(mut self, wait: Duration) -> Self {
+        self.reconnection_timeout = wait;
+        self
+    }
+
+    /// Turns on exponential backoff with jitter, capped at `max`.
+    pub fn with_exponential_backoff(mut self, max: Duration) -> Self {
+        self.exponential_backoff = true;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets the keepalive probe interval and how long a probe may go unanswered.
+    pub fn with_keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.keepalive_interval = interval;
+        self.keepalive_timeout = timeout;
+        self
+    }
+
+    /// Binds this resource instead of a server-chosen one.
+    pub fn with_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    /// Sets how many sends may wait while reconnecting.
+    pub fn with_max_queued_sends(mut self, n: usize) -> Self {
+        self.max_queued_sends = n;
+        self
+    }
+
+    /// The wait before reconnection attempt `attempt` (1-based).
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        if !self.exponential_backoff {
+            return self.reconnection_timeout;
+        }
+        let factor = 1u32 << attempt.saturating_sub(1).min(16);
+        let base = self
+            .reconnection_timeout
+            .saturating_mul(factor)
+            .min(self.max_backoff);
+        // Full jitter over the upper half: spreads a crowd of clients reconnecting at once.
+        let half = base / 2;
+        half + half.mul_f64(jitter())
+    }
+}
+
+/// A number in [0, 1) that differs between calls and processes; not for cryptography.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_flutter_sdks() {
+        let s = SessionSettings::default();
+        assert_eq!(s.total_reconnections, 5);
+        assert_eq!(s.reconnection_timeout, Duration::from_millis(5000));
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let s = SessionSettings::default()
+            .with_reconnection_timeout(Duration::from_millis(100))
+            .with_exponential_backoff(Duration::from_millis(1000));
+        for attempt in 1..=10 {
+            let expected = (100u64 << (attempt - 1)).min(1000);
+            let wait = s.backoff(attempt).as_millis() as u64;
+            assert!(
+                wait >= expected / 2 && wait <= expected,
+                "{attempt}: {wait}"
+            );
+        }
+        let flat = SessionSettings::default().backoff(7);
+        assert_eq!(flat, Duration::from_millis(5000));
+    }
+}

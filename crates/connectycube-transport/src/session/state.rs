@@ -1,0 +1,31 @@
+//! The connection states the Flutter SDK exposes, observable as they change.
+
+/// Where a chat connection is. Exactly the Flutter SDK's states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectionState {
+    /// Created, never logged in.
+    Idle,
+    /// The server accepted the credentials; the session is being set up.
+    Authenticated,
+    /// The server refused the credentials; nothing is retried.
+    AuthenticationFailure,
+    /// The connection was lost and is being restored.
+    Reconnecting,
+    /// The previous session was resumed (XEP-0198): nothing was lost.
+    Resumed,
+    /// Fully ready for real-time messaging.
+    Ready,
+    /// The connection ended without the user asking: reconnection gave up, was off, or the
+    /// server closed the session for good (e.g. the same resource logged in elsewhere).
+    ForceClosed,
+    /// Closed by `logout()` or `destroy()`.
+    Closed,
+}
+
+impl ConnectionState {
+    /// Whether sends go straight out in this state.
+    pub fn is_connected(self) -> bool {
+        matches!(self, Self::Ready | Self::Resumed)
+    }
+}

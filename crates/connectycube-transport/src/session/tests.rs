@@ -1,0 +1,390 @@
+//! The session's rules over an in-memory server: no sockets, every fault on demand.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use minidom::Element;
+use tokio::sync::mpsc;
+use xmpp_parsers::jid::BareJid;
+use xmpp_parsers::stream_features::StreamFeatures;
+
+use super::*;
+use crate::connector::AuthenticatedStream;
+use crate::error::StreamError;
+
+const C: &str = "jabber:client";
+const SM: &str = "urn:xmpp:sm:3";
+
+/// What the fake server does and saw.
+#[derive(Default)]
+struct Server {
+    /// Message ids received, in order, across connections.
+    messages: Vec<String>,
+    /// Stanzas handled in the current SM session (its `h`).
+    h: u32,
+    /// Whether a `<resume/>` is accepted.
+    resumable: bool,
+    /// Refuse the credentials.
+    refuse_auth: bool,
+    /// Refuse connections (network down).
+    down: bool,
+    /// Stop answering anything (a black hole).
+    silent: bool,
+    /// Sends every message id back as a bounced error.
+    bounce: bool,
+    /// The current connection's push channel and kill switch.
+    push: Option<mpsc::Sender<Result<Element, StreamError>>>,
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    server: Arc<Mutex<Server>>,
+    connects: Arc<AtomicUsize>,
+}
+
+impl Fake {
+    fn with<T>(&self, f: impl FnOnce(&mut Server) -> T) -> T {
+        f(&mut self.server.lock().unwrap())
+    }
+
+    /// Drops the current connection as a network failure would.
+    fn cut(&self) {
+        self.with(|s| s.push.take());
+    }
+
+    /// Sends the client a stream error.
+    async fn stream_error(&self, condition: &str) {
+        let push = self.with(|s| s.push.clone()).unwrap();
+        let _ = push
+            .send(Err(StreamError::Server {
+                condition: condition.into(),
+            }))
+            .await;
+    }
+}
+
+fn features() -> StreamFeatures {
+    let xml = "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>\
+        <bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>";
+    StreamFeatures::try_from(xml.parse::<Element>().unwrap()).unwrap()
+}
+
+impl Connector for Fake {
+    fn connect<'a>(
+        &'a self,
+        _credentials: &'a Credentials,
+    ) -> BoxFuture<'a, Result<AuthenticatedStream, ConnectError>> {
+        Box::pin(async move {
+            self.connects.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let (down, refuse) = self.with(|s| (s.down, s.refuse_auth));
+            if down {
+                return Err(ConnectError::Io(
+                    std::io::ErrorKind::ConnectionRefused.into(),
+                ));
+            }
+            if refuse {
+                return Err(ConnectError::AuthenticationFailure {
+                    condition: "not-authorized".into(),
+                });
+            }
+            let (to_client, incoming) = mpsc::channel(64);
+            let (outgoing, from_client) = mpsc::channel(64);
+            // The fake keeps the only strong sender: `cut()` drops it and the client sees EOF.
+            let weak = to_client.downgrade();
+            self.with(|s| s.push = Some(to_client));
+            tokio::spawn(serve(self.server.clone(), from_client, weak));
+            Ok(AuthenticatedStream {
+                features: features(),
+                incoming,
+                outgoing,
+            })
+        })
+    }
+}
+
+/// The fake server's side of one connection.
+async fn serve(
+    server: Arc<Mutex<Server>>,
+    mut from_client: mpsc::Receiver<Element>,
+    to_client: mpsc::WeakSender<Result<Element, StreamError>>,
+) {
+    while let Some(el) = from_client.recv().await {
+        // A cut connection: the fake dropped the strong sender.
+        let Some(to_client) = to_client.upgrade() else {
+            return;
+        };
+        for answer in answer(&server, el) {
+            if to_client.send(Ok(answer)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn answer(server: &Arc<Mutex<Server>>, el: Element) -> Vec<Element> {
+    let mut s = server.lock().unwrap();
+    if s.silent {
+        return vec![];
+    }
+    let id = el.attr("id").unwrap_or_default().to_owned();
+    let parse = |x: String| -> Element { x.parse().unwrap() };
+    match (el.ns().as_str(), el.name()) {
+        (SM, "enable") => {
+            s.h = 0;
+            vec![parse(format!(
+                "<enabled xmlns='{SM}' id='sm-1' resume='true'/>"
+            ))]
+        }
+        (SM, "resume") if s.resumable => {
+            vec![parse(format!(
+                "<resumed xmlns='{SM}' h='{}' previd='sm-1'/>",
+                s.h
+            ))]
+        }
+        (SM, "resume") => vec![parse(format!("<failed xmlns='{SM}'/>"))],
+        (SM, "r") => vec![parse(format!("<a xmlns='{SM}' h='{}'/>", s.h))],
+        (SM, _) => vec![],
+        (_, "iq") => {
+            s.h = s.h.wrapping_add(1);
+            if el.has_child("bind", "urn:ietf:params:xml:ns:xmpp-bind") {
+                s.h = 0; // bind comes before <enable/>: not counted
+                return vec![parse(format!(
+                    "<iq xmlns='{C}' type='result' id='{id}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                     <jid>1001-1@localhost/sdk</jid></bind></iq>"
+                ))];
+            }
+            vec![parse(format!("<iq xmlns='{C}' type='result' id='{id}'/>"))]
+        }
+        (_, "message") => {
+            s.h = s.h.wrapping_add(1);
+            s.messages.push(id.clone());
+            if s.bounce {
+                return vec![parse(format!(
+                    "<message xmlns='{C}' type='error' id='{id}'><error type='cancel'>\
+                     <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+                     <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>blocked</text></error></message>"
+                ))];
+            }
+            vec![]
+        }
+        _ => {
+            s.h = s.h.wrapping_add(1);
+            vec![]
+        }
+    }
+}
+
+fn settings() -> SessionSettings {
+    SessionSettings::default()
+        .with_reconnection_timeout(Duration::from_millis(30))
+        .with_total_reconnections(3)
+        .with_keepalive(Duration::from_secs(30), Duration::from_secs(5))
+}
+
+fn session(fake: &Fake, settings: SessionSettings) -> (ChatConnection, Incoming) {
+    let creds = Credentials {
+        jid: BareJid::new("1001-1@localhost").unwrap(),
+        password: "pw".into(),
+    };
+    ChatConnection::new(fake.clone(), creds, settings)
+}
+
+fn message(n: usize) -> Element {
+    format!("<message xmlns='{C}' type='chat' to='1002-1@localhost' id='m{n}'><body>{n}</body></message>")
+        .parse()
+        .unwrap()
+}
+
+async fn wait_for(conn: &ChatConnection, want: ConnectionState) {
+    let mut w = conn.watch_state();
+    tokio::time::timeout(Duration::from_secs(5), w.wait_for(|s| *s == want))
+        .await
+        .unwrap_or_else(|_| panic!("never reached {want:?}; now {:?}", conn.state()))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn fifty_concurrent_logins_open_one_connection() {
+    let fake = Fake {
+        server: Arc::new(Mutex::new(Server {
+            resumable: true,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let (conn, _incoming) = session(&fake, settings());
+    let logins: Vec<_> = (0..50)
+        .map(|_| {
+            let c = conn.clone();
+            tokio::spawn(async move { c.login().await })
+        })
+        .collect();
+    for l in logins {
+        assert_eq!(l.await.unwrap(), Ok(()));
+    }
+    assert_eq!(fake.connects.load(Ordering::SeqCst), 1);
+    assert_eq!(conn.state(), ConnectionState::Ready);
+    assert_eq!(conn.jid().unwrap().to_string(), "1001-1@localhost/sdk");
+}
+
+#[tokio::test]
+async fn a_send_completes_when_the_server_acks_it() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    for n in 0..20 {
+        conn.send(message(n)).await.unwrap();
+    }
+    assert_eq!(fake.with(|s| s.messages.len()), 20);
+}
+
+#[tokio::test]
+async fn sends_before_login_fail_and_auth_failure_is_never_retried() {
+    let fake = Fake::default();
+    fake.with(|s| s.refuse_auth = true);
+    let (conn, _incoming) = session(&fake, settings());
+    assert_eq!(conn.send(message(1)).await, Err(SendError::NotConnected));
+    assert_eq!(
+        conn.login().await,
+        Err(LoginError::Authentication("not-authorized".into()))
+    );
+    assert_eq!(conn.state(), ConnectionState::AuthenticationFailure);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(fake.connects.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_cut_connection_resumes_and_resends_what_was_not_acked() {
+    let fake = Fake::default();
+    fake.with(|s| s.resumable = true);
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    conn.send(message(0)).await.unwrap();
+    fake.with(|s| s.silent = true); // the next sends reach a server that no longer answers
+    let pending: Vec<_> = (1..5).map(|n| conn.send(message(n))).collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // What reached the silent server was neither counted nor kept: lost with the connection.
+    fake.with(|s| s.silent = false);
+    fake.cut();
+    wait_for(&conn, ConnectionState::Ready).await;
+    for p in pending {
+        p.await.unwrap();
+    }
+    let ids = fake.with(|s| s.messages.clone());
+    assert_eq!(
+        ids,
+        ["m0", "m1", "m2", "m3", "m4"],
+        "every message exactly once, in order"
+    );
+    assert_eq!(fake.connects.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_failed_resume_logs_in_afresh_and_resends_messages_with_their_ids() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    fake.with(|s| s.silent = true);
+    let msg = conn.send(message(7));
+    let iq = conn.send(
+        format!("<iq xmlns='{C}' type='get' id='q1'><query xmlns='jabber:iq:last'/></iq>")
+            .parse()
+            .unwrap(),
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    fake.with(|s| s.silent = false);
+    fake.cut();
+    assert_eq!(msg.await, Ok(()));
+    assert_eq!(iq.await, Err(SendError::SessionRestarted));
+    assert_eq!(fake.with(|s| s.messages.clone()), ["m7"]);
+}
+
+#[tokio::test]
+async fn reconnection_gives_up_and_fails_every_waiting_send() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    fake.with(|s| s.down = true);
+    fake.cut();
+    wait_for(&conn, ConnectionState::Reconnecting).await;
+    let queued = conn.send(message(1));
+    assert!(matches!(queued.await, Err(SendError::ConnectionLost(_))));
+    assert_eq!(conn.state(), ConnectionState::ForceClosed);
+    assert_eq!(
+        fake.connects.load(Ordering::SeqCst),
+        1 + 3,
+        "one login and three reconnections"
+    );
+}
+
+#[tokio::test]
+async fn a_resource_conflict_is_never_reconnected() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    fake.stream_error("conflict").await;
+    wait_for(&conn, ConnectionState::ForceClosed).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(fake.connects.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_silent_server_is_detected_by_the_keepalive() {
+    let fake = Fake::default();
+    let quick = settings().with_keepalive(Duration::from_millis(100), Duration::from_millis(100));
+    let (conn, _incoming) = session(&fake, quick);
+    conn.login().await.unwrap();
+    fake.with(|s| s.silent = true);
+    let started = std::time::Instant::now();
+    wait_for(&conn, ConnectionState::Reconnecting).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    fake.with(|s| s.silent = false);
+    wait_for(&conn, ConnectionState::Ready).await;
+}
+
+#[tokio::test]
+async fn an_error_answering_a_message_fails_its_handle() {
+    let fake = Fake::default();
+    let (conn, mut incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    fake.with(|s| s.bounce = true);
+    assert_eq!(
+        conn.send(message(3)).await,
+        Err(SendError::Refused("blocked".into()))
+    );
+    let bounced = incoming.recv().await.unwrap();
+    assert_eq!(
+        bounced.attr("type"),
+        Some("error"),
+        "the app sees the error too"
+    );
+}
+
+#[tokio::test]
+async fn logout_closes_and_later_sends_fail() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    conn.logout().await;
+    conn.logout().await;
+    assert_eq!(conn.state(), ConnectionState::Closed);
+    assert_eq!(conn.send(message(1)).await, Err(SendError::NotConnected));
+    conn.relogin().await.unwrap();
+    assert_eq!(conn.state(), ConnectionState::Ready);
+    conn.destroy().await;
+    assert_eq!(conn.login().await, Err(LoginError::Closed));
+}
+
+#[tokio::test]
+async fn server_pings_are_answered_and_client_pings_measured() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let rtt = conn
+        .ping_with_timeout(Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert!(rtt < Duration::from_secs(2));
+}

@@ -1,0 +1,295 @@
+//! The XML stream codec: an incremental rxml parser feeding xso's minidom element builder, with a limit
+//! on stanza size, and an rxml encoder for what we send.
+//!
+//! Both halves are I/O-free so the same code serves TCP (bytes arrive in arbitrary chunks, the
+//! stream is one long document) and WebSocket (each message is one complete element).
+
+use bytes::BytesMut;
+use minidom::Element;
+use rxml::error::EndOrError;
+use rxml::writer::{Encoder, Item, SimpleNamespaces, TrackNamespace};
+use rxml::{Event, Namespace, Options, Parse, Parser, WithOptions, XmlVersion};
+use xmpp_parsers::ns;
+use xso::minidom_compat::ElementFromEvents;
+use xso::{AsXml, Context, FromEventsBuilder};
+
+use crate::error::StreamError;
+
+/// The namespace of `<stream:stream>` and `<stream:error>`.
+pub const STREAM_NS: &str = ns::STREAM;
+
+/// One unit read from the stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// The server's stream header (`<stream:stream>`, or `<open/>` on WebSocket), attributes only.
+    Header(Element),
+    /// A complete top-level element: a stanza or a nonza (features, SASL, SM...).
+    Stanza(Element),
+    /// The server closed the stream (`</stream:stream>` or `<close/>`).
+    End,
+}
+
+/// Incremental parser of an XMPP stream (the server's side of it).
+///
+/// rxml checks well-formedness and namespace well-formedness, and refuses DTDs, entity
+/// declarations and undeclared entities by design, so a server cannot make us expand entities
+/// (no "billion laughs"). Each top-level element is built into a minidom tree by xso's builder.
+pub struct StreamParser {
+    parser: Parser,
+    /// The top-level element being built.
+    stanza: Option<ElementFromEvents>,
+    header_seen: bool,
+    /// Between top-level elements with nothing but whitespace fed since the last one.
+    idle: bool,
+    limit: usize,
+    /// Bytes consumed since the current top-level element began (or the last one ended).
+    current: usize,
+    ended: bool,
+}
+
+impl StreamParser {
+    /// A parser for a fresh stream that accepts stanzas of at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            parser: parser(limit),
+            stanza: None,
+            header_seen: false,
+            idle: false,
+            limit,
+            current: 0,
+            ended: false,
+        }
+    }
+
+    /// Parses from `data` until one frame is complete, consuming only the bytes it needs (the
+    /// rest stays in `data`, e.g. for a parser of the restarted stream). `Ok(None)` means more
+    /// bytes are needed.
+    ///
+    /// # Errors
+    /// [`StreamError::Xml`] on malformed XML, DTDs or entities; [`StreamError::StanzaTooLarge`]
+    /// when the current element passes the limit.
+    pub fn next_frame(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
+        loop {
+            if self.ended {
+                return Ok(None);
+            }
+            if self.idle {
+                // Whitespace keepalives between stanzas are insignificant: drop them here so
+                // they neither count towards the next stanza's size nor pile up anywhere.
+                let skip = data
+                    .iter()
+                    .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+                    .count();
+                *data = &data[skip..];
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                // The next byte starts a token: the lexer is no longer between elements.
+                self.idle = false;
+            }
+            let before = data.len();
+            let result = self.parser.parse(data, false);
+            self.current = self.current.saturating_add(before - data.len());
+            if self.current > self.limit {
+                return Err(StreamError::StanzaTooLarge { limit: self.limit });
+            }
+            match result {
+                Ok(Some(event)) => {
+                    if let Some(frame) = self.on_event(event)? {
+                        self.current = 0;
+                        self.idle = true;
+                        return Ok(Some(frame));
+                    }
+                }
+                // Only reported at end of input, which a network stream never claims.
+                Ok(None) => return Ok(None),
+                Err(EndOrError::NeedMoreData) => return Ok(None),
+                Err(EndOrError::Error(e)) => return Err(StreamError::Xml(e.to_string())),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) -> Result<Option<Frame>, StreamError> {
+        if let Some(builder) = &mut self.stanza {
+            let done = builder
+                .feed(event, &Context::empty())
+                .map_err(|e| StreamError::Xml(e.to_string()))?;
+            if let Some(element) = done {
+                self.stanza = None;
+                return Ok(Some(Frame::Stanza(element)));
+            }
+            return Ok(None);
+        }
+        match event {
+            Event::XmlDeclaration(..) => Ok(None),
+            Event::StartElement(_, qname, attrs) if !self.header_seen => {
+                self.header_seen = true;
+                Ok(Some(Frame::Header(header_element(&qname, &attrs))))
+            }
+            Event::StartElement(_, qname, attrs) => {
+                self.stanza = Some(ElementFromEvents::new(qname, attrs));
+                Ok(None)
+            }
+            Event::EndElement(_) => {
+                self.ended = true;
+                Ok(Some(Frame::End))
+            }
+            // Non-whitespace text directly inside the stream root carries no meaning in XMPP.
+            Event::Text(..) => Ok(None),
+        }
+    }
+}
+
+/// rxml's default token limit (8 KiB) would refuse a legitimate long attribute, such as an
+/// attachment's inline `data`; the stanza limit bounds every token anyway.
+fn parser(limit: usize) -> Parser {
+    Parser::with_options(Options {
+        max_token_length: limit.max(1),
+        ..Options::default()
+    })
+}
+
+fn header_element(qname: &rxml::QName, attrs: &rxml::AttrMap) -> Element {
+    let mut builder = Element::builder(qname.1.as_str(), qname.0.as_str());
+    for ((ns, name), value) in attrs.iter() {
+        if ns.is_empty() {
+            builder = builder.attr(name.clone(), value.as_str());
+        }
+    }
+    builder.build()
+}
+
+/// Parses one complete element, e.g. a WebSocket message, with the same limits and refusals as
+/// the stream parser.
+///
+/// # Errors
+/// As [`StreamParser::next_frame`], and [`StreamError::Xml`] when `data` is not exactly one element.
+pub fn parse_element(data: &[u8], limit: usize) -> Result<Element, StreamError> {
+    if data.len() > limit {
+        return Err(StreamError::StanzaTooLarge { limit });
+    }
+    let mut parser = parser(limit);
+    let mut rest = data;
+    let mut builder: Option<ElementFromEvents> = None;
+    loop {
+        match parser.parse(&mut rest, true) {
+            Ok(Some(Event::XmlDeclaration(..))) => {}
+            Ok(Some(Event::StartElement(_, qname, attrs))) if builder.is_none() => {
+                builder = Some(ElementFromEvents::new(qname, attrs));
+            }
+            Ok(Some(event)) => {
+                let Some(b) = builder.as_mut() else {
+                    return Err(StreamError::Xml("text outside the element".into()));
+                };
+                if let Some(el) = b
+                    .feed(event, &Context::empty())
+                    .map_err(|e| StreamError::Xml(e.to_string()))?
+                {
+                    return Ok(el);
+                }
+            }
+            Ok(None) => return Err(StreamError::Xml("no element".into())),
+            Err(EndOrError::NeedMoreData) => {
+                return Err(StreamError::Xml("truncated element".into()));
+            }
+            Err(EndOrError::Error(e)) => return Err(StreamError::Xml(e.to_string())),
+        }
+    }
+}
+
+/// Serializer of our side of the stream. `jabber:client` and the `stream` prefix are declared
+/// once on the stream header, so stanzas go out without repeated namespace declarations.
+pub struct StreamWriter {
+    encoder: Encoder<SimpleNamespaces>,
+}
+
+impl Default for StreamWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamWriter {
+    /// A writer for a fresh stream.
+    pub fn new() -> Self {
+        let mut encoder = Encoder::new();
+        encoder
+            .ns_tracker_mut()
+            .declare_fixed(Some(rxml::xml_ncname!("stream")), STREAM_NS.into());
+        encoder
+            .ns_tracker_mut()
+            .declare_fixed(None, ns::DEFAULT_NS.into());
+        Self { encoder }
+    }
+
+    /// Appends the `<stream:stream to=… version='1.0'>` opening tag.
+    pub fn header(&mut self, to: &str, out: &mut BytesMut) -> Result<(), StreamError> {
+        let items = [
+            Item::XmlDeclaration(XmlVersion::V1_0),
+            Item::ElementHeadStart(Namespace::from(STREAM_NS), rxml::xml_ncname!("stream")),
+            Item::Attribute(Namespace::NONE, rxml::xml_ncname!("to"), to),
+            Item::Attribute(Namespace::NONE, rxml::xml_ncname!("version"), "1.0"),
+            Item::ElementHeadEnd,
+        ];
+        for item in items {
+            self.encoder
+                .encode_into_bytes(item, out)
+                .map_err(|e| StreamError::Xml(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Appends one element.
+    pub fn element(&mut self, element: &Element, out: &mut BytesMut) -> Result<(), StreamError> {
+        let iter = element
+            .as_xml_iter()
+            .map_err(|e| StreamError::Xml(e.to_string()))?;
+        for item in iter {
+            let item = item.map_err(|e| StreamError::Xml(e.to_string()))?;
+            self.encoder
+                .encode_into_bytes(item.as_rxml_item(), out)
+                .map_err(|e| StreamError::Xml(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Appends the closing `</stream:stream>`.
+    pub fn footer(&mut self, out: &mut BytesMut) -> Result<(), StreamError> {
+        self.encoder
+            .encode_into_bytes(Item::ElementFoot, out)
+            .map_err(|e| StreamError::Xml(e.to_string()))
+    }
+}
+
+/// Serializes a standalone element (a WebSocket message), declaring its namespace on itself.
+pub fn element_to_bytes(element: &Element) -> Result<BytesMut, StreamError> {
+    let mut encoder: Encoder<SimpleNamespaces> = Encoder::new();
+    let mut out = BytesMut::new();
+    let iter = element
+        .as_xml_iter()
+        .map_err(|e| StreamError::Xml(e.to_string()))?;
+    for item in iter {
+        let item = item.map_err(|e| StreamError::Xml(e.to_string()))?;
+        encoder
+            .encode_into_bytes(item.as_rxml_item(), &mut out)
+            .map_err(|e| StreamError::Xml(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// Turns a `<stream:error>` into the typed error, or `None` for any other element.
+pub fn stream_error(element: &Element) -> Option<StreamError> {
+    if !element.is("error", STREAM_NS) {
+        return None;
+    }
+    let condition = element
+        .children()
+        .find(|c| c.ns() == ns::XMPP_STREAMS && c.name() != "text")
+        .map(|c| c.name().to_owned())
+        .unwrap_or_else(|| "undefined-condition".to_owned());
+    Some(StreamError::Server { condition })
+}
+
+#[cfg(test)]
+#[path = "xml_stream_tests.rs"]
+mod tests;

@@ -1,0 +1,277 @@
+//! A private ejabberd for the tests: own config, spool, logs and cookie under
+//! `target/ejabberd/`, listening on 127.0.0.1 only, never the system service's instance.
+
+use std::fs;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Ports of the instance: ConnectyCube's 5222/5223/5291 plus 10000, to stay clear of a system server.
+const STARTTLS_PORT: u16 = 15222;
+const TLS_PORT: u16 = 15223;
+const WS_PORT: u16 = 15291;
+/// Erlang distribution port, bound to 127.0.0.1 (no epmd).
+const DIST_PORT: u16 = 15599;
+const NODE: &str = "ccsdktest@localhost";
+const APP_ID: u32 = 1;
+/// Test users `{id}-1@localhost`, password `pass{id}`.
+pub const USERS: std::ops::RangeInclusive<u32> = 1001..=1020;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+/// The instance folder, inside the workspace's target dir so git never sees it.
+fn dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        crate::workspace_root().join(target)
+    };
+    target.join("ejabberd")
+}
+
+fn ctl(dir: &Path) -> PathBuf {
+    dir.join("ctl.sh")
+}
+
+/// Runs `ctl.sh args`, returning stdout, or an error with what it printed.
+fn run_ctl(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(ctl(dir))
+        .args(args)
+        .output()
+        .map_err(|e| format!("ejabberdctl {args:?}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(format!(
+            "ejabberdctl {args:?} failed ({}): {stdout}{stderr}",
+            out.status
+        ))
+    }
+}
+
+fn sh(cmd: &mut Command) -> Result {
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    status
+        .success()
+        .then_some(())
+        .ok_or_else(|| format!("{cmd:?} failed: {status}"))
+}
+
+/// The environment the tests read (see crates/connectycube-transport/tests/support).
+pub fn env() -> Vec<(String, String)> {
+    let d = dir();
+    [
+        ("CC_XMPP_DOMAIN", "localhost".to_owned()),
+        ("CC_XMPP_ADDR", "127.0.0.1".to_owned()),
+        ("CC_XMPP_TLS_PORT", TLS_PORT.to_string()),
+        ("CC_XMPP_STARTTLS_PORT", STARTTLS_PORT.to_string()),
+        ("CC_XMPP_WS_URL", format!("wss://localhost:{WS_PORT}/ws")),
+        ("CC_XMPP_CA_PEM", d.join("ca.pem").display().to_string()),
+        ("CC_XMPP_APP_ID", APP_ID.to_string()),
+        ("CC_EJABBERDCTL", ctl(&d).display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn running(dir: &Path) -> bool {
+    ctl(dir).exists() && run_ctl(dir, &["status"]).is_ok()
+}
+
+/// Starts the instance (idempotent) and registers the test users.
+pub fn up() -> Result {
+    let d = dir();
+    if running(&d) {
+        println!("ejabberd already running in {}", d.display());
+    } else {
+        prepare(&d)?;
+        println!("starting ejabberd in {}", d.display());
+        run_ctl(&d, &["start"])?;
+        wait_started(&d)?;
+        register_users(&d)?;
+    }
+    let script: String = env()
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    fs::write(d.join("env.sh"), &script).map_err(|e| e.to_string())?;
+    print!("{script}");
+    Ok(())
+}
+
+/// Stops the instance and whatever it left running.
+pub fn down() -> Result {
+    let d = dir();
+    if ctl(&d).exists() {
+        let _ = run_ctl(&d, &["stop"]);
+        let _ = run_ctl(&d, &["stopped"]);
+    }
+    // A node that did not stop in time (or lost its cookie) is ended by name.
+    let _ = Command::new("pkill")
+        .args(["-f", &format!("sname {NODE}")])
+        .status();
+    println!("ejabberd stopped");
+    Ok(())
+}
+
+/// Prints whether the instance runs.
+pub fn status() -> Result {
+    let d = dir();
+    match run_ctl(&d, &["status"]) {
+        Ok(out) => {
+            print!("{out}");
+            Ok(())
+        }
+        Err(e) => Err(format!("not running: {e}")),
+    }
+}
+
+/// Registers `{id}-1@localhost` with password `pass{id}`.
+pub fn register(id: u32) -> Result {
+    let d = dir();
+    let user = format!("{id}-{APP_ID}");
+    let pass = format!("pass{id}");
+    match run_ctl(&d, &["register", &user, "localhost", &pass]) {
+        Err(e) if e.contains("already registered") => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+fn prepare(d: &Path) -> Result {
+    let _ = fs::remove_dir_all(d);
+    fs::create_dir_all(d.join("spool")).map_err(|e| e.to_string())?;
+    fs::create_dir_all(d.join("logs")).map_err(|e| e.to_string())?;
+    let template = include_str!("../ejabberd/ejabberd.yml");
+    let config = template
+        .replace("@DIR@", &d.display().to_string())
+        .replace("@STARTTLS_PORT@", &STARTTLS_PORT.to_string())
+        .replace("@TLS_PORT@", &TLS_PORT.to_string())
+        .replace("@WS_PORT@", &WS_PORT.to_string());
+    let write = |name: &str, text: &str| fs::write(d.join(name), text).map_err(|e| e.to_string());
+    write("ejabberd.yml", &config)?;
+    // Debian's ejabberdctl reads its system settings after the command line: a private
+    // --ctl-config keeps node name and distribution on loopback.
+    write(
+        "ejabberdctl.cfg",
+        &format!("ERLANG_NODE={NODE}\nINET_DIST_INTERFACE=127.0.0.1\nERL_DIST_PORT={DIST_PORT}\n"),
+    )?;
+    let p = d.display();
+    write(
+        "ctl.sh",
+        &format!(
+            "#!/bin/sh\nHOME={p} exec /usr/sbin/ejabberdctl --config {p}/ejabberd.yml \
+             --ctl-config {p}/ejabberdctl.cfg --spool {p}/spool --logs {p}/logs \"$@\"\n"
+        ),
+    )?;
+    sh(Command::new("chmod").args(["+x"]).arg(ctl(d)))?;
+    write(".erlang.cookie", &cookie())?;
+    sh(Command::new("chmod")
+        .arg("400")
+        .arg(d.join(".erlang.cookie")))?;
+    make_certificate(d)?;
+    // ejabberdctl run as root switches to the ejabberd user, which must own the instance.
+    if is_root() {
+        sh(Command::new("chown")
+            .args(["-R", "ejabberd:ejabberd"])
+            .arg(d))?;
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
+}
+
+fn cookie() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("CCSDK{nanos:X}{}", std::process::id())
+}
+
+/// A self-signed certificate for localhost and 127.0.0.1. It must be CA:FALSE: webpki refuses
+/// a CA certificate used as the server's own (CaUsedAsEndEntity).
+fn make_certificate(d: &Path) -> Result {
+    sh(Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7", "-subj",
+        ])
+        .args([
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE", "-keyout"])
+        .arg(d.join("key.pem"))
+        .arg("-out")
+        .arg(d.join("ca.pem"))
+        .stderr(std::process::Stdio::null()))?;
+    let cert = fs::read_to_string(d.join("ca.pem")).map_err(|e| e.to_string())?;
+    let key = fs::read_to_string(d.join("key.pem")).map_err(|e| e.to_string())?;
+    fs::write(d.join("server.pem"), cert + &key).map_err(|e| e.to_string())
+}
+
+fn wait_started(d: &Path) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for port in [STARTTLS_PORT, TLS_PORT, WS_PORT] {
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let log = fs::read_to_string(d.join("logs/error.log")).unwrap_or_default();
+            if log.contains("[critical]") || Instant::now() > deadline {
+                return Err(format!("ejabberd did not open port {port}\n{log}"));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    Ok(())
+}
+
+/// Registers the test users and puts everyone in one shared roster group: ejabberd answers
+/// `jabber:iq:last` only between users who share a subscription.
+fn register_users(d: &Path) -> Result {
+    let workers: Vec<_> = USERS
+        .collect::<Vec<_>>()
+        .chunks(5)
+        .map(|ids| {
+            let ids = ids.to_vec();
+            std::thread::spawn(move || ids.into_iter().try_for_each(register))
+        })
+        .collect();
+    for w in workers {
+        w.join()
+            .map_err(|_| "registration thread panicked".to_owned())??;
+    }
+    run_ctl(
+        d,
+        &[
+            "srg_create",
+            "everyone",
+            "localhost",
+            "everyone",
+            "Everyone",
+            "everyone",
+        ],
+    )?;
+    run_ctl(
+        d,
+        &[
+            "srg_user_add",
+            "@all@",
+            "localhost",
+            "everyone",
+            "localhost",
+        ],
+    )?;
+    Ok(())
+}
