@@ -161,18 +161,22 @@ impl ChatClient {
             .send(message.to_stanza(room, ChatKind::Groupchat)?))
     }
 
-    fn status(&self, event: ChatEvent) -> Result<SendHandle, Error> {
-        Ok(self.connection.send(event.to_element()?))
-    }
-
-    fn envelope(&self, to: UserId, dialog: Option<DialogId>) -> Result<Envelope, Error> {
-        let mut env = Envelope::new(
+    /// Sends a status stanza (marker, typing) to `to`, built from its event form.
+    fn status<T>(
+        &self,
+        to: UserId,
+        dialog: Option<DialogId>,
+        payload: T,
+        event: fn(Box<Inbound<T>>) -> ChatEvent,
+    ) -> Result<SendHandle, Error> {
+        let mut envelope = Envelope::new(
             MessageType::Chat,
             Some(Jid::from(self.domain.user_jid(to)?)),
         );
-        env.id = Some(MessageId::generate().to_string());
-        env.dialog_id = dialog;
-        Ok(env)
+        envelope.id = Some(MessageId::generate().to_string());
+        envelope.dialog_id = dialog;
+        let event = event(Box::new(Inbound { envelope, payload }));
+        Ok(self.connection.send(event.to_element()?))
     }
 
     /// Tells the sender that their message arrived (`received` marker).
@@ -185,11 +189,7 @@ impl ChatClient {
         dialog: Option<DialogId>,
         id: MessageId,
     ) -> Result<SendHandle, Error> {
-        let envelope = self.envelope(sender, dialog)?;
-        self.status(ChatEvent::Delivered(Box::new(Inbound {
-            envelope,
-            payload: id,
-        })))
+        self.status(sender, dialog, id, ChatEvent::Delivered)
     }
 
     /// Tells the sender that their message was read (`displayed` marker).
@@ -202,11 +202,7 @@ impl ChatClient {
         dialog: Option<DialogId>,
         id: MessageId,
     ) -> Result<SendHandle, Error> {
-        let envelope = self.envelope(sender, dialog)?;
-        self.status(ChatEvent::Read(Box::new(Inbound {
-            envelope,
-            payload: id,
-        })))
+        self.status(sender, dialog, id, ChatEvent::Read)
     }
 
     /// Says that this user is typing (or stopped) in a 1-1 dialog.
@@ -214,11 +210,7 @@ impl ChatClient {
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
     pub fn typing(&self, to: UserId, state: TypingState) -> Result<SendHandle, Error> {
-        let envelope = self.envelope(to, None)?;
-        self.status(ChatEvent::Typing(Box::new(Inbound {
-            envelope,
-            payload: state,
-        })))
+        self.status(to, None, state, ChatEvent::Typing)
     }
 
     /// Joins a group or public dialog's room, to send and receive its messages.

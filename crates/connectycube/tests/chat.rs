@@ -1,0 +1,121 @@
+//! The facade against the local ejabberd (`cargo xtask test`): a message with its statuses,
+//! typed end to end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use connectycube::protocol::event::ChatEvent;
+use connectycube::protocol::ids::{AppId, UserId};
+use connectycube::protocol::message::chat_state::TypingState;
+use connectycube::protocol::model::{Attachment, Message};
+use connectycube::transport::config::ConnectionConfig;
+use connectycube::transport::session::{ConnectionState, SessionSettings};
+use connectycube::{ChatClient, ChatConfig, ChatEvents};
+
+fn var(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test"))
+}
+
+fn client(user: u64) -> (ChatClient, ChatEvents) {
+    let connection = ConnectionConfig::direct_tls(
+        var("CC_XMPP_DOMAIN"),
+        var("CC_XMPP_TLS_PORT").parse().unwrap(),
+    )
+    .with_address(var("CC_XMPP_ADDR"))
+    .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
+    let config = ChatConfig {
+        connection,
+        app_id: AppId(var("CC_XMPP_APP_ID").parse().unwrap()),
+        user: UserId(user),
+        password: format!("pass{user}"),
+        settings: SessionSettings::default(),
+    };
+    ChatClient::new(config).unwrap()
+}
+
+async fn next(events: &mut ChatEvents, kind: &str) -> ChatEvent {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = events
+                .next()
+                .await
+                .expect("events ended")
+                .expect("a readable stanza");
+            if event.kind() == kind {
+                return event;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} within 10 s"))
+}
+
+#[tokio::test]
+async fn a_message_and_its_statuses_arrive_typed() {
+    let (alice, mut alice_events) = client(1017);
+    let (bob, mut bob_events) = client(1018);
+    tokio::try_join!(alice.login(), bob.login()).unwrap();
+    assert_eq!(alice.state(), ConnectionState::Ready);
+
+    alice
+        .typing(bob.user(), TypingState::Composing)
+        .unwrap()
+        .await
+        .unwrap();
+    let ChatEvent::Typing(typing) = next(&mut bob_events, "Typing").await else {
+        unreachable!()
+    };
+    assert_eq!(typing.payload, TypingState::Composing);
+
+    let mut message = Message::new("café ☕ & <tags>");
+    message
+        .custom
+        .insert("meta".into(), serde_json::json!({"a": {"b": "c"}}));
+    message.attachments.push(
+        Attachment::new("image")
+            .with_id("3004")
+            .with_url("https://x/y.png"),
+    );
+    alice
+        .send_private(bob.user(), &message)
+        .unwrap()
+        .await
+        .unwrap();
+
+    let ChatEvent::ChatMessage(got) = next(&mut bob_events, "ChatMessage").await else {
+        unreachable!()
+    };
+    let got = got.payload;
+    assert_eq!(got.id, message.id);
+    assert_eq!(got.body, message.body);
+    assert_eq!(got.sender_id, Some(alice.user()));
+    assert_eq!(got.custom["meta"]["a"]["b"], "c");
+    assert_eq!(got.attachments, message.attachments);
+    assert!(got.markable);
+
+    let ChatEvent::Delivered(d) = next(&mut alice_events, "Delivered").await else {
+        unreachable!()
+    };
+    assert_eq!(
+        d.payload, message.id,
+        "bob's client sent 'received' by itself"
+    );
+    bob.mark_read(alice.user(), got.dialog_id, got.id)
+        .unwrap()
+        .await
+        .unwrap();
+    let ChatEvent::Read(r) = next(&mut alice_events, "Read").await else {
+        unreachable!()
+    };
+    assert_eq!(r.payload, message.id);
+
+    assert_eq!(
+        alice.last_activity(bob.user()).await.unwrap(),
+        0,
+        "bob is online"
+    );
+    tokio::join!(alice.logout(), bob.logout());
+    assert_eq!(bob.state(), ConnectionState::Closed);
+}
