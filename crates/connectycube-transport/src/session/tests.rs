@@ -392,3 +392,57 @@ async fn server_pings_are_answered_and_client_pings_measured() {
         .unwrap();
     assert!(rtt < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn sends_wait_in_a_bounded_queue_while_reconnecting() {
+    let fake = Fake::default();
+    let small = settings()
+        .with_max_queued_sends(2)
+        .with_reconnection_timeout(Duration::from_millis(300));
+    let (conn, _incoming) = session(&fake, small);
+    conn.login().await.unwrap();
+    fake.with(|s| s.down = true);
+    fake.cut();
+    wait_for(&conn, ConnectionState::Reconnecting).await;
+    let first = conn.send(message(1));
+    let second = conn.send(message(2));
+    assert_eq!(conn.send(message(3)).await, Err(SendError::QueueFull(2)));
+    fake.with(|s| s.down = false);
+    assert_eq!(first.await, Ok(()));
+    assert_eq!(second.await, Ok(()));
+    assert_eq!(
+        fake.with(|s| s.messages.clone()),
+        ["m1", "m2"],
+        "queued sends go out in order"
+    );
+}
+
+#[tokio::test]
+async fn nothing_from_an_old_connection_reaches_the_app_after_a_new_one() {
+    let fake = Fake::default();
+    fake.with(|s| s.resumable = false);
+    let (conn, mut incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let old = fake.with(|s| s.push.clone()).unwrap();
+    old.send(Err(StreamError::Closed)).await.unwrap();
+    for _ in 0..100 {
+        if fake.connects.load(Ordering::SeqCst) == 2 && conn.state() == ConnectionState::Ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(fake.connects.load(Ordering::SeqCst), 2);
+    // The session dropped the old connection's channel: a late stanza from it goes nowhere.
+    let late: Element =
+        format!("<message xmlns='{C}' type='chat' id='late'><body>x</body></message>")
+            .parse()
+            .unwrap();
+    assert!(old.send(Ok(late)).await.is_err());
+    let fresh: Element =
+        format!("<message xmlns='{C}' type='chat' id='new'><body>y</body></message>")
+            .parse()
+            .unwrap();
+    let push = fake.with(|s| s.push.clone()).unwrap();
+    push.send(Ok(fresh)).await.unwrap();
+    assert_eq!(incoming.recv().await.unwrap().attr("id"), Some("new"));
+}
