@@ -1,6 +1,8 @@
 //! Checks an endpoint value against a documented exchange in `fixtures/http/`.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
+
+pub mod replay;
 
 use connectycube_fixtures::HttpFixture;
 use connectycube_rest::endpoint::Endpoint;

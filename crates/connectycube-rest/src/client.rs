@@ -1,0 +1,305 @@
+//! The HTTP client: sends any [`Endpoint`], keeps the session token, renews an expired session
+//! once, and retries what is safe to retry.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use url::Url;
+
+use crate::endpoint::{Auth, Endpoint};
+use crate::error::{ApiErrors, RestError, RetryKind, excerpt};
+
+/// The production API.
+pub const DEFAULT_API_URL: &str = "https://api.connectycube.com";
+
+/// Where the API is and how to talk to it.
+#[derive(Clone)]
+pub struct RestConfig {
+    /// The API's base URL (enterprise and self-hosted installs have their own).
+    pub api_url: Url,
+    /// How long one request may take.
+    pub timeout: Duration,
+    /// How many times an idempotent request is retried after a transient failure.
+    pub max_retries: u32,
+    /// An extra trusted root certificate (PEM), for a server with a private CA.
+    pub custom_root_ca_pem: Option<Vec<u8>>,
+    /// Allow `http://` (only for a local test server).
+    pub allow_plain_http: bool,
+}
+
+impl fmt::Debug for RestConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RestConfig")
+            .field("api_url", &self.api_url.as_str())
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("custom_root_ca", &self.custom_root_ca_pem.is_some())
+            .field("allow_plain_http", &self.allow_plain_http)
+            .finish()
+    }
+}
+
+impl RestConfig {
+    /// The production API, 30 s timeout, 3 retries.
+    #[allow(clippy::expect_used)] // a constant that parses: checked by a test
+    pub fn new() -> Self {
+        Self {
+            api_url: Url::parse(DEFAULT_API_URL).expect("the default API URL parses"),
+            timeout: Duration::from_secs(30),
+            max_retries: 3,
+            custom_root_ca_pem: None,
+            allow_plain_http: false,
+        }
+    }
+
+    /// Uses another API URL.
+    ///
+    /// # Errors
+    /// [`RestError::InvalidRequest`] when `url` is not a URL.
+    pub fn with_api_url(mut self, url: &str) -> Result<Self, RestError> {
+        self.api_url = Url::parse(url)
+            .map_err(|e| RestError::InvalidRequest(format!("API URL `{url}`: {e}")))?;
+        Ok(self)
+    }
+}
+
+impl Default for RestConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Creates a new session token when the current one expired.
+pub type SessionRenewer =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<String, RestError>> + Send>> + Send + Sync>;
+
+/// The REST client. Cheap to clone; clones share the session token.
+#[derive(Clone)]
+pub struct RestClient {
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    config: Arc<RestConfig>,
+    token: Arc<RwLock<Option<String>>>,
+    renewer: Option<SessionRenewer>,
+}
+
+impl fmt::Debug for RestClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let has_token = self.token.read().map(|t| t.is_some()).unwrap_or(false);
+        f.debug_struct("RestClient")
+            .field("config", &self.config)
+            .field("token", &if has_token { "<redacted>" } else { "<none>" })
+            .finish()
+    }
+}
+
+impl RestClient {
+    /// A client for `config`, verifying TLS against the webpki roots (and the custom root).
+    ///
+    /// # Errors
+    /// [`RestError::InvalidRequest`] when the custom root is not a PEM certificate.
+    pub fn new(config: RestConfig) -> Result<Self, RestError> {
+        let tls = tls_config(&config)?;
+        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);
+        let connector = if config.allow_plain_http {
+            builder.https_or_http().enable_http1().build()
+        } else {
+            builder.https_only().enable_http1().build()
+        };
+        let http = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Self {
+            http,
+            config: Arc::new(config),
+            token: Arc::default(),
+            renewer: None,
+        })
+    }
+
+    /// Renews the session with `renewer` when the API says it expired (once per request).
+    pub fn with_session_renewer(mut self, renewer: SessionRenewer) -> Self {
+        self.renewer = Some(renewer);
+        self
+    }
+
+    /// Sets (or clears) the session token sent as `CB-Token`.
+    pub fn set_token(&self, token: Option<String>) {
+        if let Ok(mut t) = self.token.write() {
+            *t = token;
+        }
+    }
+
+    /// The current session token.
+    pub fn token(&self) -> Option<String> {
+        self.token.read().ok().and_then(|t| t.clone())
+    }
+
+    /// Sends `endpoint` and decodes its answer.
+    ///
+    /// # Errors
+    /// [`RestError`]: the API's error status with its parsed `errors`, rate limiting, an
+    /// expired session that could not be renewed, timeout, connection or decode failures.
+    pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, RestError> {
+        let span =
+            tracing::debug_span!("rest", method = %endpoint.method(), path = %endpoint.path());
+        let _guard = span.enter();
+        let mut renewed = false;
+        let mut attempt = 0u32;
+        loop {
+            match self.send_once(endpoint).await {
+                Ok(body) => return decode::<E>(&body),
+                Err(RestError::SessionExpired(e)) if !renewed && self.renewer.is_some() => {
+                    renewed = true;
+                    tracing::debug!("session expired: renewing once");
+                    let renew = self.renewer.as_ref().map(|r| r());
+                    match renew {
+                        Some(fut) => self.set_token(Some(fut.await?)),
+                        None => return Err(RestError::SessionExpired(e)),
+                    }
+                }
+                Err(e) => {
+                    let wait = match e.retry_kind() {
+                        RetryKind::Permanent => return Err(e),
+                        _ if !endpoint.idempotent() || attempt >= self.config.max_retries => {
+                            return Err(e);
+                        }
+                        RetryKind::Transient {
+                            retry_after: Some(after),
+                        } => after,
+                        _ => backoff(attempt),
+                    };
+                    attempt += 1;
+                    tracing::debug!(attempt, error = %e, ?wait, "retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn send_once<E: Endpoint>(&self, endpoint: &E) -> Result<Bytes, RestError> {
+        let request = self.request(endpoint)?;
+        let response = tokio::time::timeout(self.config.timeout, self.http.request(request))
+            .await
+            .map_err(|_| RestError::Timeout(self.config.timeout))?
+            .map_err(|e| RestError::Connection(error_chain(&e)))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = tokio::time::timeout(self.config.timeout, response.into_body().collect())
+            .await
+            .map_err(|_| RestError::Timeout(self.config.timeout))?
+            .map_err(|e| RestError::Connection(error_chain(&e)))?
+            .to_bytes();
+        if status.is_success() {
+            return Ok(body);
+        }
+        let errors = ApiErrors::parse(&body);
+        Err(match status {
+            StatusCode::TOO_MANY_REQUESTS => RestError::RateLimited { retry_after },
+            StatusCode::UNAUTHORIZED => RestError::SessionExpired(errors),
+            _ if errors.says_session_expired() => RestError::SessionExpired(errors),
+            _ => RestError::Http {
+                status: status.as_u16(),
+                errors,
+            },
+        })
+    }
+
+    fn request<E: Endpoint>(&self, endpoint: &E) -> Result<Request<Full<Bytes>>, RestError> {
+        let mut url = self
+            .config
+            .api_url
+            .join(endpoint.path().trim_start_matches('/'))
+            .map_err(|e| RestError::InvalidRequest(format!("path {}: {e}", endpoint.path())))?;
+        let query = endpoint.query();
+        if !query.is_empty() {
+            url.set_query(Some(&query.encode()));
+        }
+        let mut builder = Request::builder()
+            .method(endpoint.method())
+            .uri(url.as_str());
+        if endpoint.auth() == Auth::Session {
+            if let Some(token) = self.token() {
+                builder = builder.header("CB-Token", token);
+            }
+        }
+        let body = match endpoint.body() {
+            Some(json) => {
+                builder = builder.header(CONTENT_TYPE, "application/json");
+                Bytes::from(json.to_string())
+            }
+            None => Bytes::new(),
+        };
+        builder
+            .body(Full::new(body))
+            .map_err(|e| RestError::InvalidRequest(e.to_string()))
+    }
+}
+
+fn decode<E: Endpoint>(body: &[u8]) -> Result<E::Response, RestError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| RestError::Decode {
+        error: e.to_string(),
+        excerpt: excerpt(body),
+    })
+}
+
+/// 200 ms, 400 ms, 800 ms... capped at 10 s, with jitter.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(200u64 << attempt.min(6)).min(Duration::from_secs(10));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    base / 2 + base.mul_f64(f64::from(nanos % 1000) / 2000.0)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn tls_config(config: &RestConfig) -> Result<rustls::ClientConfig, RestError> {
+    let invalid = |what: String| RestError::InvalidRequest(what);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(pem) = &config.custom_root_ca_pem {
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| invalid(format!("custom root CA is not PEM: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| invalid(format!("custom root CA rejected: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
