@@ -209,10 +209,13 @@ impl RestClient {
             return Ok(body);
         }
         let errors = ApiErrors::parse(&body);
+        // Only a request that carried a session can have an expired one: a 401 to session
+        // creation (a bad auth key) must not trigger renewal, which would send it again.
+        let with_session = endpoint.auth() == Auth::Session;
         Err(match status {
             StatusCode::TOO_MANY_REQUESTS => RestError::RateLimited { retry_after },
-            StatusCode::UNAUTHORIZED => RestError::SessionExpired(errors),
-            _ if errors.says_session_expired() => RestError::SessionExpired(errors),
+            StatusCode::UNAUTHORIZED if with_session => RestError::SessionExpired(errors),
+            _ if with_session && errors.says_session_expired() => RestError::SessionExpired(errors),
             _ => RestError::Http {
                 status: status.as_u16(),
                 errors,

@@ -18,13 +18,14 @@
 //! # }
 //! ```
 //!
-//! Not yet here (see issue 4): session, user and storage endpoints, and the streamed upload.
+//! Not yet here (see issue 4): user and storage endpoints, and the streamed upload.
 
 pub mod chat;
 pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod query;
+pub mod session;
 
 pub use client::{RestClient, RestConfig};
 pub use error::RestError;
