@@ -269,6 +269,36 @@ impl Endpoint for DestroySession {
     }
 }
 
+impl crate::RestClient {
+    /// Creates a session and uses its token for every later request.
+    ///
+    /// # Errors
+    /// As [`crate::RestClient::send`].
+    pub async fn create_session(
+        &self,
+        request: &CreateSession,
+    ) -> Result<Session, crate::RestError> {
+        let session = self.send(request).await?.session;
+        self.set_token(Some(session.token.expose().to_owned()));
+        Ok(session)
+    }
+
+    /// Renews an expired session by creating a new one with `request` (restamped each time).
+    pub fn renew_sessions_with(self, request: CreateSession) -> Self {
+        let client = self.clone();
+        let renewer: crate::client::SessionRenewer = std::sync::Arc::new(move || {
+            let client = client.clone();
+            let mut request = request.clone();
+            request.timestamp = Utc::now().timestamp();
+            Box::pin(async move {
+                let session = client.send(&request).await?.session;
+                Ok(session.token.expose().to_owned())
+            })
+        });
+        self.with_session_renewer(renewer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,35 +350,5 @@ mod tests {
             json!({"project_id": "p", "access_token": "a"})
         );
         assert!(body.get("user").is_none());
-    }
-}
-
-impl crate::RestClient {
-    /// Creates a session and uses its token for every later request.
-    ///
-    /// # Errors
-    /// As [`crate::RestClient::send`].
-    pub async fn create_session(
-        &self,
-        request: &CreateSession,
-    ) -> Result<Session, crate::RestError> {
-        let session = self.send(request).await?.session;
-        self.set_token(Some(session.token.expose().to_owned()));
-        Ok(session)
-    }
-
-    /// Renews an expired session by creating a new one with `request` (restamped each time).
-    pub fn renew_sessions_with(self, request: CreateSession) -> Self {
-        let client = self.clone();
-        let renewer: crate::client::SessionRenewer = std::sync::Arc::new(move || {
-            let client = client.clone();
-            let mut request = request.clone();
-            request.timestamp = Utc::now().timestamp();
-            Box::pin(async move {
-                let session = client.send(&request).await?.session;
-                Ok(session.token.expose().to_owned())
-            })
-        });
-        self.with_session_renewer(renewer)
     }
 }
