@@ -432,7 +432,7 @@ impl Actor {
         if el.name() == "iq"
             && matches!(
                 id.as_deref(),
-                Some(negotiate::BIND_ID | negotiate::CARBONS_ID)
+                Some(negotiate::BIND_ID | negotiate::CARBONS_ID | negotiate::KEEPALIVE_ID)
             )
         {
             return;
@@ -466,7 +466,7 @@ impl Actor {
         let probe: Element = if self.sm.enabled {
             sm::R.into()
         } else {
-            connectycube_protocol::iq::ping::request("cc-keepalive", None)
+            connectycube_protocol::iq::ping::request(negotiate::KEEPALIVE_ID, None)
         };
         link.send(probe).await.err()
     }

@@ -21,6 +21,7 @@ pub(crate) const SM_NS: &str = "urn:xmpp:sm:3";
 /// Ids of the IQs the session sends itself; their answers are not the app's business.
 pub(crate) const BIND_ID: &str = "cc-bind";
 pub(crate) const CARBONS_ID: &str = "cc-carbons";
+pub(crate) const KEEPALIVE_ID: &str = "cc-keepalive";
 
 /// Why setting up the session failed.
 #[derive(Debug, thiserror::Error)]
