@@ -213,7 +213,7 @@ impl ChatEvent {
             Self::Deleted(i) => with_dialog(&i.envelope, None, Remove { id: i.payload }.into())?,
             Self::Reactions(i) => with_dialog(&i.envelope, None, i.payload.clone().into())?,
             Self::System(i) => i.payload.build(&i.envelope)?,
-            Self::MessageError(i) => i.envelope.build(None, vec![i.payload.to_element()?]),
+            Self::MessageError(i) => with_dialog(&i.envelope, None, i.payload.to_element()?)?,
             Self::IqResult(r) => r.to_element("result"),
             Self::IqError(r) => r.to_element("error"),
             Self::LastActivity(a) => a.to_result(),

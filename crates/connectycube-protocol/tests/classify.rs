@@ -132,3 +132,16 @@ fn outbound_messages_parse_back_as_sent() {
     let back = Message::from_stanza(one.to_stanza(to, ChatKind::Chat).unwrap()).unwrap();
     assert_eq!(back, one);
 }
+
+/// Found by the fuzzer: an error bounce that carries `extraParams/dialog_id` lost it when
+/// written back.
+#[test]
+fn an_error_bounce_keeps_its_dialog_when_rebuilt() {
+    let xml = format!(
+        "<message {C} id='5c0e7a13e588ce6b6f3ebf86' type='error'><extraParams><dialog_id>5c093376e588ce6856f873fe</dialog_id></extraParams><error/></message>"
+    );
+    let first = classify_xml(&xml).unwrap();
+    assert_eq!(first.kind(), "MessageError");
+    let again = connectycube_protocol::classify(first.to_element().unwrap()).unwrap();
+    assert_eq!(first, again);
+}
