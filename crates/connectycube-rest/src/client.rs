@@ -236,10 +236,14 @@ impl RestClient {
         let mut builder = Request::builder()
             .method(endpoint.method())
             .uri(url.as_str());
-        if endpoint.auth() == Auth::Session {
-            if let Some(token) = self.token() {
-                builder = builder.header("CB-Token", token);
+        match endpoint.auth() {
+            Auth::Session => {
+                if let Some(token) = self.token() {
+                    builder = builder.header("CB-Token", token);
+                }
             }
+            Auth::AuthKey(key) => builder = builder.header("CB-AuthKey", key.0),
+            Auth::None => {}
         }
         let body = match endpoint.body() {
             Some(json) => {
