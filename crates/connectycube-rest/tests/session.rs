@@ -49,6 +49,47 @@ fn create_as_guest() {
 }
 
 #[test]
+fn create_with_email_and_with_provider_tokens() {
+    let cases = [
+        (
+            "session/create-user-email",
+            SessionUser::Email {
+                email: "johnsmith@domain.com".into(),
+                password: Secret("11111111".into()),
+            },
+        ),
+        (
+            "session/create-facebook",
+            SessionUser::Facebook {
+                token: Secret("EAAGm0PX4ZCpsBAKZAZBd0ZCZCv".into()),
+            },
+        ),
+        (
+            "session/create-firebase-phone",
+            SessionUser::FirebasePhone {
+                project_id: "cube-chat-123".into(),
+                access_token: Secret("eyJhbGciOiJSUzI1NiJ9.firebase-id-token".into()),
+            },
+        ),
+    ];
+    for (name, user) in cases {
+        let f = http(name);
+        let e = CreateSession { user, ..login() };
+        support::assert_request(&e, &f);
+        let shown = format!("{e:?}");
+        assert!(
+            !shown.contains("11111111") && !shown.contains("EAAG"),
+            "{shown}"
+        );
+        assert!(!shown.contains("firebase-id-token"), "{shown}");
+        assert_eq!(
+            support::decode::<CreateSession>(&f).session.user_id,
+            Some(UserId(111))
+        );
+    }
+}
+
+#[test]
 fn get_and_destroy() {
     let f = http("session/get");
     support::assert_request(&GetSession, &f);
