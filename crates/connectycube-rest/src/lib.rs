@@ -26,6 +26,7 @@ pub mod endpoint;
 pub mod error;
 pub mod query;
 pub mod session;
+pub mod storage;
 pub mod users;
 
 pub use client::{RestClient, RestConfig};

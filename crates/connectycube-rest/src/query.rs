@@ -185,6 +185,12 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Percent-encodes one path segment (a file UID, say): only RFC 3986's unreserved characters
+/// stay as they are.
+pub(crate) fn encode_segment(s: &str) -> String {
+    encode(s, false)
+}
+
 /// Percent-encodes all but RFC 3986's unreserved characters (and brackets in keys).
 fn encode(s: &str, key: bool) -> String {
     let mut out = String::with_capacity(s.len());
