@@ -62,6 +62,19 @@ impl Replay {
         self
     }
 
+    /// The differences recorded so far, clearing them.
+    pub fn take_mismatches(&self) -> Vec<String> {
+        std::mem::take(&mut self.seen.lock().unwrap().mismatches)
+    }
+
+    /// Drops the queued fixtures still unrequested, answering how many there were.
+    pub fn drop_pending(&self) -> usize {
+        let mut queue = self.queue.lock().unwrap();
+        let n = queue.len();
+        queue.clear();
+        n
+    }
+
     /// Asserts every request matched its fixture and all were used.
     #[track_caller]
     pub fn assert_done(&self) {
