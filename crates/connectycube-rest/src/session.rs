@@ -163,6 +163,24 @@ pub struct Session {
     pub user: Option<serde_json::Map<String, Value>>,
 }
 
+impl Session {
+    /// The session's user as a [`crate::users::User`], when the answer carries one.
+    ///
+    /// # Errors
+    /// [`crate::RestError::Decode`] when the user is not the documented shape.
+    pub fn user_record(&self) -> Result<Option<crate::users::User>, crate::RestError> {
+        let Some(user) = &self.user else {
+            return Ok(None);
+        };
+        serde_json::from_value(Value::Object(user.clone()))
+            .map(Some)
+            .map_err(|e| crate::RestError::Decode {
+                error: e.to_string(),
+                excerpt: crate::error::excerpt(Value::Object(user.clone()).to_string().as_bytes()),
+            })
+    }
+}
+
 impl Endpoint for CreateSession {
     type Response = SessionResponse;
 

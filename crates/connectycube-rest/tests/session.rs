@@ -45,6 +45,9 @@ fn create_as_guest() {
     };
     support::assert_request(&guest, &f);
     let s = support::decode::<CreateSession>(&f).session;
+    let user = s.user_record().unwrap().unwrap();
+    assert_eq!((user.id, user.is_guest), (UserId(900265), Some(true)));
+    assert_eq!(user.object_id.as_deref(), Some("6412fe76d6600d1d3d67877d"));
     assert_eq!(s.user.unwrap()["is_guest"], true);
 }
 
