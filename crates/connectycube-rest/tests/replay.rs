@@ -37,9 +37,10 @@ use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secr
 use connectycube_rest::storage::{
     CompleteBlob, CreateBlob, DeleteBlob, GetBlob, GetBlobObject, ListBlobs, UpdateBlob,
 };
+use connectycube_rest::users::v1::ValueType;
 use connectycube_rest::users::{
-    DeleteUser, FindUser, ListUsers, ResetPassword, SearchUsers, SignUp, UpdateUser, UserField,
-    UserFields, UserKey,
+    DeleteUser, FindUser, ListUsers, ListUsersV1, ResetPassword, SearchUsers, SignUp, UpdateUser,
+    UserField, UserFields, UserKey,
 };
 use connectycube_rest::{RestClient, RestConfig, RestError};
 use serde_json::{Map, Value, json};
@@ -354,6 +355,10 @@ fn user_entries() -> Vec<Entry> {
                 )
                 .sort_desc(UserField::Id)
                 .limit(10),
+        ),
+        ok(
+            "users/list-v1",
+            ListUsersV1::new().order_asc(ValueType::String, "login"),
         ),
         ok("users/get-by-id", find(UserKey::Id(UserId(51946)))),
         ok("users/get-by-login", find(UserKey::Login("Dacia".into()))),

@@ -9,9 +9,10 @@ use connectycube_fixtures::{http, http_all};
 use connectycube_protocol::ids::UserId;
 use connectycube_rest::endpoint::Endpoint;
 use connectycube_rest::query::FilterOp;
+use connectycube_rest::users::v1::ValueType;
 use connectycube_rest::users::{
-    DeleteUser, FindUser, ListUsers, ResetPassword, SearchUsers, SignUp, UpdateUser, User,
-    UserField, UserFields, UserKey,
+    DeleteUser, FindUser, ListUsers, ListUsersV1, ResetPassword, SearchUsers, SignUp, UpdateUser,
+    User, UserField, UserFields, UserKey,
 };
 use connectycube_rest::{RestClient, RestConfig};
 use serde_json::Value;
@@ -81,6 +82,21 @@ fn every_documented_list_operator_encodes() {
         "full_name[start_with]=hunter&user_tags[nin][]=vip&created_at[lt]=1690886495\
          &updated_at[lte]=2018-12-06&sort_asc=created_at&offset=50"
     );
+}
+
+#[test]
+fn deprecated_v1_list() {
+    let f = http("users/list-v1");
+    let e = ListUsersV1::new().order_asc(ValueType::String, "login");
+    support::assert_request(&e, &f);
+    let page = support::decode::<ListUsersV1>(&f);
+    assert_eq!(page.total_entries, Some(3));
+    let logins: Vec<_> = page
+        .items
+        .iter()
+        .filter_map(|u| u.login.as_deref())
+        .collect();
+    assert_eq!(logins, ["Dacia", "gabby", "ppavalli"]);
 }
 
 #[test]

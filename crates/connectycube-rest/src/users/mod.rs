@@ -2,10 +2,12 @@
 //! provider or external id), update, delete and password reset.
 //!
 //! The deprecated lookups (`/users/by_login` and friends) are here because the docs still list
-//! them and older apps rely on them; [`lookup::ListUsers`] (`/users/v2`) replaces most of them.
+//! them and older apps rely on them; [`lookup::ListUsers`] (`/users/v2`) replaces most of them
+//! (and [`v1::ListUsersV1`], the old list).
 
 pub mod account;
 pub mod lookup;
+pub mod v1;
 
 use chrono::{DateTime, Utc};
 use connectycube_protocol::ids::UserId;
@@ -14,6 +16,7 @@ use serde_json::{Map, Value};
 
 pub use account::{DeleteUser, ResetPassword, SignUp, UpdateUser, UserFields};
 pub use lookup::{FindUser, ListUsers, SearchUsers, UserField, UserKey};
+pub use v1::ListUsersV1;
 
 /// A user as the API describes it. Every documented field is typed; anything else the server
 /// adds is kept in `other`, so nothing it sends is lost.
