@@ -4,6 +4,7 @@
 //! expired session once and retrying only what is safe to retry.
 //!
 //! - [`session`]: create (login, email, guest, Facebook, Twitter, Firebase), read, destroy.
+//! - [`login`]: log a user into an application session and out again.
 //! - [`users`]: sign up, find (by ids and filters, login, email, name, tags, provider or
 //!   external id), update, delete, password reset.
 //! - [`chat`]: dialogs, messages, unread counts, reactions, system messages, global search.
@@ -46,6 +47,7 @@ pub mod chat;
 pub mod client;
 pub mod endpoint;
 pub mod error;
+pub mod login;
 pub mod query;
 pub mod session;
 pub mod storage;

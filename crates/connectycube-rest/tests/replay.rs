@@ -32,6 +32,7 @@ use connectycube_rest::chat::system::SendSystemMessage;
 use connectycube_rest::chat::unread::UnreadCount;
 use connectycube_rest::endpoint::Endpoint;
 use connectycube_rest::error::ApiErrors;
+use connectycube_rest::login::{Login, Logout};
 use connectycube_rest::query::FilterOp;
 use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secret, SessionUser};
 use connectycube_rest::storage::{
@@ -168,6 +169,15 @@ fn session_entries() -> Vec<Entry> {
                 },
             ),
         ),
+        ok(
+            "session/login",
+            Login::new(SessionUser::Login {
+                login: "johnsmith".into(),
+                password: Secret("7665727zxc".into()),
+            })
+            .unwrap(),
+        ),
+        ok("session/logout", Logout),
         ok("session/get", GetSession),
         ok("session/destroy", DestroySession),
     ]

@@ -7,6 +7,7 @@ mod support;
 
 use connectycube_fixtures::http;
 use connectycube_protocol::ids::{AppId, UserId};
+use connectycube_rest::login::{Login, Logout};
 use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secret, SessionUser};
 use connectycube_rest::{RestClient, RestConfig};
 use support::replay::Replay;
@@ -90,6 +91,26 @@ fn create_with_email_and_with_provider_tokens() {
             Some(UserId(111))
         );
     }
+}
+
+#[test]
+fn login_into_an_app_session_and_out() {
+    let f = http("session/login");
+    let e = Login::new(SessionUser::Login {
+        login: "johnsmith".into(),
+        password: Secret("7665727zxc".into()),
+    })
+    .unwrap();
+    support::assert_request(&e, &f);
+    assert!(!format!("{e:?}").contains("7665727zxc"));
+    let user = support::decode::<Login>(&f).user;
+    assert_eq!(
+        (user.id, user.login.as_deref()),
+        (UserId(47592), Some("johnsmith"))
+    );
+    let f = http("session/logout");
+    support::assert_request(&Logout, &f);
+    support::decode::<Logout>(&f);
 }
 
 #[test]
