@@ -14,6 +14,8 @@ commands:
   test [ARGS]                     start the test ejabberd, run `cargo test --workspace
                                   --all-features ARGS`,
                                   stop ejabberd (always)
+  replay http                     replay every fixtures/http exchange through the REST client
+                                  against a loopback server (no ejabberd needed)
   ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only)
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
   help                            this text";
@@ -28,6 +30,15 @@ fn main() -> ExitCode {
         }
         ["test", rest @ ..] => run_tests(rest),
         ["quickstart"] => with_ejabberd(&["run", "-p", "connectycube", "--example", "quickstart"]),
+        ["replay", "http"] => cargo(&[
+            "test",
+            "-p",
+            "connectycube-rest",
+            "--test",
+            "replay",
+            "--",
+            "--nocapture",
+        ]),
         ["ejabberd", "up"] => ejabberd::up(),
         ["ejabberd", "down"] => ejabberd::down(),
         ["ejabberd", "status"] => ejabberd::status(),
@@ -79,5 +90,20 @@ fn with_ejabberd(args: &[&str]) -> Result<(), String> {
         Ok(s) if s.success() => stopped,
         Ok(s) => Err(format!("`cargo {}` failed ({s})", args.join(" "))),
         Err(e) => Err(format!("could not run cargo: {e}")),
+    }
+}
+
+/// Runs `cargo ARGS` in the workspace, with no server around it.
+fn cargo(args: &[&str]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
     }
 }

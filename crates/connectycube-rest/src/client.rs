@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::endpoint::{Auth, Endpoint};
 use crate::error::{ApiErrors, RestError, RetryKind, excerpt};
+use crate::storage::upload::UploadBody;
 
 /// The production API.
 pub const DEFAULT_API_URL: &str = "https://api.connectycube.com";
@@ -38,6 +39,8 @@ pub struct RestConfig {
     pub custom_root_ca_pem: Option<Vec<u8>>,
     /// Allow `http://` (only for a local test server).
     pub allow_plain_http: bool,
+    /// How long one file upload may take, body included.
+    pub upload_timeout: Duration,
 }
 
 impl fmt::Debug for RestConfig {
@@ -48,12 +51,13 @@ impl fmt::Debug for RestConfig {
             .field("max_retries", &self.max_retries)
             .field("custom_root_ca", &self.custom_root_ca_pem.is_some())
             .field("allow_plain_http", &self.allow_plain_http)
+            .field("upload_timeout", &self.upload_timeout)
             .finish()
     }
 }
 
 impl RestConfig {
-    /// The production API, 30 s timeout, 3 retries.
+    /// The production API, 30 s timeout, 3 retries, 10 min per upload.
     #[allow(clippy::expect_used)] // a constant that parses: checked by a test
     pub fn new() -> Self {
         Self {
@@ -62,6 +66,7 @@ impl RestConfig {
             max_retries: 3,
             custom_root_ca_pem: None,
             allow_plain_http: false,
+            upload_timeout: Duration::from_secs(600),
         }
     }
 
@@ -90,6 +95,7 @@ pub type SessionRenewer =
 #[derive(Clone)]
 pub struct RestClient {
     http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    upload: Client<HttpsConnector<HttpConnector>, UploadBody>,
     config: Arc<RestConfig>,
     token: Arc<RwLock<Option<String>>>,
     renewer: Option<SessionRenewer>,
@@ -118,9 +124,11 @@ impl RestClient {
         } else {
             builder.https_only().enable_http1().build()
         };
+        let upload = Client::builder(TokioExecutor::new()).build(connector.clone());
         let http = Client::builder(TokioExecutor::new()).build(connector);
         Ok(Self {
             http,
+            upload,
             config: Arc::new(config),
             token: Arc::default(),
             renewer: None,
@@ -138,6 +146,16 @@ impl RestClient {
         if let Ok(mut t) = self.token.write() {
             *t = token;
         }
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &RestConfig {
+        &self.config
+    }
+
+    /// The pool that carries streamed uploads.
+    pub(crate) fn upload_http(&self) -> &Client<HttpsConnector<HttpConnector>, UploadBody> {
+        &self.upload
     }
 
     /// The current session token.
@@ -236,10 +254,14 @@ impl RestClient {
         let mut builder = Request::builder()
             .method(endpoint.method())
             .uri(url.as_str());
-        if endpoint.auth() == Auth::Session {
-            if let Some(token) = self.token() {
-                builder = builder.header("CB-Token", token);
+        match endpoint.auth() {
+            Auth::Session => {
+                if let Some(token) = self.token() {
+                    builder = builder.header("CB-Token", token);
+                }
             }
+            Auth::AuthKey(key) => builder = builder.header("CB-AuthKey", key.0),
+            Auth::None => {}
         }
         let body = match endpoint.body() {
             Some(json) => {
@@ -276,7 +298,7 @@ fn backoff(attempt: u32) -> Duration {
     base / 2 + base.mul_f64(f64::from(nanos % 1000) / 2000.0)
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

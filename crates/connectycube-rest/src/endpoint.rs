@@ -6,15 +6,18 @@ use http::Method;
 use serde::de::DeserializeOwned;
 
 use crate::query::Query;
+use crate::session::Secret;
 
 /// Which credentials a request carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Auth {
     /// No `CB-Token` (creating a session).
     None,
     /// The current session token in `CB-Token`.
     Session,
+    /// The application's auth key in `CB-AuthKey`, no session (signing a user up).
+    AuthKey(Secret),
 }
 
 /// A REST endpoint: everything needed to build the request and read the answer.

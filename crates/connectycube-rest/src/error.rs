@@ -122,6 +122,15 @@ pub enum RestError {
     /// The request is invalid before sending (bad URL, client-side limits).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A file to upload could not be opened or read.
+    #[error("cannot read {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl RestError {

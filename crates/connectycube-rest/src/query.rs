@@ -25,6 +25,8 @@ pub enum FilterOp {
     All,
     /// `ctn`: contains a substring.
     Ctn,
+    /// `start_with`: starts with a prefix (user lists).
+    StartWith,
 }
 
 impl FilterOp {
@@ -40,6 +42,7 @@ impl FilterOp {
             Self::Nin => "nin",
             Self::All => "all",
             Self::Ctn => "ctn",
+            Self::StartWith => "start_with",
         }
     }
 
@@ -87,6 +90,19 @@ impl Query {
             .collect::<Vec<_>>()
             .join(",");
         self.pairs.push((key.into(), RAW_MARK.to_owned() + &joined));
+        self
+    }
+
+    /// Adds `key=a&key=b&...`: one pair per value, the array form (`id[in][]=1&id[in][]=2`)
+    /// that the users API reads.
+    pub fn push_each<I, V>(&mut self, key: &str, values: I) -> &mut Self
+    where
+        I: IntoIterator<Item = V>,
+        V: Display,
+    {
+        for v in values {
+            self.push(key, v);
+        }
         self
     }
 
@@ -169,6 +185,12 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Percent-encodes one path segment (a file UID, say): only RFC 3986's unreserved characters
+/// stay as they are.
+pub(crate) fn encode_segment(s: &str) -> String {
+    encode(s, false)
+}
+
 /// Percent-encodes all but RFC 3986's unreserved characters (and brackets in keys).
 fn encode(s: &str, key: bool) -> String {
     let mut out = String::with_capacity(s.len());
@@ -206,6 +228,17 @@ mod tests {
             q.encode(),
             "type[in]=2,3&updated_at[gt]=1544452627&search_text=a%26b%3Dc%20d%2C%C3%A9\
              &chat_dialog_ids=x%2Cy,z"
+        );
+    }
+
+    #[test]
+    fn array_keys_repeat_one_value_each() {
+        let mut q = Query::new();
+        q.push_each("id[in][]", [52671, 51943])
+            .filter("full_name", FilterOp::StartWith, "hunter");
+        assert_eq!(
+            q.encode(),
+            "id[in][]=52671&id[in][]=51943&full_name[start_with]=hunter"
         );
     }
 

@@ -104,6 +104,58 @@ pub enum SessionUser {
     },
 }
 
+impl SessionUser {
+    /// The body fields that name this user, as `POST /session` and `POST /login` take them.
+    pub(crate) fn fields(&self) -> Vec<(&'static str, Value)> {
+        match self {
+            Self::None => vec![],
+            Self::Login { login, password } => {
+                vec![("user", json!({"login": login, "password": password.0}))]
+            }
+            Self::Email { email, password } => {
+                vec![("user", json!({"email": email, "password": password.0}))]
+            }
+            Self::Guest { full_name } => {
+                let mut user = json!({"guest": "1"});
+                if let Some(name) = full_name {
+                    user["full_name"] = json!(name);
+                }
+                vec![("user", user)]
+            }
+            Self::Facebook { token } => {
+                vec![
+                    ("provider", json!("facebook")),
+                    ("keys", json!({"token": token.0})),
+                ]
+            }
+            Self::Twitter { token, secret } => vec![
+                ("provider", json!("twitter")),
+                ("keys", json!({"token": token.0, "secret": secret.0})),
+            ],
+            Self::FirebasePhone {
+                project_id,
+                access_token,
+            } => vec![
+                ("provider", json!("firebase_phone")),
+                (
+                    "firebase_phone",
+                    json!({"project_id": project_id, "access_token": access_token.0}),
+                ),
+            ],
+            Self::FirebaseEmail {
+                project_id,
+                access_token,
+            } => vec![
+                ("provider", json!("firebase_email")),
+                (
+                    "firebase_email",
+                    json!({"project_id": project_id, "access_token": access_token.0}),
+                ),
+            ],
+        }
+    }
+}
+
 /// `POST /session`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateSession {
@@ -163,6 +215,24 @@ pub struct Session {
     pub user: Option<serde_json::Map<String, Value>>,
 }
 
+impl Session {
+    /// The session's user as a [`crate::users::User`], when the answer carries one.
+    ///
+    /// # Errors
+    /// [`crate::RestError::Decode`] when the user is not the documented shape.
+    pub fn user_record(&self) -> Result<Option<crate::users::User>, crate::RestError> {
+        let Some(user) = &self.user else {
+            return Ok(None);
+        };
+        serde_json::from_value(Value::Object(user.clone()))
+            .map(Some)
+            .map_err(|e| crate::RestError::Decode {
+                error: e.to_string(),
+                excerpt: crate::error::excerpt(Value::Object(user.clone()).to_string().as_bytes()),
+            })
+    }
+}
+
 impl Endpoint for CreateSession {
     type Response = SessionResponse;
 
@@ -184,52 +254,7 @@ impl Endpoint for CreateSession {
             "auth_key": self.auth_key.0,
             "timestamp": self.timestamp.to_string(),
         });
-        let fields: Vec<(&str, Value)> = match &self.user {
-            SessionUser::None => vec![],
-            SessionUser::Login { login, password } => {
-                vec![("user", json!({"login": login, "password": password.0}))]
-            }
-            SessionUser::Email { email, password } => {
-                vec![("user", json!({"email": email, "password": password.0}))]
-            }
-            SessionUser::Guest { full_name } => {
-                let mut user = json!({"guest": "1"});
-                if let Some(name) = full_name {
-                    user["full_name"] = json!(name);
-                }
-                vec![("user", user)]
-            }
-            SessionUser::Facebook { token } => {
-                vec![
-                    ("provider", json!("facebook")),
-                    ("keys", json!({"token": token.0})),
-                ]
-            }
-            SessionUser::Twitter { token, secret } => vec![
-                ("provider", json!("twitter")),
-                ("keys", json!({"token": token.0, "secret": secret.0})),
-            ],
-            SessionUser::FirebasePhone {
-                project_id,
-                access_token,
-            } => vec![
-                ("provider", json!("firebase_phone")),
-                (
-                    "firebase_phone",
-                    json!({"project_id": project_id, "access_token": access_token.0}),
-                ),
-            ],
-            SessionUser::FirebaseEmail {
-                project_id,
-                access_token,
-            } => vec![
-                ("provider", json!("firebase_email")),
-                (
-                    "firebase_email",
-                    json!({"project_id": project_id, "access_token": access_token.0}),
-                ),
-            ],
-        };
+        let fields = self.user.fields();
         for (k, v) in fields {
             body[k] = v;
         }

@@ -154,24 +154,10 @@ fn update_many_or_all_messages() {
     )
     .delivered()
     .text("Morning");
-    assert_eq!(
-        many.path(),
-        "/chat/Message/5c094687e588ce59fff87425,5c094682e588ce59fff87424"
-    );
-    assert_eq!(
-        many.body(),
-        Some(
-            json!({"chat_dialog_id": "5c094c0ce588ce6856f87422", "delivered": "1",
-                    "message": "Morning"})
-        )
-    );
+    support::assert_request(&many, &http("messages/update-many"));
     let all = UpdateMessages::all_in(d).read();
-    assert_eq!(all.path(), "/chat/Message");
-    assert_eq!(all.method(), http::Method::PUT);
-    assert_eq!(
-        all.body(),
-        Some(json!({"chat_dialog_id": "5c094c0ce588ce6856f87422", "read": "1"}))
-    );
+    support::assert_request(&all, &http("messages/update-all"));
+    assert!(all.idempotent());
 }
 
 #[test]
@@ -186,7 +172,9 @@ fn delete_messages() {
     assert_eq!(r.deleted, ["5c094687e588ce59fff87425"]);
     assert_eq!(r.not_found, ["5c094682e588ce59fff87424"]);
     assert_eq!(r.wrong_permissions, ["5c094682e588ce59fff87423"]);
-    assert_eq!(e.force().query().encode(), "force=1");
+    let forced = e.force();
+    support::assert_request(&forced, &http("messages/delete-force"));
+    assert_eq!(forced.query().encode(), "force=1");
 }
 
 #[test]

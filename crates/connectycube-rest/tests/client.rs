@@ -10,12 +10,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use connectycube_fixtures::http;
-use connectycube_protocol::ids::UserId;
+use connectycube_protocol::ids::{AppId, UserId};
 use connectycube_protocol::model::DialogPermissions;
 use connectycube_rest::chat::dialogs::{CreateDialog, ListDialogs};
 use connectycube_rest::chat::unread::UnreadCount;
 use connectycube_rest::client::SessionRenewer;
+use connectycube_rest::endpoint::Endpoint;
 use connectycube_rest::error::{ApiErrors, RetryKind};
+use connectycube_rest::session::{CreateSession, Secret, SessionUser};
 use connectycube_rest::{RestClient, RestConfig, RestError};
 use support::replay::Replay;
 
@@ -69,6 +71,16 @@ async fn api_errors_are_typed() {
         Err(e @ RestError::Http { status: 422, .. }) => {
             assert_eq!(e.retry_kind(), RetryKind::Permanent);
             assert!(e.to_string().contains("name: is too long"), "{e}");
+            let RestError::Http { errors, .. } = e else {
+                unreachable!()
+            };
+            assert_eq!(
+                errors,
+                ApiErrors::Fields(vec![(
+                    "name".into(),
+                    vec!["is too long (maximum is 200 characters)".into()]
+                )])
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -118,6 +130,58 @@ async fn idempotent_requests_retry_honouring_retry_after() {
         "Retry-After: 1 was honoured"
     );
     assert_eq!(replay.seen.lock().unwrap().requests, 3);
+    replay.assert_done();
+}
+
+#[tokio::test]
+async fn retries_stop_after_max_retries() {
+    let replay = Replay::start().await;
+    let mut config = RestConfig::new().with_api_url(&replay.url).unwrap();
+    config.allow_plain_http = true;
+    config.max_retries = 2;
+    let client = RestClient::new(config).unwrap();
+    for _ in 0..3 {
+        replay.expect(http("errors/server-error"));
+    }
+    let err = client.send(&ListDialogs::new()).await.unwrap_err();
+    assert!(
+        matches!(err, RestError::Http { status: 500, .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        replay.seen.lock().unwrap().requests,
+        3,
+        "one try, two retries"
+    );
+    replay.assert_done();
+}
+
+#[tokio::test]
+async fn a_401_to_session_creation_is_an_error_not_a_renewal() {
+    let replay = Replay::start().await;
+    let renewals = Arc::new(AtomicUsize::new(0));
+    let count = renewals.clone();
+    let renewer: SessionRenewer = Arc::new(move || {
+        count.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok("token-2".to_owned()) })
+    });
+    let client = replay_client(&replay).await.with_session_renewer(renewer);
+    let create = CreateSession {
+        application_id: AppId(1),
+        auth_key: Secret("wrong".into()),
+        timestamp: 1,
+        user: SessionUser::None,
+    };
+    let mut refused = http("errors/session-expired");
+    refused.request = http("session/create-user-login").request;
+    refused.request.body = create.body();
+    replay.expect(refused);
+    let err = client.send(&create).await.unwrap_err();
+    assert!(
+        matches!(err, RestError::Http { status: 401, .. }),
+        "{err:?}"
+    );
+    assert_eq!(renewals.load(Ordering::SeqCst), 0);
     replay.assert_done();
 }
 

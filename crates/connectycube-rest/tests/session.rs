@@ -7,6 +7,7 @@ mod support;
 
 use connectycube_fixtures::http;
 use connectycube_protocol::ids::{AppId, UserId};
+use connectycube_rest::login::{Login, Logout};
 use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secret, SessionUser};
 use connectycube_rest::{RestClient, RestConfig};
 use support::replay::Replay;
@@ -45,7 +46,71 @@ fn create_as_guest() {
     };
     support::assert_request(&guest, &f);
     let s = support::decode::<CreateSession>(&f).session;
+    let user = s.user_record().unwrap().unwrap();
+    assert_eq!((user.id, user.is_guest), (UserId(900265), Some(true)));
+    assert_eq!(user.object_id.as_deref(), Some("6412fe76d6600d1d3d67877d"));
     assert_eq!(s.user.unwrap()["is_guest"], true);
+}
+
+#[test]
+fn create_with_email_and_with_provider_tokens() {
+    let cases = [
+        (
+            "session/create-user-email",
+            SessionUser::Email {
+                email: "johnsmith@domain.com".into(),
+                password: Secret("11111111".into()),
+            },
+        ),
+        (
+            "session/create-facebook",
+            SessionUser::Facebook {
+                token: Secret("EAAGm0PX4ZCpsBAKZAZBd0ZCZCv".into()),
+            },
+        ),
+        (
+            "session/create-firebase-phone",
+            SessionUser::FirebasePhone {
+                project_id: "cube-chat-123".into(),
+                access_token: Secret("eyJhbGciOiJSUzI1NiJ9.firebase-id-token".into()),
+            },
+        ),
+    ];
+    for (name, user) in cases {
+        let f = http(name);
+        let e = CreateSession { user, ..login() };
+        support::assert_request(&e, &f);
+        let shown = format!("{e:?}");
+        assert!(
+            !shown.contains("11111111") && !shown.contains("EAAG"),
+            "{shown}"
+        );
+        assert!(!shown.contains("firebase-id-token"), "{shown}");
+        assert_eq!(
+            support::decode::<CreateSession>(&f).session.user_id,
+            Some(UserId(111))
+        );
+    }
+}
+
+#[test]
+fn login_into_an_app_session_and_out() {
+    let f = http("session/login");
+    let e = Login::new(SessionUser::Login {
+        login: "johnsmith".into(),
+        password: Secret("7665727zxc".into()),
+    })
+    .unwrap();
+    support::assert_request(&e, &f);
+    assert!(!format!("{e:?}").contains("7665727zxc"));
+    let user = support::decode::<Login>(&f).user;
+    assert_eq!(
+        (user.id, user.login.as_deref()),
+        (UserId(47592), Some("johnsmith"))
+    );
+    let f = http("session/logout");
+    support::assert_request(&Logout, &f);
+    support::decode::<Logout>(&f);
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 pub mod replay;
 
+use std::collections::BTreeMap;
+
 use connectycube_fixtures::HttpFixture;
 use connectycube_rest::endpoint::Endpoint;
 
@@ -18,13 +20,26 @@ pub fn assert_request<E: Endpoint>(endpoint: &E, fixture: &HttpFixture) {
         fixture.doc
     );
     assert_eq!(endpoint.path(), req.path, "path ({})", fixture.doc);
-    let query: std::collections::BTreeMap<String, String> = endpoint
-        .query()
-        .pairs()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+    let query = query_map(endpoint.query().pairs());
     assert_eq!(query, req.query, "query ({})", fixture.doc);
     assert_eq!(endpoint.body(), req.body, "body ({})", fixture.doc);
+}
+
+/// Query pairs as the fixtures write them: a map, a repeated key's values comma-joined
+/// (`id[in][]=1&id[in][]=2` is `"id[in][]": "1,2"`).
+pub fn query_map<K: Into<String>>(
+    pairs: impl Iterator<Item = (K, String)>,
+) -> BTreeMap<String, String> {
+    let mut map: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in pairs {
+        map.entry(k.into())
+            .and_modify(|old| {
+                old.push(',');
+                old.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    map
 }
 
 /// Decodes the fixture's response body into the endpoint's response type.

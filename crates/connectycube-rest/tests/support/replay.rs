@@ -1,7 +1,7 @@
 //! A loopback HTTP server that answers with documented exchanges and records every request
 //! that differs from what the fixture expects (method, path, query as a map, JSON body).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +24,8 @@ pub struct Seen {
     pub mismatches: Vec<String>,
     /// `CB-Token` of each request.
     pub tokens: Vec<Option<String>>,
+    /// `CB-AuthKey` of each request.
+    pub auth_keys: Vec<Option<String>>,
 }
 
 /// The server: answers fixtures in the order they were queued.
@@ -58,6 +60,19 @@ impl Replay {
     pub fn expect(&self, fixture: HttpFixture) -> &Self {
         self.queue.lock().unwrap().push_back(fixture);
         self
+    }
+
+    /// The differences recorded so far, clearing them.
+    pub fn take_mismatches(&self) -> Vec<String> {
+        std::mem::take(&mut self.seen.lock().unwrap().mismatches)
+    }
+
+    /// Drops the queued fixtures still unrequested, answering how many there were.
+    pub fn drop_pending(&self) -> usize {
+        let mut queue = self.queue.lock().unwrap();
+        let n = queue.len();
+        queue.clear();
+        n
     }
 
     /// Asserts every request matched its fixture and all were used.
@@ -105,10 +120,10 @@ async fn answer(
     if parts.uri.path() != want.path {
         diffs.push(format!("path {} != {}", parts.uri.path(), want.path));
     }
-    let query: BTreeMap<String, String> =
+    let query = super::query_map(
         url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
+            .map(|(k, v)| (k.into_owned(), v.into_owned())),
+    );
     if query != want.query {
         diffs.push(format!("query {query:?} != {:?}", want.query));
     }
@@ -121,13 +136,15 @@ async fn answer(
     {
         let mut s = seen.lock().unwrap();
         s.requests += 1;
-        s.tokens.push(
+        let header = |name: &str| {
             parts
                 .headers
-                .get("CB-Token")
+                .get(name)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-        );
+                .map(str::to_owned)
+        };
+        s.tokens.push(header("CB-Token"));
+        s.auth_keys.push(header("CB-AuthKey"));
         s.mismatches
             .extend(diffs.into_iter().map(|d| format!("{}: {d}", fixture.doc)));
     }
