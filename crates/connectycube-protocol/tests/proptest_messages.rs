@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns; a failure is a test failure
 
 use connectycube_protocol::address::ChatDomain;
+use connectycube_protocol::classify::{classify_message, classify_message_by_schema};
 use connectycube_protocol::ids::{AppId, DialogId, MessageId, ObjectId, UserId};
 use connectycube_protocol::message::ChatKind;
 use connectycube_protocol::model::{Attachment, CustomProperties, Message};
@@ -137,6 +138,14 @@ proptest! {
         let el: minidom::Element = xml.parse().unwrap();
         let back = Message::from_stanza(el).unwrap();
         prop_assert_eq!(&back, &m, "{}", xml);
+    }
+
+    #[test]
+    fn the_borrowed_reader_agrees_with_the_schema((m, group) in message()) {
+        let el: minidom::Element = stanza(&m, group).parse().unwrap();
+        let fast = classify_message(el.clone()).map_err(|e| e.to_string());
+        let schema = classify_message_by_schema(el).map_err(|e| e.to_string());
+        prop_assert_eq!(fast, schema);
     }
 
     #[test]

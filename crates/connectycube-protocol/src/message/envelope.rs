@@ -9,7 +9,7 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::{Id, Lang, Message as XmppMessage, MessageType};
 
 use super::carbons;
-use crate::address::{dialog_id_of, occupant_user_id, user_id_of};
+use crate::address::{occupant_user_id, room_of, user_id_of};
 use crate::ids::{DialogId, UserId};
 
 /// Which copy a carbon is (XEP-0280).
@@ -82,12 +82,12 @@ impl Envelope {
         [&self.from, &self.to]
             .into_iter()
             .flatten()
-            .find_map(|j| dialog_id_of(j).ok())
+            .find_map(room_of)
     }
 
     /// Whether the sender is a room occupant (`room/{user_id}`).
     fn sent_in_room(&self) -> bool {
-        self.from.as_ref().is_some_and(|j| dialog_id_of(j).is_ok())
+        self.from.as_ref().and_then(room_of).is_some()
     }
 
     /// The sender's user id: the occupant resource in a room, else the user JID's local part.

@@ -79,11 +79,11 @@ fn bad(field: &'static str, value: &str) -> BadParam {
     }
 }
 
-fn flag(field: &'static str, v: Option<String>) -> Result<Option<bool>, BadParam> {
+fn flag(field: &'static str, v: Option<&str>) -> Result<Option<bool>, BadParam> {
     v.map(|s| match s.trim() {
         "1" | "true" => Ok(true),
         "0" | "false" | "" => Ok(false),
-        _ => Err(bad(field, &s)),
+        _ => Err(bad(field, s)),
     })
     .transpose()
 }
@@ -92,7 +92,7 @@ fn flag(field: &'static str, v: Option<String>) -> Result<Option<bool>, BadParam
 /// server docs say seconds (the docs win on the wire); 1e11 seconds is the year 5138.
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
 
-fn date_sent(v: Option<String>) -> Result<Option<i64>, BadParam> {
+fn date_sent(v: Option<&str>) -> Result<Option<i64>, BadParam> {
     let Some(s) = v else { return Ok(None) };
     let t = s.trim();
     if t.is_empty() {
@@ -103,7 +103,7 @@ fn date_sent(v: Option<String>) -> Result<Option<i64>, BadParam> {
         // Some clients write fractional seconds; keep the whole seconds.
         Err(_) => match t.parse::<f64>() {
             Ok(f) if f.is_finite() && f.abs() < 1e17 => f.trunc() as i64,
-            _ => return Err(bad("date_sent", &s)),
+            _ => return Err(bad("date_sent", s)),
         },
     };
     Ok(Some(if n.abs() >= MILLIS_THRESHOLD {
@@ -113,29 +113,54 @@ fn date_sent(v: Option<String>) -> Result<Option<i64>, BadParam> {
     }))
 }
 
+/// The texts of the known single children, however they were read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KnownTexts<'a> {
+    pub save_to_history: Option<&'a str>,
+    pub date_sent: Option<&'a str>,
+    pub dialog_id: Option<&'a str>,
+    pub silent: Option<&'a str>,
+}
+
+/// Typed `extraParams` from what the xso derive or the borrowed reader found: one conversion, so
+/// both readers agree on every value and error.
+pub(crate) fn assemble<'c>(
+    known: KnownTexts<'_>,
+    module_identifier: Option<String>,
+    attachments: Vec<Attachment>,
+    custom: impl IntoIterator<Item = &'c Element>,
+) -> Result<ExtraParams, BadParam> {
+    let dialog_id = match known.dialog_id {
+        Some(s) if !s.trim().is_empty() => Some(s.trim().parse().map_err(|_| bad("dialog_id", s))?),
+        _ => None,
+    };
+    let mut props = CustomProperties::new();
+    for child in custom {
+        insert_property(&mut props, child.name(), element_to_value(child));
+    }
+    Ok(ExtraParams {
+        save_to_history: flag("save_to_history", known.save_to_history)?,
+        date_sent: date_sent(known.date_sent)?,
+        dialog_id,
+        silent: flag("silent", known.silent)?,
+        module_identifier,
+        attachments,
+        custom: props,
+    })
+}
+
 impl TryFrom<ExtraParamsElement> for ExtraParams {
     type Error = BadParam;
 
     fn try_from(e: ExtraParamsElement) -> Result<Self, BadParam> {
-        let dialog_id = match e.dialog_id {
-            Some(s) if !s.trim().is_empty() => {
-                Some(s.trim().parse().map_err(|_| bad("dialog_id", &s))?)
-            }
-            _ => None,
+        let known = KnownTexts {
+            save_to_history: e.save_to_history.as_deref(),
+            date_sent: e.date_sent.as_deref(),
+            dialog_id: e.dialog_id.as_deref(),
+            silent: e.silent.as_deref(),
         };
-        let mut custom = CustomProperties::new();
-        for child in &e.custom {
-            insert_property(&mut custom, child.name(), element_to_value(child));
-        }
-        Ok(Self {
-            save_to_history: flag("save_to_history", e.save_to_history)?,
-            date_sent: date_sent(e.date_sent)?,
-            dialog_id,
-            silent: flag("silent", e.silent)?,
-            module_identifier: e.module_identifier,
-            attachments: e.attachments.into_iter().map(Attachment::from).collect(),
-            custom,
-        })
+        let attachments = e.attachments.into_iter().map(Attachment::from).collect();
+        assemble(known, e.module_identifier, attachments, &e.custom)
     }
 }
 

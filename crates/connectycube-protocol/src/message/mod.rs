@@ -16,6 +16,7 @@ pub mod markers;
 pub mod reactions;
 pub mod system;
 
+pub(crate) mod borrowed;
 pub(crate) mod chat;
 pub(crate) mod parts;
 
