@@ -32,26 +32,53 @@ pub(crate) fn decompose(m: &Element) -> Option<(Envelope, Parts)> {
     if !m.is("message", ns::JABBER_CLIENT) || !whitespace_only(m) {
         return None;
     }
-    let lang = usize::from(m.attr_ns(XML_NS, "lang").is_some());
-    if count_attrs(m, &["from", "to", "id", "type"]) + lang != m.attrs().len() {
-        return None;
-    }
-    let kind = match m.attr("type") {
-        None | Some("normal") => MessageType::Normal,
-        Some("chat") => MessageType::Chat,
-        Some("groupchat") => MessageType::Groupchat,
-        // Errors and headlines are rare; the xso path reads them.
-        Some(_) => return None,
-    };
-    let mut env = Envelope::new(kind, jid(m.attr("to"))?);
-    env.from = jid(m.attr("from"))?;
-    env.id = m.attr("id").map(str::to_owned);
+    let (mut from, mut to, mut id, mut kind) = (None, None, None, MessageType::Normal);
+    attrs(m, |name, value| {
+        match name {
+            "from" => from = Some(value),
+            "to" => to = Some(value),
+            "id" => id = Some(value),
+            "type" => kind = message_type(value)?,
+            "xml:lang" => {}
+            _ => return None,
+        }
+        Some(())
+    })?;
+    let mut env = Envelope::new(kind, jid(to)?);
+    env.from = jid(from)?;
+    env.id = id.map(str::to_owned);
     let mut parts = Parts::default();
     for c in m.children() {
         read_child(c, &mut env, &mut parts)?;
     }
     env.dialog_id = parts.extra.as_ref().and_then(|e| e.dialog_id);
     Some((env, parts))
+}
+
+fn message_type(value: &str) -> Option<MessageType> {
+    match value {
+        "normal" => Some(MessageType::Normal),
+        "chat" => Some(MessageType::Chat),
+        "groupchat" => Some(MessageType::Groupchat),
+        // Errors and headlines are rare; the xso path reads them.
+        _ => None,
+    }
+}
+
+/// Visits `e`'s attributes by name (`xml:lang` as `"xml:lang"`), in one pass over the map
+/// rather than a lookup per known name; gives up on other namespaced ones or when `f` does.
+fn attrs<'a>(e: &'a Element, mut f: impl FnMut(&str, &'a str) -> Option<()>) -> Option<()> {
+    for ((namespace, name), value) in e.attrs().iter() {
+        let name: &str = name;
+        if namespace.is_none() {
+            f(name, value)?;
+        } else if namespace.as_str() == XML_NS && name == "lang" {
+            f("xml:lang", value)?;
+        } else {
+            return None;
+        }
+    }
+    Some(())
 }
 
 /// Files one payload of the message into `env`/`parts`; `None` for anything unusual.
@@ -66,7 +93,7 @@ fn read_child(c: &Element, env: &mut Envelope, parts: &mut Parts) -> Option<()> 
         }
     } else if c.has_ns(ns::CHAT_MARKERS) {
         match name {
-            "markable" if empty(c, &[]) && !parts.markable => {
+            "markable" if empty(c) && !parts.markable => {
                 parts.markable = true;
                 Some(())
             }
@@ -109,41 +136,41 @@ fn jid(s: Option<&str>) -> Option<Option<Jid>> {
     }
 }
 
-/// How many of `names` (no namespace) `e` carries.
-fn count_attrs(e: &Element, names: &[&str]) -> usize {
-    names.iter().filter(|n| e.attr(**n).is_some()).count()
-}
-
 /// Whether `e`'s own text is XML white space only (xso rejects other text where none belongs).
 fn whitespace_only(e: &Element) -> bool {
     e.texts().all(xso::is_xml_whitespace)
 }
 
-/// Whether `e` has no child elements, no text but white space, and no attributes but `allowed`.
-fn empty(e: &Element, allowed: &[&str]) -> bool {
-    e.children().next().is_none()
-        && whitespace_only(e)
-        && count_attrs(e, allowed) == e.attrs().len()
+/// Whether `e` has no child elements and no text but white space.
+fn no_content(e: &Element) -> bool {
+    e.children().next().is_none() && whitespace_only(e)
+}
+
+/// Whether `e` is empty: no content and no attributes.
+fn empty(e: &Element) -> bool {
+    no_content(e) && e.attrs().is_empty()
 }
 
 /// A `<body>`'s text; one body with at most `xml:lang` reads the same whatever its language.
 fn body(b: &Element) -> Option<String> {
-    let lang = usize::from(b.attr_ns(XML_NS, "lang").is_some());
-    if b.children().next().is_some() || b.attrs().len() != lang {
+    if b.children().next().is_some() {
         return None;
     }
+    attrs(b, |name, _| (name == "xml:lang").then_some(()))?;
     Some(b.text())
 }
 
 fn marker_id(c: &Element) -> Option<crate::ids::MessageId> {
-    if !empty(c, &["id"]) {
+    if !no_content(c) {
         return None;
     }
-    c.attr("id")?.trim().parse().ok()
+    let mut id = None;
+    attrs(c, |name, value| (name == "id").then(|| id = Some(value)))?;
+    id?.trim().parse().ok()
 }
 
 fn chat_state(c: &Element) -> Option<ChatState> {
-    if !empty(c, &[]) {
+    if !empty(c) {
         return None;
     }
     Some(match c.name() {
@@ -158,13 +185,22 @@ fn chat_state(c: &Element) -> Option<ChatState> {
 
 /// XEP-0203 `<delay from='…' stamp='…'>reason</delay>`; the reason text is not kept.
 fn delay(c: &Element) -> Option<Delayed> {
-    if c.children().next().is_some() || count_attrs(c, &["from", "stamp"]) != c.attrs().len() {
+    if c.children().next().is_some() {
         return None;
     }
-    let stamp: XmppDateTime = c.attr("stamp")?.parse().ok()?;
+    let (mut from, mut stamp) = (None, None);
+    attrs(c, |name, value| {
+        match name {
+            "from" => from = Some(value),
+            "stamp" => stamp = Some(value),
+            _ => return None,
+        }
+        Some(())
+    })?;
+    let stamp: XmppDateTime = stamp?.parse().ok()?;
     Some(Delayed {
         stamp: stamp.0.to_utc(),
-        from: jid(c.attr("from"))?,
+        from: jid(from)?,
     })
 }
 
@@ -226,40 +262,29 @@ fn leaf_text_ref(c: &Element) -> Option<&str> {
 
 /// An `<attachment/>`, with the attributes [`super::attachment::AttachmentElement`] declares.
 fn attachment(c: &Element) -> Option<Attachment> {
-    const ATTRS: [&str; 11] = [
-        "type",
-        "id",
-        "uid",
-        "url",
-        "name",
-        "size",
-        "content-type",
-        "width",
-        "height",
-        "duration",
-        "data",
-    ];
-    if !empty(c, &ATTRS) {
+    if !no_content(c) {
         return None;
     }
-    let text = |n: &str| c.attr(n).map(str::to_owned);
-    let number = |n: &str| -> Option<Option<u64>> {
-        match c.attr(n) {
-            None => Some(None),
-            Some(s) => s.parse().ok().map(Some),
-        }
-    };
     let mut a = Attachment::new(c.attr("type")?);
-    a.id = text("id");
-    a.uid = text("uid");
-    a.url = text("url");
-    a.name = text("name");
-    a.size = number("size")?;
-    a.content_type = text("content-type");
-    a.width = number("width")?;
-    a.height = number("height")?;
-    a.duration = number("duration")?;
-    a.data = text("data");
+    attrs(c, |name, value| {
+        let text = || Some(value.to_owned());
+        let number = || value.parse().ok().map(Some);
+        match name {
+            "type" => {}
+            "id" => a.id = text(),
+            "uid" => a.uid = text(),
+            "url" => a.url = text(),
+            "name" => a.name = text(),
+            "size" => a.size = number()?,
+            "content-type" => a.content_type = text(),
+            "width" => a.width = number()?,
+            "height" => a.height = number()?,
+            "duration" => a.duration = number()?,
+            "data" => a.data = text(),
+            _ => return None,
+        }
+        Some(())
+    })?;
     Some(a)
 }
 
