@@ -6,7 +6,6 @@ use xmpp_parsers::message::MessageType;
 
 use super::envelope::Envelope;
 use super::extra_params::ExtraRef;
-use super::markers::Markable;
 use super::parts::{Parts, decompose};
 use super::{BuildError, ParseError, check_text};
 use crate::address::{occupant_user_id, room_of, user_id_of, user_of};
@@ -94,7 +93,8 @@ pub(crate) fn build(env: &Envelope, message: &Message) -> Result<Element, BuildE
         payloads.push(extra.to_element()?);
     }
     if message.markable {
-        payloads.push(Element::from(Markable));
+        // The same tree as `Element::from(Markable)`, without xso's event round trip.
+        payloads.push(Element::bare("markable", super::ns::CHAT_MARKERS));
     }
     if let Some(b) = &message.body {
         check_text("body", b)?;

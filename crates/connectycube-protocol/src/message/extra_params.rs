@@ -212,7 +212,11 @@ pub(crate) struct ExtraRef<'a> {
     pub custom: &'a CustomProperties,
 }
 
-impl ExtraRef<'_> {
+fn bool_text(b: bool) -> String {
+    if b { "1" } else { "0" }.to_owned()
+}
+
+impl<'a> ExtraRef<'a> {
     pub(crate) fn is_empty(self) -> bool {
         self.save_to_history.is_none()
             && self.date_sent.is_none()
@@ -223,15 +227,53 @@ impl ExtraRef<'_> {
             && self.custom.is_empty()
     }
 
+    /// The element, built directly: the same tree as [`ExtraParamsElement`] gives via xso.
     pub(crate) fn to_element(self) -> Result<Element, BuildError> {
-        let bool_text = |b: Option<bool>| b.map(|b| if b { "1" } else { "0" }.to_owned());
+        let custom = self.custom_elements()?;
+        let module = self.checked_module()?;
+        let mut e = Element::bare("extraParams", ns::JABBER_CLIENT);
+        let known = [
+            ("save_to_history", self.save_to_history.map(bool_text)),
+            ("date_sent", self.date_sent.map(|n| n.to_string())),
+            ("dialog_id", self.dialog_id.map(|d| d.to_string())),
+            ("silent", self.silent.map(bool_text)),
+            ("moduleIdentifier", module.map(str::to_owned)),
+        ];
+        for (name, text) in known {
+            if let Some(text) = text {
+                e.append_child(super::tree::leaf(name, ns::JABBER_CLIENT, text));
+            }
+        }
+        for a in self.attachments {
+            e.append_child(a.to_element());
+        }
+        for c in custom {
+            e.append_child(c);
+        }
+        Ok(e)
+    }
+
+    fn checked_module(self) -> Result<Option<&'a str>, BuildError> {
+        if let Some(m) = self.module_identifier {
+            super::check_text("moduleIdentifier", m)?;
+        }
+        Ok(self.module_identifier)
+    }
+
+    fn custom_elements(self) -> Result<Vec<Element>, BuildError> {
         let mut custom = Vec::with_capacity(self.custom.len());
         for (k, v) in self.custom {
             value_to_elements(k, v, &mut custom)?;
         }
-        if let Some(m) = self.module_identifier {
-            super::check_text("moduleIdentifier", m)?;
-        }
+        Ok(custom)
+    }
+
+    /// The element via the xso derive: the reference [`Self::to_element`] is tested against.
+    #[cfg(test)]
+    pub(crate) fn to_element_by_schema(self) -> Result<Element, BuildError> {
+        let bool_text = |b: Option<bool>| b.map(bool_text);
+        let custom = self.custom_elements()?;
+        self.checked_module()?;
         Ok(Element::from(ExtraParamsElement {
             save_to_history: bool_text(self.save_to_history),
             date_sent: self.date_sent.map(|n| n.to_string()),
@@ -341,6 +383,28 @@ mod tests {
             ExtraParams::from_element(p.to_element().unwrap()).unwrap(),
             p
         );
+    }
+
+    #[test]
+    fn direct_build_equals_the_xso_build() {
+        let mut p = parse(
+            "<extraParams xmlns='jabber:client'><save_to_history>1</save_to_history>\
+             <date_sent>1409146118</date_sent><dialog_id>54789d40535c12b1a5001172</dialog_id>\
+             <silent>0</silent><moduleIdentifier></moduleIdentifier>\
+             <attachment type='image' id='1' size='5' data='&lt;x'/><attachment type=''/>\
+             <country>USA</country><meta><a><b>1</b></a><c/></meta></extraParams>",
+        );
+        p.custom.insert("tags".into(), json!(["a", "", {"k": "v"}]));
+        p.custom.insert("none".into(), serde_json::Value::Null);
+        p.custom.insert("n".into(), json!(1.5));
+        for q in [p, ExtraParams::default()] {
+            let r = q.borrowed();
+            assert_eq!(
+                r.to_element().unwrap(),
+                r.to_element_by_schema().unwrap(),
+                "{q:?}"
+            );
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod system;
 pub(crate) mod borrowed;
 pub(crate) mod chat;
 pub(crate) mod parts;
+pub(crate) mod tree;
 
 pub use chat::ChatKind;
 pub use envelope::{Carbon, CarbonDirection, Delayed, Envelope};
