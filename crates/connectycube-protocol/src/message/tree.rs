@@ -8,13 +8,15 @@
 use minidom::{Element, IntoAttributeValue};
 use xso::exports::rxml::{Namespace, NcName};
 
-/// Sets attribute `name` when `value` is given.
+/// Adds attribute `name` to a new element when `value` is given.
 ///
 /// `name` is always a literal XML name from this crate (the tests build every one), so the
 /// conversion cannot fail; were it to, the attribute would be missing and the tests fail.
+/// Inserting into the map directly skips `Element::set_attr`'s lookup for an old value, which
+/// a new element does not have.
 pub(crate) fn set_attr(e: &mut Element, name: &'static str, value: impl IntoAttributeValue) {
-    if let Ok(name) = NcName::try_from(name) {
-        e.set_attr(Namespace::NONE, name, value);
+    if let (Ok(name), Some(value)) = (NcName::try_from(name), value.into_attribute_value()) {
+        e.attrs_mut().insert(Namespace::NONE, name, value);
     }
 }
 
