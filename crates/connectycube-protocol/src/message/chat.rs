@@ -89,7 +89,9 @@ pub(crate) fn build(env: &Envelope, message: &Message) -> Result<Element, BuildE
         custom,
     };
     let mut payloads = Vec::with_capacity(2);
-    if !extra.is_empty() {
+    // Without a body, an empty `<extraParams/>` is what makes the stanza a chat message: left
+    // out, the message would read back as an unknown stanza.
+    if !extra.is_empty() || message.body.is_none() {
         payloads.push(extra.to_element()?);
     }
     if message.markable {
