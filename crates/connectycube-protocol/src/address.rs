@@ -101,11 +101,7 @@ fn parse_bare(s: &str) -> Result<BareJid, AddressError> {
 /// # Errors
 /// [`AddressError::NotAUser`] for any other shape.
 pub fn user_id_of(jid: &Jid) -> Result<UserId, AddressError> {
-    let not_user = || AddressError::NotAUser(jid.to_string());
-    let node = jid.node().ok_or_else(not_user)?;
-    let (user, app) = node.as_str().split_once('-').ok_or_else(not_user)?;
-    app.parse::<AppId>().map_err(|_| not_user())?;
-    user.parse().map_err(|_| not_user())
+    user_of(jid).ok_or_else(|| AddressError::NotAUser(jid.to_string()))
 }
 
 /// The dialog id in a room JID's local part (`{app_id}_{dialog_id}@muc.…`, any resource).
@@ -113,11 +109,7 @@ pub fn user_id_of(jid: &Jid) -> Result<UserId, AddressError> {
 /// # Errors
 /// [`AddressError::NotARoom`] for any other shape.
 pub fn dialog_id_of(jid: &Jid) -> Result<DialogId, AddressError> {
-    let not_room = || AddressError::NotARoom(jid.to_string());
-    let node = jid.node().ok_or_else(not_room)?;
-    let (app, dialog) = node.as_str().split_once('_').ok_or_else(not_room)?;
-    app.parse::<AppId>().map_err(|_| not_room())?;
-    dialog.parse().map_err(|_| not_room())
+    room_of(jid).ok_or_else(|| AddressError::NotARoom(jid.to_string()))
 }
 
 /// The user id in an occupant JID's resource (`{room}/{user_id}`).
@@ -128,6 +120,20 @@ pub fn occupant_user_id(jid: &Jid) -> Result<UserId, AddressError> {
     jid.resource()
         .and_then(|r| r.as_str().parse().ok())
         .ok_or_else(|| AddressError::NotAnOccupant(jid.to_string()))
+}
+
+/// [`user_id_of`] without the error, for checks that expect a miss (no string is built).
+pub(crate) fn user_of(jid: &Jid) -> Option<UserId> {
+    let (user, app) = jid.node()?.as_str().split_once('-')?;
+    app.parse::<AppId>().ok()?;
+    user.parse().ok()
+}
+
+/// [`dialog_id_of`] without the error, for checks that expect a miss (no string is built).
+pub(crate) fn room_of(jid: &Jid) -> Option<DialogId> {
+    let (app, dialog) = jid.node()?.as_str().split_once('_')?;
+    app.parse::<AppId>().ok()?;
+    dialog.parse().ok()
 }
 
 #[cfg(test)]

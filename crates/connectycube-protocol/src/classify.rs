@@ -36,8 +36,9 @@ pub enum ClassifyError {
     Stanza(#[from] ParseError),
 }
 
-/// What a message stanza is, decided without taking it apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a message stanza is, decided without taking it apart; declared in the order of
+/// precedence (the first kind a stanza shows signs of wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
     Error,
     System,
@@ -57,7 +58,7 @@ enum Kind {
 /// sender JID, a bad `extraParams` value, a broken carbon. Unrecognised stanzas are not errors but
 /// [`ChatEvent::Unknown`].
 pub fn classify(el: Element) -> Result<ChatEvent, ParseError> {
-    if el.ns() != ns::JABBER_CLIENT {
+    if !el.has_ns(ns::JABBER_CLIENT) {
         return Ok(ChatEvent::Unknown(el));
     }
     match el.name() {
@@ -90,46 +91,63 @@ fn decide(m: &Element) -> Option<Kind> {
         }
         _ => {}
     }
-    let (mut typing, mut edit, mut reactions, mut delete) = (false, false, false, false);
-    let (mut delivered, mut read, mut chat) = (false, false, false);
-    for c in m.children() {
-        let ns = c.ns();
-        match (ns.as_str(), c.name()) {
-            (ns::CHATSTATES, "composing" | "paused") => typing = true,
-            (ns::MESSAGE_CORRECT, "replace") => edit = true,
-            (ns::JABBER_CLIENT, "reactions") => reactions = true,
-            (ns::MESSAGE_DELETE, "remove") => delete = true,
-            (ns::CHAT_MARKERS, "received") => delivered = true,
-            (ns::CHAT_MARKERS, "displayed") => read = true,
-            (ns::JABBER_CLIENT, "body" | "extraParams") => chat = true,
-            _ => {}
-        }
-    }
-    [
-        (typing, Kind::Typing),
-        (edit, Kind::Edit),
-        (reactions, Kind::Reactions),
-        (delete, Kind::Delete),
-        (delivered, Kind::Delivered),
-        (read, Kind::Read),
-        (chat, Kind::Chat),
-    ]
-    .into_iter()
-    .find_map(|(hit, k)| hit.then_some(k))
+    m.children()
+        .filter_map(|c| {
+            SIGNS
+                .iter()
+                .find(|(ns, name, _)| c.is(name, *ns))
+                .map(|s| s.2)
+        })
+        .min()
 }
 
+/// The children that make a message of each kind.
+const SIGNS: [(&str, &str, Kind); 9] = [
+    (ns::CHATSTATES, "composing", Kind::Typing),
+    (ns::CHATSTATES, "paused", Kind::Typing),
+    (ns::MESSAGE_CORRECT, "replace", Kind::Edit),
+    (ns::JABBER_CLIENT, "reactions", Kind::Reactions),
+    (ns::MESSAGE_DELETE, "remove", Kind::Delete),
+    (ns::CHAT_MARKERS, "received", Kind::Delivered),
+    (ns::CHAT_MARKERS, "displayed", Kind::Read),
+    (ns::JABBER_CLIENT, "body", Kind::Chat),
+    (ns::JABBER_CLIENT, "extraParams", Kind::Chat),
+];
+
 /// Classifies a `<message>`.
+///
+/// Everyday stanzas are read from the borrowed tree; the rest through the xso-derived types
+/// (see [`classify_message_by_schema`]), with the same result.
 ///
 /// # Errors
 /// As [`classify`].
 pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
+    message_event(el, true)
+}
+
+/// Classifies a `<message>` like [`classify_message`], but reads every stanza through the
+/// xso-derived schema types: slower, and the reference the fast reader is tested against.
+///
+/// # Errors
+/// As [`classify`].
+pub fn classify_message_by_schema(el: Element) -> Result<ChatEvent, ParseError> {
+    message_event(el, false)
+}
+
+fn message_event(el: Element, fast: bool) -> Result<ChatEvent, ParseError> {
     let inner = carbons::find(&el)
         .and_then(|(_, child)| carbons::inner(child))
         .unwrap_or(&el);
     let Some(kind) = decide(inner) else {
         return Ok(ChatEvent::Unknown(el));
     };
-    let (envelope, mut parts) = crate::message::parts::decompose(el)?;
+    let read = fast
+        .then(|| crate::message::borrowed::decompose(&el))
+        .flatten();
+    let (envelope, mut parts) = match read {
+        Some(read) => read,
+        None => crate::message::parts::decompose(el)?,
+    };
     let missing = ParseError::Missing;
     Ok(match kind {
         Kind::Error => {

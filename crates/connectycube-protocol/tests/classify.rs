@@ -145,3 +145,30 @@ fn an_error_bounce_keeps_its_dialog_when_rebuilt() {
     let again = connectycube_protocol::classify(first.to_element().unwrap()).unwrap();
     assert_eq!(first, again);
 }
+
+/// Found by the fuzzer: a chat message with neither body nor anything in `extraParams` was
+/// written back without both and read back as an unknown stanza.
+#[test]
+fn a_chat_message_without_body_or_params_stays_a_chat_message_when_rebuilt() {
+    let xml = format!(
+        "<message {C} id='55e821cd0ce78744090041b2' type='chat'>\n  <extraParams>\n  </extraParams>\n</message>"
+    );
+    let first = classify_xml(&xml).unwrap();
+    assert_eq!(first.kind(), "ChatMessage");
+    let again = connectycube_protocol::classify(first.to_element().unwrap()).unwrap();
+    assert_eq!(first, again);
+
+    let mut empty = Message::new("");
+    empty.body = None;
+    empty.markable = false;
+    empty.save_to_history = false;
+    let to = ChatDomain::new("chat.connectycube.com", AppId(105))
+        .user_jid(UserId(7))
+        .unwrap()
+        .into();
+    let el = empty.to_stanza(to, ChatKind::Chat).unwrap();
+    match connectycube_protocol::classify(el).unwrap() {
+        ChatEvent::ChatMessage(m) => assert_eq!(m.payload.id, empty.id),
+        other => panic!("{other:?}"),
+    }
+}

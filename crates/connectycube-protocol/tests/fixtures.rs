@@ -95,6 +95,20 @@ fn every_fixture_round_trips() {
     }
 }
 
+#[test]
+fn every_message_fixture_classifies_as_the_schema_reads_it() {
+    use connectycube_protocol::classify::{classify_message, classify_message_by_schema};
+    for f in xmpp_all() {
+        let el: minidom::Element = f.xml.parse().unwrap();
+        if el.name() != "message" {
+            continue;
+        }
+        let fast = classify_message(el.clone()).map_err(|e| e.to_string());
+        let schema = classify_message_by_schema(el).map_err(|e| e.to_string());
+        assert_eq!(fast, schema, "{}", f.name);
+    }
+}
+
 fn chat(name: &str) -> Box<Inbound<connectycube_protocol::model::Message>> {
     match event(name) {
         ChatEvent::ChatMessage(m) => m,

@@ -79,6 +79,27 @@ impl From<&Attachment> for AttachmentElement {
     }
 }
 
+impl Attachment {
+    /// The `<attachment/>` element, built directly (the same tree as via
+    /// [`AttachmentElement`], without xso's event round trip).
+    pub(crate) fn to_element(&self) -> minidom::Element {
+        use super::tree::set_attr;
+        let mut e = minidom::Element::bare("attachment", ns::JABBER_CLIENT);
+        set_attr(&mut e, "type", self.kind.as_str());
+        set_attr(&mut e, "id", self.id.as_deref());
+        set_attr(&mut e, "uid", self.uid.as_deref());
+        set_attr(&mut e, "url", self.url.as_deref());
+        set_attr(&mut e, "name", self.name.as_deref());
+        set_attr(&mut e, "size", self.size);
+        set_attr(&mut e, "content-type", self.content_type.as_deref());
+        set_attr(&mut e, "width", self.width);
+        set_attr(&mut e, "height", self.height);
+        set_attr(&mut e, "duration", self.duration);
+        set_attr(&mut e, "data", self.data.as_deref());
+        e
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +141,12 @@ mod tests {
         a.duration = Some(0);
         a.data = Some("<&'\">".into());
         let e = Element::from(AttachmentElement::from(&a));
+        assert_eq!(a.to_element(), e, "direct and xso builds agree");
         assert_eq!(Attachment::from(AttachmentElement::try_from(e).unwrap()), a);
+        let bare = Attachment::new("");
+        assert_eq!(
+            bare.to_element(),
+            Element::from(AttachmentElement::from(&bare))
+        );
     }
 }

@@ -54,7 +54,7 @@ pub fn unwrap(mut outer: XmppMessage) -> Result<Result<Unwrapped, XmppMessage>, 
 }
 
 fn find_one(c: &Element) -> Option<CarbonDirection> {
-    if !c.ns().eq(ns::CARBONS) {
+    if !c.has_ns(ns::CARBONS) {
         return None;
     }
     match c.name() {

@@ -6,10 +6,9 @@ use xmpp_parsers::message::MessageType;
 
 use super::envelope::Envelope;
 use super::extra_params::ExtraRef;
-use super::markers::Markable;
 use super::parts::{Parts, decompose};
 use super::{BuildError, ParseError, check_text};
-use crate::address::{dialog_id_of, occupant_user_id, user_id_of};
+use crate::address::{occupant_user_id, room_of, user_id_of, user_of};
 use crate::ids::MessageId;
 use crate::model::Message;
 
@@ -57,7 +56,10 @@ impl Message {
     /// [`ParseError`] when the id is not an ObjectId, `from` is a foreign JID, or a payload is
     /// malformed.
     pub fn from_stanza(el: Element) -> Result<Self, ParseError> {
-        let (env, parts) = decompose(el)?;
+        let (env, parts) = match super::borrowed::decompose(&el) {
+            Some(read) => read,
+            None => decompose(el)?,
+        };
         from_parts(&env, parts)
     }
 }
@@ -87,11 +89,14 @@ pub(crate) fn build(env: &Envelope, message: &Message) -> Result<Element, BuildE
         custom,
     };
     let mut payloads = Vec::with_capacity(2);
-    if !extra.is_empty() {
+    // Without a body, an empty `<extraParams/>` is what makes the stanza a chat message: left
+    // out, the message would read back as an unknown stanza.
+    if !extra.is_empty() || message.body.is_none() {
         payloads.push(extra.to_element()?);
     }
     if message.markable {
-        payloads.push(Element::from(Markable));
+        // The same tree as `Element::from(Markable)`, without xso's event round trip.
+        payloads.push(Element::bare("markable", super::ns::CHAT_MARKERS));
     }
     if let Some(b) = &message.body {
         check_text("body", b)?;
@@ -109,11 +114,11 @@ pub(crate) fn from_parts(env: &Envelope, parts: Parts) -> Result<Message, ParseE
         .map_err(xso::error::Error::text_parse_error)?;
     let sender_id = match &env.from {
         None => None,
-        Some(from) if dialog_id_of(from).is_ok() => Some(occupant_user_id(from)?),
+        Some(from) if room_of(from).is_some() => Some(occupant_user_id(from)?),
         Some(from) => Some(user_id_of(from)?),
     };
     let recipient_id = match env.kind {
-        MessageType::Chat => env.to.as_ref().and_then(|to| user_id_of(to).ok()),
+        MessageType::Chat => env.to.as_ref().and_then(user_of),
         _ => None,
     };
     let mut m = Message::new(String::new());

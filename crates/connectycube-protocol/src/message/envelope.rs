@@ -9,7 +9,8 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::{Id, Lang, Message as XmppMessage, MessageType};
 
 use super::carbons;
-use crate::address::{dialog_id_of, occupant_user_id, user_id_of};
+use super::tree::{leaf, set_attr};
+use crate::address::{occupant_user_id, room_of, user_id_of};
 use crate::ids::{DialogId, UserId};
 
 /// Which copy a carbon is (XEP-0280).
@@ -82,12 +83,12 @@ impl Envelope {
         [&self.from, &self.to]
             .into_iter()
             .flatten()
-            .find_map(|j| dialog_id_of(j).ok())
+            .find_map(room_of)
     }
 
     /// Whether the sender is a room occupant (`room/{user_id}`).
     fn sent_in_room(&self) -> bool {
-        self.from.as_ref().is_some_and(|j| dialog_id_of(j).is_ok())
+        self.from.as_ref().and_then(room_of).is_some()
     }
 
     /// The sender's user id: the occupant resource in a room, else the user JID's local part.
@@ -115,13 +116,29 @@ impl Envelope {
     }
 
     /// The stanza with this envelope around `body` and `payloads`, wrapped again if a carbon.
+    ///
+    /// Built directly as a tree (see [`super::tree`]); carbons, which only a server writes,
+    /// go through xmpp-parsers' types.
     pub(crate) fn build(&self, body: Option<String>, mut payloads: Vec<Element>) -> Element {
-        let mut m = XmppMessage::new_with_type(self.kind.clone(), self.to.clone());
-        m.from = self.from.clone();
-        m.id = self.id.clone().map(Id);
-        if let Some(b) = body {
-            m.bodies.insert(Lang::new(), b);
+        if self.carbon.is_some() {
+            return self.build_by_schema(body, payloads);
         }
+        self.push_delay(&mut payloads);
+        let mut m = Element::bare("message", super::ns::JABBER_CLIENT);
+        set_attr(&mut m, "from", self.from.as_ref().map(Jid::as_str));
+        set_attr(&mut m, "to", self.to.as_ref().map(Jid::as_str));
+        set_attr(&mut m, "id", self.id.as_deref());
+        set_attr(&mut m, "type", self.kind.clone());
+        if let Some(b) = body {
+            m.append_child(leaf("body", super::ns::JABBER_CLIENT, b));
+        }
+        for p in payloads {
+            m.append_child(p);
+        }
+        m
+    }
+
+    fn push_delay(&self, payloads: &mut Vec<Element>) {
         if let Some(d) = &self.delayed {
             payloads.push(Element::from(Delay {
                 from: d.from.clone(),
@@ -129,6 +146,22 @@ impl Envelope {
                 data: None,
             }));
         }
+    }
+
+    /// [`Self::build`] through xmpp-parsers' `Message`: used for carbons, and the reference the
+    /// direct build is tested against.
+    pub(crate) fn build_by_schema(
+        &self,
+        body: Option<String>,
+        mut payloads: Vec<Element>,
+    ) -> Element {
+        let mut m = XmppMessage::new_with_type(self.kind.clone(), self.to.clone());
+        m.from = self.from.clone();
+        m.id = self.id.clone().map(Id);
+        if let Some(b) = body {
+            m.bodies.insert(Lang::new(), b);
+        }
+        self.push_delay(&mut payloads);
         m.payloads = payloads;
         match &self.carbon {
             None => Element::from(m),
@@ -142,4 +175,43 @@ pub(crate) fn take_body(m: &mut XmppMessage) -> Option<String> {
     m.bodies
         .remove(&Lang::new())
         .or_else(|| m.bodies.pop_first().map(|(_, b)| b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::markers::Markable;
+    use super::super::parts::decompose;
+    use connectycube_fixtures::xmpp_all;
+    use minidom::Element;
+
+    #[test]
+    fn direct_build_equals_the_xso_build_on_every_fixture() {
+        let markable = Element::from(Markable);
+        assert_eq!(
+            markable,
+            Element::bare("markable", super::super::ns::CHAT_MARKERS)
+        );
+        let mut built = 0;
+        for f in xmpp_all() {
+            let el: Element = f.xml.parse().unwrap();
+            if el.name() != "message" {
+                continue;
+            }
+            let Ok((env, parts)) = decompose(el) else {
+                continue;
+            };
+            let mut payloads = vec![markable.clone()];
+            if let Some(extra) = &parts.extra {
+                payloads.push(extra.to_element().unwrap());
+            }
+            for body in [parts.body.clone(), None, Some(String::new())] {
+                let direct = env.build(body.clone(), payloads.clone());
+                let schema = env.build_by_schema(body, payloads.clone());
+                assert_eq!(direct, schema, "{}", f.name);
+                assert_eq!(String::from(&direct), String::from(&schema), "{}", f.name);
+            }
+            built += 1;
+        }
+        assert!(built > 10, "only {built} message fixtures");
+    }
 }

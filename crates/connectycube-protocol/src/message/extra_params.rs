@@ -79,11 +79,11 @@ fn bad(field: &'static str, value: &str) -> BadParam {
     }
 }
 
-fn flag(field: &'static str, v: Option<String>) -> Result<Option<bool>, BadParam> {
+fn flag(field: &'static str, v: Option<&str>) -> Result<Option<bool>, BadParam> {
     v.map(|s| match s.trim() {
         "1" | "true" => Ok(true),
         "0" | "false" | "" => Ok(false),
-        _ => Err(bad(field, &s)),
+        _ => Err(bad(field, s)),
     })
     .transpose()
 }
@@ -92,7 +92,7 @@ fn flag(field: &'static str, v: Option<String>) -> Result<Option<bool>, BadParam
 /// server docs say seconds (the docs win on the wire); 1e11 seconds is the year 5138.
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
 
-fn date_sent(v: Option<String>) -> Result<Option<i64>, BadParam> {
+fn date_sent(v: Option<&str>) -> Result<Option<i64>, BadParam> {
     let Some(s) = v else { return Ok(None) };
     let t = s.trim();
     if t.is_empty() {
@@ -103,7 +103,7 @@ fn date_sent(v: Option<String>) -> Result<Option<i64>, BadParam> {
         // Some clients write fractional seconds; keep the whole seconds.
         Err(_) => match t.parse::<f64>() {
             Ok(f) if f.is_finite() && f.abs() < 1e17 => f.trunc() as i64,
-            _ => return Err(bad("date_sent", &s)),
+            _ => return Err(bad("date_sent", s)),
         },
     };
     Ok(Some(if n.abs() >= MILLIS_THRESHOLD {
@@ -113,29 +113,54 @@ fn date_sent(v: Option<String>) -> Result<Option<i64>, BadParam> {
     }))
 }
 
+/// The texts of the known single children, however they were read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KnownTexts<'a> {
+    pub save_to_history: Option<&'a str>,
+    pub date_sent: Option<&'a str>,
+    pub dialog_id: Option<&'a str>,
+    pub silent: Option<&'a str>,
+}
+
+/// Typed `extraParams` from what the xso derive or the borrowed reader found: one conversion, so
+/// both readers agree on every value and error.
+pub(crate) fn assemble<'c>(
+    known: KnownTexts<'_>,
+    module_identifier: Option<String>,
+    attachments: Vec<Attachment>,
+    custom: impl IntoIterator<Item = &'c Element>,
+) -> Result<ExtraParams, BadParam> {
+    let dialog_id = match known.dialog_id {
+        Some(s) if !s.trim().is_empty() => Some(s.trim().parse().map_err(|_| bad("dialog_id", s))?),
+        _ => None,
+    };
+    let mut props = CustomProperties::new();
+    for child in custom {
+        insert_property(&mut props, child.name(), element_to_value(child));
+    }
+    Ok(ExtraParams {
+        save_to_history: flag("save_to_history", known.save_to_history)?,
+        date_sent: date_sent(known.date_sent)?,
+        dialog_id,
+        silent: flag("silent", known.silent)?,
+        module_identifier,
+        attachments,
+        custom: props,
+    })
+}
+
 impl TryFrom<ExtraParamsElement> for ExtraParams {
     type Error = BadParam;
 
     fn try_from(e: ExtraParamsElement) -> Result<Self, BadParam> {
-        let dialog_id = match e.dialog_id {
-            Some(s) if !s.trim().is_empty() => {
-                Some(s.trim().parse().map_err(|_| bad("dialog_id", &s))?)
-            }
-            _ => None,
+        let known = KnownTexts {
+            save_to_history: e.save_to_history.as_deref(),
+            date_sent: e.date_sent.as_deref(),
+            dialog_id: e.dialog_id.as_deref(),
+            silent: e.silent.as_deref(),
         };
-        let mut custom = CustomProperties::new();
-        for child in &e.custom {
-            insert_property(&mut custom, child.name(), element_to_value(child));
-        }
-        Ok(Self {
-            save_to_history: flag("save_to_history", e.save_to_history)?,
-            date_sent: date_sent(e.date_sent)?,
-            dialog_id,
-            silent: flag("silent", e.silent)?,
-            module_identifier: e.module_identifier,
-            attachments: e.attachments.into_iter().map(Attachment::from).collect(),
-            custom,
-        })
+        let attachments = e.attachments.into_iter().map(Attachment::from).collect();
+        assemble(known, e.module_identifier, attachments, &e.custom)
     }
 }
 
@@ -187,7 +212,11 @@ pub(crate) struct ExtraRef<'a> {
     pub custom: &'a CustomProperties,
 }
 
-impl ExtraRef<'_> {
+fn bool_text(b: bool) -> String {
+    if b { "1" } else { "0" }.to_owned()
+}
+
+impl<'a> ExtraRef<'a> {
     pub(crate) fn is_empty(self) -> bool {
         self.save_to_history.is_none()
             && self.date_sent.is_none()
@@ -198,15 +227,53 @@ impl ExtraRef<'_> {
             && self.custom.is_empty()
     }
 
+    /// The element, built directly: the same tree as [`ExtraParamsElement`] gives via xso.
     pub(crate) fn to_element(self) -> Result<Element, BuildError> {
-        let bool_text = |b: Option<bool>| b.map(|b| if b { "1" } else { "0" }.to_owned());
+        let custom = self.custom_elements()?;
+        let module = self.checked_module()?;
+        let mut e = Element::bare("extraParams", ns::JABBER_CLIENT);
+        let known = [
+            ("save_to_history", self.save_to_history.map(bool_text)),
+            ("date_sent", self.date_sent.map(|n| n.to_string())),
+            ("dialog_id", self.dialog_id.map(|d| d.to_string())),
+            ("silent", self.silent.map(bool_text)),
+            ("moduleIdentifier", module.map(str::to_owned)),
+        ];
+        for (name, text) in known {
+            if let Some(text) = text {
+                e.append_child(super::tree::leaf(name, ns::JABBER_CLIENT, text));
+            }
+        }
+        for a in self.attachments {
+            e.append_child(a.to_element());
+        }
+        for c in custom {
+            e.append_child(c);
+        }
+        Ok(e)
+    }
+
+    fn checked_module(self) -> Result<Option<&'a str>, BuildError> {
+        if let Some(m) = self.module_identifier {
+            super::check_text("moduleIdentifier", m)?;
+        }
+        Ok(self.module_identifier)
+    }
+
+    fn custom_elements(self) -> Result<Vec<Element>, BuildError> {
         let mut custom = Vec::with_capacity(self.custom.len());
         for (k, v) in self.custom {
             value_to_elements(k, v, &mut custom)?;
         }
-        if let Some(m) = self.module_identifier {
-            super::check_text("moduleIdentifier", m)?;
-        }
+        Ok(custom)
+    }
+
+    /// The element via the xso derive: the reference [`Self::to_element`] is tested against.
+    #[cfg(test)]
+    pub(crate) fn to_element_by_schema(self) -> Result<Element, BuildError> {
+        let bool_text = |b: Option<bool>| b.map(bool_text);
+        let custom = self.custom_elements()?;
+        self.checked_module()?;
         Ok(Element::from(ExtraParamsElement {
             save_to_history: bool_text(self.save_to_history),
             date_sent: self.date_sent.map(|n| n.to_string()),
@@ -316,6 +383,28 @@ mod tests {
             ExtraParams::from_element(p.to_element().unwrap()).unwrap(),
             p
         );
+    }
+
+    #[test]
+    fn direct_build_equals_the_xso_build() {
+        let mut p = parse(
+            "<extraParams xmlns='jabber:client'><save_to_history>1</save_to_history>\
+             <date_sent>1409146118</date_sent><dialog_id>54789d40535c12b1a5001172</dialog_id>\
+             <silent>0</silent><moduleIdentifier></moduleIdentifier>\
+             <attachment type='image' id='1' size='5' data='&lt;x'/><attachment type=''/>\
+             <country>USA</country><meta><a><b>1</b></a><c/></meta></extraParams>",
+        );
+        p.custom.insert("tags".into(), json!(["a", "", {"k": "v"}]));
+        p.custom.insert("none".into(), serde_json::Value::Null);
+        p.custom.insert("n".into(), json!(1.5));
+        for q in [p, ExtraParams::default()] {
+            let r = q.borrowed();
+            assert_eq!(
+                r.to_element().unwrap(),
+                r.to_element_by_schema().unwrap(),
+                "{q:?}"
+            );
+        }
     }
 
     #[test]

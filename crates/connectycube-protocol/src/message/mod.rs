@@ -16,8 +16,10 @@ pub mod markers;
 pub mod reactions;
 pub mod system;
 
+pub(crate) mod borrowed;
 pub(crate) mod chat;
 pub(crate) mod parts;
+pub(crate) mod tree;
 
 pub use chat::ChatKind;
 pub use envelope::{Carbon, CarbonDirection, Delayed, Envelope};

@@ -14,7 +14,7 @@ use super::reactions::Reactions;
 use super::{ParseError, carbons, ns};
 
 /// Body and payloads of a message stanza.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Parts {
     pub body: Option<String>,
     pub extra: Option<ExtraParams>,
@@ -26,8 +26,6 @@ pub(crate) struct Parts {
     pub received: Option<Received>,
     pub displayed: Option<Displayed>,
     pub error: Option<Element>,
-    /// Payloads this crate does not model, kept in order.
-    pub other: Vec<Element>,
 }
 
 /// Takes a `<message>` apart, unwrapping a carbon first and reading the delay stamp.
@@ -64,7 +62,8 @@ pub(crate) fn decompose(el: Element) -> Result<(Envelope, Parts), ParseError> {
             // A delay inside the message wins over one on the forwarding wrapper: it is the
             // original sending time.
             (ns::DELAY, "delay") => delay = Some(Delay::try_from(p)?),
-            _ => parts.other.push(p),
+            // Payloads no event carries (hints, self-destroy...).
+            _ => {}
         }
     }
     env.delayed = delay.map(|d| Delayed {
