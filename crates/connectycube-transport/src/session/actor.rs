@@ -471,14 +471,18 @@ impl Actor {
         link.send(probe).await.err()
     }
 
-    /// Ends a connected period: on logout, gives in-flight stanzas a moment to be acknowledged.
+    /// Ends a connected period: on logout, gives in-flight stanzas a moment to be acknowledged
+    /// and acknowledges what we received.
     async fn finish(
         &mut self,
         end: End,
         incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
         link: &mut Link,
     ) -> End {
-        if matches!(end, End::Logout(_)) && self.sm.enabled && !self.sm.unacked.is_empty() {
+        if !matches!(end, End::Logout(_)) || !self.sm.enabled {
+            return end;
+        }
+        if !self.sm.unacked.is_empty() {
             let _ = link.send(sm::R.into()).await;
             let deadline = Instant::now() + Duration::from_secs(2);
             while !self.sm.unacked.is_empty() {
@@ -491,6 +495,10 @@ impl Actor {
                 }
             }
         }
+        // XEP-0198 stream closure: say what we handled before closing. Otherwise the server
+        // counts the last stanzas it sent us as unacknowledged and routes them again (ejabberd
+        // stores them offline), so they arrive a second time at the next login.
+        let _ = link.send(sm::A::new(self.sm.inbound).into()).await;
         end
     }
 

@@ -35,6 +35,8 @@ struct Server {
     bounce: bool,
     /// The current connection's push channel and kill switch.
     push: Option<mpsc::Sender<Result<Element, StreamError>>>,
+    /// The `h` of every `<a/>` the client sent, in order.
+    client_acks: Vec<u32>,
 }
 
 #[derive(Clone, Default)]
@@ -145,6 +147,11 @@ fn answer(server: &Arc<Mutex<Server>>, el: Element) -> Vec<Element> {
         }
         (SM, "resume") => vec![parse(format!("<failed xmlns='{SM}'/>"))],
         (SM, "r") => vec![parse(format!("<a xmlns='{SM}' h='{}'/>", s.h))],
+        (SM, "a") => {
+            let h = el.attr("h").and_then(|h| h.parse().ok()).unwrap();
+            s.client_acks.push(h);
+            vec![]
+        }
         (SM, _) => vec![],
         (_, "iq") => {
             s.h = s.h.wrapping_add(1);
@@ -445,4 +452,37 @@ async fn nothing_from_an_old_connection_reaches_the_app_after_a_new_one() {
     let push = fake.with(|s| s.push.clone()).unwrap();
     push.send(Ok(fresh)).await.unwrap();
     assert_eq!(incoming.recv().await.unwrap().attr("id"), Some("new"));
+}
+
+/// Logout tells the server what we received (XEP-0198 stream closure), so it does not route the
+/// last messages it sent us again (ejabberd would store them offline: duplicates next login).
+#[tokio::test]
+async fn logout_acknowledges_every_stanza_received() {
+    let fake = Fake::default();
+    let (conn, mut incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let push = fake.with(|s| s.push.clone()).unwrap();
+    let request: Element = format!("<r xmlns='{SM}'/>").parse().unwrap();
+    push.send(Ok(request)).await.unwrap();
+    let h0 = loop {
+        if let Some(h) = fake.with(|s| s.client_acks.last().copied()) {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    for n in 0..3 {
+        let inbound: Element = format!(
+            "<message xmlns='{C}' type='chat' from='1002-1@localhost/x' id='in{n}'><body>{n}</body></message>"
+        )
+        .parse()
+        .unwrap();
+        push.send(Ok(inbound)).await.unwrap();
+        assert_eq!(
+            incoming.recv().await.unwrap().attr("id"),
+            Some(format!("in{n}").as_str())
+        );
+    }
+    conn.logout().await;
+    assert_eq!(conn.state(), ConnectionState::Closed);
+    assert_eq!(fake.with(|s| s.client_acks.last().copied()), Some(h0 + 3));
 }
