@@ -71,7 +71,7 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
 }
 
 /// Users the XMPP benchmark logs in as (registered on top of the test users).
-const BENCH_USERS: std::ops::RangeInclusive<u32> = 2001..=2006;
+const BENCH_USERS: std::ops::RangeInclusive<u32> = 2001..=2009;
 
 /// Runs the XMPP benchmark crate (its own workspace, so tokio-xmpp never enters ours) in
 /// release mode against a fresh ejabberd, which is stopped whatever happens.

@@ -1,0 +1,102 @@
+//! What both clients do and report: message ids, the receiver's bookkeeping, time limits.
+
+use std::time::Duration;
+
+/// Id prefix of the throughput messages (`tp-0`, `tp-1`, ...).
+pub const THROUGHPUT_PREFIX: &str = "tp-";
+/// Id prefix of the round-trip messages.
+pub const LATENCY_PREFIX: &str = "rt-";
+/// How long any single wait may take before the run is declared stuck.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The sequence number in an id like `tp-17`.
+pub fn seq_of(id: Option<&str>, prefix: &str) -> Option<usize> {
+    id?.strip_prefix(prefix)?.parse().ok()
+}
+
+/// What the receiving side saw of the numbered messages.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    seen: Vec<bool>,
+    /// Distinct messages received.
+    pub distinct: usize,
+    /// Messages received more than once.
+    pub duplicates: usize,
+    /// Messages that arrived after one with a higher number.
+    pub out_of_order: usize,
+    highest: Option<usize>,
+}
+
+impl Receipt {
+    /// Expects messages `0..n`.
+    pub fn new(n: usize) -> Self {
+        Self {
+            seen: vec![false; n],
+            distinct: 0,
+            duplicates: 0,
+            out_of_order: 0,
+            highest: None,
+        }
+    }
+
+    /// Records message `seq` (numbers outside `0..n` are ignored).
+    pub fn got(&mut self, seq: usize) {
+        let Some(seen) = self.seen.get_mut(seq) else {
+            return;
+        };
+        if *seen {
+            self.duplicates += 1;
+            return;
+        }
+        *seen = true;
+        self.distinct += 1;
+        match self.highest {
+            Some(h) if seq < h => self.out_of_order += 1,
+            _ => self.highest = Some(seq),
+        }
+    }
+
+    /// Whether every message arrived.
+    pub fn complete(&self) -> bool {
+        self.distinct == self.seen.len()
+    }
+}
+
+/// The outcome of a throughput run.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Time to hand all messages to the library.
+    pub queued: Duration,
+    /// Time from the first send until the receiver had all of them (or gave up).
+    pub received: Duration,
+    /// Time until the server acknowledged every send, where the library reports that.
+    pub acked: Option<Duration>,
+    /// Sends the library reported as failed.
+    pub failed_sends: usize,
+    /// What the receiver saw.
+    pub receipt: Receipt,
+}
+
+impl Delivery {
+    /// Messages per second, counting only the distinct messages received.
+    pub fn rate(&self) -> f64 {
+        self.receipt.distinct as f64 / self.received.as_secs_f64().max(1e-9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipt_counts_distinct_duplicates_and_reordering() {
+        let mut r = Receipt::new(4);
+        for seq in [0, 2, 1, 2, 9, 3] {
+            r.got(seq);
+        }
+        assert_eq!((r.distinct, r.duplicates, r.out_of_order), (4, 1, 1));
+        assert!(r.complete());
+        assert_eq!(seq_of(Some("tp-17"), THROUGHPUT_PREFIX), Some(17));
+        assert_eq!(seq_of(Some("rt-17"), THROUGHPUT_PREFIX), None);
+    }
+}
