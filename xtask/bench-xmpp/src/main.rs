@@ -27,14 +27,16 @@ struct Options {
     messages: usize,
     warmup: usize,
     round_trips: usize,
+    repeats: usize,
     clients: Vec<Lib>,
 }
 
 const USAGE: &str = "usage: bench-xmpp [--logins N] [--proxy-logins N] [--proxy-delay-ms N]
-                  [--messages N] [--warmup N] [--round-trips N]
+                  [--messages N] [--repeats N] [--warmup N] [--round-trips N]
                   [--only ours|tokio-xmpp-client|tokio-xmpp-stream]
-defaults: 50 logins, 5 proxied logins with 100 ms delay, 20000 messages, 200 warm-up and
-2000 measured round trips, all clients";
+defaults: 50 logins, 5 proxied logins with 100 ms delay, 3 throughput runs of 20000
+messages per client (interleaved; the median is reported), 200 warm-up and 2000 measured
+round trips, all clients";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Self, String> {
@@ -45,6 +47,7 @@ impl Options {
             messages: 20_000,
             warmup: 200,
             round_trips: 2_000,
+            repeats: 3,
             clients: vec![Lib::Ours, Lib::TokioXmppClient, Lib::TokioXmppStream],
         };
         let mut it = args.iter();
@@ -60,6 +63,7 @@ impl Options {
                 "--messages" => o.messages = number(value()?)?,
                 "--warmup" => o.warmup = number(value()?)?,
                 "--round-trips" => o.round_trips = number(value()?)?,
+                "--repeats" => o.repeats = number(value()?)?.max(1),
                 "--only" => {
                     o.clients = match value()?.as_str() {
                         "ours" => vec![Lib::Ours],
@@ -137,7 +141,8 @@ impl Lib {
 struct Report {
     connect: Result<Samples, String>,
     proxied: Result<Samples, String>,
-    delivery: Result<Delivery, String>,
+    /// Every throughput run, sorted by rate.
+    delivery: Result<Vec<Delivery>, String>,
     latency: Result<Samples, String>,
 }
 
@@ -208,9 +213,31 @@ async fn run(args: &[String]) -> Result<(), String> {
         report.proxied = p;
         eprintln!("{}: logins done (load {})", lib.name(), load());
     }
-    for (lib, report) in reports.iter_mut() {
-        report.delivery = lib.throughput(&s, o.messages).await;
-        eprintln!("{}: throughput done (load {})", lib.name(), load());
+    // Throughput runs interleave between the clients too; the server bounds them, and other
+    // work on the machine moves single runs by tens of percent.
+    for (_, report) in reports.iter_mut() {
+        report.delivery = Ok(Vec::new());
+    }
+    for run in 0..o.repeats {
+        for (lib, report) in reports.iter_mut() {
+            if let Ok(runs) = &mut report.delivery {
+                match lib.throughput(&s, o.messages).await {
+                    Ok(d) => runs.push(d),
+                    Err(e) => report.delivery = Err(e),
+                }
+            }
+            eprintln!(
+                "{}: throughput run {} done (load {})",
+                lib.name(),
+                run + 1,
+                load()
+            );
+        }
+    }
+    for (_, report) in reports.iter_mut() {
+        if let Ok(runs) = &mut report.delivery {
+            runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+        }
     }
     for (lib, report) in reports.iter_mut() {
         report.latency = lib.latency(&s, o.warmup, o.round_trips).await;
@@ -225,20 +252,22 @@ fn print_table(o: &Options, reports: &[(Lib, Report)]) {
     let delay = o.proxy_delay;
     println!(
         "\n{} logins; login round trips = median login time through a proxy delaying \
-         server-to-client data by {} ms ({} logins) / {} ms; {} messages; {} round trips after {} warm-up\n",
+         server-to-client data by {} ms ({} logins) / {} ms; throughput: median of {} runs of {} \
+         messages; {} round trips after {} warm-up\n",
         o.logins,
         delay.as_millis(),
         o.proxy_logins,
         delay.as_millis(),
+        o.repeats,
         o.messages,
         o.round_trips,
         o.warmup
     );
     println!(
         "| client | connect-to-Ready p50 | p99 | login round trips | throughput (msg/s) | \
-         all received | all acked | RTT p50 | RTT p99 | RTT max |"
+         all received | all acked | client CPU per 1,000 msgs | RTT p50 | RTT p99 | RTT max |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (lib, r) in reports {
         let connect = r.connect.as_ref().ok();
         let rtts = r
@@ -246,10 +275,14 @@ fn print_table(o: &Options, reports: &[(Lib, Report)]) {
             .as_ref()
             .ok()
             .map(|p| p.p50().as_secs_f64() / delay.as_secs_f64());
-        let d = r.delivery.as_ref().ok();
+        let d = r
+            .delivery
+            .as_ref()
+            .ok()
+            .and_then(|runs| runs.get(runs.len() / 2));
         let l = r.latency.as_ref().ok();
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             lib.name(),
             connect.map_or("-".into(), |c| ms(c.p50())),
             connect.map_or("-".into(), |c| ms(c.p99())),
@@ -257,6 +290,9 @@ fn print_table(o: &Options, reports: &[(Lib, Report)]) {
             d.map_or("-".into(), |d| format!("{:.0}", d.rate())),
             d.map_or("-".into(), |d| ms(d.received)),
             d.and_then(|d| d.acked).map_or("-".into(), ms),
+            d.map_or("-".into(), |d| ms(
+                d.cpu * 1000 / d.receipt.distinct.max(1) as u32
+            )),
             l.map_or("-".into(), |l| ms(l.p50())),
             l.map_or("-".into(), |l| ms(l.p99())),
             l.map_or("-".into(), |l| ms(l.max())),
@@ -275,7 +311,15 @@ fn print_table(o: &Options, reports: &[(Lib, Report)]) {
                 println!("{}: {phase} FAILED: {e}", lib.name());
             }
         }
-        if let Ok(d) = &r.delivery {
+        if let Ok(runs) = &r.delivery {
+            let rates: Vec<String> = runs.iter().map(|d| format!("{:.0}", d.rate())).collect();
+            println!(
+                "{}: throughput runs (msg/s, sorted): {}",
+                lib.name(),
+                rates.join(", ")
+            );
+        }
+        for d in r.delivery.iter().flatten() {
             println!(
                 "{}: {} of {} received ({} out of order, {} duplicates), {} failed sends, \
                  handed over in {}; {} latency samples",

@@ -78,11 +78,13 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
         }
         delivery
     });
+    let cpu_start = crate::work::cpu_time();
     let start = Instant::now();
     let handles: Vec<_> = messages.into_iter().map(|m| alice.send(m)).collect();
     let queued = start.elapsed();
     let receipt = receiver.await.map_err(|e| e.to_string())?;
     let received = start.elapsed();
+    let cpu = crate::work::cpu_time().saturating_sub(cpu_start);
     let mut failed = 0;
     for h in handles {
         failed += usize::from(h.await.is_err());
@@ -96,6 +98,7 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
         acked: Some(acked),
         failed_sends: failed,
         receipt,
+        cpu,
     })
 }
 

@@ -100,6 +100,7 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
         }
         (receipt, bob)
     });
+    let cpu_start = crate::work::cpu_time();
     let start = Instant::now();
     let mut tokens = Vec::with_capacity(n);
     for m in messages {
@@ -108,6 +109,7 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
     let queued = start.elapsed();
     let (receipt, bob) = receiver.await.map_err(|e| e.to_string())?;
     let received = start.elapsed();
+    let cpu = crate::work::cpu_time().saturating_sub(cpu_start);
     let mut failed = 0;
     let acked = tokio::time::timeout(WAIT, async {
         for mut t in tokens {
@@ -130,6 +132,7 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
         acked,
         failed_sends: failed,
         receipt,
+        cpu,
     })
 }
 

@@ -62,6 +62,27 @@ impl Receipt {
     }
 }
 
+/// CPU time this process has used so far (user + system), from `/proc/self/stat`; zero where
+/// that cannot be read. Both ends of a run live in this process, so a difference is what the
+/// library spent on sending and receiving.
+pub fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let Some(rest) = stat.rsplit(')').next() else {
+        return Duration::ZERO;
+    };
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    // USER_HZ is 100 on every Linux this runs on.
+    Duration::from_millis(ticks * 10)
+}
+
 /// The outcome of a throughput run.
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -75,6 +96,8 @@ pub struct Delivery {
     pub failed_sends: usize,
     /// What the receiver saw.
     pub receipt: Receipt,
+    /// CPU time both clients used from the first send until all was received.
+    pub cpu: Duration,
 }
 
 impl Delivery {
