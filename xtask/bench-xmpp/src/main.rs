@@ -28,15 +28,18 @@ struct Options {
     warmup: usize,
     round_trips: usize,
     repeats: usize,
+    tokio_xmpp_carbons: bool,
     clients: Vec<Lib>,
 }
 
 const USAGE: &str = "usage: bench-xmpp [--logins N] [--proxy-logins N] [--proxy-delay-ms N]
                   [--messages N] [--repeats N] [--warmup N] [--round-trips N]
                   [--only ours|tokio-xmpp-client|tokio-xmpp-stream]
+                  [--tokio-xmpp-without-carbons]
 defaults: 50 logins, 5 proxied logins with 100 ms delay, 3 throughput runs of 20000
 messages per client (interleaved; the median is reported), 2000 measured round trips in 3
-interleaved blocks (200 warm-up each), all clients";
+interleaved blocks (200 warm-up each), all clients; tokio-xmpp enables carbons after login
+like our session does, unless told otherwise";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Self, String> {
@@ -48,6 +51,7 @@ impl Options {
             warmup: 200,
             round_trips: 2_000,
             repeats: 3,
+            tokio_xmpp_carbons: true,
             clients: vec![Lib::Ours, Lib::TokioXmppClient, Lib::TokioXmppStream],
         };
         let mut it = args.iter();
@@ -64,6 +68,7 @@ impl Options {
                 "--warmup" => o.warmup = number(value()?)?,
                 "--round-trips" => o.round_trips = number(value()?)?,
                 "--repeats" => o.repeats = number(value()?)?.max(1),
+                "--tokio-xmpp-without-carbons" => o.tokio_xmpp_carbons = false,
                 "--only" => {
                     o.clients = match value()?.as_str() {
                         "ours" => vec![Lib::Ours],
@@ -201,8 +206,12 @@ async fn main() -> ExitCode {
 
 async fn run(args: &[String]) -> Result<(), String> {
     let o = Options::parse(args)?;
-    let s = Server::from_env()?;
+    let s = Server {
+        tokio_xmpp_carbons: o.tokio_xmpp_carbons,
+        ..Server::from_env()?
+    };
     println!("load average at start: {}", load());
+    println!("tokio-xmpp enables carbons: {}", o.tokio_xmpp_carbons);
     let mut reports: Vec<(Lib, Report)> =
         o.clients.iter().map(|&c| (c, Report::default())).collect();
     let connect = logins(&s, &o.clients, o.logins, s.tls_port).await;

@@ -16,6 +16,9 @@ pub struct Server {
     pub ca_pem: Vec<u8>,
     /// The ConnectyCube application id in user names (`{id}-{app}@domain`).
     pub app_id: u32,
+    /// Whether the tokio-xmpp clients enable message carbons after login, as our session
+    /// always does, so the server does the same work per message for both.
+    pub tokio_xmpp_carbons: bool,
 }
 
 fn var(name: &str) -> Result<String, String> {
@@ -49,6 +52,7 @@ impl Server {
             tls_port: number("CC_XMPP_TLS_PORT")?,
             ca_pem: std::fs::read(&ca).map_err(|e| format!("reading {ca}: {e}"))?,
             app_id: number("CC_XMPP_APP_ID")?,
+            tokio_xmpp_carbons: true,
         })
     }
 

@@ -8,6 +8,8 @@ use tokio_xmpp::connect::DnsConfig;
 use tokio_xmpp::stanzastream::{StanzaStage, StanzaState};
 use tokio_xmpp::xmlstream::Timeouts;
 use tokio_xmpp::{Client, Event, Stanza};
+use xmpp_parsers::carbons;
+use xmpp_parsers::iq::Iq;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::{Id, Lang, Message};
 use xmpp_parsers::presence::Presence;
@@ -16,7 +18,8 @@ use crate::server::Server;
 use crate::work::{Delivery, LATENCY_PREFIX, Receipt, THROUGHPUT_PREFIX, WAIT, seq_of};
 
 /// A client of user `id` through `port`, once it is online and has sent its initial presence
-/// (without presence, ejabberd would not route chat messages to it).
+/// (without presence, ejabberd would not route chat messages to it), and with carbons enabled
+/// when the server settings say so.
 async fn login(server: &Server, id: u32, port: u16) -> Result<Client, String> {
     let jid = Jid::new(&server.jid(id)).map_err(|e| e.to_string())?;
     let dns = DnsConfig::addr(&format!("{}:{port}", server.addr));
@@ -35,6 +38,14 @@ async fn login(server: &Server, id: u32, port: u16) -> Result<Client, String> {
     })
     .await
     .map_err(|_| format!("tokio-xmpp: login {id}: not online within {WAIT:?}"))??;
+    if server.tokio_xmpp_carbons {
+        // Like our session: carbons and presence go out together, the answer is not awaited.
+        let enable = Iq::from_set("carbons", carbons::Enable);
+        client
+            .send_stanza(Stanza::Iq(enable))
+            .await
+            .map_err(|e| format!("tokio-xmpp: carbons: {e}"))?;
+    }
     client
         .send_stanza(Stanza::Presence(Presence::available()))
         .await

@@ -9,6 +9,8 @@ use tokio_xmpp::Stanza;
 use tokio_xmpp::connect::{DirectTlsServerConnector, DnsConfig};
 use tokio_xmpp::stanzastream::{Event, StanzaStage, StanzaState, StanzaStream, StreamEvent};
 use tokio_xmpp::xmlstream::Timeouts;
+use xmpp_parsers::carbons;
+use xmpp_parsers::iq::Iq;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::{Id, Lang, Message};
 use xmpp_parsers::presence::Presence;
@@ -19,7 +21,8 @@ use crate::work::{Delivery, LATENCY_PREFIX, Receipt, THROUGHPUT_PREFIX, WAIT, se
 /// The queue depth tokio-xmpp's own `Client` gives its stanza stream.
 const QUEUE_DEPTH: usize = 16;
 
-/// A stream of user `id` through `port`, once bound and with its initial presence queued.
+/// A stream of user `id` through `port`, once bound and with its initial presence written
+/// (and carbons enabled first when the server settings say so).
 async fn login(server: &Server, id: u32, port: u16) -> Result<StanzaStream, String> {
     let jid = Jid::new(&server.jid(id)).map_err(|e| e.to_string())?;
     let dns = DnsConfig::addr(&format!("{}:{port}", server.addr));
@@ -41,6 +44,11 @@ async fn login(server: &Server, id: u32, port: u16) -> Result<StanzaStream, Stri
     })
     .await
     .map_err(|_| format!("tokio-xmpp stream: login {id}: not bound within {WAIT:?}"))??;
+    if server.tokio_xmpp_carbons {
+        // Like our session: carbons and presence go out together, the answer is not awaited.
+        let enable = Iq::from_set("carbons", carbons::Enable);
+        drop(stream.send(Box::new(Stanza::Iq(enable))).await);
+    }
     let mut token = stream
         .send(Box::new(Stanza::Presence(Presence::available())))
         .await;
