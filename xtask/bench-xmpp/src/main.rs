@@ -194,6 +194,12 @@ fn load() -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -352,13 +358,14 @@ fn print_table(o: &Options, reports: &[(Lib, Report)]) {
         }
         for d in r.delivery.iter().flatten() {
             println!(
-                "{}: {} of {} received ({} out of order, {} duplicates), {} failed sends, \
+                "{}: {} of {} received ({} out of order, {} duplicates, {} from earlier runs), {} failed sends, \
                  handed over in {}; {} latency samples",
                 lib.name(),
                 d.receipt.distinct,
                 o.messages,
                 d.receipt.out_of_order,
                 d.receipt.duplicates,
+                d.receipt.strays,
                 d.failed_sends,
                 ms(d.queued),
                 r.latency.as_ref().map_or(0, Samples::len),

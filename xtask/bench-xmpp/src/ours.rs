@@ -10,7 +10,7 @@ use minidom::Element;
 use xmpp_parsers::jid::BareJid;
 
 use crate::server::Server;
-use crate::work::{Delivery, LATENCY_PREFIX, THROUGHPUT_PREFIX, WAIT, seq_of};
+use crate::work::{Delivery, LATENCY_PREFIX, WAIT, run_prefix};
 
 /// A session of user `id` through `port` (the server's, or a proxy's), logged in.
 async fn login(server: &Server, id: u32, port: u16) -> Result<(ChatConnection, Incoming), String> {
@@ -52,25 +52,19 @@ fn chat(to: &str, id: &str, body: &str) -> Result<Element, String> {
 pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Delivery, String> {
     let (alice, _a_in) = login(server, a, server.tls_port).await?;
     let (bob, mut b_in) = login(server, b, server.tls_port).await?;
+    let prefix = run_prefix();
     let to = server.jid(b);
     let messages = (0..n)
-        .map(|i| {
-            chat(
-                &to,
-                &format!("{THROUGHPUT_PREFIX}{i}"),
-                &format!("message {i}"),
-            )
-        })
+        .map(|i| chat(&to, &format!("{prefix}{i}"), &format!("message {i}")))
         .collect::<Result<Vec<_>, _>>()?;
+    let expected = prefix.clone();
     let receiver = tokio::spawn(async move {
         let mut delivery = crate::work::Receipt::new(n);
         while !delivery.complete() {
             match tokio::time::timeout(WAIT, b_in.recv()).await {
                 Ok(Some(el)) => {
-                    if el.name() == "message"
-                        && let Some(seq) = seq_of(el.attr("id"), THROUGHPUT_PREFIX)
-                    {
-                        delivery.got(seq);
+                    if el.name() == "message" {
+                        delivery.see(el.attr("id"), &expected);
                     }
                 }
                 Ok(None) | Err(_) => break,

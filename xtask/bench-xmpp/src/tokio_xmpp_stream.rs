@@ -16,7 +16,7 @@ use xmpp_parsers::message::{Id, Lang, Message};
 use xmpp_parsers::presence::Presence;
 
 use crate::server::Server;
-use crate::work::{Delivery, LATENCY_PREFIX, Receipt, THROUGHPUT_PREFIX, WAIT, seq_of};
+use crate::work::{Delivery, LATENCY_PREFIX, Receipt, WAIT, run_prefix};
 
 /// The queue depth tokio-xmpp's own `Client` gives its stanza stream.
 const QUEUE_DEPTH: usize = 16;
@@ -84,24 +84,18 @@ fn message_id(event: &Event) -> Option<&str> {
 pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Delivery, String> {
     let alice = login(server, a, server.tls_port).await?;
     let mut bob = login(server, b, server.tls_port).await?;
+    let prefix = run_prefix();
     let to = Jid::new(&server.jid(b)).map_err(|e| e.to_string())?;
     let messages: Vec<Box<Stanza>> = (0..n)
-        .map(|i| {
-            chat(
-                &to,
-                format!("{THROUGHPUT_PREFIX}{i}"),
-                &format!("message {i}"),
-            )
-        })
+        .map(|i| chat(&to, format!("{prefix}{i}"), &format!("message {i}")))
         .collect();
+    let expected = prefix.clone();
     let receiver = tokio::spawn(async move {
         let mut receipt = Receipt::new(n);
         while !receipt.complete() {
             match tokio::time::timeout(WAIT, bob.next()).await {
                 Ok(Some(event)) => {
-                    if let Some(seq) = seq_of(message_id(&event), THROUGHPUT_PREFIX) {
-                        receipt.got(seq);
-                    }
+                    receipt.see(message_id(&event), &expected);
                 }
                 Ok(None) | Err(_) => break,
             }

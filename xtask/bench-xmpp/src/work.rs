@@ -1,5 +1,6 @@
 //! What both clients do and report: message ids, the receiver's bookkeeping, time limits.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// Id prefix of the throughput messages (`tp-0`, `tp-1`, ...).
@@ -8,6 +9,18 @@ pub const THROUGHPUT_PREFIX: &str = "tp-";
 pub const LATENCY_PREFIX: &str = "rt-";
 /// How long any single wait may take before the run is declared stuck.
 pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Throughput runs so far in this process.
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// An id prefix for one throughput run (`tp-3-`), so a message left over from an earlier run
+/// is counted as a stray, not as a late or duplicate one.
+pub fn run_prefix() -> String {
+    format!(
+        "{THROUGHPUT_PREFIX}{}-",
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// The sequence number in an id like `tp-17`.
 pub fn seq_of(id: Option<&str>, prefix: &str) -> Option<usize> {
@@ -24,6 +37,8 @@ pub struct Receipt {
     pub duplicates: usize,
     /// Messages that arrived after one with a higher number.
     pub out_of_order: usize,
+    /// Throughput messages of another run.
+    pub strays: usize,
     highest: Option<usize>,
 }
 
@@ -35,6 +50,7 @@ impl Receipt {
             distinct: 0,
             duplicates: 0,
             out_of_order: 0,
+            strays: 0,
             highest: None,
         }
     }
@@ -53,6 +69,15 @@ impl Receipt {
         match self.highest {
             Some(h) if seq < h => self.out_of_order += 1,
             _ => self.highest = Some(seq),
+        }
+    }
+
+    /// Records a message with `id`: this run's (`prefix`), another run's, or not ours at all.
+    pub fn see(&mut self, id: Option<&str>, prefix: &str) {
+        match seq_of(id, prefix) {
+            Some(seq) => self.got(seq),
+            None if id.is_some_and(|id| id.starts_with(THROUGHPUT_PREFIX)) => self.strays += 1,
+            None => {}
         }
     }
 
@@ -121,5 +146,10 @@ mod tests {
         assert!(r.complete());
         assert_eq!(seq_of(Some("tp-17"), THROUGHPUT_PREFIX), Some(17));
         assert_eq!(seq_of(Some("rt-17"), THROUGHPUT_PREFIX), None);
+        let mut r = Receipt::new(2);
+        for id in ["tp-1-0", "tp-0-1", "rt-1", "tp-1-1"] {
+            r.see(Some(id), "tp-1-");
+        }
+        assert_eq!((r.distinct, r.strays), (2, 1));
     }
 }
