@@ -7,13 +7,48 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// Ports of the instance: ConnectyCube's 5222/5223/5291 plus 10000, to stay clear of a system server.
-const STARTTLS_PORT: u16 = 15222;
-const TLS_PORT: u16 = 15223;
-const WS_PORT: u16 = 15291;
-/// Erlang distribution port, bound to 127.0.0.1 (no epmd).
-const DIST_PORT: u16 = 15599;
-const NODE: &str = "ccsdktest@localhost";
+/// Where the instance listens: ConnectyCube's 5222/5223/5291 shifted by the same offset,
+/// 15222/15223/15291 unless `CC_EJABBERD_PORT_BASE` moves them, so several worktrees can each
+/// run their own instance side by side.
+#[derive(Clone, Copy)]
+struct Ports {
+    starttls: u16,
+    tls: u16,
+    ws: u16,
+    /// Erlang distribution port, bound to 127.0.0.1 (no epmd).
+    dist: u16,
+}
+
+/// The STARTTLS port when `CC_EJABBERD_PORT_BASE` is not set.
+const DEFAULT_PORT_BASE: u16 = 15222;
+
+/// The ports from `CC_EJABBERD_PORT_BASE` (the STARTTLS port; the others follow it).
+fn ports() -> Result<Ports> {
+    let base = match std::env::var("CC_EJABBERD_PORT_BASE") {
+        Ok(v) => v
+            .parse::<u16>()
+            .ok()
+            .filter(|b| (1024..=65000).contains(b))
+            .ok_or_else(|| format!("CC_EJABBERD_PORT_BASE={v:?} is not a port in 1024..=65000"))?,
+        Err(_) => DEFAULT_PORT_BASE,
+    };
+    Ok(Ports {
+        starttls: base,
+        tls: base + 1,
+        ws: base + 69,
+        dist: base + 377,
+    })
+}
+
+/// The Erlang node name: the default instance keeps its historic name; another port base gets
+/// its own, so stopping one instance never ends another.
+fn node(ports: Ports) -> String {
+    if ports.starttls == DEFAULT_PORT_BASE {
+        "ccsdktest@localhost".to_owned()
+    } else {
+        format!("ccsdktest{}@localhost", ports.starttls)
+    }
+}
 const APP_ID: u32 = 1;
 /// Test users `{id}-1@localhost`, password `pass{id}`.
 pub const USERS: std::ops::RangeInclusive<u32> = 1001..=1020;
@@ -64,21 +99,22 @@ fn sh(cmd: &mut Command) -> Result {
 }
 
 /// The environment the tests read (see crates/connectycube-transport/tests/support).
-pub fn env() -> Vec<(String, String)> {
+pub fn env() -> Result<Vec<(String, String)>> {
     let d = dir();
-    [
+    let p = ports()?;
+    Ok([
         ("CC_XMPP_DOMAIN", "localhost".to_owned()),
         ("CC_XMPP_ADDR", "127.0.0.1".to_owned()),
-        ("CC_XMPP_TLS_PORT", TLS_PORT.to_string()),
-        ("CC_XMPP_STARTTLS_PORT", STARTTLS_PORT.to_string()),
-        ("CC_XMPP_WS_URL", format!("wss://localhost:{WS_PORT}/ws")),
+        ("CC_XMPP_TLS_PORT", p.tls.to_string()),
+        ("CC_XMPP_STARTTLS_PORT", p.starttls.to_string()),
+        ("CC_XMPP_WS_URL", format!("wss://localhost:{}/ws", p.ws)),
         ("CC_XMPP_CA_PEM", d.join("ca.pem").display().to_string()),
         ("CC_XMPP_APP_ID", APP_ID.to_string()),
         ("CC_EJABBERDCTL", ctl(&d).display().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
-    .collect()
+    .collect())
 }
 
 fn running(dir: &Path) -> bool {
@@ -97,7 +133,7 @@ pub fn up() -> Result {
         wait_started(&d)?;
         register_users(&d)?;
     }
-    let script: String = env()
+    let script: String = env()?
         .iter()
         .map(|(k, v)| format!("export {k}='{v}'\n"))
         .collect();
@@ -113,9 +149,9 @@ pub fn down() -> Result {
         let _ = run_ctl(&d, &["stop"]);
         let _ = run_ctl(&d, &["stopped"]);
     }
-    // A node that did not stop in time (or lost its cookie) is ended by name.
+    // A node that did not stop in time (or lost its cookie) is ended by its own name.
     let _ = Command::new("pkill")
-        .args(["-f", &format!("sname {NODE}")])
+        .args(["-f", &format!("sname {}( |$)", node(ports()?))])
         .status();
     println!("ejabberd stopped");
     Ok(())
@@ -159,19 +195,24 @@ fn prepare(d: &Path) -> Result {
     let _ = fs::remove_dir_all(d);
     fs::create_dir_all(d.join("spool")).map_err(|e| e.to_string())?;
     fs::create_dir_all(d.join("logs")).map_err(|e| e.to_string())?;
+    let ports = ports()?;
     let template = include_str!("../ejabberd/ejabberd.yml");
     let config = template
         .replace("@DIR@", &d.display().to_string())
-        .replace("@STARTTLS_PORT@", &STARTTLS_PORT.to_string())
-        .replace("@TLS_PORT@", &TLS_PORT.to_string())
-        .replace("@WS_PORT@", &WS_PORT.to_string());
+        .replace("@STARTTLS_PORT@", &ports.starttls.to_string())
+        .replace("@TLS_PORT@", &ports.tls.to_string())
+        .replace("@WS_PORT@", &ports.ws.to_string());
     let write = |name: &str, text: &str| fs::write(d.join(name), text).map_err(|e| e.to_string());
     write("ejabberd.yml", &config)?;
     // Debian's ejabberdctl reads its system settings after the command line: a private
     // --ctl-config keeps node name and distribution on loopback.
     write(
         "ejabberdctl.cfg",
-        &format!("ERLANG_NODE={NODE}\nINET_DIST_INTERFACE=127.0.0.1\nERL_DIST_PORT={DIST_PORT}\n"),
+        &format!(
+            "ERLANG_NODE={}\nINET_DIST_INTERFACE=127.0.0.1\nERL_DIST_PORT={}\n",
+            node(ports),
+            ports.dist
+        ),
     )?;
     let p = d.display();
     write(
@@ -236,7 +277,8 @@ fn make_certificate(d: &Path) -> Result {
 
 fn wait_started(d: &Path) -> Result {
     let deadline = Instant::now() + Duration::from_secs(60);
-    for port in [STARTTLS_PORT, TLS_PORT, WS_PORT] {
+    let p = ports()?;
+    for port in [p.starttls, p.tls, p.ws] {
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             let log = fs::read_to_string(d.join("logs/error.log")).unwrap_or_default();
             if log.contains("[critical]") || Instant::now() > deadline {

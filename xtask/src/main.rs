@@ -16,9 +16,17 @@ commands:
                                   stop ejabberd (always)
   replay http                     replay every fixtures/http exchange through the REST client
                                   against a loopback server (no ejabberd needed)
+  bench xmpp [ARGS]               start the test ejabberd, run the XMPP benchmark
+                                  (xtask/bench-xmpp: our transport against tokio-xmpp 6,
+                                  release build, ARGS passed on), stop ejabberd (always)
   ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only)
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
-  help                            this text";
+  help                            this text
+
+environment:
+  CC_EJABBERD_PORT_BASE           the ejabberd's STARTTLS port (default 15222); the others
+                                  follow it (+1 direct TLS, +69 WebSocket, +377 Erlang), so
+                                  several worktrees can each run an instance";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +37,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["test", rest @ ..] => run_tests(rest),
+        ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
         ["quickstart"] => with_ejabberd(&["run", "-p", "connectycube", "--example", "quickstart"]),
         ["replay", "http"] => cargo(&[
             "test",
@@ -72,18 +81,58 @@ fn run_tests(extra: &[&str]) -> Result<(), String> {
     with_ejabberd(&args)
 }
 
+/// Users the XMPP benchmark logs in as (registered on top of the test users).
+const BENCH_USERS: std::ops::RangeInclusive<u32> = 2001..=2009;
+
+/// Runs the XMPP benchmark crate (its own workspace, so tokio-xmpp never enters ours) in
+/// release mode against a fresh ejabberd, which is stopped whatever happens.
+fn bench_xmpp(extra: &[&str]) -> Result<(), String> {
+    let manifest = workspace_root().join("xtask/bench-xmpp/Cargo.toml");
+    let manifest = manifest.display().to_string();
+    let mut args = vec!["run", "--release", "--manifest-path", &manifest, "--"];
+    args.extend_from_slice(extra);
+    // tokio-xmpp trusts the platform's roots (rustls-native-certs), which honours this.
+    let ca = ejabberd::env()?
+        .into_iter()
+        .find(|(k, _)| k == "CC_XMPP_CA_PEM")
+        .map(|(_, v)| v)
+        .ok_or("no CC_XMPP_CA_PEM in the ejabberd environment")?;
+    let extra_env = [("SSL_CERT_FILE".to_owned(), ca)];
+    with_ejabberd_then(&args, &extra_env, || {
+        BENCH_USERS.clone().try_for_each(ejabberd::register)
+    })
+}
+
 /// Runs `cargo ARGS` against a fresh ejabberd, which is stopped whatever happens.
 fn with_ejabberd(args: &[&str]) -> Result<(), String> {
+    with_ejabberd_then(args, &[], || Ok(()))
+}
+
+/// Starts a fresh ejabberd, runs `prepare`, then `cargo ARGS` with the server's environment
+/// plus `extra_env`; stops ejabberd whatever happens.
+fn with_ejabberd_then(
+    args: &[&str],
+    extra_env: &[(String, String)],
+    prepare: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
     ejabberd::down()?;
-    if let Err(e) = ejabberd::up() {
+    if let Err(e) = ejabberd::up().and_then(|()| prepare()) {
         let _ = ejabberd::down();
         return Err(e);
     }
+    let env = match ejabberd::env() {
+        Ok(env) => env,
+        Err(e) => {
+            let _ = ejabberd::down();
+            return Err(e);
+        }
+    };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
         .args(args)
-        .envs(ejabberd::env())
+        .envs(env)
+        .envs(extra_env.iter().cloned())
         .status();
     let stopped = ejabberd::down();
     match status {

@@ -54,7 +54,7 @@ pub(crate) struct Actor {
     pub state: watch::Sender<ConnectionState>,
     pub jid: watch::Sender<Option<FullJid>>,
     pub inbound: mpsc::UnboundedSender<Element>,
-    pub commands: mpsc::Receiver<Command>,
+    pub commands: mpsc::UnboundedReceiver<Command>,
     pub sm: StreamManagement,
     /// Stanzas waiting for a connection.
     pub queued: VecDeque<Unacked>,

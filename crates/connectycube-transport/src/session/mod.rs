@@ -107,7 +107,10 @@ pub enum IqError {
 /// A chat session: cheap to clone, every clone drives the same session.
 #[derive(Clone)]
 pub struct ChatConnection {
-    commands: mpsc::Sender<Command>,
+    /// Unbounded so `send` neither blocks nor reorders: a bounded queue would need a task per
+    /// overflowing send, and such tasks overtake each other. Commands are few and small next
+    /// to the stanzas they carry, which the caller produced anyway.
+    commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<ConnectionState>,
     jid: watch::Receiver<Option<FullJid>>,
 }
@@ -161,7 +164,7 @@ impl ChatConnection {
         provider: CredentialsProvider,
         settings: SessionSettings,
     ) -> (Self, Incoming) {
-        let (commands_tx, commands) = mpsc::channel(1024);
+        let (commands_tx, commands) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Idle);
         let (jid_tx, jid) = watch::channel(None);
         let (inbound, inbound_rx) = mpsc::unbounded_channel();
@@ -189,7 +192,7 @@ impl ChatConnection {
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).await.ok()?;
+        self.commands.send(make(tx)).ok()?;
         rx.await.ok()
     }
 
@@ -230,20 +233,12 @@ impl ChatConnection {
     }
 
     /// Sends a stanza; the handle completes when the server acknowledged it. While
-    /// reconnecting, the stanza waits in a bounded queue.
+    /// reconnecting, the stanza waits in a bounded queue. Never blocks; stanzas go out in the
+    /// order of the calls.
     pub fn send(&self, stanza: Element) -> SendHandle {
         let (handle, done) = SendHandle::new();
-        match self.commands.try_send(Command::Send(stanza, done)) {
+        match self.commands.send(Command::Send(stanza, done)) {
             Ok(()) => handle,
-            Err(mpsc::error::TrySendError::Full(Command::Send(stanza, done))) => {
-                // The command queue is momentarily full: hand the send over from a task so the
-                // caller never blocks and the order of sends from one task is kept per task.
-                let commands = self.commands.clone();
-                tokio::spawn(async move {
-                    let _ = commands.send(Command::Send(stanza, done)).await;
-                });
-                handle
-            }
             Err(_) => SendHandle::failed(SendError::Closed),
         }
     }

@@ -400,6 +400,26 @@ async fn server_pings_are_answered_and_client_pings_measured() {
     assert!(rtt < Duration::from_secs(2));
 }
 
+/// A burst of sends larger than any internal buffer reaches the server in the order of the
+/// calls (found by `cargo xtask bench xmpp`: sends past a full command queue overtook each
+/// other on a multi-threaded runtime).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_sends_reaches_the_server_in_call_order() {
+    const N: usize = 20_000;
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let handles: Vec<_> = (0..N).map(|n| conn.send(message(n))).collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    let got = fake.with(|s| s.messages.clone());
+    let want: Vec<String> = (0..N).map(|n| format!("m{n}")).collect();
+    let first_wrong = got.iter().zip(&want).position(|(g, w)| g != w);
+    assert_eq!(got.len(), N);
+    assert_eq!(first_wrong, None, "first out of order at {first_wrong:?}");
+}
+
 #[tokio::test]
 async fn sends_wait_in_a_bounded_queue_while_reconnecting() {
     let fake = Fake::default();
