@@ -1,4 +1,4 @@
-//! What an inbound stanza means to a chat app: [`ChatEvent`], produced by [`crate::classify`].
+//! What an inbound stanza means to a chat app: [`ChatEvent`], produced by [`mod@crate::classify`].
 //!
 //! Every event can be written back as a stanza ([`ChatEvent::to_element`]), so a local server
 //! or a test can send exactly what it received.

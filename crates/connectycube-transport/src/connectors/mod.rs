@@ -1,4 +1,4 @@
-//! The real [`Connector`](crate::connector::Connector): TCP with direct TLS or STARTTLS, and
+//! The real [`Connector`]: TCP with direct TLS or STARTTLS, and
 //! (feature `websocket`) RFC 7395 WebSocket.
 //!
 //! Round trips of a direct TLS login, each one forced by the protocol: TCP handshake, TLS

@@ -1,7 +1,7 @@
 //! The chat session over a [`Connector`]: login and logout, stream management (XEP-0198) with
 //! a handle per send, keepalive, and the reconnection manager.
 //!
-//! One task owns the session ([`actor`]); [`ChatConnection`] handles talk to it through a
+//! One task owns the session (`actor`); [`ChatConnection`] handles talk to it through a
 //! channel, so concurrent calls are served in order: fifty `login()` calls at once open one
 //! connection and all get its result. Each connection attempt has its own channels, so
 //! nothing from an old connection reaches a new one.
