@@ -41,6 +41,12 @@ pub struct RestConfig {
     pub allow_plain_http: bool,
     /// How long one file upload may take, body included.
     pub upload_timeout: Duration,
+    /// The largest answer body read (a bigger one fails as [`RestError::ResponseTooLarge`]
+    /// instead of filling memory).
+    pub max_response_bytes: usize,
+    /// The longest `Retry-After` waited out before retrying; a longer one is handed to the
+    /// caller as [`RestError::RateLimited`] rather than sleeping that long.
+    pub max_retry_wait: Duration,
 }
 
 impl fmt::Debug for RestConfig {
@@ -52,12 +58,15 @@ impl fmt::Debug for RestConfig {
             .field("custom_root_ca", &self.custom_root_ca_pem.is_some())
             .field("allow_plain_http", &self.allow_plain_http)
             .field("upload_timeout", &self.upload_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_retry_wait", &self.max_retry_wait)
             .finish()
     }
 }
 
 impl RestConfig {
-    /// The production API, 30 s timeout, 3 retries, 10 min per upload.
+    /// The production API, 30 s timeout, 3 retries, 10 min per upload, answers up to 16 MiB,
+    /// `Retry-After` waited out up to 60 s.
     #[allow(clippy::expect_used)] // a constant that parses: checked by a test
     pub fn new() -> Self {
         Self {
@@ -67,6 +76,8 @@ impl RestConfig {
             custom_root_ca_pem: None,
             allow_plain_http: false,
             upload_timeout: Duration::from_secs(600),
+            max_response_bytes: 16 * 1024 * 1024,
+            max_retry_wait: Duration::from_secs(60),
         }
     }
 
@@ -194,6 +205,9 @@ impl RestClient {
                         }
                         RetryKind::Transient {
                             retry_after: Some(after),
+                        } if after > self.config.max_retry_wait => return Err(e),
+                        RetryKind::Transient {
+                            retry_after: Some(after),
                         } => after,
                         _ => backoff(attempt),
                     };
@@ -218,11 +232,10 @@ impl RestClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = tokio::time::timeout(self.config.timeout, response.into_body().collect())
+        let limit = self.config.max_response_bytes;
+        let body = tokio::time::timeout(self.config.timeout, read_body(response, limit))
             .await
-            .map_err(|_| RestError::Timeout(self.config.timeout))?
-            .map_err(|e| RestError::Connection(error_chain(&e)))?
-            .to_bytes();
+            .map_err(|_| RestError::Timeout(self.config.timeout))??;
         if status.is_success() {
             return Ok(body);
         }
@@ -296,6 +309,27 @@ fn backoff(attempt: u32) -> Duration {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     base / 2 + base.mul_f64(f64::from(nanos % 1000) / 2000.0)
+}
+
+/// Reads an answer's body, at most `limit` bytes of it: the server decides its size.
+pub(crate) async fn read_body<B>(
+    response: http::Response<B>,
+    limit: usize,
+) -> Result<Bytes, RestError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    match http_body_util::Limited::new(response.into_body(), limit)
+        .collect()
+        .await
+    {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(RestError::ResponseTooLarge { limit })
+        }
+        Err(e) => Err(RestError::Connection(error_chain(e.as_ref()))),
+    }
 }
 
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {

@@ -122,6 +122,13 @@ pub enum RestError {
     /// The request is invalid before sending (bad URL, client-side limits).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The answer's body is larger than [`crate::RestConfig::max_response_bytes`]; it was not
+    /// read further.
+    #[error("the answer is larger than {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
     /// A file to upload could not be opened or read.
     #[error("cannot read {}: {source}", path.display())]
     File {

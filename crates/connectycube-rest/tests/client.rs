@@ -242,3 +242,58 @@ fn secrets_stay_out_of_debug() {
     assert!(!shown.contains("super-secret-token"), "{shown}");
     assert!(shown.contains("redacted"));
 }
+
+/// The server decides how big an answer is: past `max_response_bytes` the client stops reading
+/// and says so, and the next request goes through as usual.
+#[tokio::test]
+async fn an_oversized_answer_is_a_typed_error_and_the_client_goes_on() {
+    let replay = Replay::start().await;
+    let mut config = RestConfig::new().with_api_url(&replay.url).unwrap();
+    config.allow_plain_http = true;
+    config.max_response_bytes = 1024;
+    let client = RestClient::new(config).unwrap();
+    client.set_token(Some("token-1".into()));
+    let mut huge = http("dialogs/list");
+    huge.response.body = serde_json::json!({ "items": [], "padding": "x".repeat(64 * 1024) });
+    replay.expect(huge).expect(http("messages/unread"));
+    let err = client.send(&ListDialogs::new()).await.unwrap_err();
+    assert!(
+        matches!(err, RestError::ResponseTooLarge { limit: 1024 }),
+        "{err:?}"
+    );
+    assert_eq!(err.retry_kind(), RetryKind::Permanent);
+    let f = http("messages/unread");
+    let ids: Vec<_> = f.request.query["chat_dialog_ids"]
+        .split(',')
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(
+        client
+            .send(&UnreadCount::for_dialogs(ids))
+            .await
+            .unwrap()
+            .total,
+        5
+    );
+    replay.assert_done();
+}
+
+/// A `Retry-After` longer than `max_retry_wait` is the caller's to act on: one request, the
+/// rate-limit error with the server's wait, no sleep inside `send`.
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_goes_back_to_the_caller() {
+    let replay = Replay::start().await;
+    let mut config = RestConfig::new().with_api_url(&replay.url).unwrap();
+    config.allow_plain_http = true;
+    config.max_retry_wait = Duration::from_millis(500);
+    let client = RestClient::new(config).unwrap();
+    client.set_token(Some("token-1".into()));
+    replay.expect(http("errors/rate-limited"));
+    let err = client.send(&ListDialogs::new()).await.unwrap_err();
+    assert!(
+        matches!(err, RestError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(1)),
+        "{err:?}"
+    );
+    assert_eq!(replay.seen.lock().unwrap().requests, 1);
+    replay.assert_done();
+}

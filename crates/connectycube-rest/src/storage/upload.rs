@@ -150,16 +150,19 @@ impl RestClient {
             .body(form_body(&envelope, file, len))
             .map_err(|e| RestError::InvalidRequest(e.to_string()))?;
         let timeout = self.config().upload_timeout;
+        let limit = self.config().max_response_bytes;
         let exchange = async {
-            let response = self.upload_http().request(request).await?;
+            let response = self
+                .upload_http()
+                .request(request)
+                .await
+                .map_err(|e| RestError::Connection(client::error_chain(&e)))?;
             let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((status, body))
+            Ok::<_, RestError>((status, client::read_body(response, limit).await?))
         };
         let (status, body) = tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(|_| RestError::Timeout(timeout))?
-            .map_err(|e| RestError::Connection(client::error_chain(e.as_ref())))?;
+            .map_err(|_| RestError::Timeout(timeout))??;
         if !status.is_success() {
             return Err(RestError::Http {
                 status: status.as_u16(),
