@@ -48,6 +48,7 @@ pub mod client;
 pub mod endpoint;
 pub mod error;
 pub mod login;
+pub mod page;
 pub mod query;
 pub mod session;
 pub mod storage;

@@ -9,7 +9,7 @@ pub mod upload;
 
 use chrono::{DateTime, Utc};
 use http::Method;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use url::Url;
 
@@ -288,27 +288,8 @@ impl Endpoint for ListBlobs {
     }
 }
 
-/// A page of [`ListBlobs`]: items arrive wrapped as `{"blob": {...}}`, unwrapped here.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct BlobPage {
-    /// The page number, from 1.
-    #[serde(default)]
-    pub current_page: Option<u64>,
-    /// The page size the server applied.
-    #[serde(default)]
-    pub per_page: Option<u64>,
-    /// How many files there are, over all pages.
-    #[serde(default)]
-    pub total_entries: Option<u64>,
-    /// The files of this page.
-    #[serde(default, deserialize_with = "unwrap_blobs")]
-    pub items: Vec<Blob>,
-}
-
-fn unwrap_blobs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Blob>, D::Error> {
-    let wrapped = Option::<Vec<BlobResponse>>::deserialize(d)?.unwrap_or_default();
-    Ok(wrapped.into_iter().map(|w| w.blob).collect())
-}
+/// A page of the numbered list of blobs (items arrive wrapped as `{"blob": {...}}`).
+pub type BlobPage = crate::page::NumberedPage<Blob>;
 
 /// `{api}/blobs/{uid}`: where anyone downloads a public file.
 ///

@@ -121,28 +121,8 @@ pub struct UserResponse {
     pub user: User,
 }
 
-/// A page of the deprecated v1 lists (`current_page`, `per_page`, `total_entries`, and items
-/// each wrapped as `{"user": {...}}`, unwrapped here).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct UserPage {
-    /// The page number, from 1.
-    #[serde(default)]
-    pub current_page: Option<u64>,
-    /// The page size the server applied.
-    #[serde(default)]
-    pub per_page: Option<u64>,
-    /// How many users match, over all pages.
-    #[serde(default)]
-    pub total_entries: Option<u64>,
-    /// The users of this page.
-    #[serde(default, deserialize_with = "unwrap_users")]
-    pub items: Vec<User>,
-}
-
-fn unwrap_users<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<User>, D::Error> {
-    let wrapped = Option::<Vec<UserResponse>>::deserialize(d)?.unwrap_or_default();
-    Ok(wrapped.into_iter().map(|w| w.user).collect())
-}
+/// A page of the numbered list of users (items arrive wrapped as `{"user": {...}}`).
+pub type UserPage = crate::page::NumberedPage<User>;
 
 /// A number the server may send as a number or as digits in a string; "" is none.
 fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
