@@ -232,6 +232,7 @@ impl Actor {
             resumed_h,
             sm,
             early,
+            late,
             counted,
         } = n;
         if let Some(jid) = jid {
@@ -250,6 +251,11 @@ impl Actor {
         }
         for el in early {
             self.deliver(el);
+        }
+        for el in late {
+            if let Some(end) = self.on_inbound(el, &mut link).await {
+                return self.finish(end, &mut incoming, &mut link).await;
+            }
         }
         let mut last_heard = Instant::now();
         let mut probe_deadline: Option<Instant> = None;

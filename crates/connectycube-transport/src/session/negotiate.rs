@@ -1,8 +1,9 @@
 //! Turning an authenticated stream into a chat session: resume the previous one (XEP-0198) or
-//! bind a resource, then enable stream management, carbons and presence.
+//! bind a resource, then enable stream management, presence and carbons.
 //!
 //! Round trips: a resumption takes one; a fresh session takes two (bind, then `<enable/>`
-//! pipelined with the carbons IQ and the initial presence), which is what the XEPs allow.
+//! pipelined with the initial presence and the carbons IQ, whose answer rides back with
+//! `<enabled/>`), which is what the XEPs allow.
 
 use minidom::Element;
 use tokio::sync::mpsc;
@@ -56,8 +57,11 @@ pub(crate) struct Negotiated {
     pub resumed_h: Option<u32>,
     /// Stream management: on, and the id to resume with later.
     pub sm: Option<Option<String>>,
-    /// Stanzas that arrived during setup, for the app.
+    /// Stanzas that arrived during setup before `<enabled/>` (not counted in our `h`).
     pub early: Vec<Element>,
+    /// Stanzas that arrived after `<enabled/>` while waiting for the carbons answer (offline
+    /// messages, say): counted in our `h`, handled as any inbound stanza.
+    pub late: Vec<Element>,
     /// Stanzas sent after `<enable/>` (carbons, presence): the server counts them in its `h`.
     pub counted: Vec<Element>,
 }
@@ -108,6 +112,7 @@ pub(crate) async fn negotiate(
                     resumed_h: Some(resumed.h),
                     sm: Some(Some(from.previd)),
                     early,
+                    late: Vec::new(),
                     counted: Vec::new(),
                 });
             }
@@ -129,17 +134,23 @@ pub(crate) async fn negotiate(
     if sm_offered {
         send(&outgoing, sm::Enable::new().with_resume().into()).await?;
     }
+    // Presence first: the server handles a stream's stanzas in order, so the carbons answer
+    // says the presence was processed too. Only then is the user available, and a message to
+    // the bare JID reaches this session instead of offline storage; `login()` waits for it.
     let counted: Vec<Element> = vec![
-        Iq::from_set(CARBONS_ID, carbons::Enable).into(),
         Presence::new(PresenceType::None).into(),
+        Iq::from_set(CARBONS_ID, carbons::Enable).into(),
     ];
     for el in &counted {
         send(&outgoing, el.clone()).await?;
     }
-    let sm = if sm_offered {
-        wait_enabled(&mut incoming, &mut early).await?
+    let (sm, late) = if sm_offered {
+        let sm = wait_enabled(&mut incoming, &mut early).await?;
+        (sm, wait_carbons(&mut incoming).await?)
     } else {
-        None
+        let mut before = wait_carbons(&mut incoming).await?;
+        early.append(&mut before);
+        (None, Vec::new())
     };
     Ok(Negotiated {
         incoming,
@@ -148,6 +159,7 @@ pub(crate) async fn negotiate(
         resumed_h: None,
         sm,
         early,
+        late,
         counted,
     })
 }
@@ -168,6 +180,22 @@ fn read_bind(el: Element) -> Result<FullJid, SetupError> {
     BindResponse::try_from(bind)
         .map(FullJid::from)
         .map_err(|e| SetupError::Bind(e.to_string()))
+}
+
+/// Waits for the answer to the carbons IQ (a result or an error alike); answers every stanza
+/// that came before it, the answer included.
+async fn wait_carbons(
+    incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
+) -> Result<Vec<Element>, SetupError> {
+    let mut seen = Vec::new();
+    loop {
+        let el = next(incoming).await?;
+        let done = el.name() == "iq" && el.attr("id") == Some(CARBONS_ID);
+        seen.push(el);
+        if done {
+            return Ok(seen);
+        }
+    }
 }
 
 /// Waits for `<enabled/>` (stream management on) or `<failed/>` (off for this connection).

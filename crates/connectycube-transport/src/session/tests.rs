@@ -37,6 +37,10 @@ struct Server {
     push: Option<mpsc::Sender<Result<Element, StreamError>>>,
     /// The `h` of every `<a/>` the client sent, in order.
     client_acks: Vec<u32>,
+    /// Do not answer the carbons IQ (the test answers it).
+    hold_carbons: bool,
+    /// Names of the stanzas received after SM negotiation, in order.
+    stanzas: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -153,8 +157,14 @@ fn answer(server: &Arc<Mutex<Server>>, el: Element) -> Vec<Element> {
             vec![]
         }
         (SM, _) => vec![],
+        (_, "iq") if s.hold_carbons && id == negotiate::CARBONS_ID => {
+            s.h = s.h.wrapping_add(1);
+            s.stanzas.push("iq".into());
+            vec![]
+        }
         (_, "iq") => {
             s.h = s.h.wrapping_add(1);
+            s.stanzas.push("iq".into());
             if el.has_child("bind", "urn:ietf:params:xml:ns:xmpp-bind") {
                 s.h = 0; // bind comes before <enable/>: not counted
                 return vec![parse(format!(
@@ -176,8 +186,9 @@ fn answer(server: &Arc<Mutex<Server>>, el: Element) -> Vec<Element> {
             }
             vec![]
         }
-        _ => {
+        (_, name) => {
             s.h = s.h.wrapping_add(1);
+            s.stanzas.push(name.into());
             vec![]
         }
     }
@@ -505,4 +516,38 @@ async fn logout_acknowledges_every_stanza_received() {
     conn.logout().await;
     assert_eq!(conn.state(), ConnectionState::Closed);
     assert_eq!(fake.with(|s| s.client_acks.last().copied()), Some(h0 + 3));
+}
+
+/// `login()` returns only once the server has processed the initial presence, which its answer
+/// to the carbons IQ (sent after the presence) proves; before that a message to the user's bare
+/// JID finds no available session and goes to offline storage.
+#[tokio::test]
+async fn login_waits_until_the_server_processed_the_presence() {
+    let fake = Fake::default();
+    fake.with(|s| s.hold_carbons = true);
+    let (conn, _incoming) = session(&fake, settings());
+    let login = tokio::spawn({
+        let conn = conn.clone();
+        async move { conn.login().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !login.is_finished(),
+        "login returned before the carbons answer"
+    );
+    assert_ne!(conn.state(), ConnectionState::Ready);
+    let sent = fake.with(|s| s.stanzas.clone());
+    let presence = sent.iter().position(|n| n == "presence");
+    let iq = sent.iter().rposition(|n| n == "iq");
+    assert!(presence.is_some() && presence < iq, "{sent:?}");
+    let answer: Element = format!(
+        "<iq xmlns='{C}' type='result' id='{}'/>",
+        negotiate::CARBONS_ID
+    )
+    .parse()
+    .unwrap();
+    let push = fake.with(|s| s.push.clone()).unwrap();
+    push.send(Ok(answer)).await.unwrap();
+    login.await.unwrap().unwrap();
+    assert_eq!(conn.state(), ConnectionState::Ready);
 }
