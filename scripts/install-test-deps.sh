@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need (Debian). Safe to run again.
 # ejabberd is the real XMPP server the transport tests run a private instance of; the
-# package's own system service is kept from starting (policy-rc.d): we never touch it.
+# package's own system service is kept from starting (policy-rc.d) while it installs: we never
+# touch it. The machine is left as found: a policy-rc.d this script created is removed again.
 set -euo pipefail
 
 need=()
@@ -11,9 +12,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-  $SUDO chmod +x /usr/sbin/policy-rc.d
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+  # Removed on any exit, failed installs included; one that was already there is never touched.
+  trap '$SUDO rm -f "$POLICY"' EXIT
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod +x "$POLICY"
 fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"

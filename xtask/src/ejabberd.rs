@@ -121,38 +121,155 @@ fn running(dir: &Path) -> bool {
     ctl(dir).exists() && run_ctl(dir, &["status"]).is_ok()
 }
 
-/// Starts the instance (idempotent) and registers the test users.
-pub fn up() -> Result {
-    let d = dir();
-    if running(&d) {
-        println!("ejabberd already running in {}", d.display());
+/// The file `up` writes when it started the instance itself: the proof `down` needs.
+fn marker(dir: &Path) -> PathBuf {
+    dir.join("started-by-xtask")
+}
+
+/// Whether something accepts connections on any of the instance's ports.
+fn port_in_use(p: Ports) -> bool {
+    [p.starttls, p.tls, p.ws]
+        .into_iter()
+        .any(|port| TcpStream::connect(("127.0.0.1", port)).is_ok())
+}
+
+/// What xtask sees of the server at this worktree's ports before it acts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Observed {
+    /// This worktree's instance (`target/ejabberd/`) answers `status`.
+    pub ours_running: bool,
+    /// `up` started that instance (its marker file is there).
+    pub started_by_xtask: bool,
+    /// Something listens on one of the ports.
+    pub port_in_use: bool,
+}
+
+/// What to do when a server is needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StartPlan {
+    /// Nothing runs there: start our instance; whoever asked for it stops it.
+    Start,
+    /// Our instance already runs: use it, and leave it running afterwards.
+    Reuse,
+    /// A server xtask does not know holds the ports: touch nothing.
+    Refuse,
+}
+
+/// What to do when asked to stop the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StopPlan {
+    /// `up` started our instance: stop it.
+    Stop,
+    /// Nothing of ours runs, and nothing else holds the ports.
+    NothingRunning,
+    /// Something runs that xtask did not start: leave it running.
+    Refuse,
+}
+
+/// The ownership rule (README, "The test server"): xtask stops only what it started.
+pub(crate) fn plan_start(o: Observed) -> StartPlan {
+    if o.ours_running {
+        StartPlan::Reuse
+    } else if o.port_in_use {
+        StartPlan::Refuse
     } else {
-        prepare(&d)?;
-        println!("starting ejabberd in {}", d.display());
-        run_ctl(&d, &["start"])?;
-        wait_started(&d)?;
-        register_users(&d)?;
+        StartPlan::Start
     }
+}
+
+/// The ownership rule applied to `down`.
+pub(crate) fn plan_stop(o: Observed) -> StopPlan {
+    match (o.ours_running, o.started_by_xtask, o.port_in_use) {
+        (true, true, _) => StopPlan::Stop,
+        (true, false, _) | (false, _, true) => StopPlan::Refuse,
+        (false, _, false) => StopPlan::NothingRunning,
+    }
+}
+
+fn observe(d: &Path) -> Result<Observed> {
+    Ok(Observed {
+        ours_running: running(d),
+        started_by_xtask: marker(d).exists(),
+        port_in_use: port_in_use(ports()?),
+    })
+}
+
+/// Whether a server had to be started (`true`: the caller owns it and stops it with
+/// [`down`]) or an instance already running was reused (`false`: leave it running).
+pub fn up() -> Result<bool> {
+    let d = dir();
+    let started = match plan_start(observe(&d)?) {
+        StartPlan::Reuse => {
+            println!("ejabberd already running in {}: reusing it", d.display());
+            false
+        }
+        StartPlan::Refuse => {
+            return Err(format!(
+                "a server xtask did not start holds the ports of CC_EJABBERD_PORT_BASE={}; \
+                 stop it or choose another CC_EJABBERD_PORT_BASE",
+                ports()?.starttls
+            ));
+        }
+        StartPlan::Start => {
+            start(&d)?;
+            true
+        }
+    };
     let script: String = env()?
         .iter()
         .map(|(k, v)| format!("export {k}='{v}'\n"))
         .collect();
     fs::write(d.join("env.sh"), &script).map_err(|e| e.to_string())?;
     print!("{script}");
-    Ok(())
+    Ok(started)
 }
 
-/// Stops the instance and whatever it left running.
+/// Starts a fresh instance and registers the test users; stops it again if that fails.
+fn start(d: &Path) -> Result {
+    prepare(d)?;
+    println!("starting ejabberd in {}", d.display());
+    // Written first: from here on the instance is ours to stop, even half started.
+    fs::write(marker(d), node(ports()?)).map_err(|e| e.to_string())?;
+    let started = run_ctl(d, &["start"])
+        .map(|_| ())
+        .and_then(|()| wait_started(d))
+        .and_then(|()| register_users(d));
+    if started.is_err() {
+        let _ = stop(d);
+    }
+    started
+}
+
+/// Stops the instance `up` started here; refuses to stop anything else.
 pub fn down() -> Result {
     let d = dir();
-    if ctl(&d).exists() {
-        let _ = run_ctl(&d, &["stop"]);
-        let _ = run_ctl(&d, &["stopped"]);
+    match plan_stop(observe(&d)?) {
+        StopPlan::NothingRunning => {
+            let _ = fs::remove_file(marker(&d));
+            println!("ejabberd not running");
+            Ok(())
+        }
+        StopPlan::Refuse => Err(format!(
+            "the server at CC_EJABBERD_PORT_BASE={} was not started by `cargo xtask ejabberd up` \
+             here: leaving it running",
+            ports()?.starttls
+        )),
+        StopPlan::Stop => stop(&d),
     }
-    // A node that did not stop in time (or lost its cookie) is ended by its own name.
-    let _ = Command::new("pkill")
-        .args(["-f", &format!("sname {}( |$)", node(ports()?))])
-        .status();
+}
+
+/// Stops our instance (the caller checked that xtask started it).
+fn stop(d: &Path) -> Result {
+    let _ = run_ctl(d, &["stop"]);
+    let _ = run_ctl(d, &["stopped"]);
+    if running(d) {
+        // A node that did not stop in time is ended by its own name, which is unique to this
+        // port base (see `node`).
+        let _ = Command::new("pkill")
+            .args(["-f", &format!("sname {}( |$)", node(ports()?))])
+            .status();
+    }
+    let _ = fs::remove_file(marker(d));
     println!("ejabberd stopped");
     Ok(())
 }
@@ -327,4 +444,53 @@ fn register_users(d: &Path) -> Result {
         ],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(ours_running: bool, started_by_xtask: bool, port_in_use: bool) -> Observed {
+        Observed {
+            ours_running,
+            started_by_xtask,
+            port_in_use,
+        }
+    }
+
+    #[test]
+    fn a_running_instance_is_reused_not_restarted() {
+        // Our own instance answers status (and, being up, holds its ports).
+        assert_eq!(plan_start(seen(true, true, true)), StartPlan::Reuse);
+        assert_eq!(plan_start(seen(true, false, true)), StartPlan::Reuse);
+    }
+
+    #[test]
+    fn a_foreign_server_on_the_ports_is_refused() {
+        assert_eq!(plan_start(seen(false, false, true)), StartPlan::Refuse);
+        // A stale marker from a crashed run proves nothing about who holds the ports now.
+        assert_eq!(plan_start(seen(false, true, true)), StartPlan::Refuse);
+    }
+
+    #[test]
+    fn free_ports_mean_start() {
+        assert_eq!(plan_start(seen(false, false, false)), StartPlan::Start);
+        assert_eq!(plan_start(seen(false, true, false)), StartPlan::Start);
+    }
+
+    #[test]
+    fn down_stops_only_what_up_started() {
+        assert_eq!(plan_stop(seen(true, true, true)), StopPlan::Stop);
+        assert_eq!(plan_stop(seen(true, false, true)), StopPlan::Refuse);
+        assert_eq!(plan_stop(seen(false, false, true)), StopPlan::Refuse);
+        assert_eq!(plan_stop(seen(false, true, true)), StopPlan::Refuse);
+        assert_eq!(
+            plan_stop(seen(false, false, false)),
+            StopPlan::NothingRunning
+        );
+        assert_eq!(
+            plan_stop(seen(false, true, false)),
+            StopPlan::NothingRunning
+        );
+    }
 }

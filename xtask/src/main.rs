@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's own tasks, one definition of "the checks" for
 //! developers and CI alike.
 
+mod ci;
 mod ejabberd;
 
 use std::path::{Path, PathBuf};
@@ -11,15 +12,21 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   quickstart                      start the test ejabberd, run the quickstart example (two
                                   users exchange a message and its statuses), stop ejabberd
-  test [ARGS]                     start the test ejabberd, run `cargo test --workspace
-                                  --all-features ARGS`,
-                                  stop ejabberd (always)
+  ci [fmt|clippy|doc|test]...     the checks CI runs, in this order (all four when none is
+                                  named): `cargo fmt --all -- --check`; `cargo clippy
+                                  --workspace --all-targets --all-features -- -D warnings`;
+                                  `cargo doc --workspace --no-deps` with RUSTDOCFLAGS=-D warnings;
+                                  `cargo xtask test`
+  test [ARGS]                     run `cargo test --workspace --all-features ARGS` against the
+                                  test ejabberd (started for the run and stopped after it, or
+                                  an instance already running here reused and left running)
   replay http                     replay every fixtures/http exchange through the REST client
                                   against a loopback server (no ejabberd needed)
   bench xmpp [ARGS]               start the test ejabberd, run the XMPP benchmark
                                   (xtask/bench-xmpp: our transport against tokio-xmpp 6,
                                   release build, ARGS passed on), stop ejabberd (always)
-  ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only)
+  ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only);
+                                  `down` stops only an instance `up` started in this worktree
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
   help                            this text
 
@@ -36,6 +43,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
+        ["ci", parts @ ..] => ci::run(parts),
         ["test", rest @ ..] => run_tests(rest),
         ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
         ["quickstart"] => with_ejabberd(&["run", "-p", "connectycube", "--example", "quickstart"]),
@@ -48,7 +56,7 @@ fn main() -> ExitCode {
             "--",
             "--nocapture",
         ]),
-        ["ejabberd", "up"] => ejabberd::up(),
+        ["ejabberd", "up"] => ejabberd::up().map(|_| ()),
         ["ejabberd", "down"] => ejabberd::down(),
         ["ejabberd", "status"] => ejabberd::status(),
         ["ejabberd", "register", id] => id
@@ -74,8 +82,8 @@ pub(crate) fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Runs the workspace's tests against a fresh ejabberd, which is stopped whatever happens.
-fn run_tests(extra: &[&str]) -> Result<(), String> {
+/// Runs the workspace's tests against the test ejabberd (see [`with_ejabberd_then`]).
+pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
     with_ejabberd(&args)
@@ -103,43 +111,37 @@ fn bench_xmpp(extra: &[&str]) -> Result<(), String> {
     })
 }
 
-/// Runs `cargo ARGS` against a fresh ejabberd, which is stopped whatever happens.
+/// Runs `cargo ARGS` against the test ejabberd (see [`with_ejabberd_then`]).
 fn with_ejabberd(args: &[&str]) -> Result<(), String> {
     with_ejabberd_then(args, &[], || Ok(()))
 }
 
-/// Starts a fresh ejabberd, runs `prepare`, then `cargo ARGS` with the server's environment
-/// plus `extra_env`; stops ejabberd whatever happens.
+/// Makes sure the test ejabberd runs, runs `prepare`, then `cargo ARGS` with the server's
+/// environment plus `extra_env`. An instance this call started is stopped whatever happens;
+/// one that was already running is reused and left running (xtask stops only what it started).
 fn with_ejabberd_then(
     args: &[&str],
     extra_env: &[(String, String)],
     prepare: impl FnOnce() -> Result<(), String>,
 ) -> Result<(), String> {
-    ejabberd::down()?;
-    if let Err(e) = ejabberd::up().and_then(|()| prepare()) {
-        let _ = ejabberd::down();
-        return Err(e);
-    }
-    let env = match ejabberd::env() {
-        Ok(env) => env,
-        Err(e) => {
-            let _ = ejabberd::down();
-            return Err(e);
+    let started = ejabberd::up()?;
+    let stop_ours = || if started { ejabberd::down() } else { Ok(()) };
+    let ran = prepare().and_then(|()| ejabberd::env()).and_then(|env| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(workspace_root())
+            .args(args)
+            .envs(env)
+            .envs(extra_env.iter().cloned())
+            .status();
+        match status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(format!("`cargo {}` failed ({s})", args.join(" "))),
+            Err(e) => Err(format!("could not run cargo: {e}")),
         }
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(args)
-        .envs(env)
-        .envs(extra_env.iter().cloned())
-        .status();
-    let stopped = ejabberd::down();
-    match status {
-        Ok(s) if s.success() => stopped,
-        Ok(s) => Err(format!("`cargo {}` failed ({s})", args.join(" "))),
-        Err(e) => Err(format!("could not run cargo: {e}")),
-    }
+    });
+    let stopped = stop_ours();
+    ran.and(stopped)
 }
 
 /// Runs `cargo ARGS` in the workspace, with no server around it.

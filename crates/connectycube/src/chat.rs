@@ -344,11 +344,14 @@ impl ChatEvents {
         };
         let msg = &m.payload;
         let from_other = msg.sender_id.is_some_and(|s| s != self.client.user);
-        if msg.markable && from_other && !msg.carbon && m.envelope.kind == MessageType::Chat {
-            if let Some(sender) = msg.sender_id {
-                // Fire and forget: a lost 'delivered' marker is not worth failing the message for.
-                let _ = self.client.mark_delivered(sender, msg.dialog_id, msg.id);
-            }
+        if msg.markable
+            && from_other
+            && !msg.carbon
+            && m.envelope.kind == MessageType::Chat
+            && let Some(sender) = msg.sender_id
+        {
+            // Fire and forget: a lost 'delivered' marker is not worth failing the message for.
+            let _ = self.client.mark_delivered(sender, msg.dialog_id, msg.id);
         }
     }
 }
