@@ -307,6 +307,12 @@ fn ensure_installed() -> Result {
     sh(Command::new("bash").arg(script))
 }
 
+/// The start of `ctl.sh`: closes every descriptor above stderr it inherited. The server it
+/// starts outlives the command, and would otherwise keep them open: run under
+/// `flock LOCK cargo xtask ...`, the detached Erlang node held the build lock until it stopped.
+const CLOSE_INHERITED_FDS: &str =
+    "for fd in $(ls /proc/$$/fd); do [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done 2>/dev/null\n";
+
 fn prepare(d: &Path) -> Result {
     ensure_installed()?;
     let _ = fs::remove_dir_all(d);
@@ -335,8 +341,9 @@ fn prepare(d: &Path) -> Result {
     write(
         "ctl.sh",
         &format!(
-            "#!/bin/sh\nHOME={p} exec /usr/sbin/ejabberdctl --config {p}/ejabberd.yml \
-             --ctl-config {p}/ejabberdctl.cfg --spool {p}/spool --logs {p}/logs \"$@\"\n"
+            "#!/bin/bash\n{CLOSE_INHERITED_FDS}HOME={p} exec /usr/sbin/ejabberdctl --config \
+             {p}/ejabberd.yml --ctl-config {p}/ejabberdctl.cfg --spool {p}/spool --logs {p}/logs \
+             \"$@\"\n"
         ),
     )?;
     sh(Command::new("chmod").args(["+x"]).arg(ctl(d)))?;

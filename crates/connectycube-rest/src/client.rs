@@ -4,7 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,10 +17,12 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use tracing::Instrument;
 use url::Url;
 
 use crate::endpoint::{Auth, Endpoint};
 use crate::error::{ApiErrors, RestError, RetryKind, excerpt};
+use crate::renewal::SharedSession;
 use crate::storage::upload::UploadBody;
 
 /// The production API.
@@ -108,13 +110,13 @@ pub struct RestClient {
     http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     upload: Client<HttpsConnector<HttpConnector>, UploadBody>,
     config: Arc<RestConfig>,
-    token: Arc<RwLock<Option<String>>>,
+    session: Arc<SharedSession>,
     renewer: Option<SessionRenewer>,
 }
 
 impl fmt::Debug for RestClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let has_token = self.token.read().map(|t| t.is_some()).unwrap_or(false);
+        let has_token = self.session.has_token();
         f.debug_struct("RestClient")
             .field("config", &self.config)
             .field("token", &if has_token { "<redacted>" } else { "<none>" })
@@ -141,12 +143,13 @@ impl RestClient {
             http,
             upload,
             config: Arc::new(config),
-            token: Arc::default(),
+            session: Arc::default(),
             renewer: None,
         })
     }
 
-    /// Renews the session with `renewer` when the API says it expired (once per request).
+    /// Renews the session with `renewer` when the API says it expired (once per request;
+    /// requests that find it expired together share one renewal).
     pub fn with_session_renewer(mut self, renewer: SessionRenewer) -> Self {
         self.renewer = Some(renewer);
         self
@@ -154,9 +157,7 @@ impl RestClient {
 
     /// Sets (or clears) the session token sent as `CB-Token`.
     pub fn set_token(&self, token: Option<String>) {
-        if let Ok(mut t) = self.token.write() {
-            *t = token;
-        }
+        self.session.set(token);
     }
 
     /// The configuration the client was built with.
@@ -171,31 +172,45 @@ impl RestClient {
 
     /// The current session token.
     pub fn token(&self) -> Option<String> {
-        self.token.read().ok().and_then(|t| t.clone())
+        self.session.token()
     }
 
     /// Sends `endpoint` and decodes its answer.
     ///
     /// # Errors
     /// [`RestError`]: the API's error status with its parsed `errors`, rate limiting, an
-    /// expired session that could not be renewed, timeout, connection or decode failures.
+    /// expired session that could not be renewed, timeout, connection or decode failures, a
+    /// body that does not serialize.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, RestError> {
+        // `.instrument`, not a guard held across the awaits: a guard would mark whatever else
+        // runs on this thread meanwhile as part of this request.
         let span =
             tracing::debug_span!("rest", method = %endpoint.method(), path = %endpoint.path());
-        let _guard = span.enter();
+        self.send_in_span(endpoint).instrument(span).await
+    }
+
+    async fn send_in_span<E: Endpoint>(&self, endpoint: &E) -> Result<E::Response, RestError> {
         let mut renewed = false;
         let mut attempt = 0u32;
         loop {
-            match self.send_once(endpoint).await {
+            let generation = self.session.generation();
+            let timeout = self.config.timeout;
+            // One deadline for the whole attempt (connect, headers and body): per phase, a
+            // server dribbling its answer could stretch a request to a multiple of it.
+            let sent = tokio::time::timeout(timeout, self.send_once(endpoint))
+                .await
+                .unwrap_or(Err(RestError::Timeout(timeout)));
+            match sent {
                 Ok(body) => return decode::<E>(&body),
-                Err(RestError::SessionExpired(e)) if !renewed && self.renewer.is_some() => {
+                Err(RestError::SessionExpired(e)) if !renewed => {
+                    let Some(renewer) = &self.renewer else {
+                        return Err(RestError::SessionExpired(e));
+                    };
                     renewed = true;
-                    tracing::debug!("session expired: renewing once");
-                    let renew = self.renewer.as_ref().map(|r| r());
-                    match renew {
-                        Some(fut) => self.set_token(Some(fut.await?)),
-                        None => return Err(RestError::SessionExpired(e)),
-                    }
+                    self.session
+                        .renew_after(generation, renewer)
+                        .await
+                        .map_err(|renewal| renewal.unwrap_or(RestError::SessionExpired(e)))?;
                 }
                 Err(e) => {
                     let wait = match e.retry_kind() {
@@ -221,10 +236,11 @@ impl RestClient {
 
     async fn send_once<E: Endpoint>(&self, endpoint: &E) -> Result<Bytes, RestError> {
         let request = self.request(endpoint)?;
-        let response = tokio::time::timeout(self.config.timeout, self.http.request(request))
+        let response = self
+            .http
+            .request(request)
             .await
-            .map_err(|_| RestError::Timeout(self.config.timeout))?
-            .map_err(|e| RestError::Connection(error_chain(&e)))?;
+            .map_err(RestError::connection)?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -232,10 +248,7 @@ impl RestClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let limit = self.config.max_response_bytes;
-        let body = tokio::time::timeout(self.config.timeout, read_body(response, limit))
-            .await
-            .map_err(|_| RestError::Timeout(self.config.timeout))??;
+        let body = read_body(response, self.config.max_response_bytes).await?;
         if status.is_success() {
             return Ok(body);
         }
@@ -276,7 +289,7 @@ impl RestClient {
             Auth::AuthKey(key) => builder = builder.header("CB-AuthKey", key.0),
             Auth::None => {}
         }
-        let body = match endpoint.body() {
+        let body = match endpoint.body()? {
             Some(json) => {
                 builder = builder.header(CONTENT_TYPE, "application/json");
                 Bytes::from(json.to_string())
@@ -295,8 +308,8 @@ fn decode<E: Endpoint>(body: &[u8]) -> Result<E::Response, RestError> {
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|e| RestError::Decode {
-        error: e.to_string(),
+    serde_json::from_slice(body).map_err(|source| RestError::Decode {
+        source,
         excerpt: excerpt(body),
     })
 }
@@ -328,19 +341,8 @@ where
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             Err(RestError::ResponseTooLarge { limit })
         }
-        Err(e) => Err(RestError::Connection(error_chain(e.as_ref()))),
+        Err(source) => Err(RestError::Connection { source }),
     }
-}
-
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn tls_config(config: &RestConfig) -> Result<rustls::ClientConfig, RestError> {

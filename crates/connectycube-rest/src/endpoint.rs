@@ -5,6 +5,7 @@
 use http::Method;
 use serde::de::DeserializeOwned;
 
+use crate::RestError;
 use crate::query::Query;
 use crate::session::Secret;
 
@@ -37,8 +38,12 @@ pub trait Endpoint {
     }
 
     /// The JSON body (POST and PUT).
-    fn body(&self) -> Option<serde_json::Value> {
-        None
+    ///
+    /// # Errors
+    /// [`RestError::Body`] when the body cannot be serialized: the request is then not sent
+    /// (never sent without its body).
+    fn body(&self) -> Result<Option<serde_json::Value>, RestError> {
+        Ok(None)
     }
 
     /// The credentials the request needs.

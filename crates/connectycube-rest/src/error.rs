@@ -49,9 +49,76 @@ fn text(v: &serde_json::Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
-/// The first 200 characters of a body, for error messages.
+/// How many characters of a body an error text keeps.
+const EXCERPT_CHARS: usize = 200;
+
+/// The first 200 characters of a body, for error messages, with every secret taken out: a
+/// JSON body has the value of each secret-named field (at any depth) replaced by
+/// `<redacted>` before it is cut; any other body is cut before the first secret-named word,
+/// since where its value ends cannot be known.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(200).collect()
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            redact(&mut value, 0);
+            value.to_string()
+        }
+        Err(_) => cut_before_secret(&String::from_utf8_lossy(body)),
+    };
+    text.chars().take(EXCERPT_CHARS).collect()
+}
+
+/// The text a secret's value is replaced with.
+const REDACTED: &str = "<redacted>";
+
+/// Words whose field carries a credential (compared lowercased, `-` read as `_`).
+const SECRET_WORDS: &[&str] = &[
+    "token",
+    "password",
+    "secret",
+    "auth_key",
+    "authkey",
+    "api_key",
+    "apikey",
+    "signature",
+    "authorization",
+];
+
+/// Whether a field named `key` carries a credential (`token`, `old_password`, `CB-Token`...).
+pub(crate) fn is_secret_field(key: &str) -> bool {
+    let key = key.to_ascii_lowercase().replace('-', "_");
+    SECRET_WORDS.iter().any(|w| key.contains(w))
+}
+
+/// Replaces the value of every secret-named field; deeper than the JSON parser's own limit
+/// (128) is never reached, the bound only keeps the walk obviously finite.
+fn redact(value: &mut serde_json::Value, depth: usize) {
+    if depth > 256 {
+        return;
+    }
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (key, v) in fields.iter_mut() {
+                if is_secret_field(key) {
+                    *v = serde_json::Value::String(REDACTED.into());
+                } else {
+                    redact(v, depth + 1);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact(v, depth + 1)),
+        _ => {}
+    }
+}
+
+/// `text` up to the first secret-named word, marked as cut there.
+fn cut_before_secret(text: &str) -> String {
+    let lower = text.to_ascii_lowercase().replace('-', "_");
+    let first = SECRET_WORDS.iter().filter_map(|w| lower.find(w)).min();
+    match first {
+        // `to_ascii_lowercase` and `-`→`_` keep byte offsets, so `at` is a char boundary.
+        Some(at) => format!("{}{REDACTED}", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 impl std::fmt::Display for ApiErrors {
@@ -109,16 +176,24 @@ pub enum RestError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     /// The connection or TLS failed.
-    #[error("connection failed: {0}")]
-    Connection(String),
+    #[error("connection failed: {source}")]
+    Connection {
+        /// What the HTTP stack said (its own sources below it).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The answer was not the JSON the endpoint returns.
-    #[error("could not read the answer ({error}): {excerpt}")]
+    #[error("could not read the answer ({source}): {excerpt}")]
     Decode {
         /// What serde said.
-        error: String,
-        /// The start of the body.
+        #[source]
+        source: serde_json::Error,
+        /// The start of the body, secrets (`token`, `password`, ...) replaced by `<redacted>`.
         excerpt: String,
     },
+    /// The request's JSON body could not be serialized; nothing was sent.
+    #[error("the request body cannot be serialized: {0}")]
+    Body(#[source] serde_json::Error),
     /// The request is invalid before sending (bad URL, client-side limits).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -141,10 +216,22 @@ pub enum RestError {
 }
 
 impl RestError {
+    /// A connection failure caused by `source`.
+    pub(crate) fn connection(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Connection {
+            source: Box::new(source),
+        }
+    }
+
+    /// Whether retrying may help: the one place the REST layer decides it.
+    pub fn is_retryable(&self) -> bool {
+        self.retry_kind() != RetryKind::Permanent
+    }
+
     /// Whether retrying may help, and when.
     pub fn retry_kind(&self) -> RetryKind {
         match self {
-            Self::Connection(_) | Self::Timeout(_) => RetryKind::NetworkFailure,
+            Self::Connection { .. } | Self::Timeout(_) => RetryKind::NetworkFailure,
             Self::RateLimited { retry_after } => RetryKind::Transient {
                 retry_after: *retry_after,
             },
@@ -197,8 +284,44 @@ mod tests {
         );
         assert_eq!(http(422).retry_kind(), RetryKind::Permanent);
         assert_eq!(
-            RestError::Connection("reset".into()).retry_kind(),
+            RestError::Connection {
+                source: "reset".into()
+            }
+            .retry_kind(),
             RetryKind::NetworkFailure
         );
+        assert!(http(503).is_retryable());
+        assert!(!http(422).is_retryable());
+    }
+
+    #[test]
+    fn secrets_are_redacted_from_json_excerpts_at_any_depth() {
+        let body = br#"{"session":{"token":"83153a14fb2df777","user":{"login":"john","old_password":"p1"}},"items":[{"auth_key":"k"}],"CB-Token":"t2"}"#;
+        let text = excerpt(body);
+        for secret in ["83153a14fb2df777", "p1\"", "\"k\"", "t2"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("john") && text.contains(REDACTED), "{text}");
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_cut_before_the_first_secret() {
+        // Truncated JSON: not parseable, so the structural walk cannot help.
+        let text = excerpt(br#"{"session":{"_id":"x","Token":"83153a14fb2df777","#);
+        assert_eq!(text, format!(r#"{{"session":{{"_id":"x","{REDACTED}"#));
+        assert_eq!(excerpt(b"<html>oops"), "<html>oops");
+    }
+
+    #[test]
+    fn error_bodies_are_redacted_too() {
+        let errors = ApiErrors::parse(br#"{"token":"abc123","message":"bad"}"#);
+        assert!(!errors.to_string().contains("abc123"), "{errors}");
+    }
+
+    #[test]
+    fn a_connection_error_keeps_its_source() {
+        let e = RestError::connection(std::io::Error::other("reset by peer"));
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("reset by peer"));
     }
 }

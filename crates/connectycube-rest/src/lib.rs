@@ -50,6 +50,7 @@ pub mod error;
 pub mod login;
 pub mod page;
 pub mod query;
+mod renewal;
 pub mod session;
 pub mod storage;
 pub mod users;

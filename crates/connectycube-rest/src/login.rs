@@ -45,7 +45,7 @@ impl Endpoint for Login {
         "/login".into()
     }
     // Unlike `POST /session`, login and password sit at the top level, not under `user`.
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut body = Map::new();
         for (key, value) in self.user.fields() {
             match (key, value) {
@@ -55,7 +55,7 @@ impl Endpoint for Login {
                 }
             }
         }
-        Some(json!(body))
+        Ok(Some(json!(body)))
     }
 }
 
@@ -108,7 +108,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            email.body(),
+            email.body().unwrap(),
             Some(json!({"email": "e@x", "password": "pw"}))
         );
         let facebook = Login::new(SessionUser::Facebook {
@@ -116,7 +116,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(
-            facebook.body(),
+            facebook.body().unwrap(),
             Some(json!({"provider": "facebook", "keys": {"token": "t"}}))
         );
         assert!(!format!("{email:?}").contains("pw"));

@@ -10,6 +10,7 @@ use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
+use crate::RestError;
 use crate::endpoint::{Auth, Empty, Endpoint};
 
 /// A session token: sent as `CB-Token`, never printed.
@@ -227,7 +228,7 @@ impl Session {
         serde_json::from_value(Value::Object(user.clone()))
             .map(Some)
             .map_err(|e| crate::RestError::Decode {
-                error: e.to_string(),
+                source: e,
                 excerpt: crate::error::excerpt(Value::Object(user.clone()).to_string().as_bytes()),
             })
     }
@@ -248,7 +249,7 @@ impl Endpoint for CreateSession {
         Auth::None
     }
 
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut body = json!({
             "application_id": self.application_id.to_string(),
             "auth_key": self.auth_key.0,
@@ -258,7 +259,7 @@ impl Endpoint for CreateSession {
         for (k, v) in fields {
             body[k] = v;
         }
-        Some(body)
+        Ok(Some(body))
     }
 }
 
@@ -359,7 +360,7 @@ mod tests {
                 secret: Secret("s".into()),
             },
         };
-        let body = twitter.body().unwrap();
+        let body = twitter.body().unwrap().unwrap();
         assert_eq!(body["provider"], "twitter");
         assert_eq!(body["keys"], json!({"token": "t", "secret": "s"}));
         let firebase = CreateSession {
@@ -369,7 +370,7 @@ mod tests {
             },
             ..twitter
         };
-        let body = firebase.body().unwrap();
+        let body = firebase.body().unwrap().unwrap();
         assert_eq!(
             body["firebase_phone"],
             json!({"project_id": "p", "access_token": "a"})

@@ -115,7 +115,7 @@ fn create_group_with_extensions_and_permissions() {
 fn create_private_and_public() {
     let private = CreateDialog::private(UserId(29086));
     assert_eq!(
-        private.body(),
+        private.body().unwrap(),
         Some(json!({"type": 3, "occupants_ids": [29086]}))
     );
     let public = CreateDialog::public("News")
@@ -123,7 +123,7 @@ fn create_private_and_public() {
         .photo("news.png")
         .admins([UserId(5)]);
     assert_eq!(
-        public.body(),
+        public.body().unwrap(),
         Some(
             json!({"type": 4, "name": "News", "description": "good news",
                     "photo": "news.png", "admins_ids": [5]})
@@ -170,7 +170,7 @@ fn update_removals_and_extension_reset() {
         .description("d")
         .reset_extensions();
     assert_eq!(
-        e.body(),
+        e.body().unwrap(),
         Some(json!({
             "description": "d", "extensions": null,
             "push_all": {"admins_ids": [3]},
@@ -238,7 +238,7 @@ fn add_admins() {
     assert_eq!(d.last_message_status, Some(LastMessageStatus::Delivered));
     let remove = UpdateAdmins::remove(dialog("5c093376e588ce6856f873fe"), [UserId(29087)]);
     assert_eq!(
-        remove.body(),
+        remove.body().unwrap(),
         Some(json!({"pull_all": {"admins_ids": [29087]}}))
     );
 }
@@ -250,7 +250,7 @@ fn notification_settings() {
     support::assert_request(&UpdateNotifications { id, enabled: false }, &f);
     assert!(!support::decode::<UpdateNotifications>(&f).enabled);
     let on = UpdateNotifications { id, enabled: true };
-    assert_eq!(on.body(), Some(json!({"enabled": "1"})));
+    assert_eq!(on.body().unwrap(), Some(json!({"enabled": "1"})));
 
     let f = http("dialogs/notifications-get");
     support::assert_request(&GetNotifications { id }, &f);

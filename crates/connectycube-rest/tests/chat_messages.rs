@@ -125,7 +125,7 @@ fn create_message_sent_to_chat_with_custom_parameters() {
 fn create_message_to_a_user() {
     let e = CreateMessage::new(Target::User(UserId(4377))).text("hi");
     assert_eq!(
-        e.body(),
+        e.body().unwrap(),
         Some(json!({"recipient_id": 4377, "message": "hi"}))
     );
 }
@@ -219,11 +219,11 @@ fn reactions_update_and_list() {
     support::assert_request(&e, &f);
     support::decode::<UpdateReactions>(&f);
     assert_eq!(
-        UpdateReactions::add(id, "🚀").body(),
+        UpdateReactions::add(id, "🚀").body().unwrap(),
         Some(json!({"add": "🚀"}))
     );
     assert_eq!(
-        UpdateReactions::remove(id, "🚀").body(),
+        UpdateReactions::remove(id, "🚀").body().unwrap(),
         Some(json!({"remove": "🚀"}))
     );
 

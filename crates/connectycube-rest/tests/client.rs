@@ -174,7 +174,7 @@ async fn a_401_to_session_creation_is_an_error_not_a_renewal() {
     };
     let mut refused = http("errors/session-expired");
     refused.request = http("session/create-user-login").request;
-    refused.request.body = create.body();
+    refused.request.body = create.body().unwrap();
     replay.expect(refused);
     let err = client.send(&create).await.unwrap_err();
     assert!(

@@ -38,7 +38,7 @@ fn create_complete_get_update_delete_list() {
     assert_eq!(form.fields.len(), 10);
     assert_eq!(form.fields[3], ("key".into(), blob.uid.clone()));
     assert_eq!(
-        e.public(true).body().unwrap()["blob"]["public"],
+        e.public(true).body().unwrap().unwrap()["blob"]["public"],
         serde_json::json!(true)
     );
 

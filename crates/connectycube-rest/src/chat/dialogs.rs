@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::filter::{Filter, Sort};
 use super::{DeleteResult, Page, join_ids};
+use crate::RestError;
 use crate::endpoint::{Empty, Endpoint};
 use crate::query::{FilterOp, Query};
 
@@ -294,8 +295,10 @@ impl Endpoint for CreateDialog {
     fn path(&self) -> String {
         "/chat/Dialog".into()
     }
-    fn body(&self) -> Option<Value> {
-        serde_json::to_value(self).ok()
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        serde_json::to_value(self)
+            .map(Some)
+            .map_err(RestError::Body)
     }
 }
 
@@ -439,8 +442,10 @@ impl Endpoint for UpdateDialog {
     fn path(&self) -> String {
         format!("/chat/Dialog/{}", self.id)
     }
-    fn body(&self) -> Option<Value> {
-        serde_json::to_value(self).ok()
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        serde_json::to_value(self)
+            .map(Some)
+            .map_err(RestError::Body)
     }
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::filter::{Filter, Sort};
 use super::{DeleteResult, Page, join_ids};
+use crate::RestError;
 use crate::endpoint::{Empty, Endpoint};
 use crate::query::{FilterOp, Query};
 
@@ -252,7 +253,7 @@ impl Endpoint for CreateMessage {
     fn path(&self) -> String {
         "/chat/Message".into()
     }
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b: Map<String, Value> = self.custom.clone();
         let (dialog, user) = match self.target {
             Target::Dialog(d) => (Some(d), None),
@@ -271,12 +272,15 @@ impl Endpoint for CreateMessage {
         if !self.attachments.is_empty() {
             // The API reads attachments as an object keyed by index (`attachments[n][type]`
             // in form terms), not as a JSON array.
-            let indexed: Map<String, Value> = self
+            // An attachment that does not serialize fails the request: dropping it would send
+            // the message without it.
+            let indexed = self
                 .attachments
                 .iter()
                 .enumerate()
-                .filter_map(|(i, a)| Some((i.to_string(), serde_json::to_value(a).ok()?)))
-                .collect();
+                .map(|(i, a)| Ok((i.to_string(), serde_json::to_value(a)?)))
+                .collect::<Result<Map<String, Value>, serde_json::Error>>()
+                .map_err(RestError::Body)?;
             b.insert("attachments".into(), Value::Object(indexed));
         }
         if self.send_to_chat {
@@ -285,7 +289,7 @@ impl Endpoint for CreateMessage {
         if self.markable {
             b.insert("markable".into(), json!("1"));
         }
-        Some(Value::Object(b))
+        Ok(Some(Value::Object(b)))
     }
 }
 
@@ -362,7 +366,7 @@ impl Endpoint for UpdateMessages {
         }
     }
     // The docs send the flags as strings (`{"read": "1"}`).
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b = Map::new();
         b.insert("chat_dialog_id".into(), json!(self.dialog));
         if self.read {
@@ -374,7 +378,7 @@ impl Endpoint for UpdateMessages {
         if let Some(text) = &self.body {
             b.insert("message".into(), json!(text));
         }
-        Some(Value::Object(b))
+        Ok(Some(Value::Object(b)))
     }
 }
 

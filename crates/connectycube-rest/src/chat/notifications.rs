@@ -5,6 +5,7 @@ use http::Method;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
+use crate::RestError;
 use crate::endpoint::Endpoint;
 
 /// Whether offline messages of a dialog raise push notifications.
@@ -76,7 +77,9 @@ impl Endpoint for UpdateNotifications {
         format!("/chat/Dialog/{}/notifications", self.id)
     }
     // The docs send the flag as a string (`{"enabled":"0"}`).
-    fn body(&self) -> Option<Value> {
-        Some(json!({ "enabled": if self.enabled { "1" } else { "0" } }))
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        Ok(Some(
+            json!({ "enabled": if self.enabled { "1" } else { "0" } }),
+        ))
     }
 }

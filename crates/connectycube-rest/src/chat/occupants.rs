@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::Page;
 use super::dialogs::IdChanges;
+use crate::RestError;
 use crate::endpoint::Endpoint;
 use crate::query::Query;
 
@@ -132,7 +133,9 @@ impl Endpoint for UpdateAdmins {
     fn path(&self) -> String {
         format!("/chat/Dialog/{}/admins", self.id)
     }
-    fn body(&self) -> Option<Value> {
-        serde_json::to_value(self).ok()
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        serde_json::to_value(self)
+            .map(Some)
+            .map_err(RestError::Body)
     }
 }

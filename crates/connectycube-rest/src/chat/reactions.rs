@@ -7,6 +7,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::RestError;
 use crate::endpoint::{Empty, Endpoint};
 
 /// `PUT /chat/Message/{id}/reactions`: adds and/or removes the current user's reaction; the
@@ -57,7 +58,7 @@ impl Endpoint for UpdateReactions {
     fn path(&self) -> String {
         format!("/chat/Message/{}/reactions", self.id)
     }
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b = Map::new();
         if let Some(r) = &self.add {
             b.insert("add".into(), json!(r));
@@ -65,7 +66,7 @@ impl Endpoint for UpdateReactions {
         if let Some(r) = &self.remove {
             b.insert("remove".into(), json!(r));
         }
-        Some(Value::Object(b))
+        Ok(Some(Value::Object(b)))
     }
 }
 

@@ -5,6 +5,7 @@ use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::RestError;
 use crate::endpoint::Endpoint;
 
 /// `POST /chat/Message/system`: a system message to one user, carrying custom parameters.
@@ -41,10 +42,10 @@ impl Endpoint for SendSystemMessage {
     fn path(&self) -> String {
         "/chat/Message/system".into()
     }
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b = self.params.clone();
         b.insert("recipientId".into(), json!(self.recipient));
-        Some(Value::Object(b))
+        Ok(Some(Value::Object(b)))
     }
 }
 

@@ -134,12 +134,12 @@ impl Endpoint for CreateBlob {
     fn path(&self) -> String {
         "/blobs".into()
     }
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut blob = json!({"content_type": self.content_type, "name": self.name});
         if let Some(public) = self.public {
             blob["public"] = json!(public);
         }
-        Some(json!({ "blob": blob }))
+        Ok(Some(json!({ "blob": blob })))
     }
 }
 
@@ -161,8 +161,8 @@ impl Endpoint for CompleteBlob {
         format!("/blobs/{}/complete", self.id)
     }
     // The docs send the size as a string (`{"blob": {"size": "347"}}`).
-    fn body(&self) -> Option<Value> {
-        Some(json!({"blob": {"size": self.size.to_string()}}))
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        Ok(Some(json!({"blob": {"size": self.size.to_string()}})))
     }
 }
 
@@ -231,7 +231,7 @@ impl Endpoint for UpdateBlob {
     fn path(&self) -> String {
         format!("/blobs/{}", self.id)
     }
-    fn body(&self) -> Option<Value> {
+    fn body(&self) -> Result<Option<Value>, RestError> {
         let mut blob = Map::new();
         if let Some(n) = &self.name {
             blob.insert("name".into(), json!(n));
@@ -242,7 +242,7 @@ impl Endpoint for UpdateBlob {
         if self.new_content {
             blob.insert("new".into(), json!("1"));
         }
-        Some(json!({ "blob": blob }))
+        Ok(Some(json!({ "blob": blob })))
     }
 }
 

@@ -156,7 +156,7 @@ impl RestClient {
                 .upload_http()
                 .request(request)
                 .await
-                .map_err(|e| RestError::Connection(client::error_chain(&e)))?;
+                .map_err(RestError::connection)?;
             let status = response.status();
             Ok::<_, RestError>((status, client::read_body(response, limit).await?))
         };

@@ -5,6 +5,7 @@ use http::Method;
 use serde_json::{Map, Value, json};
 
 use super::UserResponse;
+use crate::RestError;
 use crate::endpoint::{Auth, Empty, Endpoint};
 use crate::query::Query;
 use crate::session::Secret;
@@ -169,8 +170,8 @@ impl Endpoint for SignUp {
             None => Auth::Session,
         }
     }
-    fn body(&self) -> Option<Value> {
-        Some(self.fields.body())
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        Ok(Some(self.fields.body()))
     }
 }
 
@@ -191,8 +192,8 @@ impl Endpoint for UpdateUser {
     fn path(&self) -> String {
         format!("/users/{}", self.id)
     }
-    fn body(&self) -> Option<Value> {
-        Some(self.fields.body())
+    fn body(&self) -> Result<Option<Value>, RestError> {
+        Ok(Some(self.fields.body()))
     }
 }
 
@@ -257,7 +258,7 @@ mod tests {
         for secret in ["29WfrNWdvkhmX6V", "petU4or!", "old-secret"] {
             assert!(!shown.contains(secret), "{shown}");
         }
-        let body = e.body().unwrap();
+        let body = e.body().unwrap().unwrap();
         assert_eq!(body["user"]["password"], "petU4or!");
         assert_eq!(body["user"]["old_password"], "old-secret");
     }
@@ -267,7 +268,7 @@ mod tests {
         let e = SignUp::in_session(UserFields::new().email("e@x").tags(["vip", "a b"]));
         assert_eq!(e.auth(), Auth::Session);
         assert_eq!(
-            e.body(),
+            e.body().unwrap(),
             Some(json!({"user": {"email": "e@x", "tag_list": "vip,a b"}}))
         );
     }
