@@ -11,7 +11,7 @@
 //! use connectycube::transport::config::ConnectionConfig;
 //! use connectycube::transport::session::SessionSettings;
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), connectycube::Error> {
 //! let config = ChatConfig {
 //!     connection: ConnectionConfig::connectycube(),
 //!     app_id: AppId(105),
@@ -30,8 +30,10 @@
 //! ```
 
 mod chat;
+mod error;
 
 pub use chat::{ChatClient, ChatConfig, ChatEvents};
+pub use error::Error;
 
 /// Stanzas, identifiers and the chat model (no I/O).
 pub use connectycube_protocol as protocol;
@@ -39,27 +41,3 @@ pub use connectycube_protocol as protocol;
 pub use connectycube_rest as rest;
 /// The XMPP connection.
 pub use connectycube_transport as transport;
-
-/// What can go wrong in the high-level API.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A stanza could not be built (bad custom property name, unwritable text).
-    #[error(transparent)]
-    Build(#[from] protocol::message::BuildError),
-    /// A JID could not be built from the configured host.
-    #[error(transparent)]
-    Address(#[from] protocol::address::AddressError),
-    /// A stanza from the server did not read as expected.
-    #[error(transparent)]
-    Protocol(#[from] protocol::message::ParseError),
-    /// The connection configuration is unusable.
-    #[error(transparent)]
-    Connect(#[from] transport::error::ConnectError),
-    /// An IQ request got no answer.
-    #[error(transparent)]
-    Iq(#[from] transport::session::IqError),
-    /// The server answered with an error.
-    #[error("the server refused the request: {0}")]
-    Refused(String),
-}
