@@ -13,7 +13,7 @@ use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
 use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents};
+use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -47,6 +47,7 @@ fn client(suffix: &str, default_id: u64) -> Result<(ChatClient, ChatEvents)> {
         user,
         password,
         settings,
+        delivery: DeliverySettings::default(),
     };
     Ok(ChatClient::new(config)?)
 }
@@ -58,7 +59,7 @@ async fn wait<T>(
 ) -> Result<T> {
     let found = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(event) = events.next().await {
-            if let Some(found) = pick(event?) {
+            if let Some(found) = pick(event?.into_event()) {
                 return Ok(found);
             }
         }

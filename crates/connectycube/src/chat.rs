@@ -1,11 +1,9 @@
 //! The real-time chat client: a [`ChatClient`] to act, a [`ChatEvents`] stream to listen.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
 
 use connectycube_protocol::address::ChatDomain;
-use connectycube_protocol::classify;
 use connectycube_protocol::event::{ChatEvent, Inbound};
 use connectycube_protocol::ids::{AppId, DialogId, MessageId, UserId};
 use connectycube_protocol::iq::activity::ClientState;
@@ -19,14 +17,17 @@ use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{
-    ChatConnection, ConnectionState, Incoming, LoginError, SendHandle, SessionSettings,
+    ChatConnection, ConnectionState, LoginError, SendHandle, SessionSettings,
 };
 use futures_util::Stream;
 use minidom::Element;
+use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
 use crate::Error;
+use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
+use crate::events::{ChatEvents, Pump};
 
 /// How long IQ requests (last activity, privacy lists) wait for an answer.
 const IQ_TIMEOUT: Duration = Duration::from_secs(15);
@@ -44,6 +45,8 @@ pub struct ChatConfig {
     pub password: String,
     /// Reconnection and keepalive.
     pub settings: SessionSettings,
+    /// Duplicate filtering and event buffering.
+    pub delivery: DeliverySettings,
 }
 
 impl std::fmt::Debug for ChatConfig {
@@ -53,6 +56,7 @@ impl std::fmt::Debug for ChatConfig {
             .field("app_id", &self.app_id)
             .field("user", &self.user)
             .field("password", &"<redacted>")
+            .field("delivery", &self.delivery)
             .finish_non_exhaustive()
     }
 }
@@ -63,10 +67,12 @@ pub struct ChatClient {
     connection: ChatConnection,
     domain: ChatDomain,
     user: UserId,
+    counters: Arc<Counters>,
 }
 
 impl ChatClient {
     /// A client for `config`, and the stream of its events. Call [`ChatClient::login`] next.
+    /// Must be called within a tokio runtime: the client runs its session and event tasks on it.
     ///
     /// # Errors
     /// [`Error::Connect`] for an unusable TLS configuration, [`Error::Address`] for a host that
@@ -80,17 +86,22 @@ impl ChatClient {
             password: config.password,
         };
         let (connection, incoming) = ChatConnection::new(connector, credentials, config.settings);
+        let counters = Arc::new(Counters::default());
         let client = Self {
             connection,
             domain,
             user: config.user,
+            counters: counters.clone(),
         };
-        let events = ChatEvents {
-            incoming,
-            client: client.clone(),
+        let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
+        let pump = Pump {
+            ack: client.clone(),
+            user: config.user,
             own: Jid::from(jid),
+            filter: DeliveryFilter::new(config.delivery, counters),
         };
-        Ok((client, events))
+        tokio::spawn(pump.run(incoming, tx));
+        Ok((client, ChatEvents::new(rx)))
     }
 
     /// Connects and logs in (idempotent: concurrent calls share one attempt).
@@ -117,6 +128,11 @@ impl ChatClient {
     /// As [`ChatClient::login`].
     pub async fn relogin(&self) -> Result<(), LoginError> {
         self.connection.relogin().await
+    }
+
+    /// What the event stream dropped and flagged so far (duplicates, out-of-order messages).
+    pub fn delivery_stats(&self) -> DeliveryStats {
+        self.counters.snapshot()
     }
 
     /// The connection state now.
@@ -300,78 +316,5 @@ fn expect_result(answer: &Element) -> Result<(), Error> {
     match answer.attr("type") {
         Some("result") => Ok(()),
         _ => Err(Error::Refused(String::from(answer))),
-    }
-}
-
-/// Everything that happens in real time, classified: messages, statuses, typing, edits,
-/// deletions, reactions, system messages, room presences, last activity.
-///
-/// Markable messages from others are acknowledged with a `received` marker automatically, as
-/// the official SDKs do. Carbons that do not come from the user's own account are dropped
-/// (XEP-0280 §11: anyone else sending one is forging it).
-#[derive(Debug)]
-pub struct ChatEvents {
-    incoming: Incoming,
-    client: ChatClient,
-    own: Jid,
-}
-
-impl ChatEvents {
-    /// The next event; `None` once the client is gone.
-    pub async fn next(
-        &mut self,
-    ) -> Option<Result<ChatEvent, connectycube_protocol::message::ParseError>> {
-        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
-    }
-
-    fn accept(&self, event: &ChatEvent) -> bool {
-        let Some(carbon) = event.envelope().and_then(|e| e.carbon.as_ref()) else {
-            return true;
-        };
-        let genuine = carbon
-            .from
-            .as_ref()
-            .is_some_and(|f| f.to_bare() == self.own.to_bare());
-        if !genuine {
-            tracing::warn!(from = ?carbon.from, "dropped a carbon copy not sent by our own account");
-        }
-        genuine
-    }
-
-    fn auto_deliver(&self, event: &ChatEvent) {
-        let ChatEvent::ChatMessage(m) = event else {
-            return;
-        };
-        let msg = &m.payload;
-        let from_other = msg.sender_id.is_some_and(|s| s != self.client.user);
-        if msg.markable
-            && from_other
-            && !msg.carbon
-            && m.envelope.kind == MessageType::Chat
-            && let Some(sender) = msg.sender_id
-        {
-            // Fire and forget: a lost 'delivered' marker is not worth failing the message for.
-            let _ = self.client.mark_delivered(sender, msg.dialog_id, msg.id);
-        }
-    }
-}
-
-impl Stream for ChatEvents {
-    type Item = Result<ChatEvent, connectycube_protocol::message::ParseError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            let Some(el) = futures_util::ready!(Pin::new(&mut self.incoming).poll_next(cx)) else {
-                return Poll::Ready(None);
-            };
-            match classify(el) {
-                Ok(event) if !self.accept(&event) => continue,
-                Ok(event) => {
-                    self.auto_deliver(&event);
-                    return Poll::Ready(Some(Ok(event)));
-                }
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            }
-        }
     }
 }

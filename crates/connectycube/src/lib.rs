@@ -5,7 +5,7 @@
 //! management and reconnection) and [`rest`] (the REST API).
 //!
 //! ```no_run
-//! use connectycube::{ChatClient, ChatConfig};
+//! use connectycube::{ChatClient, ChatConfig, DeliverySettings};
 //! use connectycube::protocol::ids::{AppId, UserId};
 //! use connectycube::protocol::model::Message;
 //! use connectycube::transport::config::ConnectionConfig;
@@ -18,6 +18,7 @@
 //!     user: UserId(4448514),
 //!     password: "awesomepwd".into(),
 //!     settings: SessionSettings::default(),
+//!     delivery: DeliverySettings::default(),
 //! };
 //! let (client, mut events) = ChatClient::new(config)?;
 //! client.login().await?;
@@ -30,10 +31,14 @@
 //! ```
 
 mod chat;
+mod delivery;
 mod error;
+mod events;
 
-pub use chat::{ChatClient, ChatConfig, ChatEvents};
+pub use chat::{ChatClient, ChatConfig};
+pub use delivery::{DeliverySettings, DeliveryStats};
 pub use error::Error;
+pub use events::{ChatEvents, EventItem, Received};
 
 /// Stanzas, identifiers and the chat model (no I/O).
 pub use connectycube_protocol as protocol;

@@ -11,7 +11,7 @@ use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::{Attachment, Message};
 use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::{ConnectionState, SessionSettings};
-use connectycube::{ChatClient, ChatConfig, ChatEvents};
+use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
 
 fn var(name: &str) -> String {
     std::env::var(name)
@@ -31,6 +31,7 @@ fn client(user: u64) -> (ChatClient, ChatEvents) {
         user: UserId(user),
         password: format!("pass{user}"),
         settings: SessionSettings::default(),
+        delivery: DeliverySettings::default(),
     };
     ChatClient::new(config).unwrap()
 }
@@ -42,7 +43,8 @@ async fn next(events: &mut ChatEvents, kind: &str) -> ChatEvent {
                 .next()
                 .await
                 .expect("events ended")
-                .expect("a readable stanza");
+                .expect("a readable stanza")
+                .into_event();
             if event.kind() == kind {
                 return event;
             }
@@ -118,4 +120,53 @@ async fn a_message_and_its_statuses_arrive_typed() {
     );
     tokio::join!(alice.logout(), bob.logout());
     assert_eq!(bob.state(), ConnectionState::Closed);
+}
+
+/// The facade's own promises on a real server: bob's app never polls, yet alice gets bob's
+/// automatic 'delivered' marker; a message sent twice with one id (as a resend after a cut
+/// does) reaches bob's app once, and the drop is counted.
+#[tokio::test]
+async fn markers_do_not_wait_for_the_app_and_duplicates_are_dropped() {
+    let (alice, mut alice_events) = client(1019);
+    let (bob, mut bob_events) = client(1020);
+    tokio::try_join!(alice.login(), bob.login()).unwrap();
+
+    let first = Message::new("once");
+    alice
+        .send_private(bob.user(), &first)
+        .unwrap()
+        .await
+        .unwrap();
+    let ChatEvent::Delivered(d) = next(&mut alice_events, "Delivered").await else {
+        unreachable!()
+    };
+    assert_eq!(
+        d.payload, first.id,
+        "marked while bob's app was not polling"
+    );
+
+    alice
+        .send_private(bob.user(), &first)
+        .unwrap()
+        .await
+        .unwrap();
+    let last = Message::new("after");
+    alice
+        .send_private(bob.user(), &last)
+        .unwrap()
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let ChatEvent::ChatMessage(m) = next(&mut bob_events, "ChatMessage").await else {
+            unreachable!()
+        };
+        seen.push(m.payload.id);
+        if m.payload.id == last.id {
+            break;
+        }
+    }
+    assert_eq!(seen, [first.id, last.id]);
+    assert_eq!(bob.delivery_stats().duplicates_dropped, 1);
+    tokio::join!(alice.logout(), bob.logout());
 }

@@ -1,0 +1,289 @@
+//! What the app is shown once: duplicates the server replays (after a resumption, as a carbon,
+//! as an offline redelivery) are dropped by id, and a message older than one already shown
+//! from the same sending process is flagged as out of order. Memory is bounded: a window of
+//! ids per dialog, a bounded number of dialogs.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use connectycube_protocol::event::ChatEvent;
+use connectycube_protocol::ids::{MessageId, ObjectId};
+use connectycube_protocol::message::Envelope;
+use connectycube_protocol::message::envelope::CarbonDirection;
+
+/// How much the duplicate filter remembers, and how far the events stream may run ahead of
+/// the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeliverySettings {
+    /// Ids remembered per dialog (messages, markers, edits, deletions); a duplicate older
+    /// than this many later events of its dialog is shown again.
+    pub dedupe_window: usize,
+    /// Dialogs remembered at once; the one seen least recently is forgotten first.
+    pub max_dialogs: usize,
+    /// Events classified ahead of the app; when full, reading from the connection pauses.
+    pub event_buffer: usize,
+}
+
+impl Default for DeliverySettings {
+    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered.
+    fn default() -> Self {
+        Self {
+            dedupe_window: 256,
+            max_dialogs: 256,
+            event_buffer: 1024,
+        }
+    }
+}
+
+/// What the facade did with inbound events so far, readable at any time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeliveryStats {
+    /// Messages, markers, edits and deletions dropped because their id was already shown.
+    pub duplicates_dropped: u64,
+    /// Messages shown with [`crate::Received::out_of_order`] set.
+    pub out_of_order: u64,
+}
+
+/// The counters behind [`DeliveryStats`], shared by the filter and the client.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    duplicates: AtomicU64,
+    out_of_order: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> DeliveryStats {
+        DeliveryStats {
+            duplicates_dropped: self.duplicates.load(Ordering::Relaxed),
+            out_of_order: self.out_of_order.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The filter's verdict on one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Already shown: drop it.
+    Duplicate,
+    /// Show it; `out_of_order` when a newer message of the same sending process came first.
+    Show {
+        /// See [`crate::Received::out_of_order`].
+        out_of_order: bool,
+    },
+}
+
+/// What makes two events the same event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Message(MessageId),
+    /// A marker: which message, and who marked it (every occupant of a group marks).
+    Delivered(MessageId, String),
+    Read(MessageId, String),
+    /// An edit: its own stanza id, or the edited message and the new text when it has none.
+    Edit(String),
+    Deleted(MessageId),
+}
+
+/// The dialog an event belongs to: its dialog id, else the peer's bare address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum DialogKey {
+    Dialog(connectycube_protocol::ids::DialogId),
+    Peer(String),
+}
+
+/// The part of an ObjectId one sending process shares (its random bytes), and its counter.
+fn process_and_counter(id: &ObjectId) -> ([u8; 5], u32) {
+    let b = id.bytes();
+    let mut random = [0u8; 5];
+    random.copy_from_slice(&b[4..9]);
+    (random, u32::from_be_bytes([0, b[9], b[10], b[11]]))
+}
+
+/// Whether 24-bit counter `a` comes before `b` (serial arithmetic: the counter wraps, and a
+/// process's counter starts anywhere).
+fn counter_before(a: u32, b: u32) -> bool {
+    const HALF: u32 = 1 << 23;
+    let diff = b.wrapping_sub(a) & 0x00ff_ffff;
+    diff != 0 && diff < HALF
+}
+
+/// Remembered per dialog.
+#[derive(Debug, Default)]
+struct DialogMemory {
+    order: VecDeque<Key>,
+    seen: HashSet<Key>,
+    /// The highest counter shown per sending process.
+    newest: HashMap<[u8; 5], u32>,
+    /// Processes in the order first seen, to bound `newest`.
+    processes: VecDeque<[u8; 5]>,
+    /// When the dialog was last used (the filter's clock), for forgetting dialogs.
+    used: u64,
+}
+
+/// The duplicate and order filter; one per client, fed every inbound event in order.
+#[derive(Debug)]
+pub(crate) struct DeliveryFilter {
+    settings: DeliverySettings,
+    dialogs: HashMap<DialogKey, DialogMemory>,
+    clock: u64,
+    counters: Arc<Counters>,
+}
+
+impl DeliveryFilter {
+    pub(crate) fn new(settings: DeliverySettings, counters: Arc<Counters>) -> Self {
+        Self {
+            settings,
+            dialogs: HashMap::new(),
+            clock: 0,
+            counters,
+        }
+    }
+
+    /// Decides on `event` and remembers it.
+    pub(crate) fn admit(&mut self, event: &ChatEvent) -> Verdict {
+        let Some((dialog, key)) = identify(event) else {
+            return Verdict::Show {
+                out_of_order: false,
+            };
+        };
+        let window = self.settings.dedupe_window.max(1);
+        self.clock += 1;
+        let memory = self.memory(dialog);
+        if memory.seen.contains(&key) {
+            self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+            let total = self.counters.duplicates.load(Ordering::Relaxed);
+            tracing::debug!(
+                ?key,
+                duplicates_dropped = total,
+                "dropped a duplicate event"
+            );
+            return Verdict::Duplicate;
+        }
+        let out_of_order = match &key {
+            Key::Message(id) => memory.note_order(&id.0),
+            _ => false,
+        };
+        memory.remember(key, window);
+        if out_of_order {
+            self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
+            let total = self.counters.out_of_order.load(Ordering::Relaxed);
+            tracing::debug!(out_of_order = total, "a message arrived after a newer one");
+        }
+        Verdict::Show { out_of_order }
+    }
+
+    /// The dialog's memory, made (forgetting the least recently used dialog when full).
+    fn memory(&mut self, dialog: DialogKey) -> &mut DialogMemory {
+        if !self.dialogs.contains_key(&dialog)
+            && self.dialogs.len() >= self.settings.max_dialogs.max(1)
+        {
+            let oldest = self
+                .dialogs
+                .iter()
+                .min_by_key(|(_, m)| m.used)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.dialogs.remove(&oldest);
+            }
+        }
+        let clock = self.clock;
+        let memory = self.dialogs.entry(dialog).or_default();
+        memory.used = clock;
+        memory
+    }
+}
+
+impl DialogMemory {
+    fn remember(&mut self, key: Key, window: usize) {
+        self.seen.insert(key.clone());
+        self.order.push_back(key);
+        while self.order.len() > window {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+    }
+
+    /// Whether `id` is older than a message already shown from the same process; records it
+    /// as that process's newest otherwise.
+    fn note_order(&mut self, id: &ObjectId) -> bool {
+        /// Sending processes remembered per dialog.
+        const MAX_PROCESSES: usize = 64;
+        let (process, counter) = process_and_counter(id);
+        match self.newest.get_mut(&process) {
+            Some(newest) if counter_before(counter, *newest) => true,
+            Some(newest) => {
+                *newest = counter;
+                false
+            }
+            None => {
+                if self.processes.len() >= MAX_PROCESSES
+                    && let Some(old) = self.processes.pop_front()
+                {
+                    self.newest.remove(&old);
+                }
+                self.processes.push_back(process);
+                self.newest.insert(process, counter);
+                false
+            }
+        }
+    }
+}
+
+/// The dialog and identity of an event the filter tracks; `None` for the rest (typing,
+/// presences, IQs...), which always pass.
+fn identify(event: &ChatEvent) -> Option<(DialogKey, Key)> {
+    let (envelope, key) = match event {
+        ChatEvent::ChatMessage(m) => (&m.envelope, Key::Message(m.payload.id)),
+        ChatEvent::Delivered(m) => (&m.envelope, Key::Delivered(m.payload, from(&m.envelope))),
+        ChatEvent::Read(m) => (&m.envelope, Key::Read(m.payload, from(&m.envelope))),
+        ChatEvent::Edited(m) => {
+            let id = m
+                .envelope
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("{}:{}", m.payload.message_id, m.payload.body));
+            (&m.envelope, Key::Edit(id))
+        }
+        ChatEvent::Deleted(m) => (&m.envelope, Key::Deleted(m.payload)),
+        _ => return None,
+    };
+    let dialog = match (envelope.dialog_id, event) {
+        (Some(d), _) => DialogKey::Dialog(d),
+        (None, ChatEvent::ChatMessage(m)) if m.payload.dialog_id.is_some() => {
+            DialogKey::Dialog(m.payload.dialog_id?)
+        }
+        _ => DialogKey::Peer(peer(envelope)),
+    };
+    Some((dialog, key))
+}
+
+/// Who sent the stanza (bare address; for a carbon, the sender of the message inside).
+fn from(envelope: &Envelope) -> String {
+    envelope
+        .from
+        .as_ref()
+        .map(|j| j.to_bare().to_string())
+        .unwrap_or_default()
+}
+
+/// The other side of a 1-1 exchange without a dialog id: the sender, or for a copy of what
+/// this user sent from another device, the recipient.
+fn peer(envelope: &Envelope) -> String {
+    let sent = envelope
+        .carbon
+        .as_ref()
+        .is_some_and(|c| c.direction == CarbonDirection::Sent);
+    let other = if sent { &envelope.to } else { &envelope.from };
+    other
+        .as_ref()
+        .map(|j| j.to_bare().to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+#[path = "delivery_tests.rs"]
+mod tests;

@@ -1,0 +1,186 @@
+//! The app's event stream, fed by a task the client owns: it reads the connection's stanzas,
+//! classifies them, drops forged carbons and duplicates, flags out-of-order messages and sends
+//! the automatic 'delivered' markers, whether or not the app is polling at that moment.
+
+use std::ops::Deref;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use connectycube_protocol::classify;
+use connectycube_protocol::event::ChatEvent;
+use connectycube_protocol::ids::{DialogId, MessageId, UserId};
+use connectycube_protocol::message::ParseError;
+use futures_util::{Stream, StreamExt};
+use minidom::Element;
+use tokio::sync::mpsc;
+use xmpp_parsers::jid::Jid;
+use xmpp_parsers::message::MessageType;
+
+use crate::delivery::{DeliveryFilter, Verdict};
+
+/// One event for the app, with what the facade knows about its arrival.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Received {
+    /// The event.
+    pub event: ChatEvent,
+    /// A message that arrived after a newer message from the same sending process (same
+    /// ObjectId random part, higher counter) in its dialog: the server delivered them out of
+    /// send order. A UI can sort by the id; the facade does not hold messages back.
+    pub out_of_order: bool,
+}
+
+impl Received {
+    /// The event, without the arrival flags.
+    pub fn into_event(self) -> ChatEvent {
+        self.event
+    }
+}
+
+impl Deref for Received {
+    type Target = ChatEvent;
+
+    fn deref(&self) -> &ChatEvent {
+        &self.event
+    }
+}
+
+/// What the stream yields: an event, or a stanza that could not be read at all.
+pub type EventItem = Result<Received, ParseError>;
+
+/// Everything that happens in real time, classified: messages, statuses, typing, edits,
+/// deletions, reactions, system messages, room presences, last activity.
+///
+/// Markable messages from others are acknowledged with a `received` marker automatically, as
+/// the official SDKs do, when the client takes them in (not when the app polls). Carbons that
+/// do not come from the user's own account are dropped (XEP-0280 §11: anyone else sending one
+/// is forging it), and so is any message, marker, edit or deletion already shown
+/// ([`crate::DeliverySettings`], [`crate::ChatClient::delivery_stats`]).
+#[derive(Debug)]
+pub struct ChatEvents {
+    rx: mpsc::Receiver<EventItem>,
+}
+
+impl ChatEvents {
+    pub(crate) fn new(rx: mpsc::Receiver<EventItem>) -> Self {
+        Self { rx }
+    }
+
+    /// The next event; `None` once the client is gone.
+    pub async fn next(&mut self) -> Option<EventItem> {
+        self.rx.recv().await
+    }
+}
+
+impl Stream for ChatEvents {
+    type Item = EventItem;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventItem>> {
+        // Receiving only: every side effect happened in the pump.
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Sends the automatic 'delivered' marker (the client; a recorder in tests).
+pub(crate) trait Acknowledge: Send + 'static {
+    /// Tells `sender` that message `id` reached this device; fire and forget.
+    fn delivered(&self, sender: UserId, dialog: Option<DialogId>, id: MessageId);
+}
+
+impl Acknowledge for crate::ChatClient {
+    fn delivered(&self, sender: UserId, dialog: Option<DialogId>, id: MessageId) {
+        // A lost 'delivered' marker is not worth failing the message for.
+        if let Err(e) = self.mark_delivered(sender, dialog, id) {
+            tracing::debug!(error = %e, "could not send the automatic delivered marker");
+        }
+    }
+}
+
+/// Who the pump works for.
+pub(crate) struct Pump<A> {
+    /// Sends the markers.
+    pub ack: A,
+    /// This user (no marker for our own messages).
+    pub user: UserId,
+    /// This user's address (carbons must come from it).
+    pub own: Jid,
+    /// Duplicates and order.
+    pub filter: DeliveryFilter,
+}
+
+impl<A: Acknowledge> Pump<A> {
+    /// Feeds `tx` from `input` until either ends. Waiting on a full `tx` stops reading
+    /// `input`, so a slow app slows the connection's reader instead of filling memory.
+    pub(crate) async fn run<S>(mut self, mut input: S, tx: mpsc::Sender<EventItem>)
+    where
+        S: Stream<Item = Element> + Unpin,
+    {
+        loop {
+            let el = tokio::select! {
+                el = input.next() => el,
+                // The app dropped its stream: stop, releasing the connection handle.
+                () = tx.closed() => return,
+            };
+            let Some(el) = el else { return };
+            let Some(item) = self.handle(el) else {
+                continue;
+            };
+            if tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The item for one stanza, or `None` when it is dropped.
+    fn handle(&mut self, el: Element) -> Option<EventItem> {
+        let event = match classify(el) {
+            Ok(event) => event,
+            Err(e) => return Some(Err(e)),
+        };
+        if !self.genuine(&event) {
+            return None;
+        }
+        let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
+            return None;
+        };
+        self.auto_deliver(&event);
+        Some(Ok(Received {
+            event,
+            out_of_order,
+        }))
+    }
+
+    fn genuine(&self, event: &ChatEvent) -> bool {
+        let Some(carbon) = event.envelope().and_then(|e| e.carbon.as_ref()) else {
+            return true;
+        };
+        let genuine = carbon
+            .from
+            .as_ref()
+            .is_some_and(|f| f.to_bare() == self.own.to_bare());
+        if !genuine {
+            tracing::warn!(from = ?carbon.from, "dropped a carbon copy not sent by our own account");
+        }
+        genuine
+    }
+
+    fn auto_deliver(&self, event: &ChatEvent) {
+        let ChatEvent::ChatMessage(m) = event else {
+            return;
+        };
+        let msg = &m.payload;
+        let from_other = msg.sender_id.is_some_and(|s| s != self.user);
+        if msg.markable
+            && from_other
+            && !msg.carbon
+            && m.envelope.kind == MessageType::Chat
+            && let Some(sender) = msg.sender_id
+        {
+            self.ack.delivered(sender, msg.dialog_id, msg.id);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

@@ -1,0 +1,146 @@
+//! The pump over fake input (no server): markers go out as stanzas are taken in, whether or
+//! not the app polls; duplicates and forged carbons never reach the app; a full buffer stops
+//! the reading.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use connectycube_protocol::ids::ObjectId;
+use futures_util::stream;
+
+use super::*;
+use crate::delivery::{Counters, DeliverySettings};
+
+/// Records the markers the pump asks for.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<(UserId, MessageId)>>>);
+
+impl Acknowledge for Recorder {
+    fn delivered(&self, sender: UserId, _dialog: Option<DialogId>, id: MessageId) {
+        self.0.lock().unwrap().push((sender, id));
+    }
+}
+
+fn markable(counter: u32) -> (MessageId, Element) {
+    let id = MessageId(ObjectId::from_parts(1_700_000_000, [1; 5], counter));
+    let xml = format!(
+        r#"<message xmlns="jabber:client" id="{id}" from="29085-105@chat.connectycube.com/phone"
+             to="29086-105@chat.connectycube.com" type="chat"><body>hi</body>
+           <extraParams xmlns="jabber:client"><dialog_id>5c093376e588ce6856f873fe</dialog_id>
+           </extraParams><markable xmlns="urn:xmpp:chat-markers:0"/></message>"#
+    );
+    (id, xml.parse().unwrap())
+}
+
+fn pump(recorder: &Recorder) -> Pump<Recorder> {
+    Pump {
+        ack: recorder.clone(),
+        user: UserId(29086),
+        own: "29086-105@chat.connectycube.com".parse().unwrap(),
+        filter: DeliveryFilter::new(DeliverySettings::default(), Arc::new(Counters::default())),
+    }
+}
+
+#[tokio::test]
+async fn markers_are_sent_as_messages_come_in_without_the_app_polling() {
+    let recorder = Recorder::default();
+    let (ids, input): (Vec<_>, Vec<_>) = (1..=3).map(markable).unzip();
+    let (tx, mut rx) = mpsc::channel(8);
+    // The input ends, so the pump returns: every marker went out while nobody read `rx`.
+    pump(&recorder).run(stream::iter(input), tx).await;
+    let sent: Vec<_> = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, id)| *id)
+        .collect();
+    assert_eq!(sent, ids);
+    assert!(
+        recorder
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(s, _)| *s == UserId(29085))
+    );
+    for id in ids {
+        let got = rx.recv().await.unwrap().unwrap();
+        let ChatEvent::ChatMessage(m) = &got.event else {
+            panic!("{got:?}")
+        };
+        assert_eq!(m.payload.id, id);
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_message_reaches_the_app_once_and_is_marked_once() {
+    let recorder = Recorder::default();
+    let (_, first) = markable(1);
+    let (_, second) = markable(2);
+    let input = vec![first.clone(), second, first.clone(), first];
+    let (tx, mut rx) = mpsc::channel(8);
+    pump(&recorder).run(stream::iter(input), tx).await;
+    let mut shown = Vec::new();
+    while let Some(item) = rx.recv().await {
+        shown.push(item.unwrap());
+    }
+    assert_eq!(shown.len(), 2);
+    assert_eq!(recorder.0.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_message_older_than_one_shown_is_flagged() {
+    let recorder = Recorder::default();
+    let input = vec![markable(5).1, markable(3).1];
+    let (tx, mut rx) = mpsc::channel(8);
+    pump(&recorder).run(stream::iter(input), tx).await;
+    assert!(!rx.recv().await.unwrap().unwrap().out_of_order);
+    assert!(rx.recv().await.unwrap().unwrap().out_of_order);
+}
+
+#[tokio::test]
+async fn a_forged_carbon_is_dropped() {
+    let recorder = Recorder::default();
+    let forged: Element =
+        r#"<message xmlns="jabber:client" from="mallory-105@chat.connectycube.com"
+        to="29086-105@chat.connectycube.com" type="chat">
+        <received xmlns="urn:xmpp:carbons:2"><forwarded xmlns="urn:xmpp:forward:0">
+        <message xmlns="jabber:client" id="5c094687e588ce59fff87425" type="chat"
+          from="29085-105@chat.connectycube.com/a" to="29086-105@chat.connectycube.com/b">
+        <body>fake</body></message></forwarded></received></message>"#
+            .parse()
+            .unwrap();
+    let (tx, mut rx) = mpsc::channel(8);
+    pump(&recorder).run(stream::iter(vec![forged]), tx).await;
+    assert!(rx.recv().await.is_none());
+}
+
+/// With the buffer full and the app not reading, the pump stops taking stanzas from the
+/// connection (whose own bound then stops the socket reader).
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_buffer_stops_the_reading() {
+    let recorder = Recorder::default();
+    let taken = Arc::new(AtomicUsize::new(0));
+    let counter = taken.clone();
+    let input = stream::iter((1..=50).map(markable).map(|(_, el)| el))
+        .inspect(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        })
+        .chain(stream::pending());
+    let (tx, mut rx) = mpsc::channel(2);
+    let task = tokio::spawn(pump(&recorder).run(Box::pin(input), tx));
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    // Two buffered, one in hand waiting for room.
+    assert_eq!(taken.load(Ordering::SeqCst), 3);
+    rx.recv().await.unwrap().unwrap();
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(taken.load(Ordering::SeqCst), 4);
+    // Dropping the stream ends the pump even though the input never ends.
+    drop(rx);
+    task.await.unwrap();
+}
