@@ -267,3 +267,28 @@ async fn a_connection_error_keeps_its_source_chain() {
     }
     assert!(depth >= 2, "{err:?}");
 }
+
+/// The request's span covers the request only. With an entered guard held across the awaits,
+/// whatever else ran on the thread while the request waited ran inside its span (here: the
+/// other half of a `join!`, which saw `rest` as its current span).
+#[test]
+fn the_request_span_does_not_leak_into_what_runs_meanwhile() {
+    let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // Headers after 300 ms: the request is pending when the other half looks.
+        let url = dribbling_server(Duration::from_millis(300), 2).await;
+        let client = client_for(&url, Duration::from_secs(5));
+        let endpoint = ListDialogs::new();
+        let request = client.send(&endpoint);
+        let other = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            tracing::Span::current().metadata().map(|m| m.name())
+        };
+        let (_, seen) = tokio::join!(request, other);
+        assert_eq!(seen, None, "the other task ran inside the request's span");
+    });
+}
