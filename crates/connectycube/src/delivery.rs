@@ -37,6 +37,26 @@ impl Default for DeliverySettings {
     }
 }
 
+impl DeliverySettings {
+    /// Remembers `ids` ids per dialog.
+    pub fn with_dedupe_window(mut self, ids: usize) -> Self {
+        self.dedupe_window = ids;
+        self
+    }
+
+    /// Remembers up to `dialogs` dialogs.
+    pub fn with_max_dialogs(mut self, dialogs: usize) -> Self {
+        self.max_dialogs = dialogs;
+        self
+    }
+
+    /// Buffers up to `events` events ahead of the app.
+    pub fn with_event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events;
+        self
+    }
+}
+
 /// What the facade did with inbound events so far, readable at any time.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -103,10 +103,7 @@ fn the_same_id_is_not_a_duplicate_of_another_kind_sender_or_dialog() {
 
 #[test]
 fn memory_is_a_bounded_window_per_dialog() {
-    let settings = DeliverySettings {
-        dedupe_window: 4,
-        ..DeliverySettings::default()
-    };
+    let settings = DeliverySettings::default().with_dedupe_window(4);
     let (mut f, _) = filter(settings);
     let first = id(1, 1);
     assert_eq!(f.admit(&message(&first, DIALOG)), SHOW);
@@ -130,10 +127,7 @@ fn memory_is_a_bounded_window_per_dialog() {
 
 #[test]
 fn dialogs_beyond_the_limit_forget_the_least_recently_used() {
-    let settings = DeliverySettings {
-        max_dialogs: 2,
-        ..DeliverySettings::default()
-    };
+    let settings = DeliverySettings::default().with_max_dialogs(2);
     let (mut f, _) = filter(settings);
     let dialogs = [id(7, 1), id(7, 2), id(7, 3)];
     let m = id(1, 1);
