@@ -84,9 +84,29 @@ pub(crate) fn workspace_root() -> PathBuf {
 
 /// Runs the workspace's tests against the test ejabberd (see [`with_ejabberd_then`]).
 pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
+    install_js_peer()?;
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
     with_ejabberd(&args)
+}
+
+/// Installs the pinned official JS SDK the interoperability tests run as a peer
+/// (`fixtures/js-peer`, `npm ci`: exactly the versions of its lock file), once.
+fn install_js_peer() -> Result<(), String> {
+    let dir = workspace_root().join("fixtures/js-peer");
+    if dir.join("node_modules/connectycube/package.json").is_file() {
+        return Ok(());
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .status()
+        .map_err(|e| format!("npm (needed for the JS SDK peer; install nodejs and npm): {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("npm ci in {} failed: {status}", dir.display()))
+    }
 }
 
 /// Users the XMPP benchmark logs in as (registered on top of the test users).

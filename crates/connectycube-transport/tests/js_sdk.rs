@@ -58,13 +58,30 @@ async fn messages_and_markers_cross_between_the_js_sdk_and_our_transport() {
     let dialog = "5f0c5e2e1c2d3e4f5a6b7c8d";
     let sent = json!({"cmd": "send", "to": 1020, "body": "hello from JS <&>",
         "extension": {"save_to_history": 1, "dialog_id": dialog, "mood": "fine"}});
-    let js_id = js.call(sent, WAIT).await.unwrap()["id"].as_str().unwrap().to_owned();
+    let js_id = js.call(sent, WAIT).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let got = next_message(&mut incoming).await;
     assert_eq!(got.attr("id"), Some(js_id.as_str()));
-    assert_eq!(got.get_child("body", "jabber:client").unwrap().text(), "hello from JS <&>");
-    let extra = got.get_child("extraParams", "jabber:client").expect("extraParams");
-    assert_eq!(extra.get_child("dialog_id", "jabber:client").unwrap().text(), dialog);
-    assert_eq!(extra.get_child("mood", "jabber:client").unwrap().text(), "fine");
+    assert_eq!(
+        got.get_child("body", "jabber:client").unwrap().text(),
+        "hello from JS <&>"
+    );
+    let extra = got
+        .get_child("extraParams", "jabber:client")
+        .expect("extraParams");
+    assert_eq!(
+        extra
+            .get_child("dialog_id", "jabber:client")
+            .unwrap()
+            .text(),
+        dialog
+    );
+    assert_eq!(
+        extra.get_child("mood", "jabber:client").unwrap().text(),
+        "fine"
+    );
 
     // Ours reaches the JS SDK's message listener with body and extension.
     let id = MessageId::generate().to_string();
@@ -76,7 +93,9 @@ async fn messages_and_markers_cross_between_the_js_sdk_and_our_transport() {
     );
     ours.send(xml.parse().unwrap()).await.unwrap();
     let msg = js
-        .event(WAIT, |v: &Value| v["event"] == "message" && v["message"]["id"] == json!(id))
+        .event(WAIT, |v: &Value| {
+            v["event"] == "message" && v["message"]["id"] == json!(id)
+        })
         .await
         .unwrap();
     assert_eq!(msg["from"], json!(1020));
@@ -105,7 +124,9 @@ async fn messages_and_markers_cross_between_the_js_sdk_and_our_transport() {
     );
     ours.send(delivered.parse().unwrap()).await.unwrap();
     let seen = js
-        .event(WAIT, |v: &Value| v["event"] == "delivered" && v["messageId"] == json!(js_id))
+        .event(WAIT, |v: &Value| {
+            v["event"] == "delivered" && v["messageId"] == json!(js_id)
+        })
         .await
         .unwrap();
     assert_eq!(seen["userId"], json!(1020));
