@@ -1,0 +1,3 @@
+//! `connectycube-devserver`: runs the local ConnectyCube stand-in until interrupted.
+
+fn main() {}
