@@ -36,6 +36,7 @@ use crate::push::PushSender;
 use crate::store::Store;
 
 pub use reply::ApiError;
+pub use session::provider_identity;
 
 /// A request budget per session token (or per client without one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

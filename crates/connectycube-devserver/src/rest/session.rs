@@ -6,8 +6,6 @@
 //! Facebook or Firebase, so a provider's access token stands for the identity: the same
 //! token logs in the same user.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -41,6 +39,8 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
             let new = NewUser {
                 login: Some(format!("guest_login_{}", random_hex(18).to_uppercase())),
                 full_name: u.get("full_name").and_then(as_text),
+                // The cloud gives guests an empty phone rather than none.
+                phone: Some(String::new()),
                 is_guest: true,
                 ..NewUser::default()
             };
@@ -102,6 +102,21 @@ fn password_user(
     }
 }
 
+/// The identity a provider's access token stands for on the devserver: `dev-` and a stable
+/// 64-bit FNV-1a hash of provider and token (the token itself, a secret, is never stored).
+///
+/// A Facebook or Twitter login finds the user whose `facebook_id` / `twitter_id` is this
+/// value, a Firebase login the user whose `login` is; an unknown one is created. Seed a user
+/// with it to log in as that user through a provider.
+pub fn provider_identity(provider: &str, token: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in provider.bytes().chain([0]).chain(token.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("dev-{h:016x}")
+}
+
 /// The user a provider's token stands for, created on first use.
 fn provider_user(st: &RestState, req: &Req, app_id: u64, provider: &str) -> Result<User, ApiError> {
     let token = match provider {
@@ -118,22 +133,29 @@ fn provider_user(st: &RestState, req: &Req, app_id: u64, provider: &str) -> Resu
         _ => return Err(ApiError::invalid("provider", "is not supported")),
     }
     .ok_or_else(|| ApiError::required("keys"))?;
-    // The token itself is a secret: only a hash of it names the user.
-    let mut h = DefaultHasher::new();
-    (provider, &token).hash(&mut h);
-    let login = format!("{provider}_{:016x}", h.finish());
+    let identity = provider_identity(provider, &token);
+    let field = |u: &User| -> Option<String> {
+        match provider {
+            "facebook" => u.facebook_id.clone(),
+            "twitter" => u.twitter_id.clone(),
+            _ => u.login.clone(),
+        }
+    };
     let existing = st
         .store
         .users(app_id)?
         .into_iter()
-        .find(|u| u.login.as_deref() == Some(login.as_str()));
+        .find(|u| field(u).as_deref() == Some(identity.as_str()));
     if let Some(u) = existing {
         return Ok(u);
     }
-    let new = NewUser {
-        login: Some(login),
-        ..NewUser::default()
-    };
+    let mut new = NewUser::default();
+    match provider {
+        "facebook" => new.facebook_id = Some(identity.clone()),
+        "twitter" => new.twitter_id = Some(identity.clone()),
+        _ => {}
+    }
+    new.login = Some(identity);
     Ok(st.store.create_user(app_id, &new)?)
 }
 
