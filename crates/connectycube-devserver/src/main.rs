@@ -45,8 +45,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<DevServerConfig, String> 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let config = match parse(std::env::args().skip(1)) {
@@ -104,13 +103,23 @@ mod tests {
     use super::*;
 
     fn args(a: &[&str]) -> impl Iterator<Item = String> {
-        a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>().into_iter()
+        a.iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     #[test]
     fn flags_fill_the_config() {
         let c = parse(args(&[
-            "--db", "x.db", "--port", "8080", "--app-id", "7", "--user", "ann:pw123456",
+            "--db",
+            "x.db",
+            "--port",
+            "8080",
+            "--app-id",
+            "7",
+            "--user",
+            "ann:pw123456",
         ]))
         .unwrap();
         assert_eq!(c.db, Some(PathBuf::from("x.db")));

@@ -10,12 +10,14 @@
 //! assumes (a user with the request's password, the ids the answer says were not found).
 //! A fixture without a setup fails the test: a new fixture must be answered, not skipped.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use connectycube_devserver::rest::{RateLimit, RestSettings};
-use connectycube_devserver::store::{Dialog, Message, NewUser, Store};
+use connectycube_devserver::store::{Dialog, Message, NewBlob, NewUser, Store};
 use connectycube_devserver::{DevServer, DevServerConfig};
 use connectycube_fixtures::HttpFixture;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
@@ -101,10 +103,11 @@ fn documented(all: &[(String, HttpFixture)]) -> Documented {
                 if let Some(id) = text(&v, "_id") {
                     merge(d.messages.entry(id).or_default(), o);
                 }
-            } else if o.contains_key("uid") && o.contains_key("content_type") {
-                if let Some(id) = v["id"].as_u64() {
-                    merge(d.blobs.entry(id).or_default(), o);
-                }
+            } else if o.contains_key("uid")
+                && o.contains_key("content_type")
+                && let Some(id) = v["id"].as_u64()
+            {
+                merge(d.blobs.entry(id).or_default(), o);
             }
         }
         let path = f.request.path.to_ascii_lowercase();
@@ -113,7 +116,12 @@ fn documented(all: &[(String, HttpFixture)]) -> Documented {
                 d.dialog_refs.insert(seg.to_owned());
             }
         }
-        if let Some(id) = f.request.body.as_ref().and_then(|b| text(b, "chat_dialog_id")) {
+        if let Some(id) = f
+            .request
+            .body
+            .as_ref()
+            .and_then(|b| text(b, "chat_dialog_id"))
+        {
             d.dialog_refs.insert(id);
         }
     }
@@ -230,7 +238,11 @@ fn seed(s: &Store, doc: &Documented) {
         d.admins = ids(&v, "admins_ids");
         d.pinned = v["pinned_messages_ids"]
             .as_array()
-            .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         d.extensions = v["extensions"].as_object().cloned();
         d.permissions = v["permissions"].as_object().cloned();
@@ -239,7 +251,13 @@ fn seed(s: &Store, doc: &Documented) {
             let n = v["occupants_count"].as_u64().unwrap_or(0);
             d.subscribers = (0..n).map(|i| UserId(800_000 + i)).collect();
         }
-        for u in d.occupants.iter().chain(&d.admins).chain(&d.subscribers).chain([&owner]) {
+        for u in d
+            .occupants
+            .iter()
+            .chain(&d.admins)
+            .chain(&d.subscribers)
+            .chain([&owner])
+        {
             ensure_user(s, *u);
         }
         s.put_dialog(&d).unwrap();
@@ -250,7 +268,12 @@ fn seed(s: &Store, doc: &Documented) {
         let dialog: DialogId = text(&v, "chat_dialog_id").unwrap().parse().unwrap();
         let sender = UserId(v["sender_id"].as_u64().unwrap());
         ensure_dialog(s, &dialog.to_string(), &[sender]);
-        let mut m = plain_message(id.parse().unwrap(), dialog, sender, v["date_sent"].as_i64().unwrap());
+        let mut m = plain_message(
+            id.parse().unwrap(),
+            dialog,
+            sender,
+            v["date_sent"].as_i64().unwrap(),
+        );
         m.body = text(&v, "message");
         m.attachments = v["attachments"].as_array().cloned().unwrap_or_default();
         m.read_ids = ids(&v, "read_ids");
@@ -279,15 +302,24 @@ fn seed(s: &Store, doc: &Documented) {
     }
     for (id, o) in &doc.blobs {
         let v = Value::Object(o.clone());
-        put_blob(s, Some(*id), text(&v, "uid").as_deref(), v["size"].as_u64().unwrap_or(10));
+        put_blob(
+            s,
+            Some(*id),
+            text(&v, "uid").as_deref(),
+            v["size"].as_u64().unwrap_or(10),
+        );
     }
 }
 
 /// A complete file of `size` bytes owned by the default sender.
 fn put_blob(s: &Store, id: Option<u64>, uid: Option<&str>, size: u64) {
-    let b = s
-        .create_blob(APP, UserId(OWNER), id, uid, Some("image/jpeg"), Some("f.jpg"), true)
-        .unwrap();
+    let mut new = NewBlob::new(APP, UserId(OWNER));
+    new.id = id;
+    new.uid = uid.map(str::to_owned);
+    new.content_type = Some("image/jpeg".into());
+    new.name = Some("f.jpg".into());
+    new.public = true;
+    let b = s.create_blob(&new).unwrap();
     s.put_blob_data(&b.uid, &vec![7u8; size as usize]).unwrap();
     s.complete_blob(b.id, size).unwrap();
 }
@@ -381,9 +413,15 @@ fn setup(name: &str) -> Option<Setup> {
         "users/delete" => s(Actor::User(51959)),
         "users/delete-by-external-id" => s(Actor::User(51941)),
         "users/reset-password" => s(Actor::App),
-        "users/get-by-email" | "users/get-by-external-id" | "users/get-by-facebook-id"
-        | "users/get-by-full-name" | "users/get-by-id" | "users/get-by-login"
-        | "users/get-by-tags" | "users/get-by-twitter-id" | "users/list" => s(owner),
+        "users/get-by-email"
+        | "users/get-by-external-id"
+        | "users/get-by-facebook-id"
+        | "users/get-by-full-name"
+        | "users/get-by-id"
+        | "users/get-by-login"
+        | "users/get-by-tags"
+        | "users/get-by-twitter-id"
+        | "users/list" => s(owner),
         "users/list-v1" => Setup {
             prepare: only_documented_users,
             ..s(owner)
@@ -408,14 +446,22 @@ fn setup(name: &str) -> Option<Setup> {
         "dialogs/notifications-get" => Setup {
             prepare: |srv, _| {
                 let id = "5c093376e588ce6856f873fe".parse().unwrap();
-                srv.store().set_notifications(id, UserId(OWNER), false).unwrap();
+                srv.store()
+                    .set_notifications(id, UserId(OWNER), false)
+                    .unwrap();
             },
             ..s(owner)
         },
-        "dialogs/admins-add" | "dialogs/clear-history" | "dialogs/create-with-extensions"
-        | "dialogs/delete" | "dialogs/notifications-get-enabled"
-        | "dialogs/notifications-update" | "dialogs/subscribe" | "dialogs/unsubscribe"
-        | "dialogs/update-extensions" | "dialogs/update" => s(owner),
+        "dialogs/admins-add"
+        | "dialogs/clear-history"
+        | "dialogs/create-with-extensions"
+        | "dialogs/delete"
+        | "dialogs/notifications-get-enabled"
+        | "dialogs/notifications-update"
+        | "dialogs/subscribe"
+        | "dialogs/unsubscribe"
+        | "dialogs/update-extensions"
+        | "dialogs/update" => s(owner),
         "messages/delete" | "messages/delete-force" => Setup {
             may_be_empty: &["WrongPermissions.ids"],
             prepare: |srv, _| {
@@ -430,8 +476,14 @@ fn setup(name: &str) -> Option<Setup> {
             prepare: documented_reactions,
             ..s(owner)
         },
-        "messages/create" | "messages/create-custom" | "messages/list" | "messages/reactions-update"
-        | "messages/system" | "messages/unread" | "messages/update" | "messages/update-all"
+        "messages/create"
+        | "messages/create-custom"
+        | "messages/list"
+        | "messages/reactions-update"
+        | "messages/system"
+        | "messages/unread"
+        | "messages/update"
+        | "messages/update-all"
         | "messages/update-many" => s(owner),
         "search/global" => s(Actor::User(2172)),
         "storage/complete" | "storage/delete" | "storage/update" => Setup {
@@ -440,7 +492,12 @@ fn setup(name: &str) -> Option<Setup> {
         },
         "storage/get-object" => Setup {
             prepare: |srv, _| {
-                put_blob(srv.store(), None, Some("789AFF0737033E93E179BD7491169D6043B0"), 70980);
+                put_blob(
+                    srv.store(),
+                    None,
+                    Some("789AFF0737033E93E179BD7491169D6043B0"),
+                    70980,
+                );
             },
             ..s(owner)
         },
@@ -562,7 +619,8 @@ fn documented_reactions(srv: &DevServer, f: &HttpFixture) {
     }
     for (r, users) in f.response.body.as_object().unwrap() {
         for u in users.as_array().unwrap() {
-            s.react(id, UserId(u.as_u64().unwrap()), Some(r), None).unwrap();
+            s.react(id, UserId(u.as_u64().unwrap()), Some(r), None)
+                .unwrap();
         }
     }
 }
@@ -608,13 +666,27 @@ async fn replay(name: &str, f: &HttpFixture, doc: &Documented) -> Result<(), Str
     let srv = DevServer::start(config).await.map_err(|e| e.to_string())?;
     seed(srv.store(), doc);
     ensure_user(srv.store(), UserId(OWNER));
-    let session_ttl = if name == "errors/session-expired" { 0 } else { 7200 };
+    let session_ttl = if name == "errors/session-expired" {
+        0
+    } else {
+        7200
+    };
     let token = match setup.actor {
         Actor::User(u) => {
             ensure_user(srv.store(), UserId(u));
-            Some(srv.store().create_session(APP, Some(UserId(u)), 0, session_ttl).unwrap().token)
+            Some(
+                srv.store()
+                    .create_session(APP, Some(UserId(u)), 0, session_ttl)
+                    .unwrap()
+                    .token,
+            )
         }
-        Actor::App => Some(srv.store().create_session(APP, None, 0, session_ttl).unwrap().token),
+        Actor::App => Some(
+            srv.store()
+                .create_session(APP, None, 0, session_ttl)
+                .unwrap()
+                .token,
+        ),
         Actor::Nobody | Actor::AuthKey => None,
     };
     (setup.prepare)(&srv, f);
@@ -668,7 +740,10 @@ async fn replay(name: &str, f: &HttpFixture, doc: &Documented) -> Result<(), Str
 #[tokio::test]
 async fn every_documented_exchange_is_answered_as_documented() {
     let all = connectycube_fixtures::http_all();
-    assert!(all.len() >= 60, "fixtures/http/ holds the documented exchanges");
+    assert!(
+        all.len() >= 60,
+        "fixtures/http/ holds the documented exchanges"
+    );
     let doc = documented(&all);
     let mut failed = Vec::new();
     for (name, f) in &all {
@@ -681,7 +756,12 @@ async fn every_documented_exchange_is_answered_as_documented() {
         all.len() - failed.len(),
         all.len()
     );
-    assert!(failed.is_empty(), "{} failed:\n{}", failed.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! dialog, messages, history with filters, unread counts, reactions, files, deletes; and
 //! what the devserver does with bad input and across a restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
+
 mod support;
 
 use connectycube_devserver::push::Push;
@@ -21,9 +23,7 @@ use connectycube_rest::{RestClient, RestConfig, RestError};
 
 async fn server() -> DevServer {
     let mut config = DevServerConfig::default();
-    config
-        .users
-        .push(SeedUser::new("bob", "bob-password1"));
+    config.users.push(SeedUser::new("bob", "bob-password1"));
     DevServer::start(config).await.unwrap()
 }
 
@@ -108,7 +108,10 @@ async fn the_rest_client_runs_the_main_job_against_the_devserver() {
         .await
         .unwrap();
     assert_eq!(history.items.len(), 3);
-    assert_eq!(bob_client.send(&UnreadCount::total()).await.unwrap().total, 0);
+    assert_eq!(
+        bob_client.send(&UnreadCount::total()).await.unwrap().total,
+        0
+    );
 
     bob_client
         .send(&UpdateReactions::add(sent[0], "👍"))
@@ -122,7 +125,10 @@ async fn the_rest_client_runs_the_main_job_against_the_devserver() {
     match pushes.try_recv().unwrap() {
         Push::Reactions {
             message, user, add, ..
-        } => assert_eq!((message, user, add.as_deref()), (sent[0], bob_id, Some("👍"))),
+        } => assert_eq!(
+            (message, user, add.as_deref()),
+            (sent[0], bob_id, Some("👍"))
+        ),
         other => panic!("expected a reactions push, got {other:?}"),
     }
 
@@ -148,7 +154,14 @@ async fn the_rest_client_runs_the_main_job_against_the_devserver() {
         .send(&DeleteDialogs::new([dialog.id]).force())
         .await
         .unwrap();
-    assert!(bob_client.send(&ListDialogs::new()).await.unwrap().items.is_empty());
+    assert!(
+        bob_client
+            .send(&ListDialogs::new())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     srv.shutdown().await;
 }
 
@@ -214,7 +227,10 @@ async fn a_file_is_stored_through_the_upload_form_and_read_back_by_its_private_u
         Vec::new(),
     )
     .await;
-    assert_eq!((got.status, got.body.as_slice()), (200, &b"hello devserver"[..]));
+    assert_eq!(
+        (got.status, got.body.as_slice()),
+        (200, &b"hello devserver"[..])
+    );
     let anonymous = support::send(srv.api_addr(), "GET", url.path(), &[], Vec::new()).await;
     assert_eq!(anonymous.status, 401, "a private file needs a session");
     srv.shutdown().await;
@@ -242,17 +258,44 @@ async fn bad_input_gets_an_error_answer_and_the_server_keeps_serving() {
     for (method, path, body, status) in cases {
         let a = support::send(addr, method, path, &auth, body).await;
         assert_eq!(a.status, status, "{method} {path}");
-        assert!(a.json()["errors"].is_array(), "{method} {path}: errors list");
+        assert!(
+            a.json()["errors"].is_array(),
+            "{method} {path}: errors list"
+        );
     }
-    let expired = support::send(addr, "GET", "/chat/Dialog", &[("cb-token", "nope")], Vec::new()).await;
+    let expired = support::send(
+        addr,
+        "GET",
+        "/chat/Dialog",
+        &[("cb-token", "nope")],
+        Vec::new(),
+    )
+    .await;
     assert_eq!(expired.status, 401);
-    assert_eq!(expired.json()["errors"][0], "Required session does not exist");
+    assert_eq!(
+        expired.json()["errors"][0],
+        "Required session does not exist"
+    );
     // Still serving: a new application session works.
     let body = serde_json::json!({"application_id": srv.app_id(), "auth_key": srv.auth_key()});
-    let ok = support::send(addr, "POST", "/session.json", &[], body.to_string().into_bytes()).await;
+    let ok = support::send(
+        addr,
+        "POST",
+        "/session.json",
+        &[],
+        body.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(ok.status, 201);
     let wrong_key = serde_json::json!({"application_id": srv.app_id(), "auth_key": "wrong"});
-    let refused = support::send(addr, "POST", "/session", &[], wrong_key.to_string().into_bytes()).await;
+    let refused = support::send(
+        addr,
+        "POST",
+        "/session",
+        &[],
+        wrong_key.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(refused.status, 401);
     srv.shutdown().await;
 }
@@ -284,7 +327,10 @@ async fn everything_survives_a_restart_with_a_database_file() {
         .find(|u| u.login.as_deref() == Some("bob"))
         .unwrap()
         .id;
-    let d = ann.send(&CreateDialog::group("Kept", [bob_id])).await.unwrap();
+    let d = ann
+        .send(&CreateDialog::group("Kept", [bob_id]))
+        .await
+        .unwrap();
     ann.send(&CreateMessage::new(Target::Dialog(d.id)).text("still here"))
         .await
         .unwrap();
@@ -298,7 +344,11 @@ async fn everything_survives_a_restart_with_a_database_file() {
         .unwrap();
     let history = bob.send(&ListMessages::new(d.id)).await.unwrap();
     assert_eq!(history.items[0].body.as_deref(), Some("still here"));
-    assert_eq!(srv.store().users(srv.app_id()).unwrap().len(), 2, "seed users once");
+    assert_eq!(
+        srv.store().users(srv.app_id()).unwrap().len(),
+        2,
+        "seed users once"
+    );
     srv.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

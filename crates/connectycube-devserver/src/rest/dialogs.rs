@@ -20,7 +20,12 @@ pub(crate) const MAX_ADMINS: usize = 5;
 const MAX_NAME: usize = 200;
 
 /// The dialog named by path segment `i`, in the user's application.
-pub(crate) fn path_dialog(st: &RestState, req: &Req, i: usize, me: &User) -> Result<Dialog, ApiError> {
+pub(crate) fn path_dialog(
+    st: &RestState,
+    req: &Req,
+    i: usize,
+    me: &User,
+) -> Result<Dialog, ApiError> {
     let id: DialogId = req.seg(i).parse().map_err(|_| ApiError::not_found())?;
     st.store
         .dialog(id)?
@@ -77,9 +82,8 @@ pub(crate) fn list(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let q = ListQuery::parse(&req.query, &[], 100, 100)?;
     let mut dialogs = st.store.dialogs_for(me.app_id, me.id)?;
     if !q.has_sort() {
-        dialogs.sort_by_key(|d| {
-            std::cmp::Reverse(d.last_message_date_sent.unwrap_or(d.created_at))
-        });
+        dialogs
+            .sort_by_key(|d| std::cmp::Reverse(d.last_message_date_sent.unwrap_or(d.created_at)));
     }
     let items = dialogs
         .iter()
@@ -138,7 +142,9 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     d.admins = users_of(req.param("admins_ids").as_ref());
     d.admins.truncate(MAX_ADMINS);
     d.extensions = req.param("extensions").and_then(|v| extensions(st, &v));
-    d.permissions = req.param("permissions").and_then(|v| v.as_object().cloned());
+    d.permissions = req
+        .param("permissions")
+        .and_then(|v| v.as_object().cloned());
     st.store.put_dialog(&d)?;
     Ok(Reply::ok(render::dialog(st, &d, me.id)?))
 }
@@ -156,15 +162,19 @@ pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let push = req.body.get("push_all");
     let pull = req.body.get("pull_all");
     let list = |v: Option<&Value>, k: &str| users_of(v.and_then(|v| v.get(k)));
-    let texts = |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).map(id_list).unwrap_or_default();
+    let texts =
+        |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).map(id_list).unwrap_or_default();
     let (add_occ, del_occ) = (list(push, "occupants_ids"), list(pull, "occupants_ids"));
     let (add_adm, del_adm) = (list(push, "admins_ids"), list(pull, "admins_ids"));
-    let (add_pin, del_pin) = (texts(push, "pinned_messages_ids"), texts(pull, "pinned_messages_ids"));
+    let (add_pin, del_pin) = (
+        texts(push, "pinned_messages_ids"),
+        texts(pull, "pinned_messages_ids"),
+    );
     let edits_fields = ["name", "photo", "description", "extensions", "permissions"]
         .iter()
         .any(|k| req.body.contains_key(*k));
     let denied = (edits_fields && !may_edit)
-        || (!add_occ.is_empty() && !(d.kind == dialog_type::GROUP || admin))
+        || (!add_occ.is_empty() && d.kind != dialog_type::GROUP && !admin)
         || (!del_occ.is_empty() && !admin)
         || ((!add_pin.is_empty() || !del_pin.is_empty()) && !admin)
         || ((!add_adm.is_empty() || !del_adm.is_empty()) && d.owner != me.id);
@@ -188,7 +198,8 @@ pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         d.permissions = v.as_object().cloned();
     }
     add_all(&mut d.occupants, &add_occ);
-    d.occupants.retain(|u| !del_occ.contains(u) || *u == d.owner);
+    d.occupants
+        .retain(|u| !del_occ.contains(u) || *u == d.owner);
     add_all(&mut d.admins, &add_adm);
     d.admins.retain(|u| !del_adm.contains(u));
     if d.admins.len() > MAX_ADMINS {
@@ -240,7 +251,10 @@ fn delete_one(st: &RestState, me: &User, id: &str, force: bool) -> Result<Delete
         st.store.delete_dialog(d.id)?;
         let users: Vec<UserId> = d.audience().into_iter().filter(|u| *u != me.id).collect();
         if d.kind != dialog_type::PRIVATE && !users.is_empty() {
-            let _ = st.push.send(Push::OccupantsRemoved { dialog: d.id, users });
+            let _ = st.push.send(Push::OccupantsRemoved {
+                dialog: d.id,
+                users,
+            });
         }
         return Ok(Deleted::Done);
     }
@@ -316,7 +330,9 @@ pub(crate) fn clear_history(st: &RestState, req: &Req) -> Result<Reply, ApiError
 fn public(st: &RestState, req: &Req, me: &User) -> Result<Dialog, ApiError> {
     let d = path_dialog(st, req, 2, me)?;
     if d.kind != dialog_type::PUBLIC {
-        return Err(ApiError::forbidden("Only public dialogs can be subscribed to"));
+        return Err(ApiError::forbidden(
+            "Only public dialogs can be subscribed to",
+        ));
     }
     Ok(d)
 }

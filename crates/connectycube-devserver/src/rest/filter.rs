@@ -13,7 +13,17 @@ use serde_json::Value;
 use super::ApiError;
 
 const OPS: &[&str] = &[
-    "lt", "lte", "gt", "gte", "ne", "in", "nin", "all", "ctn", "or", "start_with",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "ne",
+    "in",
+    "nin",
+    "all",
+    "ctn",
+    "or",
+    "start_with",
 ];
 
 /// One filter.

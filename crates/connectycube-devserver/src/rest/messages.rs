@@ -226,7 +226,11 @@ pub(crate) fn delete(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
             missing.push(raw);
             continue;
         };
-        let Some(d) = st.store.dialog(m.dialog_id)?.filter(|d| d.app_id == me.app_id) else {
+        let Some(d) = st
+            .store
+            .dialog(m.dialog_id)?
+            .filter(|d| d.app_id == me.app_id)
+        else {
             missing.push(raw);
             continue;
         };
@@ -264,7 +268,11 @@ pub(crate) fn unread(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         total += st.store.unread_count(d.id, me.id)?;
     }
     out.insert("total".into(), json!(total));
-    for id in req.param("chat_dialog_ids").map(|v| id_list(&v)).unwrap_or_default() {
+    for id in req
+        .param("chat_dialog_ids")
+        .map(|v| id_list(&v))
+        .unwrap_or_default()
+    {
         let count = match id.parse::<DialogId>() {
             Ok(did) => match dialogs.iter().find(|d| d.id == did) {
                 Some(d) => st.store.unread_count(d.id, me.id)?,
@@ -340,7 +348,11 @@ pub(crate) fn react(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     if add.is_none() && remove.is_none() {
         return Err(ApiError::required("add"));
     }
-    if add.iter().chain(remove.iter()).any(|r| r.chars().count() > 32) {
+    if add
+        .iter()
+        .chain(remove.iter())
+        .any(|r| r.chars().count() > 32)
+    {
         return Err(ApiError::invalid("add", "is too long"));
     }
     st.store
@@ -361,7 +373,11 @@ fn when(s: &str, field: &str) -> Result<i64, ApiError> {
     s.trim()
         .parse::<i64>()
         .ok()
-        .or_else(|| chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp()))
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|d| d.timestamp())
+        })
         .ok_or_else(|| ApiError::invalid(field, "is not a date"))
 }
 
@@ -374,20 +390,29 @@ pub(crate) fn search(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         .text("search_text")
         .ok_or_else(|| ApiError::required("search_text"))?;
     if text.chars().count() <= 4 {
-        return Err(ApiError::invalid("search_text", "should be longer than 4 symbols"));
+        return Err(ApiError::invalid(
+            "search_text",
+            "should be longer than 4 symbols",
+        ));
     }
     let only: Vec<String> = req
         .param("chat_dialog_ids")
         .map(|v| id_list(&v))
         .unwrap_or_default();
     if only.len() > MAX_SEARCH_DIALOGS {
-        return Err(ApiError::invalid("chat_dialog_ids", "can include 10 items at most"));
+        return Err(ApiError::invalid(
+            "chat_dialog_ids",
+            "can include 10 items at most",
+        ));
     }
     let window = match (req.text("start_date"), req.text("end_date")) {
         (Some(s), Some(e)) => {
             let (start, end) = (when(&s, "start_date")?, when(&e, "end_date")?);
             if (start - end).abs() > MAX_SEARCH_SPAN_SECS {
-                return Err(ApiError::invalid("end_date", "differs by more than 3 months"));
+                return Err(ApiError::invalid(
+                    "end_date",
+                    "differs by more than 3 months",
+                ));
             }
             Some((end.min(start), end.max(start)))
         }

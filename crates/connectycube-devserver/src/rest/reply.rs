@@ -122,7 +122,10 @@ impl ApiError {
 
     /// 405: the path exists, the method does not.
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, json!(["Method not allowed"]))
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!(["Method not allowed"]),
+        )
     }
 
     /// 400: the body is not JSON (or not an object).

@@ -52,10 +52,9 @@ pub(crate) fn dispatch(st: &RestState, req: &Req) -> Result<super::reply::Reply,
         ["chat", "dialog"] => &[(Get, dialogs::list), (Post, dialogs::create)],
         ["chat", "dialog", "clearhistory", _] => &[(Delete, dialogs::clear_history)],
         ["chat", "dialog", _] => &[(Put, dialogs::update), (Delete, dialogs::delete)],
-        ["chat", "dialog", _, "subscribe"] => &[
-            (Post, dialogs::subscribe),
-            (Delete, dialogs::unsubscribe),
-        ],
+        ["chat", "dialog", _, "subscribe"] => {
+            &[(Post, dialogs::subscribe), (Delete, dialogs::unsubscribe)]
+        }
         ["chat", "dialog", _, "occupants"] => &[(Get, dialogs::occupants)],
         ["chat", "dialog", _, "admins"] => &[(Put, dialogs::admins)],
         ["chat", "dialog", _, "notifications"] => &[
@@ -70,10 +69,9 @@ pub(crate) fn dispatch(st: &RestState, req: &Req) -> Result<super::reply::Reply,
         ["chat", "message", "unread"] => &[(Get, messages::unread)],
         ["chat", "message", "system"] => &[(Post, messages::system)],
         ["chat", "message", _] => &[(Put, messages::update), (Delete, messages::delete)],
-        ["chat", "message", _, "reactions"] => &[
-            (Get, messages::reactions),
-            (Put, messages::react),
-        ],
+        ["chat", "message", _, "reactions"] => {
+            &[(Get, messages::reactions), (Put, messages::react)]
+        }
         ["chat", "search"] => &[(Get, messages::search)],
         ["blobs"] => &[(Post, storage::create), (Get, storage::list)],
         ["blobs", "upload"] => &[(Post, storage::upload)],

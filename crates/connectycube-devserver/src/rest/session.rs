@@ -15,25 +15,23 @@ use super::route::{session_of, user_of};
 use super::{ApiError, RestState, render};
 use crate::store::{NewUser, User, random_hex};
 
-/// Who the session is for.
-enum Who {
-    App,
-    User(User),
-}
-
 pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let app_id = req
         .param("application_id")
         .and_then(|v| as_u64(&v))
         .ok_or_else(|| ApiError::required("application_id"))?;
-    let key = req.text("auth_key").ok_or_else(|| ApiError::required("auth_key"))?;
+    let key = req
+        .text("auth_key")
+        .ok_or_else(|| ApiError::required("auth_key"))?;
     if !st.store.check_app(app_id, &key)? {
-        return Err(ApiError::unauthorized("Unexpected application id or auth key"));
+        return Err(ApiError::unauthorized(
+            "Unexpected application id or auth key",
+        ));
     }
     let ts = req.param("timestamp").and_then(|v| as_u64(&v)).unwrap_or(0) as i64;
     let mut ttl = st.settings.session_ttl.as_secs() as i64;
-    let who = match (req.text("provider"), req.body.get("user")) {
-        (Some(provider), _) => Who::User(provider_user(st, req, app_id, &provider)?),
+    let user = match (req.text("provider"), req.body.get("user")) {
+        (Some(provider), _) => Some(provider_user(st, req, app_id, &provider)?),
         (None, Some(Value::Object(u))) if u.get("guest").is_some_and(is_true) => {
             ttl = st.settings.guest_session_ttl.as_secs() as i64;
             let new = NewUser {
@@ -44,15 +42,11 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
                 is_guest: true,
                 ..NewUser::default()
             };
-            Who::User(st.store.create_user(app_id, &new)?)
+            Some(st.store.create_user(app_id, &new)?)
         }
-        (None, Some(Value::Object(u))) => Who::User(password_user(st, app_id, u)?),
+        (None, Some(Value::Object(u))) => Some(password_user(st, app_id, u)?),
         (None, Some(_)) => return Err(ApiError::invalid("user", "is not an object")),
-        (None, None) => Who::App,
-    };
-    let user = match who {
-        Who::App => None,
-        Who::User(u) => Some(u),
+        (None, None) => None,
     };
     let s = st
         .store
@@ -165,7 +159,9 @@ pub(crate) fn get(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         Some(id) => st.store.user(id)?,
         None => None,
     };
-    Ok(Reply::ok(json!({ "session": render::session(&s, user.as_ref()) })))
+    Ok(Reply::ok(
+        json!({ "session": render::session(&s, user.as_ref()) }),
+    ))
 }
 
 pub(crate) fn destroy(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
@@ -181,7 +177,9 @@ pub(crate) fn login(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         .text("login")
         .or_else(|| req.text("email"))
         .ok_or_else(|| ApiError::required("login"))?;
-    let password = req.text("password").ok_or_else(|| ApiError::required("password"))?;
+    let password = req
+        .text("password")
+        .ok_or_else(|| ApiError::required("password"))?;
     let user = match st.store.check_password(s.app_id, &name, &password)? {
         Some(Ok(u)) => u,
         _ => return Err(ApiError::unauthorized("Unauthorized")),

@@ -13,7 +13,7 @@ use super::reply::Reply;
 use super::request::{Req, as_text, as_u64};
 use super::route::{UPLOAD_PATH, session_of, user_of};
 use super::{ApiError, RestState, render};
-use crate::store::{Blob, User};
+use crate::store::{Blob, NewBlob, User};
 
 /// How long an upload form or download link says it is valid.
 const ACCESS_SECS: i64 = 3600;
@@ -54,21 +54,21 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         .and_then(|v| as_text(&v))
         .ok_or_else(|| ApiError::required("name"))?;
     let public = blob_field(req, "public").is_some_and(|v| super::request::is_true(&v));
-    let b = st.store.create_blob(
-        me.app_id,
-        me.id,
-        None,
-        None,
-        Some(&content_type),
-        Some(&name),
-        public,
-    )?;
+    let mut new = NewBlob::new(me.app_id, me.id);
+    new.content_type = Some(content_type.clone());
+    new.name = Some(name);
+    new.public = public;
+    let b = st.store.create_blob(&new)?;
     let expires = b.created_at + ACCESS_SECS;
     let params = format!(
         "{}{UPLOAD_PATH}?Content-Type={}&Expires={expires}&acl={}&key={}&policy={}&success_action_status=201",
         st.api_url,
         enc(&content_type),
-        if public { "public-read" } else { "authenticated-read" },
+        if public {
+            "public-read"
+        } else {
+            "authenticated-read"
+        },
         enc(&b.uid),
         enc(&b.upload_key),
     );
@@ -153,7 +153,10 @@ pub(crate) fn upload(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 
 /// The boundary of a `multipart/form-data` content type.
 fn boundary(content_type: &str) -> Option<String> {
-    if !content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
         return None;
     }
     content_type.split(';').find_map(|p| {
@@ -266,7 +269,10 @@ pub(crate) fn get(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
             return Err(ApiError::no_permission());
         }
     }
-    let data = st.store.blob_data(&b.uid)?.ok_or_else(ApiError::not_found)?;
+    let data = st
+        .store
+        .blob_data(&b.uid)?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Reply::Bytes {
         status: StatusCode::OK,
         content_type: b

@@ -144,9 +144,9 @@ const STAND_ALONE: &[&str] = &[
 pub(crate) fn list_v2(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, _) = user_of(st, req)?;
     let mut q = ListQuery::parse(&req.query, &[], 100, 100)?;
-    let primary = q
-        .fields()
-        .any(|(f, op)| STAND_ALONE.contains(&f.as_str()) && ["eq", "in", "start_with"].contains(&op));
+    let primary = q.fields().any(|(f, op)| {
+        STAND_ALONE.contains(&f.as_str()) && ["eq", "in", "start_with"].contains(&op)
+    });
     if !primary {
         return Err(ApiError::invalid(
             "base",
@@ -155,7 +155,10 @@ pub(crate) fn list_v2(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     }
     if let Some((_, v)) = req.query.iter().find(|(k, _)| k.ends_with("[start_with]")) {
         if v.chars().count() < 4 {
-            return Err(ApiError::invalid("start_with", "is too short (minimum is 4)"));
+            return Err(ApiError::invalid(
+                "start_with",
+                "is too short (minimum is 4)",
+            ));
         }
         q.limit = q.limit.min(5);
     }
@@ -341,7 +344,9 @@ pub(crate) fn delete_external(st: &RestState, req: &Req) -> Result<Reply, ApiErr
 /// so it checks the address and answers as the cloud does.
 pub(crate) fn reset_password(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let s = session_of(st, req)?;
-    let email = req.text("email").ok_or_else(|| ApiError::required("email"))?;
+    let email = req
+        .text("email")
+        .ok_or_else(|| ApiError::required("email"))?;
     let known = st
         .store
         .users(s.app_id)?

@@ -3,7 +3,7 @@
 use connectycube_protocol::ids::UserId;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Blob, Store, StoreError, now, random_hex};
+use super::{Blob, NewBlob, Store, StoreError, now, random_hex};
 
 const COLUMNS: &str = "id, uid, app_id, user_id, content_type, name, size, public, status, \
      upload_key, created_at, updated_at, completed_at";
@@ -32,24 +32,25 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails.
-    pub fn create_blob(
-        &self,
-        app_id: u64,
-        owner: UserId,
-        id: Option<u64>,
-        uid: Option<&str>,
-        content_type: Option<&str>,
-        name: Option<&str>,
-        public: bool,
-    ) -> Result<Blob, StoreError> {
+    pub fn create_blob(&self, new: &NewBlob) -> Result<Blob, StoreError> {
         let t = now();
-        let uid = uid.map_or_else(|| random_hex(17), str::to_owned);
+        let uid = new.uid.clone().unwrap_or_else(|| random_hex(17));
         let id: u64 = self.with(|c| {
             c.query_row(
                 "INSERT INTO blobs (id, uid, app_id, user_id, content_type, name, public,
                    upload_key, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) RETURNING id",
-                params![id, uid, app_id, owner.0, content_type, name, public, random_hex(16), t],
+                params![
+                    new.id,
+                    uid,
+                    new.app_id,
+                    new.owner.0,
+                    new.content_type,
+                    new.name,
+                    new.public,
+                    random_hex(16),
+                    t
+                ],
                 |r| r.get(0),
             )
         })?;
@@ -184,9 +185,10 @@ mod tests {
     #[test]
     fn a_file_is_created_uploaded_completed_and_deleted() {
         let s = Store::in_memory().unwrap();
-        let b = s
-            .create_blob(1, UserId(5), None, None, Some("text/plain"), Some("a.txt"), false)
-            .unwrap();
+        let mut new = NewBlob::new(1, UserId(5));
+        new.content_type = Some("text/plain".into());
+        new.name = Some("a.txt".into());
+        let b = s.create_blob(&new).unwrap();
         assert_eq!(b.uid.len(), 34);
         assert!(s.blob_data(&b.uid).unwrap().is_none());
         s.put_blob_data(&b.uid, b"hello").unwrap();

@@ -29,7 +29,11 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails or the stored items do not parse.
-    pub fn privacy_list(&self, user: UserId, name: &str) -> Result<Option<PrivacyList>, StoreError> {
+    pub fn privacy_list(
+        &self,
+        user: UserId,
+        name: &str,
+    ) -> Result<Option<PrivacyList>, StoreError> {
         let items: Option<String> = self.with(|c| {
             c.query_row(
                 "SELECT items FROM privacy_lists WHERE user_id = ?1 AND name = ?2",

@@ -19,12 +19,13 @@ where
 }
 
 fn dialog_row(r: &Row<'_>) -> rusqlite::Result<Dialog> {
-    let json_opt = |i: usize| -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
-        match r.get::<_, Option<String>>(i)? {
-            Some(t) => from_json(&t),
-            None => Ok(None),
-        }
-    };
+    let json_opt =
+        |i: usize| -> rusqlite::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+            match r.get::<_, Option<String>>(i)? {
+                Some(t) => from_json(&t),
+                None => Ok(None),
+            }
+        };
     Ok(Dialog {
         id: parse_id(r.get(0)?)?,
         app_id: r.get(1)?,
@@ -233,9 +234,7 @@ impl Store {
                    (SELECT id FROM messages WHERE dialog_id = ?1)",
                 [&id],
             )?;
-            for table in ["messages"] {
-                tx.execute(&format!("DELETE FROM {table} WHERE dialog_id = ?1"), [&id])?;
-            }
+            tx.execute("DELETE FROM messages WHERE dialog_id = ?1", [&id])?;
             for table in ["dialog_members", "dialog_hidden", "notification_settings"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE dialog_id = ?1"), [&id])?;
             }

@@ -261,7 +261,12 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails.
-    pub fn mark_message(&self, id: MessageId, user: UserId, read: bool) -> Result<bool, StoreError> {
+    pub fn mark_message(
+        &self,
+        id: MessageId,
+        user: UserId,
+        read: bool,
+    ) -> Result<bool, StoreError> {
         let Some(m) = self.message(id)? else {
             return Ok(false);
         };

@@ -401,6 +401,40 @@ impl fmt::Debug for Blob {
     }
 }
 
+/// A file record to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBlob {
+    /// A fixed id (seeding); `None` takes the next free one.
+    pub id: Option<u64>,
+    /// A fixed uid (seeding); `None` makes a fresh one.
+    pub uid: Option<String>,
+    /// The application.
+    pub app_id: u64,
+    /// Who creates it.
+    pub owner: UserId,
+    /// Its content type.
+    pub content_type: Option<String>,
+    /// Its name.
+    pub name: Option<String>,
+    /// Whether anyone may download it.
+    pub public: bool,
+}
+
+impl NewBlob {
+    /// A private file of `owner` in `app_id`, no name or type yet.
+    pub fn new(app_id: u64, owner: UserId) -> Self {
+        Self {
+            id: None,
+            uid: None,
+            app_id,
+            owner,
+            content_type: None,
+            name: None,
+            public: false,
+        }
+    }
+}
+
 /// One item of a privacy list (XEP-0016), kept as the chat half parsed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrivacyItem {

@@ -35,11 +35,10 @@ impl Store {
         let t = now();
         let token = random_hex(20);
         self.with(|c| {
-            let id: u64 = c.query_row(
-                "SELECT COALESCE(MAX(id), 0) + 1 FROM sessions",
-                [],
-                |r| r.get(0),
-            )?;
+            let id: u64 =
+                c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM sessions", [], |r| {
+                    r.get(0)
+                })?;
             c.execute(
                 "INSERT INTO sessions (token, id, app_id, user_id, ts, created_at, updated_at,
                    expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
@@ -129,7 +128,9 @@ impl Store {
         if self.password_matches(user, secret)? {
             return Ok(true);
         }
-        Ok(self.session(secret)?.is_some_and(|s| s.user_id == Some(user)))
+        Ok(self
+            .session(secret)?
+            .is_some_and(|s| s.user_id == Some(user)))
     }
 }
 

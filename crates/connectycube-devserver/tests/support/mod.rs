@@ -63,7 +63,13 @@ pub async fn send(
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
         .collect();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     Answer {
         status,
         headers,
@@ -95,7 +101,13 @@ fn id_like(k: &str) -> bool {
 ///   count, their values pairwise;
 /// - a documented non-empty list needs a non-empty list (unless its path is in
 ///   `may_be_empty`), items compared pairwise as far as both go; an empty one any list.
-pub fn compare(doc: &Value, ours: &Value, path: &str, may_be_empty: &[&str], errs: &mut Vec<String>) {
+pub fn compare(
+    doc: &Value,
+    ours: &Value,
+    path: &str,
+    may_be_empty: &[&str],
+    errs: &mut Vec<String>,
+) {
     match (doc, ours) {
         (Value::Null, _) => {}
         (Value::Bool(_), Value::Bool(_))
@@ -110,8 +122,16 @@ pub fn compare(doc: &Value, ours: &Value, path: &str, may_be_empty: &[&str], err
             }
         }
         (Value::Object(d), Value::Object(o)) => {
-            let d_ids: Vec<&Value> = d.iter().filter(|(k, _)| id_like(k)).map(|(_, v)| v).collect();
-            let o_ids: Vec<&Value> = o.iter().filter(|(k, _)| id_like(k)).map(|(_, v)| v).collect();
+            let d_ids: Vec<&Value> = d
+                .iter()
+                .filter(|(k, _)| id_like(k))
+                .map(|(_, v)| v)
+                .collect();
+            let o_ids: Vec<&Value> = o
+                .iter()
+                .filter(|(k, _)| id_like(k))
+                .map(|(_, v)| v)
+                .collect();
             if d_ids.len() != o_ids.len() {
                 errs.push(format!(
                     "{path}: {} id keys documented, {} ours",
@@ -123,7 +143,11 @@ pub fn compare(doc: &Value, ours: &Value, path: &str, may_be_empty: &[&str], err
                 compare(dv, ov, &format!("{path}.<id {i}>"), may_be_empty, errs);
             }
             for (k, dv) in d.iter().filter(|(k, _)| !id_like(k)) {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match o.get(k) {
                     Some(ov) => compare(dv, ov, &p, may_be_empty, errs),
                     None => errs.push(format!("{p}: missing")),
@@ -149,12 +173,24 @@ fn kind(v: &Value) -> &'static str {
 fn the_comparison_catches_what_it_should() {
     use serde_json::json;
     let mut e = Vec::new();
-    compare(&json!({"a": 1, "b": null, "c": [1]}), &json!({"a": 2, "b": "x", "c": [5], "d": 0}), "", &[], &mut e);
+    compare(
+        &json!({"a": 1, "b": null, "c": [1]}),
+        &json!({"a": 2, "b": "x", "c": [5], "d": 0}),
+        "",
+        &[],
+        &mut e,
+    );
     assert!(e.is_empty(), "{e:?}");
     compare(&json!({"a": 1}), &json!({"a": "1"}), "", &[], &mut e);
     compare(&json!({"a": 1}), &json!({}), "", &[], &mut e);
     compare(&json!({"c": [1]}), &json!({"c": []}), "", &[], &mut e);
-    compare(&json!({"5c093376e588ce6856f873fe": 1}), &json!({}), "", &[], &mut e);
+    compare(
+        &json!({"5c093376e588ce6856f873fe": 1}),
+        &json!({}),
+        "",
+        &[],
+        &mut e,
+    );
     assert_eq!(e.len(), 4, "{e:?}");
     let mut e = Vec::new();
     compare(&json!({"c": [1]}), &json!({"c": []}), "", &["c"], &mut e);
