@@ -28,7 +28,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -164,7 +164,10 @@ pub async fn serve(listener: TcpListener, state: Arc<RestState>, mut stop: watch
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| handle(state.clone(), peer, req));
+            // A client that never finishes its headers is dropped rather than held open.
             let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
                 .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
