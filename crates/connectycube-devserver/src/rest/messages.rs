@@ -408,7 +408,7 @@ pub(crate) fn search(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let window = match (req.text("start_date"), req.text("end_date")) {
         (Some(s), Some(e)) => {
             let (start, end) = (when(&s, "start_date")?, when(&e, "end_date")?);
-            if (start - end).abs() > MAX_SEARCH_SPAN_SECS {
+            if start.abs_diff(end) > MAX_SEARCH_SPAN_SECS.unsigned_abs() {
                 return Err(ApiError::invalid(
                     "end_date",
                     "differs by more than 3 months",

@@ -131,6 +131,10 @@ impl RestState {
         // Bound the table: a client inventing tokens must not grow it without end.
         if map.len() > 10_000 {
             map.retain(|_, (start, _)| start.elapsed() < limit.window);
+            if map.len() > 10_000 {
+                // Still too many live budgets: forget them all rather than grow.
+                map.clear();
+            }
         }
         let now = Instant::now();
         let entry = map.entry(who.to_owned()).or_insert((now, 0));

@@ -239,7 +239,7 @@ pub(crate) fn list(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let all = st.store.blobs_of(me.id)?;
     let items: Vec<Value> = all
         .iter()
-        .skip((page - 1) * per_page)
+        .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
         .map(|b| json!({ "blob": render::blob(b) }))
         .collect();

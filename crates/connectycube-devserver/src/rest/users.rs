@@ -185,7 +185,7 @@ fn numbered(req: &Req, users: Vec<&User>) -> Result<Reply, ApiError> {
     let total = users.len();
     let items: Vec<Value> = users
         .into_iter()
-        .skip((page - 1) * per_page)
+        .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
         .map(|u| json!({ "user": render::user(u) }))
         .collect();
