@@ -362,3 +362,30 @@ async fn users_v2_needs_a_primary_filter_and_paging_never_overflows() {
     let (status, _) = w.call(0, "GET", "/users?per_page=abc", None).await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn many_clients_at_once_are_all_served() {
+    let w = std::sync::Arc::new(world(2).await);
+    let d = w.group(0, &[1]).await;
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let w = w.clone();
+        let d = d.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"chat_dialog_id": d, "message": format!("m{i}")});
+            w.call(i % 2, "POST", "/chat/Message", Some(body)).await.0
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let (_, history) = w
+        .call(
+            1,
+            "GET",
+            &format!("/chat/Message?chat_dialog_id={d}&limit=100"),
+            None,
+        )
+        .await;
+    assert_eq!(history["items"].as_array().unwrap().len(), 64);
+}
