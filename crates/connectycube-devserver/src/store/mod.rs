@@ -2,6 +2,13 @@
 //! survives a restart. The schema lives in numbered migrations (`migrations/NNNN_*.sql`),
 //! applied in order and recorded in `schema_version`.
 //!
+//! What the chat half calls: [`Store::check_chat_credentials`] (SASL PLAIN), [`Store::dialog`],
+//! [`Store::private_dialog`], [`Store::save_message`] (history and the dialog's
+//! `last_message*`), [`Store::message`], [`Store::mark_message`] (markers, unread counts),
+//! [`Store::edit_message_by`], [`Store::delete_message_by`], [`Store::privacy_list_names`],
+//! [`Store::privacy_list`], [`Store::set_privacy_list`], [`Store::set_default_privacy_list`],
+//! [`Store::default_privacy_list`], [`Store::last_activity`], [`Store::set_last_activity`].
+//!
 //! Methods are plain, synchronous Rust: the connection sits behind a mutex that is only held
 //! inside a method, never across an `.await` (callers are async tasks of one process).
 

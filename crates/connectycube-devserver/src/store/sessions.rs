@@ -119,18 +119,27 @@ impl Store {
         })
     }
 
-    /// The chat's SASL PLAIN check: `secret` is user `user`'s password, or the token of a
-    /// live REST session of that user (how provider logins reach the chat).
+    /// The chat's SASL PLAIN check: user `user` belongs to application `app_id` (the JID's
+    /// `{user}-{app}` local part) and `secret` is their password, or the token of a live REST
+    /// session of theirs (how provider logins reach the chat).
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails.
-    pub fn check_chat_credentials(&self, user: UserId, secret: &str) -> Result<bool, StoreError> {
+    pub fn check_chat_credentials(
+        &self,
+        app_id: u64,
+        user: UserId,
+        secret: &str,
+    ) -> Result<bool, StoreError> {
+        if self.user(user)?.is_none_or(|u| u.app_id != app_id) {
+            return Ok(false);
+        }
         if self.password_matches(user, secret)? {
             return Ok(true);
         }
         Ok(self
             .session(secret)?
-            .is_some_and(|s| s.user_id == Some(user)))
+            .is_some_and(|s| s.user_id == Some(user) && s.app_id == app_id))
     }
 }
 
@@ -169,12 +178,13 @@ mod tests {
                 },
             )
             .unwrap();
-        assert!(s.check_chat_credentials(ann.id, "password1").unwrap());
-        assert!(!s.check_chat_credentials(ann.id, "nope").unwrap());
+        assert!(s.check_chat_credentials(1, ann.id, "password1").unwrap());
+        assert!(!s.check_chat_credentials(1, ann.id, "nope").unwrap());
         let t = s.create_session(1, Some(ann.id), 0, 3600).unwrap();
-        assert!(s.check_chat_credentials(ann.id, &t.token).unwrap());
-        assert!(!s.check_chat_credentials(bob.id, &t.token).unwrap());
+        assert!(s.check_chat_credentials(1, ann.id, &t.token).unwrap());
+        assert!(!s.check_chat_credentials(1, bob.id, &t.token).unwrap());
         let expired = s.create_session(1, Some(ann.id), 0, 0).unwrap();
-        assert!(!s.check_chat_credentials(ann.id, &expired.token).unwrap());
+        assert!(!s.check_chat_credentials(1, ann.id, &expired.token).unwrap());
+        assert!(!s.check_chat_credentials(2, ann.id, "password1").unwrap());
     }
 }
