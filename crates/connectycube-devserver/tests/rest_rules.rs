@@ -389,3 +389,39 @@ async fn many_clients_at_once_are_all_served() {
         .await;
     assert_eq!(history["items"].as_array().unwrap().len(), 64);
 }
+
+#[tokio::test]
+async fn users_v1_filters_sort_and_page() {
+    let w = world(4).await;
+    let (ids, first) = (&w.ids, w.ids[0]);
+    let call = |q: String| {
+        let w = &w;
+        async move { w.call(0, "GET", &format!("/users?{q}"), None).await }
+    };
+    let logins = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["user"]["login"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, gt) = call(format!(
+        "filter[]=number+id+gt+{first}&order=desc+string+login"
+    ))
+    .await;
+    assert_eq!(logins(&gt), ["u3", "u2", "u1"]);
+    let (_, between) = call(format!("filter[]=number+id+between+{},{}", ids[1], ids[2])).await;
+    assert_eq!(logins(&between), ["u1", "u2"]);
+    let (_, inn) = call(format!(
+        "filter[]=number+id+in+{},{}&per_page=1&page=2",
+        ids[0], ids[3]
+    ))
+    .await;
+    assert_eq!(
+        (logins(&inn), inn["total_entries"].clone()),
+        (vec!["u3".to_owned()], json!(2))
+    );
+    let (status, _) = call("filter[]=number+id+sideways+1".into()).await;
+    assert_eq!(status, 422);
+}

@@ -18,6 +18,8 @@ pub(crate) struct Req {
     pub path: Vec<String>,
     /// The query; a repeated key (`id[in][]=1&id[in][]=2`) is comma-joined.
     pub query: BTreeMap<String, String>,
+    /// The query's pairs as sent, in order (`filter[]` repeats with commas in its values).
+    pub pairs: Vec<(String, String)>,
     /// The JSON body as an object (empty when there is none).
     pub body: Map<String, Value>,
     /// The raw body (uploads).
@@ -46,6 +48,10 @@ impl Req {
             *last = stripped.to_owned();
         }
         let mut query: BTreeMap<String, String> = BTreeMap::new();
+        let pairs: Vec<(String, String)> =
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
         for (k, v) in url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes()) {
             query
                 .entry(k.into_owned())
@@ -81,6 +87,7 @@ impl Req {
             method: parts.method.clone(),
             path,
             query,
+            pairs,
             body,
             raw,
             content_type,

@@ -201,7 +201,10 @@ fn numbered(req: &Req, users: Vec<&User>) -> Result<Reply, ApiError> {
 pub(crate) fn list_v1(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, _) = user_of(st, req)?;
     let users = st.store.users(s.app_id)?;
-    let mut refs: Vec<&User> = users.iter().collect();
+    let filters = v1_filters(req)?;
+    let (_, kept) = filters.apply(users.iter().map(filterable).collect());
+    let kept: Vec<u64> = kept.iter().filter_map(|v| v["id"].as_u64()).collect();
+    let mut refs: Vec<&User> = users.iter().filter(|u| kept.contains(&u.id.0)).collect();
     if let Some(order) = req.query.get("order") {
         let parts: Vec<&str> = order.split([' ', '+']).collect();
         let (dir, field) = match parts.as_slice() {
@@ -222,6 +225,44 @@ pub(crate) fn list_v1(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         });
     }
     numbered(req, refs)
+}
+
+/// The v1 `filter[]={type} {field} {op} {value}` parameters (ops gt, lt, ge, le, eq, ne,
+/// between, in) as list filters over the user records.
+fn v1_filters(req: &Req) -> Result<ListQuery, ApiError> {
+    let mut q = std::collections::BTreeMap::new();
+    for (k, v) in req.pairs.iter().filter(|(k, _)| k.starts_with("filter[")) {
+        let parts: Vec<&str> = v.splitn(4, [' ', '+']).collect();
+        let [_type, field, op, value] = parts.as_slice() else {
+            return Err(ApiError::invalid(
+                k,
+                "is not `{type} {field} {operator} {value}`",
+            ));
+        };
+        let mut put = |op: &str, value: &str| {
+            q.insert(format!("{field}[{op}]"), value.to_owned());
+        };
+        match *op {
+            "eq" => {
+                q.insert((*field).to_owned(), (*value).to_owned());
+            }
+            "gt" | "lt" | "ne" | "in" => put(op, value),
+            "ge" => put("gte", value),
+            "le" => put("lte", value),
+            "between" => {
+                let Some((lo, hi)) = value.split_once(',') else {
+                    return Err(ApiError::invalid(
+                        k,
+                        "between takes two comma-separated limits",
+                    ));
+                };
+                put("gte", lo);
+                put("lte", hi);
+            }
+            _ => return Err(ApiError::invalid(k, "has an unknown operator")),
+        }
+    }
+    ListQuery::parse(&q, &[], usize::MAX, usize::MAX)
 }
 
 /// `GET /users/by_login|by_email|by_facebook_id|by_twitter_id` (one user) and
