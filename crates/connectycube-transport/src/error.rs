@@ -61,6 +61,13 @@ pub enum StreamError {
         /// The configured limit in bytes.
         limit: usize,
     },
+    /// An element nested deeper than the configured limit; the stream was closed before the
+    /// element was built.
+    #[error("element nested deeper than the {limit}-level limit")]
+    NestingTooDeep {
+        /// The depth limit in force.
+        limit: usize,
+    },
     /// The server closed the stream with a stream error.
     #[error("stream error from the server: {condition}")]
     Server {
