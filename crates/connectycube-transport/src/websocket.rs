@@ -82,7 +82,7 @@ pub(crate) async fn connect(
         // tokio-rustls reports a failed handshake (e.g. an untrusted certificate) as an I/O
         // error wrapping the rustls error.
         tungstenite::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
-            ConnectError::Tls(io)
+            crate::tls::handshake_error(io)
         }
         tungstenite::Error::Io(io) => ConnectError::Io(io),
         tungstenite::Error::Tls(tls) => {

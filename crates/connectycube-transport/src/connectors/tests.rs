@@ -215,9 +215,11 @@ async fn untrusted_certificate_is_rejected_without_the_custom_root() {
     let connector = XmppConnector::new(config(ConnectionMode::DirectTls, port, None)).unwrap();
     let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
     assert!(
-        matches!(&err, ConnectError::Tls(e) if e.to_string().contains("certificate")),
+        matches!(&err, ConnectError::UntrustedCertificate(e) if e.to_string().contains("certificate")),
         "{err:?}"
     );
+    // The error says what to configure.
+    assert!(err.to_string().contains("custom_root_ca_pem"), "{err}");
     server.await.unwrap();
 }
 
