@@ -320,7 +320,7 @@ impl ChatEvents {
     /// The next event; `None` once the client is gone.
     pub async fn next(
         &mut self,
-    ) -> Option<Result<ChatEvent, connectycube_protocol::message::ParseError>> {
+    ) -> Option<Result<ChatEvent, connectycube_protocol::UnreadableStanza>> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
 
@@ -354,7 +354,7 @@ impl ChatEvents {
 }
 
 impl Stream for ChatEvents {
-    type Item = Result<ChatEvent, connectycube_protocol::message::ParseError>;
+    type Item = Result<ChatEvent, connectycube_protocol::UnreadableStanza>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {

@@ -53,6 +53,9 @@ pub enum Error {
     /// A stanza from the server did not read as expected.
     #[error(transparent)]
     Protocol(#[from] protocol::message::ParseError),
+    /// A stanza from the server could not be read at all; it is kept in the error.
+    #[error(transparent)]
+    Unreadable(#[from] protocol::UnreadableStanza),
     /// The connection configuration is unusable.
     #[error(transparent)]
     Connect(#[from] transport::error::ConnectError),
