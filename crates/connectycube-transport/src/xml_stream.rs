@@ -224,11 +224,16 @@ impl StreamParser {
     }
 }
 
+/// The longest single token (text run, attribute value, name) rxml accepts whatever the stanza
+/// limit: rxml reserves this much scratch space up front, so a huge configured stanza limit
+/// (`usize::MAX` panicked with a capacity overflow, found by fuzzing) must not pass through.
+const MAX_TOKEN_LENGTH: usize = 16 * 1024 * 1024;
+
 /// rxml's default token limit (8 KiB) would refuse a legitimate long attribute, such as an
 /// attachment's inline `data`; the stanza limit bounds every token anyway.
 fn parser(limit: usize) -> Parser {
     Parser::with_options(Options {
-        max_token_length: limit.max(1),
+        max_token_length: limit.clamp(1, MAX_TOKEN_LENGTH),
         ..Options::default()
     })
 }
@@ -257,12 +262,16 @@ pub fn parse_element(data: &[u8], limit: usize) -> Result<Element, StreamError> 
 ///
 /// # Errors
 /// As [`StreamParser::next_frame`], and [`StreamError::Xml`] when `data` is not exactly one element.
-pub fn parse_element_with_limits(data: &[u8], limits: StreamLimits) -> Result<Element, StreamError> {
+pub fn parse_element_with_limits(
+    data: &[u8],
+    limits: StreamLimits,
+) -> Result<Element, StreamError> {
     let limit = limits.max_stanza_size;
     if data.len() > limit {
         return Err(StreamError::StanzaTooLarge { limit });
     }
-    let mut parser = parser(limit);
+    // No token is longer than the message: reserve no more scratch space than that.
+    let mut parser = parser(limit.min(data.len()));
     let mut rest = data;
     let mut builder: Option<DepthBuilder> = None;
     loop {

@@ -1,6 +1,5 @@
 use super::*;
 
-
 const HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='localhost' id='abc' version='1.0'>";
 
 fn frames(parser: &mut StreamParser, input: &[u8]) -> Result<Vec<Frame>, StreamError> {
@@ -316,7 +315,10 @@ fn the_depth_limit_is_configurable_and_capped() {
     );
     let doc = format!("{HEADER}{}", nested(5));
     let err = frames(&mut StreamParser::with_limits(limits), doc.as_bytes()).unwrap_err();
-    assert!(matches!(err, StreamError::NestingTooDeep { limit: 4 }), "{err:?}");
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit: 4 }),
+        "{err:?}"
+    );
     assert!(parse_element_with_limits(nested(4).as_bytes(), limits).is_ok());
 
     // No configuration lifts the limit past the ceiling.
@@ -363,7 +365,12 @@ fn random_bytes_and_invalid_utf8_are_xml_errors() {
         );
         let _ = parse_element(&noise, 1 << 20);
     }
-    for bad in [&b"\xff\xfe"[..], b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"] {
+    for bad in [
+        &b"\xff\xfe"[..],
+        b"\xc3\x28",
+        b"\xed\xa0\x80",
+        b"\xf8\x88\x80\x80\x80",
+    ] {
         let mut doc = format!("{HEADER}<message><body>").into_bytes();
         doc.extend_from_slice(bad);
         doc.extend_from_slice(b"</body></message>");
@@ -415,4 +422,15 @@ fn a_tree_at_the_depth_ceiling_fits_a_worker_stack() {
         })
         .unwrap();
     worker.join().unwrap();
+}
+
+/// Found by the fuzz target: rxml reserves the token limit up front, and a stanza limit of
+/// `usize::MAX` panicked with a capacity overflow on the first token.
+#[test]
+fn an_unbounded_stanza_limit_does_not_panic() {
+    let doc = format!("{HEADER}<inactive xmlns='urn:xmpp:csi:0'/>\n");
+    let got = frames(&mut StreamParser::new(usize::MAX), doc.as_bytes()).unwrap();
+    assert_eq!(got.len(), 2);
+    let el = parse_element(b"<inactive xmlns='urn:xmpp:csi:0'/>", usize::MAX).unwrap();
+    assert!(el.is("inactive", "urn:xmpp:csi:0"));
 }
