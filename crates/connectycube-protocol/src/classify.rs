@@ -44,17 +44,20 @@ pub enum ClassifyError {
 #[derive(Debug, thiserror::Error)]
 #[error("unreadable <{name}> stanza: {error}", name = .element.name())]
 pub struct UnreadableStanza {
-    /// The stanza, as received.
-    pub element: Element,
+    /// The stanza, as received (boxed, like the error, to keep `Result`s small).
+    pub element: Box<Element>,
     /// Why it could not be read.
     #[source]
-    pub error: ParseError,
+    pub error: Box<ParseError>,
 }
 
 impl UnreadableStanza {
     fn new(element: Element, error: ParseError) -> Self {
         tracing::warn!(%error, stanza = element.name(), "a stanza could not be read");
-        Self { element, error }
+        Self {
+            element: Box::new(element),
+            error: Box::new(error),
+        }
     }
 }
 
@@ -150,7 +153,7 @@ const SIGNS: [(&str, &str, Kind); 9] = [
 /// # Errors
 /// As [`classify`].
 pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
-    message_event(el, true).map_err(|u| u.error)
+    message_event(el, true).map_err(|u| *u.error)
 }
 
 /// Classifies a `<message>` like [`classify_message`], but reads every stanza through the
@@ -159,7 +162,7 @@ pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
 /// # Errors
 /// As [`classify`].
 pub fn classify_message_by_schema(el: Element) -> Result<ChatEvent, ParseError> {
-    message_event(el, false).map_err(|u| u.error)
+    message_event(el, false).map_err(|u| *u.error)
 }
 
 fn message_event(el: Element, fast: bool) -> Result<ChatEvent, UnreadableStanza> {
@@ -290,7 +293,7 @@ pub fn classify_iq(el: Element) -> Result<ChatEvent, ParseError> {
 /// # Errors
 /// [`ParseError`] when a room presence's nick is not a user id.
 pub fn classify_presence(el: Element) -> Result<ChatEvent, ParseError> {
-    presence_event(el).map_err(|u| u.error)
+    presence_event(el).map_err(|u| *u.error)
 }
 
 fn presence_event(el: Element) -> Result<ChatEvent, UnreadableStanza> {

@@ -267,7 +267,10 @@ fn a_dialog_id_that_is_no_object_id_keeps_the_message_and_the_raw_value() {
     );
     assert_eq!(m.dialog_id, None);
     assert_eq!(m.custom["dialog_id"], "105_29085_29086");
-    assert_eq!((m.sender_id, m.date_sent), (Some(UserId(29085)), Some(1544111751)));
+    assert_eq!(
+        (m.sender_id, m.date_sent),
+        (Some(UserId(29085)), Some(1544111751))
+    );
     assert!(m.markable && m.save_to_history);
 }
 
@@ -289,11 +292,20 @@ fn odd_attachments_are_kept() {
     use connectycube_protocol::model::AttachmentType;
     let m = chat("message-attachment-odd-values").payload;
     assert_eq!(m.attachments.len(), 3);
-    assert_eq!(m.attachments[0].kind, AttachmentType::Other("sticker".into()));
-    assert_eq!(m.attachments[0].url.as_deref(), Some("https://example.com/s/77.webp"));
+    assert_eq!(
+        m.attachments[0].kind,
+        AttachmentType::Other("sticker".into())
+    );
+    assert_eq!(
+        m.attachments[0].url.as_deref(),
+        Some("https://example.com/s/77.webp")
+    );
     let image = &m.attachments[1];
     assert_eq!(image.kind, AttachmentType::Image);
-    assert_eq!((image.width, image.height, image.size), (None, Some(480), None));
+    assert_eq!(
+        (image.width, image.height, image.size),
+        (None, Some(480), None)
+    );
     assert_eq!(m.attachments[2].id.as_deref(), Some("9"));
 }
 

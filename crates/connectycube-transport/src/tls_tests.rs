@@ -159,7 +159,9 @@ async fn a_certificate_from_openssl_req_x509_is_trusted_when_configured() {
     std::fs::create_dir_all(&dir).unwrap();
     let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
     let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
         .args(["-subj", "/CN=localhost", "-keyout"])
         .arg(&key)
         .arg("-out")
@@ -169,7 +171,11 @@ async fn a_certificate_from_openssl_req_x509_is_trusted_when_configured() {
         eprintln!("openssl not installed: covered by the rcgen tests above");
         return;
     };
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let made = Made {
         cert: std::fs::read_to_string(&cert).unwrap(),
         key: std::fs::read_to_string(&key).unwrap(),

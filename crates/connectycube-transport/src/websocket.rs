@@ -218,8 +218,11 @@ where
     }
 }
 
-async fn read_loop<S>(mut ws: S, limits: StreamLimits, incoming: mpsc::Sender<Result<Element, StreamError>>)
-where
+async fn read_loop<S>(
+    mut ws: S,
+    limits: StreamLimits,
+    incoming: mpsc::Sender<Result<Element, StreamError>>,
+) where
     S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {

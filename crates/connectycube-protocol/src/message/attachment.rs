@@ -54,7 +54,11 @@ pub(crate) fn number(field: &'static str, value: Option<&str>) -> Option<u64> {
         Ok(n) => Some(n),
         Err(_) => {
             let value: String = value.chars().take(64).collect();
-            tracing::warn!(field, value, "ignored an attachment attribute that is not a number");
+            tracing::warn!(
+                field,
+                value,
+                "ignored an attachment attribute that is not a number"
+            );
             None
         }
     }
@@ -142,7 +146,10 @@ mod tests {
             .unwrap();
         let a = Attachment::from(AttachmentElement::try_from(e).unwrap());
         assert_eq!(a.kind, AttachmentType::Other("sticker".into()));
-        assert_eq!((a.width, a.height, a.url.as_deref()), (None, Some(20), Some("u")));
+        assert_eq!(
+            (a.width, a.height, a.url.as_deref()),
+            (None, Some(20), Some("u"))
+        );
         let untyped: Element = r#"<attachment xmlns="jabber:client" id="7"/>"#.parse().unwrap();
         let a = Attachment::from(AttachmentElement::try_from(untyped).unwrap());
         assert_eq!((a.kind.as_str(), a.id.as_deref()), ("", Some("7")));

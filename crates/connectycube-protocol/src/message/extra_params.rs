@@ -96,7 +96,9 @@ fn flag(field: &'static str, v: Option<&str>) -> Result<Option<bool>, BadParam> 
 
 fn dialog_id(v: Option<&str>) -> Result<Option<DialogId>, BadParam> {
     match v {
-        Some(s) if !s.trim().is_empty() => s.trim().parse().map(Some).map_err(|_| bad("dialog_id", s)),
+        Some(s) if !s.trim().is_empty() => {
+            s.trim().parse().map(Some).map_err(|_| bad("dialog_id", s))
+        }
         _ => Ok(None),
     }
 }

@@ -373,9 +373,8 @@ async fn oversized_stanza_ends_the_stream() {
 #[tokio::test]
 async fn deeply_nested_stanza_ends_the_stream_instead_of_the_process() {
     // 100,000 unclosed levels (300 KB): this overflowed the reader task's stack before.
-    let deep: &'static str = Box::leak(
-        format!("<message id='ok'/><message>{}", "<a>".repeat(100_000)).into_boxed_str(),
-    );
+    let deep: &'static str =
+        Box::leak(format!("<message id='ok'/><message>{}", "<a>".repeat(100_000)).into_boxed_str());
     let err = after_login_server_sends(deep, None).await;
     assert!(
         matches!(err, StreamError::NestingTooDeep { limit: 128 }),
