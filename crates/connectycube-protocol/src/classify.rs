@@ -33,7 +33,32 @@ pub enum ClassifyError {
     Xml(#[from] minidom::Error),
     /// A known stanza kind with malformed content.
     #[error(transparent)]
-    Stanza(#[from] ParseError),
+    Stanza(#[from] UnreadableStanza),
+}
+
+/// A stanza of a known kind that cannot be read at all (a message id that is no ObjectId, a
+/// foreign sender, a broken carbon), with the stanza as received so that nothing is lost.
+///
+/// Odd values inside a readable stanza are not this error: they are kept raw or left out (see
+/// [`crate::message::extra_params`]).
+#[derive(Debug, thiserror::Error)]
+#[error("unreadable <{name}> stanza: {error}", name = .element.name())]
+pub struct UnreadableStanza {
+    /// The stanza, as received (boxed, like the error, to keep `Result`s small).
+    pub element: Box<Element>,
+    /// Why it could not be read.
+    #[source]
+    pub error: Box<ParseError>,
+}
+
+impl UnreadableStanza {
+    fn new(element: Element, error: ParseError) -> Self {
+        tracing::warn!(%error, stanza = element.name(), "a stanza could not be read");
+        Self {
+            element: Box::new(element),
+            error: Box::new(error),
+        }
+    }
 }
 
 /// What a message stanza is, decided without taking it apart; declared in the order of
@@ -54,17 +79,22 @@ enum Kind {
 /// Classifies one stanza from the stream (namespace `jabber:client`).
 ///
 /// # Errors
-/// [`ParseError`] when a stanza of a known kind is malformed: a non-ObjectId message id, a foreign
-/// sender JID, a bad `extraParams` value, a broken carbon. Unrecognised stanzas are not errors but
-/// [`ChatEvent::Unknown`].
-pub fn classify(el: Element) -> Result<ChatEvent, ParseError> {
+/// [`UnreadableStanza`], carrying the stanza, when a stanza of a known kind cannot be read: a
+/// non-ObjectId message id, a foreign sender JID, a broken carbon. An odd value in a readable
+/// stanza (a `dialog_id` that is no ObjectId, a bad date, an unknown attachment type) is not an
+/// error, and unrecognised stanzas are [`ChatEvent::Unknown`].
+pub fn classify(el: Element) -> Result<ChatEvent, UnreadableStanza> {
     if !el.has_ns(ns::JABBER_CLIENT) {
         return Ok(ChatEvent::Unknown(el));
     }
     match el.name() {
-        "message" => classify_message(el),
-        "iq" => classify_iq(el),
-        "presence" => classify_presence(el),
+        "message" => message_event(el, true),
+        "iq" => {
+            // IQ answers are read by xso, which consumes the element.
+            let raw = el.clone();
+            classify_iq(el).map_err(|e| UnreadableStanza::new(raw, e))
+        }
+        "presence" => presence_event(el),
         _ => Ok(ChatEvent::Unknown(el)),
     }
 }
@@ -72,7 +102,8 @@ pub fn classify(el: Element) -> Result<ChatEvent, ParseError> {
 /// Parses `xml` (one stanza with its namespace) and classifies it.
 ///
 /// # Errors
-/// [`ClassifyError::Xml`] for text that is not one namespaced element, else as [`classify`].
+/// [`ClassifyError::Xml`] for text that is not one namespaced element, else as [`classify`]
+/// ([`ClassifyError::Stanza`]).
 pub fn classify_xml(xml: &str) -> Result<ChatEvent, ClassifyError> {
     let el: Element = xml.parse()?;
     Ok(classify(el)?)
@@ -122,7 +153,7 @@ const SIGNS: [(&str, &str, Kind); 9] = [
 /// # Errors
 /// As [`classify`].
 pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
-    message_event(el, true)
+    message_event(el, true).map_err(|u| *u.error)
 }
 
 /// Classifies a `<message>` like [`classify_message`], but reads every stanza through the
@@ -131,10 +162,10 @@ pub fn classify_message(el: Element) -> Result<ChatEvent, ParseError> {
 /// # Errors
 /// As [`classify`].
 pub fn classify_message_by_schema(el: Element) -> Result<ChatEvent, ParseError> {
-    message_event(el, false)
+    message_event(el, false).map_err(|u| *u.error)
 }
 
-fn message_event(el: Element, fast: bool) -> Result<ChatEvent, ParseError> {
+fn message_event(el: Element, fast: bool) -> Result<ChatEvent, UnreadableStanza> {
     let inner = carbons::find(&el)
         .and_then(|(_, child)| carbons::inner(child))
         .unwrap_or(&el);
@@ -144,10 +175,25 @@ fn message_event(el: Element, fast: bool) -> Result<ChatEvent, ParseError> {
     let read = fast
         .then(|| crate::message::borrowed::decompose(&el))
         .flatten();
-    let (envelope, mut parts) = match read {
-        Some(read) => read,
-        None => crate::message::parts::decompose(el)?,
+    let (raw, (envelope, parts)) = match read {
+        Some(read) => (el, read),
+        // xso consumes the element: keep a copy for the error (the uncommon path only).
+        None => {
+            let raw = el.clone();
+            match crate::message::parts::decompose(el) {
+                Ok(read) => (raw, read),
+                Err(e) => return Err(UnreadableStanza::new(raw, e)),
+            }
+        }
     };
+    message_of_kind(kind, envelope, parts).map_err(|e| UnreadableStanza::new(raw, e))
+}
+
+fn message_of_kind(
+    kind: Kind,
+    envelope: crate::message::Envelope,
+    mut parts: crate::message::parts::Parts,
+) -> Result<ChatEvent, ParseError> {
     let missing = ParseError::Missing;
     Ok(match kind {
         Kind::Error => {
@@ -247,11 +293,15 @@ pub fn classify_iq(el: Element) -> Result<ChatEvent, ParseError> {
 /// # Errors
 /// [`ParseError`] when a room presence's nick is not a user id.
 pub fn classify_presence(el: Element) -> Result<ChatEvent, ParseError> {
+    presence_event(el).map_err(|u| *u.error)
+}
+
+fn presence_event(el: Element) -> Result<ChatEvent, UnreadableStanza> {
     Ok(match crate::muc::classify(&el) {
         Some(Ok(RoomPresence::Joined(o))) => ChatEvent::OccupantJoined(o),
         Some(Ok(RoomPresence::Left(o))) => ChatEvent::OccupantLeft(o),
         Some(Ok(RoomPresence::Kicked(o))) => ChatEvent::Kicked(o),
-        Some(Err(e)) => return Err(e),
+        Some(Err(e)) => return Err(UnreadableStanza::new(el, e)),
         None => ChatEvent::Unknown(el),
     })
 }

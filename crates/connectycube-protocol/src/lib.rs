@@ -23,7 +23,7 @@ pub mod message;
 pub mod model;
 pub mod muc;
 
-pub use classify::{ClassifyError, classify, classify_xml};
+pub use classify::{ClassifyError, UnreadableStanza, classify, classify_xml};
 pub use event::ChatEvent;
 
 pub use xmpp_parsers;

@@ -93,10 +93,12 @@ pub fn online_occupants(query: Element) -> Result<Vec<UserId>, ParseError> {
         .collect())
 }
 
-/// Reads a presence from a room occupant; `None` when `el` is not one.
+/// Reads a presence from a room occupant; `None` when `el` is not one (a presence from the
+/// room's bare JID is about no occupant).
 pub fn classify(el: &Element) -> Option<Result<RoomPresence, ParseError>> {
     let from = Jid::new(el.attr("from")?).ok()?;
     let dialog = dialog_id_of(&from).ok()?;
+    from.resource()?;
     let x = el.get_child("x", MUC_USER);
     let codes: Vec<&str> = x
         .into_iter()

@@ -13,12 +13,12 @@ fn a_chat_message_with_a_non_object_id_is_a_typed_error() {
     let xml = format!("<message {C} id='message1' type='chat'><body>x</body></message>");
     assert!(matches!(
         classify_xml(&xml),
-        Err(ClassifyError::Stanza(ParseError::Value(_)))
+        Err(ClassifyError::Stanza(u)) if matches!(*u.error, ParseError::Value(_))
     ));
     let xml = format!("<message {C} type='chat'><body>x</body></message>");
     assert!(matches!(
         classify_xml(&xml),
-        Err(ClassifyError::Stanza(ParseError::Missing(_)))
+        Err(ClassifyError::Stanza(u)) if matches!(*u.error, ParseError::Missing(_))
     ));
 }
 
@@ -29,7 +29,7 @@ fn a_chat_message_from_a_foreign_jid_is_a_typed_error() {
     );
     assert!(matches!(
         classify_xml(&xml),
-        Err(ClassifyError::Stanza(ParseError::Address(_)))
+        Err(ClassifyError::Stanza(u)) if matches!(*u.error, ParseError::Address(_))
     ));
 }
 
@@ -170,5 +170,29 @@ fn a_chat_message_without_body_or_params_stays_a_chat_message_when_rebuilt() {
     match connectycube_protocol::classify(el).unwrap() {
         ChatEvent::ChatMessage(m) => assert_eq!(m.payload.id, empty.id),
         other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_unreadable_stanza_carries_the_raw_element() {
+    let xml =
+        format!("<message {C} id='not-an-object-id' type='chat'><body>keep me</body></message>");
+    let el: minidom::Element = xml.parse().unwrap();
+    let err = connectycube_protocol::classify(el.clone()).unwrap_err();
+    assert_eq!(*err.element, el);
+    assert!(matches!(*err.error, ParseError::Value(_)), "{err:?}");
+    assert!(err.to_string().contains("<message>"), "{err}");
+    assert!(std::error::Error::source(&err).is_some());
+    // The same on the xso path (a carbon-free edit goes there) and for presences and IQs.
+    for xml in [
+        format!(
+            "<message {C} type='chat'><replace xmlns='urn:xmpp:message-correct:0' id='origin1'/></message>"
+        ),
+        format!("<presence {C} from='1_5c094c0ce588ce6856f87422@muc.localhost/admin'/>"),
+        format!("<iq {C} type='result'/>"),
+    ] {
+        let el: minidom::Element = xml.parse().unwrap();
+        let err = connectycube_protocol::classify(el.clone()).unwrap_err();
+        assert_eq!(*err.element, el, "{xml}");
     }
 }

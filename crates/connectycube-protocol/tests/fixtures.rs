@@ -28,11 +28,15 @@ const EXPECTED: &[(&str, &str)] = &[
     ("iq-status-streaming-subscribe", "Unknown"),
     ("marker-delivered", "Delivered"),
     ("marker-read", "Read"),
+    ("message-attachment-odd-values", "ChatMessage"),
     ("message-attachments", "ChatMessage"),
     ("message-chat-delayed-offline", "ChatMessage"),
     ("message-chat-markable-custom-properties", "ChatMessage"),
+    ("message-chat-odd-dates", "ChatMessage"),
+    ("message-chat-odd-dialog-id-from-js-sdk", "ChatMessage"),
     ("message-chat-outbound", "ChatMessage"),
     ("message-groupchat-from-occupant", "ChatMessage"),
+    ("message-groupchat-from-room-bare-jid", "ChatMessage"),
     ("message-groupchat-outbound", "ChatMessage"),
     ("message-groupchat-silent", "ChatMessage"),
     ("message-self-destroy", "ChatMessage"),
@@ -43,6 +47,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("muc-occupant-left", "OccupantLeft"),
     ("muc-online-occupants-request", "Unknown"),
     ("muc-online-occupants-result", "IqResult"),
+    ("muc-presence-from-room-bare-jid", "Unknown"),
     ("muc-self-joined", "OccupantJoined"),
     ("ping-from-server", "Ping"),
     ("ping-request", "Ping"),
@@ -251,4 +256,69 @@ fn rebuilt_carbon_keeps_its_shape() {
         xml.contains("<dialog_id>5c093376e588ce6856f873fe</dialog_id>"),
         "{xml}"
     );
+}
+
+#[test]
+fn a_dialog_id_that_is_no_object_id_keeps_the_message_and_the_raw_value() {
+    let m = chat("message-chat-odd-dialog-id-from-js-sdk").payload;
+    assert_eq!(
+        m.body.as_deref(),
+        Some("Sent by the JS SDK with a dialog id that is no ObjectId")
+    );
+    assert_eq!(m.dialog_id, None);
+    assert_eq!(m.custom["dialog_id"], "105_29085_29086");
+    assert_eq!(
+        (m.sender_id, m.date_sent),
+        (Some(UserId(29085)), Some(1544111751))
+    );
+    assert!(m.markable && m.save_to_history);
+}
+
+#[test]
+fn bad_dates_lose_only_themselves() {
+    let m = chat("message-chat-odd-dates").payload;
+    assert_eq!(m.date_sent, None);
+    assert_eq!(m.custom["date_sent"], "Thu Dec 06 2018 15:55:51 GMT+0200");
+    assert_eq!(m.delayed, None);
+    assert_eq!(
+        m.dialog_id.map(|d| d.to_string()).as_deref(),
+        Some("5c093376e588ce6856f873fe")
+    );
+    assert!(m.body.is_some());
+}
+
+#[test]
+fn odd_attachments_are_kept() {
+    use connectycube_protocol::model::AttachmentType;
+    let m = chat("message-attachment-odd-values").payload;
+    assert_eq!(m.attachments.len(), 3);
+    assert_eq!(
+        m.attachments[0].kind,
+        AttachmentType::Other("sticker".into())
+    );
+    assert_eq!(
+        m.attachments[0].url.as_deref(),
+        Some("https://example.com/s/77.webp")
+    );
+    let image = &m.attachments[1];
+    assert_eq!(image.kind, AttachmentType::Image);
+    assert_eq!(
+        (image.width, image.height, image.size),
+        (None, Some(480), None)
+    );
+    assert_eq!(m.attachments[2].id.as_deref(), Some("9"));
+}
+
+#[test]
+fn stanzas_from_a_room_bare_jid_are_classified() {
+    let m = chat("message-groupchat-from-room-bare-jid");
+    assert_eq!(m.payload.sender_id, None);
+    assert_eq!(
+        m.payload.dialog_id.map(|d| d.to_string()).as_deref(),
+        Some("54789d40535c12b1a5001172")
+    );
+    assert!(matches!(
+        event("muc-presence-from-room-bare-jid"),
+        ChatEvent::Unknown(_)
+    ));
 }

@@ -3,8 +3,20 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::xml_stream::StreamLimits;
+
 /// The default maximum size of one stanza: 1 MiB.
 pub const DEFAULT_MAX_STANZA_SIZE: usize = 1024 * 1024;
+
+/// The default limit on how deep elements may nest within one stanza (the stanza is depth 1).
+/// ConnectyCube's deepest stanzas (a MUC presence, a message with attachments) nest 4 levels.
+pub const DEFAULT_MAX_STANZA_DEPTH: usize = 128;
+
+/// The most [`ConnectionConfig::max_stanza_depth`] can lift the depth limit to: parsing, dropping
+/// and serializing an element recurse once per level, and this depth is tested to fit a 2 MiB
+/// stack (a tokio worker's) with room to spare, even in a debug build (which overflowed at
+/// about 600 levels).
+pub const MAX_STANZA_DEPTH_CEILING: usize = 256;
 
 /// The default limit on one whole connection attempt (TCP, TLS, login): 30 s.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,6 +50,10 @@ pub struct ConnectionConfig {
     pub mode: ConnectionMode,
     /// The largest stanza accepted from the server; a larger one closes the stream.
     pub max_stanza_size: usize,
+    /// The deepest element nesting accepted within one stanza; deeper closes the stream with
+    /// [`StreamError::NestingTooDeep`](crate::error::StreamError::NestingTooDeep). Capped at
+    /// [`MAX_STANZA_DEPTH_CEILING`].
+    pub max_stanza_depth: usize,
     /// Extra trusted root certificates in PEM (e.g. a local server's self-signed certificate),
     /// added to the webpki roots.
     pub custom_root_ca_pem: Option<Vec<u8>>,
@@ -88,6 +104,7 @@ impl ConnectionConfig {
             port,
             mode,
             max_stanza_size: DEFAULT_MAX_STANZA_SIZE,
+            max_stanza_depth: DEFAULT_MAX_STANZA_DEPTH,
             custom_root_ca_pem: None,
             allow_plaintext_for_tests: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
@@ -110,6 +127,21 @@ impl ConnectionConfig {
     pub fn with_max_stanza_size(mut self, bytes: usize) -> Self {
         self.max_stanza_size = bytes;
         self
+    }
+
+    /// Sets the deepest accepted element nesting within one stanza (at most
+    /// [`MAX_STANZA_DEPTH_CEILING`]).
+    pub fn with_max_stanza_depth(mut self, depth: usize) -> Self {
+        self.max_stanza_depth = depth;
+        self
+    }
+
+    /// The parser limits this configuration asks for.
+    pub fn stream_limits(&self) -> StreamLimits {
+        StreamLimits {
+            max_stanza_size: self.max_stanza_size,
+            max_depth: self.max_stanza_depth,
+        }
     }
 
     /// Sets the limit on one whole connection attempt.
@@ -138,6 +170,7 @@ impl fmt::Debug for ConnectionConfig {
             .field("port", &self.port)
             .field("mode", &self.mode)
             .field("max_stanza_size", &self.max_stanza_size)
+            .field("max_stanza_depth", &self.max_stanza_depth)
             .field("custom_root_ca", &self.custom_root_ca_pem.is_some())
             .field("allow_plaintext_for_tests", &self.allow_plaintext_for_tests)
             .field("connect_timeout", &self.connect_timeout)
@@ -155,6 +188,8 @@ mod tests {
         assert_eq!((c.domain.as_str(), c.port), ("chat.connectycube.com", 5223));
         assert_eq!(c.mode, ConnectionMode::DirectTls);
         assert_eq!(c.max_stanza_size, 1024 * 1024);
+        assert_eq!(c.max_stanza_depth, 128);
+        assert_eq!(c.stream_limits().max_depth, 128);
         assert!(!c.allow_plaintext_for_tests);
         assert!(c.custom_root_ca_pem.is_none());
         assert_eq!(c.connect_timeout, DEFAULT_CONNECT_TIMEOUT);

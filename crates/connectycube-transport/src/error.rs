@@ -16,6 +16,15 @@ pub enum ConnectError {
     /// The TLS handshake failed, e.g. the server certificate did not verify.
     #[error("TLS handshake failed: {0}")]
     Tls(#[source] std::io::Error),
+    /// The server's certificate did not verify (unknown issuer, wrong name, expired...). For a
+    /// local server with its own certificate, put that certificate's PEM in
+    /// [`ConnectionConfig::custom_root_ca_pem`](crate::config::ConnectionConfig::custom_root_ca_pem).
+    #[error(
+        "the server's TLS certificate is not trusted ({0}); for a server with its own \
+         certificate, set ConnectionConfig::custom_root_ca_pem (with_custom_root_ca_pem) to \
+         that certificate's PEM"
+    )]
+    UntrustedCertificate(#[source] std::io::Error),
     /// The configuration cannot be used (bad PEM, bad server name or URL).
     #[error("invalid connection configuration: {0}")]
     InvalidConfig(String),
@@ -59,6 +68,13 @@ pub enum StreamError {
     #[error("stanza larger than the {limit}-byte limit")]
     StanzaTooLarge {
         /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// An element nested deeper than the configured limit; the stream was closed before the
+    /// element was built.
+    #[error("element nested deeper than the {limit}-level limit")]
+    NestingTooDeep {
+        /// The depth limit in force.
         limit: usize,
     },
     /// The server closed the stream with a stream error.

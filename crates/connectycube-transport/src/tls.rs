@@ -1,8 +1,13 @@
-//! TLS client setup: rustls with the ring provider, webpki roots plus an optional custom root.
+//! TLS client setup: rustls with the ring provider, webpki roots plus optional custom roots, and
+//! the pinning that lets a local server use the self-signed certificate `openssl req -x509` makes.
 
 use std::sync::Arc;
 
-use rustls::RootCertStore;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{WebPkiServerVerifier, verify_server_name};
+use rustls::pki_types::UnixTime;
+use rustls::server::ParsedCertificate;
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -13,25 +18,32 @@ use crate::config::ConnectionConfig;
 use crate::error::ConnectError;
 
 /// Builds the rustls client configuration for `config`: certificates are always verified, against
-/// the webpki roots and the configured custom root, if any.
+/// the webpki roots and the configured custom roots, if any.
+///
+/// A certificate in [`ConnectionConfig::custom_root_ca_pem`] is also pinned: when the server
+/// presents exactly that certificate (same DER) as its own and the only objection is that it is
+/// a CA certificate (`CA:TRUE`, what `openssl req -x509` makes by default), it is accepted, still
+/// inside its validity period and, if it names any hosts, for the configured domain. A
+/// certificate without subject alternative names (openssl's default, the name only in the CN) is
+/// accepted on the pin alone, since its exact bytes identify it.
 ///
 /// # Errors
 /// [`ConnectError::InvalidConfig`] when the custom root is not a usable PEM certificate.
 pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConfig>, ConnectError> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut pinned = Vec::new();
     if let Some(pem) = &config.custom_root_ca_pem {
-        let mut added = 0usize;
         for cert in CertificateDer::pem_slice_iter(pem) {
             let cert = cert.map_err(|e| {
                 ConnectError::InvalidConfig(format!("custom root CA is not valid PEM: {e}"))
             })?;
-            roots.add(cert).map_err(|e| {
+            roots.add(cert.clone()).map_err(|e| {
                 ConnectError::InvalidConfig(format!("custom root CA rejected: {e}"))
             })?;
-            added += 1;
+            pinned.push(cert);
         }
-        if added == 0 {
+        if pinned.is_empty() {
             return Err(ConnectError::InvalidConfig(
                 "custom root CA PEM holds no certificate".into(),
             ));
@@ -40,10 +52,19 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConf
     // An explicit provider, so the choice does not depend on which crypto features other crates
     // in the build happen to enable.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|e| ConnectError::InvalidConfig(format!("TLS setup: {e}")))?;
+    let verifier: Arc<dyn ServerCertVerifier> = if pinned.is_empty() {
+        webpki
+    } else {
+        Arc::new(PinningVerifier { webpki, pinned })
+    };
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConnectError::InvalidConfig(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     tls.alpn_protocols = Vec::new();
     Ok(Arc::new(tls))
@@ -52,7 +73,8 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConf
 /// Runs the TLS handshake over `io` for the configured domain.
 ///
 /// # Errors
-/// [`ConnectError::Tls`] when the handshake fails, e.g. the certificate does not verify.
+/// [`ConnectError::UntrustedCertificate`] when the server's certificate does not verify,
+/// [`ConnectError::Tls`] when the handshake fails otherwise.
 pub async fn handshake<IO>(
     io: IO,
     config: &ConnectionConfig,
@@ -67,5 +89,112 @@ where
     TlsConnector::from(tls)
         .connect(name, io)
         .await
-        .map_err(ConnectError::Tls)
+        .map_err(handshake_error)
 }
+
+/// Sorts a failed handshake: a certificate that did not verify gets the error that says how to
+/// trust it.
+pub(crate) fn handshake_error(e: std::io::Error) -> ConnectError {
+    let untrusted = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .is_some_and(|tls| matches!(tls, rustls::Error::InvalidCertificate(_)));
+    if untrusted {
+        ConnectError::UntrustedCertificate(e)
+    } else {
+        ConnectError::Tls(e)
+    }
+}
+
+/// The webpki verifier, plus acceptance of a pinned self-signed CA certificate used as the
+/// server's own.
+#[derive(Debug)]
+struct PinningVerifier {
+    webpki: Arc<WebPkiServerVerifier>,
+    /// The DER of each configured custom certificate.
+    pinned: Vec<CertificateDer<'static>>,
+}
+
+impl PinningVerifier {
+    /// Whether `end_entity` is a pinned certificate refused only for being a CA. webpki checks a
+    /// certificate's validity period before its basic constraints, so that refusal also means
+    /// the certificate is in date.
+    fn pinned_ca(&self, end_entity: &CertificateDer<'_>, error: &rustls::Error) -> bool {
+        let ca_as_end_entity = matches!(
+            error,
+            rustls::Error::InvalidCertificate(CertificateError::Other(other))
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                )
+        );
+        ca_as_end_entity
+            && self
+                .pinned
+                .iter()
+                .any(|pin| pin.as_ref() == end_entity.as_ref())
+    }
+}
+
+impl ServerCertVerifier for PinningVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let error = match self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Ok(verified) => return Ok(verified),
+            Err(error) => error,
+        };
+        if !self.pinned_ca(end_entity, &error) {
+            return Err(error);
+        }
+        let parsed = ParsedCertificate::try_from(end_entity)?;
+        match verify_server_name(&parsed, server_name) {
+            Ok(()) => {}
+            // No subject alternative name at all: the pin is the identity.
+            Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+                presented,
+                ..
+            })) if presented.is_empty() => {}
+            Err(e) => return Err(e),
+        }
+        tracing::debug!("server certificate accepted: it is the pinned custom certificate");
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+#[path = "tls_tests.rs"]
+mod tests;

@@ -22,7 +22,7 @@ use crate::connector::{AuthenticatedStream, Credentials};
 use crate::connectors::features;
 use crate::error::{ConnectError, StreamError};
 use crate::sasl;
-use crate::xml_stream::{element_to_bytes, parse_element, stream_error};
+use crate::xml_stream::{StreamLimits, element_to_bytes, parse_element_with_limits, stream_error};
 
 /// The RFC 7395 framing namespace of `<open/>` and `<close/>`.
 pub const FRAMING_NS: &str = "urn:ietf:params:xml:ns:xmpp-framing";
@@ -82,7 +82,7 @@ pub(crate) async fn connect(
         // tokio-rustls reports a failed handshake (e.g. an untrusted certificate) as an I/O
         // error wrapping the rustls error.
         tungstenite::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
-            ConnectError::Tls(io)
+            crate::tls::handshake_error(io)
         }
         tungstenite::Error::Io(io) => ConnectError::Io(io),
         tungstenite::Error::Tls(tls) => {
@@ -102,7 +102,7 @@ pub(crate) async fn connect(
     }
     let mut io = WsIo {
         ws,
-        limit: config.max_stanza_size,
+        limits: config.stream_limits(),
     };
     let features = io.open(&config.domain).await?;
     sasl::require_plain(&features)?;
@@ -115,7 +115,7 @@ pub(crate) async fn connect(
 
 struct WsIo {
     ws: Ws,
-    limit: usize,
+    limits: StreamLimits,
 }
 
 impl WsIo {
@@ -143,7 +143,7 @@ impl WsIo {
     }
 
     async fn recv(&mut self) -> Result<Element, ConnectError> {
-        Ok(recv_element(&mut self.ws, self.limit).await?)
+        Ok(recv_element(&mut self.ws, self.limits).await?)
     }
 
     fn into_authenticated(self, features: StreamFeatures) -> AuthenticatedStream {
@@ -153,7 +153,7 @@ impl WsIo {
         // Dropped when the reader ends, so the writer closes our side too.
         let (reader_alive, reader_gone) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            read_loop(stream, self.limit, incoming_tx).await;
+            read_loop(stream, self.limits, incoming_tx).await;
             drop(reader_alive);
         });
         tokio::spawn(write_loop(sink, outgoing_rx, reader_gone));
@@ -184,7 +184,7 @@ fn ws_error(e: tungstenite::Error) -> StreamError {
 }
 
 /// The next element from the server; `<close/>` and a closed socket end the stream.
-async fn recv_element<S>(ws: &mut S, limit: usize) -> Result<Element, StreamError>
+async fn recv_element<S>(ws: &mut S, limits: StreamLimits) -> Result<Element, StreamError>
 where
     S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
@@ -192,7 +192,9 @@ where
         let msg = match ws.next().await {
             None => return Err(StreamError::Closed),
             Some(Err(tungstenite::Error::Capacity(_))) => {
-                return Err(StreamError::StanzaTooLarge { limit });
+                return Err(StreamError::StanzaTooLarge {
+                    limit: limits.max_stanza_size,
+                });
             }
             Some(Err(e)) => return Err(ws_error(e)),
             Some(Ok(msg)) => msg,
@@ -204,7 +206,7 @@ where
             // Pings are answered by tungstenite itself.
             _ => continue,
         };
-        let el = parse_element(&data, limit)?;
+        let el = parse_element_with_limits(&data, limits)?;
         if let Some(err) = stream_error(&el) {
             return Err(err);
         }
@@ -216,13 +218,16 @@ where
     }
 }
 
-async fn read_loop<S>(mut ws: S, limit: usize, incoming: mpsc::Sender<Result<Element, StreamError>>)
-where
+async fn read_loop<S>(
+    mut ws: S,
+    limits: StreamLimits,
+    incoming: mpsc::Sender<Result<Element, StreamError>>,
+) where
     S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {
         tokio::select! {
-            next = recv_element(&mut ws, limit) => match next {
+            next = recv_element(&mut ws, limits) => match next {
                 Ok(el) => {
                     if incoming.send(Ok(el)).await.is_err() {
                         return;

@@ -175,6 +175,32 @@ async fn wss_stream_error_and_oversized_message() {
 }
 
 #[tokio::test]
+async fn wss_deeply_nested_message_is_a_typed_error() {
+    let deep = format!(
+        "<message xmlns='jabber:client'>{}{}</message>",
+        "<a>".repeat(100_000),
+        "</a>".repeat(100_000)
+    );
+    let (port, pem, server) = serve(vec![deep]).await;
+    let config = ConnectionConfig::websocket("localhost", format!("wss://localhost:{port}/ws"))
+        .with_address("127.0.0.1")
+        .with_custom_root_ca_pem(pem.as_bytes())
+        .with_max_stanza_depth(16);
+    let mut stream = XmppConnector::new(config)
+        .unwrap()
+        .connect(&creds(PASSWORD))
+        .await
+        .unwrap();
+    let err = stream.incoming.recv().await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit: 16 }),
+        "{err:?}"
+    );
+    drop(stream);
+    server.await.unwrap();
+}
+
+#[tokio::test]
 async fn plain_ws_and_other_schemes_are_refused_before_connecting() {
     // Port 9 (discard) on loopback: nothing listens, and nothing may be tried.
     let plain = ConnectionConfig::websocket("localhost", "ws://127.0.0.1:9/ws");

@@ -1,5 +1,5 @@
-//! The XML stream codec: an incremental rxml parser feeding xso's minidom element builder, with a limit
-//! on stanza size, and an rxml encoder for what we send.
+//! The XML stream codec: an incremental rxml parser feeding xso's minidom element builder, with
+//! limits on stanza size and nesting depth, and an rxml encoder for what we send.
 //!
 //! Both halves are I/O-free so the same code serves TCP (bytes arrive in arbitrary chunks, the
 //! stream is one long document) and WebSocket (each message is one complete element).
@@ -13,7 +13,72 @@ use xmpp_parsers::ns;
 use xso::minidom_compat::ElementFromEvents;
 use xso::{AsXml, Context, FromEventsBuilder};
 
+use crate::config::{DEFAULT_MAX_STANZA_DEPTH, MAX_STANZA_DEPTH_CEILING};
 use crate::error::StreamError;
+
+/// What the parser accepts from a peer: both limits are checked on each event before the
+/// element builder does any work on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// The largest top-level element in bytes.
+    pub max_stanza_size: usize,
+    /// The deepest element nesting within one top-level element (the stanza itself is depth 1),
+    /// capped at [`MAX_STANZA_DEPTH_CEILING`].
+    pub max_depth: usize,
+}
+
+impl StreamLimits {
+    /// `max_stanza_size` bytes, with the default depth limit.
+    pub fn new(max_stanza_size: usize) -> Self {
+        Self {
+            max_stanza_size,
+            max_depth: DEFAULT_MAX_STANZA_DEPTH,
+        }
+    }
+
+    /// The depth limit in force: xso's builder, minidom's drop and serializer and our own readers
+    /// all recurse once per level, so no configuration may lift it past the ceiling that is known
+    /// to fit a 2 MiB (tokio worker) stack.
+    fn depth(&self) -> usize {
+        self.max_depth.clamp(1, MAX_STANZA_DEPTH_CEILING)
+    }
+}
+
+/// xso's element builder with the nesting depth counted before each event reaches it: the builder
+/// recurses once per open element, so an unchecked `<a><a><a>…` from a peer would overflow the stack.
+struct DepthBuilder {
+    inner: ElementFromEvents,
+    depth: usize,
+    max_depth: usize,
+}
+
+impl DepthBuilder {
+    fn new(qname: rxml::QName, attrs: rxml::AttrMap, limits: &StreamLimits) -> Self {
+        Self {
+            inner: ElementFromEvents::new(qname, attrs),
+            depth: 1,
+            max_depth: limits.depth(),
+        }
+    }
+
+    fn feed(&mut self, event: Event) -> Result<Option<Element>, StreamError> {
+        match &event {
+            Event::StartElement(..) => {
+                self.depth += 1;
+                if self.depth > self.max_depth {
+                    return Err(StreamError::NestingTooDeep {
+                        limit: self.max_depth,
+                    });
+                }
+            }
+            Event::EndElement(..) => self.depth = self.depth.saturating_sub(1),
+            _ => {}
+        }
+        self.inner
+            .feed(event, &Context::empty())
+            .map_err(|e| StreamError::Xml(e.to_string()))
+    }
+}
 
 /// The namespace of `<stream:stream>` and `<stream:error>`.
 pub const STREAM_NS: &str = ns::STREAM;
@@ -37,27 +102,36 @@ pub enum Frame {
 pub struct StreamParser {
     parser: Parser,
     /// The top-level element being built.
-    stanza: Option<ElementFromEvents>,
+    stanza: Option<DepthBuilder>,
     header_seen: bool,
     /// Between top-level elements with nothing but whitespace fed since the last one.
     idle: bool,
-    limit: usize,
+    limits: StreamLimits,
     /// Bytes consumed since the current top-level element began (or the last one ended).
     current: usize,
     ended: bool,
+    /// An error was returned: the parser's state is no longer trustworthy.
+    failed: bool,
 }
 
 impl StreamParser {
-    /// A parser for a fresh stream that accepts stanzas of at most `limit` bytes.
+    /// A parser for a fresh stream that accepts stanzas of at most `limit` bytes, nested at most
+    /// [`DEFAULT_MAX_STANZA_DEPTH`] deep.
     pub fn new(limit: usize) -> Self {
+        Self::with_limits(StreamLimits::new(limit))
+    }
+
+    /// A parser for a fresh stream with these limits.
+    pub fn with_limits(limits: StreamLimits) -> Self {
         Self {
-            parser: parser(limit),
+            parser: parser(limits.max_stanza_size),
             stanza: None,
             header_seen: false,
             idle: false,
-            limit,
+            limits,
             current: 0,
             ended: false,
+            failed: false,
         }
     }
 
@@ -66,9 +140,20 @@ impl StreamParser {
     /// bytes are needed.
     ///
     /// # Errors
-    /// [`StreamError::Xml`] on malformed XML, DTDs or entities; [`StreamError::StanzaTooLarge`]
-    /// when the current element passes the limit.
+    /// [`StreamError::Xml`] on malformed XML (invalid UTF-8 included), DTDs or entities;
+    /// [`StreamError::StanzaTooLarge`] when the current element passes the size limit,
+    /// [`StreamError::NestingTooDeep`] when it nests deeper than the depth limit. After an error
+    /// the stream is unusable and every later call fails too.
     pub fn next_frame(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
+        if self.failed {
+            return Err(StreamError::Xml("the stream already failed".into()));
+        }
+        let result = self.next_frame_inner(data);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn next_frame_inner(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
         loop {
             if self.ended {
                 return Ok(None);
@@ -90,8 +175,10 @@ impl StreamParser {
             let before = data.len();
             let result = self.parser.parse(data, false);
             self.current = self.current.saturating_add(before - data.len());
-            if self.current > self.limit {
-                return Err(StreamError::StanzaTooLarge { limit: self.limit });
+            if self.current > self.limits.max_stanza_size {
+                return Err(StreamError::StanzaTooLarge {
+                    limit: self.limits.max_stanza_size,
+                });
             }
             match result {
                 Ok(Some(event)) => {
@@ -111,10 +198,7 @@ impl StreamParser {
 
     fn on_event(&mut self, event: Event) -> Result<Option<Frame>, StreamError> {
         if let Some(builder) = &mut self.stanza {
-            let done = builder
-                .feed(event, &Context::empty())
-                .map_err(|e| StreamError::Xml(e.to_string()))?;
-            if let Some(element) = done {
+            if let Some(element) = builder.feed(event)? {
                 self.stanza = None;
                 return Ok(Some(Frame::Stanza(element)));
             }
@@ -127,7 +211,7 @@ impl StreamParser {
                 Ok(Some(Frame::Header(header_element(&qname, &attrs))))
             }
             Event::StartElement(_, qname, attrs) => {
-                self.stanza = Some(ElementFromEvents::new(qname, attrs));
+                self.stanza = Some(DepthBuilder::new(qname, attrs, &self.limits));
                 Ok(None)
             }
             Event::EndElement(_) => {
@@ -140,11 +224,16 @@ impl StreamParser {
     }
 }
 
+/// The longest single token (text run, attribute value, name) rxml accepts whatever the stanza
+/// limit: rxml reserves this much scratch space up front, so a huge configured stanza limit
+/// (`usize::MAX` panicked with a capacity overflow, found by fuzzing) must not pass through.
+const MAX_TOKEN_LENGTH: usize = 16 * 1024 * 1024;
+
 /// rxml's default token limit (8 KiB) would refuse a legitimate long attribute, such as an
 /// attachment's inline `data`; the stanza limit bounds every token anyway.
 fn parser(limit: usize) -> Parser {
     Parser::with_options(Options {
-        max_token_length: limit.max(1),
+        max_token_length: limit.clamp(1, MAX_TOKEN_LENGTH),
         ..Options::default()
     })
 }
@@ -159,32 +248,43 @@ fn header_element(qname: &rxml::QName, attrs: &rxml::AttrMap) -> Element {
     builder.build()
 }
 
+/// Parses one complete element, e.g. a WebSocket message, of at most `limit` bytes, with the
+/// default depth limit.
+///
+/// # Errors
+/// As [`parse_element_with_limits`].
+pub fn parse_element(data: &[u8], limit: usize) -> Result<Element, StreamError> {
+    parse_element_with_limits(data, StreamLimits::new(limit))
+}
+
 /// Parses one complete element, e.g. a WebSocket message, with the same limits and refusals as
 /// the stream parser.
 ///
 /// # Errors
 /// As [`StreamParser::next_frame`], and [`StreamError::Xml`] when `data` is not exactly one element.
-pub fn parse_element(data: &[u8], limit: usize) -> Result<Element, StreamError> {
+pub fn parse_element_with_limits(
+    data: &[u8],
+    limits: StreamLimits,
+) -> Result<Element, StreamError> {
+    let limit = limits.max_stanza_size;
     if data.len() > limit {
         return Err(StreamError::StanzaTooLarge { limit });
     }
-    let mut parser = parser(limit);
+    // No token is longer than the message: reserve no more scratch space than that.
+    let mut parser = parser(limit.min(data.len()));
     let mut rest = data;
-    let mut builder: Option<ElementFromEvents> = None;
+    let mut builder: Option<DepthBuilder> = None;
     loop {
         match parser.parse(&mut rest, true) {
             Ok(Some(Event::XmlDeclaration(..))) => {}
             Ok(Some(Event::StartElement(_, qname, attrs))) if builder.is_none() => {
-                builder = Some(ElementFromEvents::new(qname, attrs));
+                builder = Some(DepthBuilder::new(qname, attrs, &limits));
             }
             Ok(Some(event)) => {
                 let Some(b) = builder.as_mut() else {
                     return Err(StreamError::Xml("text outside the element".into()));
                 };
-                if let Some(el) = b
-                    .feed(event, &Context::empty())
-                    .map_err(|e| StreamError::Xml(e.to_string()))?
-                {
+                if let Some(el) = b.feed(event)? {
                     return Ok(el);
                 }
             }

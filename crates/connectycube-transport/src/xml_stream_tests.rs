@@ -254,3 +254,183 @@ fn long_attributes_pass_up_to_the_stanza_limit() {
     let err = frames(&mut StreamParser::new(64 * 1024), doc.as_bytes()).unwrap_err();
     assert!(matches!(err, StreamError::StanzaTooLarge { .. }), "{err:?}");
 }
+
+/// `<a>` opened `depth` times, then closed, as one stanza.
+fn nested(depth: usize) -> String {
+    format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth))
+}
+
+#[test]
+fn deep_nesting_is_a_typed_error_not_a_stack_overflow() {
+    // 100,000 levels in 700 KB, under the size limit: before the depth limit this overflowed
+    // the stack inside xso's recursive builder and aborted the process.
+    let doc = format!("{HEADER}{}", nested(100_000));
+    let mut parser = StreamParser::new(1 << 20);
+    let err = frames(&mut parser, doc.as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit: 128 }),
+        "{err:?}"
+    );
+    // The parser stays failed: nothing more comes out of a broken stream.
+    let err = parser.next_frame(&mut &b"<r xmlns='urn:xmpp:sm:3'/>"[..]);
+    assert!(matches!(err, Err(StreamError::Xml(_))), "{err:?}");
+
+    let err = parse_element(nested(100_000).as_bytes(), 1 << 20).unwrap_err();
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit: 128 }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_flood_of_unclosed_tags_in_small_reads_ends_in_the_depth_error() {
+    let mut parser = StreamParser::new(1 << 20);
+    frames(&mut parser, HEADER.as_bytes()).unwrap();
+    let chunk = "<x:m xmlns:x='urn:flood'>".repeat(20);
+    let mut result = Ok(Vec::new());
+    for _ in 0..10_000 {
+        result = frames(&mut parser, chunk.as_bytes());
+        if result.is_err() {
+            break;
+        }
+    }
+    assert!(
+        matches!(result, Err(StreamError::NestingTooDeep { limit: 128 })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn the_depth_limit_is_configurable_and_capped() {
+    let limits = StreamLimits {
+        max_stanza_size: 1 << 20,
+        max_depth: 4,
+    };
+    let doc = format!("{HEADER}{}", nested(4));
+    assert_eq!(
+        frames(&mut StreamParser::with_limits(limits), doc.as_bytes())
+            .unwrap()
+            .len(),
+        2
+    );
+    let doc = format!("{HEADER}{}", nested(5));
+    let err = frames(&mut StreamParser::with_limits(limits), doc.as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit: 4 }),
+        "{err:?}"
+    );
+    assert!(parse_element_with_limits(nested(4).as_bytes(), limits).is_ok());
+
+    // No configuration lifts the limit past the ceiling.
+    let unlimited = StreamLimits {
+        max_stanza_size: 1 << 20,
+        max_depth: usize::MAX,
+    };
+    let doc = format!("{HEADER}{}", nested(100_000));
+    let err = frames(&mut StreamParser::with_limits(unlimited), doc.as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit }
+            if limit == crate::config::MAX_STANZA_DEPTH_CEILING),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn random_bytes_and_invalid_utf8_are_xml_errors() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut random = || {
+        // xorshift: deterministic noise without a dependency.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as u8
+    };
+    for round in 0..200 {
+        let noise: Vec<u8> = (0..4096).map(|_| random()).collect();
+        let mut doc = HEADER.as_bytes().to_vec();
+        doc.extend_from_slice(b"<message><body>");
+        doc.extend_from_slice(&noise);
+        let mut parser = StreamParser::new(1 << 20);
+        let mut data = &doc[..];
+        let result = loop {
+            match parser.next_frame(&mut data) {
+                Ok(Some(_)) => continue,
+                other => break other,
+            }
+        };
+        // 4 KiB of noise never closes the body, so it is either an error or still waiting.
+        assert!(
+            matches!(result, Err(StreamError::Xml(_)) | Ok(None)),
+            "round {round}: {result:?}"
+        );
+        let _ = parse_element(&noise, 1 << 20);
+    }
+    for bad in [
+        &b"\xff\xfe"[..],
+        b"\xc3\x28",
+        b"\xed\xa0\x80",
+        b"\xf8\x88\x80\x80\x80",
+    ] {
+        let mut doc = format!("{HEADER}<message><body>").into_bytes();
+        doc.extend_from_slice(bad);
+        doc.extend_from_slice(b"</body></message>");
+        let err = frames(&mut StreamParser::new(1 << 20), &doc).unwrap_err();
+        assert!(matches!(err, StreamError::Xml(_)), "{bad:?}: {err:?}");
+        let mut el = b"<message xmlns='jabber:client'><body>".to_vec();
+        el.extend_from_slice(bad);
+        el.extend_from_slice(b"</body></message>");
+        assert!(matches!(
+            parse_element(&el, 1 << 20),
+            Err(StreamError::Xml(_))
+        ));
+    }
+}
+
+/// A tree as deep as any configuration allows must still be parsed, classified, serialized,
+/// logged and dropped (all recursive in minidom, xso and our protocol crate) on a tokio worker's
+/// 2 MiB stack, even unoptimised (a debug build overflowed serializing about 600 levels).
+#[test]
+fn a_tree_at_the_depth_ceiling_fits_a_worker_stack() {
+    let depth = crate::config::MAX_STANZA_DEPTH_CEILING;
+    let worker = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let stanza = format!(
+                "<message from='1002-1@localhost/r' id='5c094687e588ce59fff87425' type='chat'><body>hi</body>{}</message>",
+                nested(depth - 1)
+            );
+            let doc = format!("{HEADER}{stanza}");
+            let limits = StreamLimits {
+                max_stanza_size: 1 << 20,
+                max_depth: depth,
+            };
+            let got = frames(&mut StreamParser::with_limits(limits), doc.as_bytes()).unwrap();
+            let Frame::Stanza(el) = &got[1] else {
+                panic!("{got:?}")
+            };
+            let bytes = element_to_bytes(el).unwrap();
+            let mut out = BytesMut::new();
+            StreamWriter::new().element(el, &mut out).unwrap();
+            let text = String::from(el);
+            let debug = format!("{el:?}");
+            assert!(text.len() > depth * 7 && debug.len() > depth);
+            let back = parse_element_with_limits(&bytes, limits).unwrap();
+            assert_eq!(&back, el);
+            let event = connectycube_protocol::classify::classify(el.clone());
+            assert!(event.is_ok(), "{event:?}");
+            drop(back);
+        })
+        .unwrap();
+    worker.join().unwrap();
+}
+
+/// Found by the fuzz target: rxml reserves the token limit up front, and a stanza limit of
+/// `usize::MAX` panicked with a capacity overflow on the first token.
+#[test]
+fn an_unbounded_stanza_limit_does_not_panic() {
+    let doc = format!("{HEADER}<inactive xmlns='urn:xmpp:csi:0'/>\n");
+    let got = frames(&mut StreamParser::new(usize::MAX), doc.as_bytes()).unwrap();
+    assert_eq!(got.len(), 2);
+    let el = parse_element(b"<inactive xmlns='urn:xmpp:csi:0'/>", usize::MAX).unwrap();
+    assert!(el.is("inactive", "urn:xmpp:csi:0"));
+}

@@ -113,7 +113,10 @@ async fn self_signed_certificate_is_rejected_without_the_custom_root() {
     config.custom_root_ca_pem = None;
     let connector = XmppConnector::new(config).unwrap();
     let err = connector.connect(&s.user(1005, None)).await.unwrap_err();
-    assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
+    assert!(
+        matches!(err, ConnectError::UntrustedCertificate(_)),
+        "{err:?}"
+    );
 }
 
 #[cfg(feature = "websocket")]
@@ -123,7 +126,10 @@ async fn websocket_certificate_is_rejected_without_the_custom_root() {
     let config = ConnectionConfig::websocket(&s.domain, &s.ws_url).with_address(&s.addr);
     let connector = XmppConnector::new(config).unwrap();
     let err = connector.connect(&s.user(1005, None)).await.unwrap_err();
-    assert!(matches!(err, ConnectError::Tls(_)), "{err:?}");
+    assert!(
+        matches!(err, ConnectError::UntrustedCertificate(_)),
+        "{err:?}"
+    );
 }
 
 /// ejabberd ends the older connection with `<conflict/>` when a new one binds the same

@@ -25,6 +25,9 @@ pub enum Error {
     /// A stanza from the server did not read as expected.
     #[error("a stanza from the server does not read")]
     Protocol(#[from] protocol::message::ParseError),
+    /// A stanza from the server could not be read at all; the error keeps the stanza.
+    #[error("a stanza from the server could not be read")]
+    Unreadable(#[from] protocol::UnreadableStanza),
     /// The connection could not be set up (configuration, TLS, network).
     #[error("cannot connect")]
     Connect(#[from] transport::error::ConnectError),
@@ -62,6 +65,7 @@ impl Error {
             | Self::Address(_)
             | Self::Id(_)
             | Self::Protocol(_)
+            | Self::Unreadable(_)
             | Self::Refused(_) => false,
         }
     }

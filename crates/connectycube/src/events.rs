@@ -6,10 +6,10 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use connectycube_protocol::UnreadableStanza;
 use connectycube_protocol::classify;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
-use connectycube_protocol::message::ParseError;
 use futures_util::{Stream, StreamExt};
 use minidom::Element;
 use tokio::sync::mpsc;
@@ -46,7 +46,7 @@ impl Deref for Received {
 }
 
 /// What the stream yields: an event, or a stanza that could not be read at all.
-pub type EventItem = Result<Received, ParseError>;
+pub type EventItem = Result<Received, UnreadableStanza>;
 
 /// Everything that happens in real time, classified: messages, statuses, typing, edits,
 /// deletions, reactions, system messages, room presences, last activity.

@@ -5,12 +5,14 @@ use xso::{AsXml, FromXml};
 use super::ns;
 use crate::model::Attachment;
 
-/// The wire form of [`Attachment`]; every attribute but `type` is optional.
+/// The wire form of [`Attachment`]; every attribute is optional. Numbers are kept as text here
+/// and read when converted to an [`Attachment`], where one that does not parse is left out (and
+/// logged) rather than losing the message.
 #[derive(FromXml, AsXml, Debug, Clone, PartialEq, Eq)]
 #[xml(namespace = ns::JABBER_CLIENT, name = "attachment")]
 pub struct AttachmentElement {
-    /// `type`: image, video, audio, location, file or anything else.
-    #[xml(attribute(name = "type"))]
+    /// `type`: image, video, audio, location, file or anything else (empty when missing).
+    #[xml(attribute(name = "type", default))]
     pub kind: String,
     /// `id`: a storage file id.
     #[xml(attribute(default))]
@@ -26,22 +28,40 @@ pub struct AttachmentElement {
     pub name: Option<String>,
     /// `size` in bytes.
     #[xml(attribute(default))]
-    pub size: Option<u64>,
+    pub size: Option<String>,
     /// `content-type`: the MIME type.
     #[xml(attribute(name = "content-type", default))]
     pub content_type: Option<String>,
     /// `width` in pixels.
     #[xml(attribute(default))]
-    pub width: Option<u64>,
+    pub width: Option<String>,
     /// `height` in pixels.
     #[xml(attribute(default))]
-    pub height: Option<u64>,
+    pub height: Option<String>,
     /// `duration` in seconds.
     #[xml(attribute(default))]
-    pub duration: Option<u64>,
+    pub duration: Option<String>,
     /// `data`: free-form, e.g. a location as JSON.
     #[xml(attribute(default))]
     pub data: Option<String>,
+}
+
+/// An attachment's numeric attribute; one that is not a number is dropped with a warning (the
+/// borrowed reader uses the same rule, so both readers agree).
+pub(crate) fn number(field: &'static str, value: Option<&str>) -> Option<u64> {
+    let value = value?;
+    match value.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            let value: String = value.chars().take(64).collect();
+            tracing::warn!(
+                field,
+                value,
+                "ignored an attachment attribute that is not a number"
+            );
+            None
+        }
+    }
 }
 
 impl From<AttachmentElement> for Attachment {
@@ -51,11 +71,11 @@ impl From<AttachmentElement> for Attachment {
         a.uid = e.uid;
         a.url = e.url;
         a.name = e.name;
-        a.size = e.size;
+        a.size = number("size", e.size.as_deref());
         a.content_type = e.content_type;
-        a.width = e.width;
-        a.height = e.height;
-        a.duration = e.duration;
+        a.width = number("width", e.width.as_deref());
+        a.height = number("height", e.height.as_deref());
+        a.duration = number("duration", e.duration.as_deref());
         a.data = e.data;
         a
     }
@@ -69,11 +89,11 @@ impl From<&Attachment> for AttachmentElement {
             uid: a.uid.clone(),
             url: a.url.clone(),
             name: a.name.clone(),
-            size: a.size,
+            size: a.size.map(|n| n.to_string()),
             content_type: a.content_type.clone(),
-            width: a.width,
-            height: a.height,
-            duration: a.duration,
+            width: a.width.map(|n| n.to_string()),
+            height: a.height.map(|n| n.to_string()),
+            duration: a.duration.map(|n| n.to_string()),
             data: a.data.clone(),
         }
     }
@@ -120,11 +140,19 @@ mod tests {
     }
 
     #[test]
-    fn numbers_must_be_numbers() {
-        let e: Element = r#"<attachment xmlns="jabber:client" type="image" width="wide"/>"#
+    fn a_bad_number_or_an_unknown_type_keeps_the_attachment() {
+        let e: Element = r#"<attachment xmlns="jabber:client" type="sticker" width="wide" height="20" url="u"/>"#
             .parse()
             .unwrap();
-        assert!(AttachmentElement::try_from(e).is_err());
+        let a = Attachment::from(AttachmentElement::try_from(e).unwrap());
+        assert_eq!(a.kind, AttachmentType::Other("sticker".into()));
+        assert_eq!(
+            (a.width, a.height, a.url.as_deref()),
+            (None, Some(20), Some("u"))
+        );
+        let untyped: Element = r#"<attachment xmlns="jabber:client" id="7"/>"#.parse().unwrap();
+        let a = Attachment::from(AttachmentElement::try_from(untyped).unwrap());
+        assert_eq!((a.kind.as_str(), a.id.as_deref()), ("", Some("7")));
     }
 
     #[test]

@@ -238,7 +238,7 @@ fn extra(e: &Element) -> Option<ExtraParams> {
         };
         set_once(slot, leaf_text_ref(c)?)?;
     }
-    extra_params::assemble(known, module, attachments, custom).ok()
+    Some(extra_params::assemble(known, module, attachments, custom))
 }
 
 /// The text of a known `extraParams` child, which must be a plain leaf.
@@ -265,21 +265,21 @@ fn attachment(c: &Element) -> Option<Attachment> {
     if !no_content(c) {
         return None;
     }
-    let mut a = Attachment::new(c.attr("type")?);
+    let mut a = Attachment::new(c.attr("type").unwrap_or_default());
     attrs(c, |name, value| {
         let text = || Some(value.to_owned());
-        let number = || value.parse().ok().map(Some);
+        let number = |field| super::attachment::number(field, Some(value));
         match name {
             "type" => {}
             "id" => a.id = text(),
             "uid" => a.uid = text(),
             "url" => a.url = text(),
             "name" => a.name = text(),
-            "size" => a.size = number()?,
+            "size" => a.size = number("size"),
             "content-type" => a.content_type = text(),
-            "width" => a.width = number()?,
-            "height" => a.height = number()?,
-            "duration" => a.duration = number()?,
+            "width" => a.width = number("width"),
+            "height" => a.height = number("height"),
+            "duration" => a.duration = number("duration"),
             "data" => a.data = text(),
             _ => return None,
         }
@@ -354,6 +354,13 @@ mod tests {
             "<extraParams><meta a='1'><x>1</x><x>2</x>t</meta><moduleIdentifier>M</moduleIdentifier></extraParams>",
             "<extraParams><attachment xmlns='urn:other' type='x'/></extraParams>",
             "<extraParams><attachment type=''/></extraParams>",
+            // Odd values: kept raw or left out, the same on both paths.
+            "<extraParams><date_sent>yesterday</date_sent></extraParams>",
+            "<extraParams><dialog_id>nope</dialog_id></extraParams>",
+            "<extraParams><dialog_id>chat_1001_1002</dialog_id><date_sent>12 May</date_sent></extraParams>",
+            "<extraParams><attachment type='image' width='wide' size='-1'/></extraParams>",
+            "<extraParams><attachment type='sticker'/></extraParams>",
+            "<extraParams><attachment/></extraParams>",
             "<body>x</body><x xmlns='jabber:x:oob'><url>u</url></x>",
             "<body>x</body><delay xmlns='urn:xmpp:delay' stamp='2018-12-06T15:55:51.123+02:00'/>",
             "<active xmlns='http://jabber.org/protocol/chatstates'/><body>x</body>",
@@ -382,12 +389,8 @@ mod tests {
             "<extraParams/><extraParams/>",
             "<extraParams><date_sent>1</date_sent><date_sent>2</date_sent></extraParams>",
             "<extraParams><date_sent a='1'>1</date_sent></extraParams>",
-            "<extraParams><date_sent>yesterday</date_sent></extraParams>",
-            "<extraParams><dialog_id>nope</dialog_id></extraParams>",
-            "<extraParams><attachment type='image' width='wide'/></extraParams>",
             "<extraParams><attachment type='image' colour='red'/></extraParams>",
             "<extraParams><attachment type='image'><x/></attachment></extraParams>",
-            "<extraParams><attachment/></extraParams>",
             "<extraParams>text</extraParams>",
             "<markable xmlns='urn:xmpp:chat-markers:0'><x/></markable>",
             "<received xmlns='urn:xmpp:chat-markers:0' id='origin1'/>",

@@ -114,6 +114,8 @@ pub(crate) fn from_parts(env: &Envelope, parts: Parts) -> Result<Message, ParseE
         .map_err(xso::error::Error::text_parse_error)?;
     let sender_id = match &env.from {
         None => None,
+        // The room itself (its bare JID) speaks for no user.
+        Some(from) if room_of(from).is_some() && from.resource().is_none() => None,
         Some(from) if room_of(from).is_some() => Some(occupant_user_id(from)?),
         Some(from) => Some(user_id_of(from)?),
     };

@@ -4,6 +4,11 @@
 //! `attachment`) are typed; every other child is a custom property, and a child with children of
 //! its own is a nested object. On the wire every leaf is text, so custom values come back as
 //! JSON strings; numbers and booleans are written as their text, arrays as repeated siblings.
+//!
+//! A known child whose value this SDK cannot read (a `dialog_id` that is no ObjectId, as the
+//! official JS SDK sends for some dialogs, a `date_sent` that is no number) does not lose the
+//! message: the typed field stays empty, the value is kept as sent among the custom properties
+//! under the child's own name (so the stanza is rebuilt as it came), and a warning is logged.
 
 use minidom::Element;
 use xso::{AsXml, FromXml};
@@ -62,7 +67,8 @@ pub struct ExtraParams {
     pub custom: CustomProperties,
 }
 
-/// A known `extraParams` child with a value this SDK cannot read.
+/// A known `extraParams` child with a value this SDK cannot read. Reading keeps such values as
+/// custom properties instead of failing; this type names them in logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("extraParams <{field}> has a bad value `{value}`")]
 pub struct BadParam {
@@ -86,6 +92,15 @@ fn flag(field: &'static str, v: Option<&str>) -> Result<Option<bool>, BadParam> 
         _ => Err(bad(field, s)),
     })
     .transpose()
+}
+
+fn dialog_id(v: Option<&str>) -> Result<Option<DialogId>, BadParam> {
+    match v {
+        Some(s) if !s.trim().is_empty() => {
+            s.trim().parse().map(Some).map_err(|_| bad("dialog_id", s))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Above this, a `date_sent` is in milliseconds: the Flutter guide sends milliseconds while the
@@ -123,29 +138,50 @@ pub(crate) struct KnownTexts<'a> {
 }
 
 /// Typed `extraParams` from what the xso derive or the borrowed reader found: one conversion, so
-/// both readers agree on every value and error.
+/// both readers agree on every value. An unreadable known value becomes a custom property.
 pub(crate) fn assemble<'c>(
     known: KnownTexts<'_>,
     module_identifier: Option<String>,
     attachments: Vec<Attachment>,
     custom: impl IntoIterator<Item = &'c Element>,
-) -> Result<ExtraParams, BadParam> {
-    let dialog_id = match known.dialog_id {
-        Some(s) if !s.trim().is_empty() => Some(s.trim().parse().map_err(|_| bad("dialog_id", s))?),
-        _ => None,
-    };
+) -> ExtraParams {
     let mut props = CustomProperties::new();
     for child in custom {
         insert_property(&mut props, child.name(), element_to_value(child));
     }
-    Ok(ExtraParams {
-        save_to_history: flag("save_to_history", known.save_to_history)?,
-        date_sent: date_sent(known.date_sent)?,
+    let p = &mut props;
+    let save_to_history = keep(
+        p,
+        "save_to_history",
+        known.save_to_history,
+        flag("save_to_history", known.save_to_history),
+    );
+    let date_sent = keep(p, "date_sent", known.date_sent, date_sent(known.date_sent));
+    let dialog_id = keep(p, "dialog_id", known.dialog_id, dialog_id(known.dialog_id));
+    let silent = keep(p, "silent", known.silent, flag("silent", known.silent));
+    ExtraParams {
+        save_to_history,
+        date_sent,
         dialog_id,
-        silent: flag("silent", known.silent)?,
+        silent,
         module_identifier,
         attachments,
         custom: props,
+    }
+}
+
+/// The typed value, or (for a value that does not read) `None` with the text kept in `props`.
+fn keep<T>(
+    props: &mut CustomProperties,
+    field: &'static str,
+    raw: Option<&str>,
+    result: Result<Option<T>, BadParam>,
+) -> Option<T> {
+    result.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "kept an unreadable extraParams value as a custom property");
+        let raw = raw.unwrap_or_default().to_owned();
+        insert_property(props, field, serde_json::Value::String(raw));
+        None
     })
 }
 
@@ -160,7 +196,7 @@ impl TryFrom<ExtraParamsElement> for ExtraParams {
             silent: e.silent.as_deref(),
         };
         let attachments = e.attachments.into_iter().map(Attachment::from).collect();
-        assemble(known, e.module_identifier, attachments, &e.custom)
+        Ok(assemble(known, e.module_identifier, attachments, &e.custom))
     }
 }
 
@@ -168,7 +204,8 @@ impl ExtraParams {
     /// Parses an `extraParams` element.
     ///
     /// # Errors
-    /// [`super::ParseError`] when the element is not `extraParams` or a known child is unreadable.
+    /// [`super::ParseError`] when the element is not `extraParams` or has a shape xso refuses
+    /// (a repeated known child, text in the wrong place); unreadable values are not errors.
     pub fn from_element(e: Element) -> Result<Self, super::ParseError> {
         Ok(Self::try_from(ExtraParamsElement::try_from(e)?)?)
     }
@@ -416,16 +453,26 @@ mod tests {
     }
 
     #[test]
-    fn bad_known_values_are_errors() {
-        for xml in [
-            "<extraParams xmlns='jabber:client'><date_sent>yesterday</date_sent></extraParams>",
-            "<extraParams xmlns='jabber:client'><dialog_id>nope</dialog_id></extraParams>",
-            "<extraParams xmlns='jabber:client'><silent>maybe</silent></extraParams>",
+    fn bad_known_values_are_kept_raw_as_custom_properties() {
+        for (field, value) in [
+            ("date_sent", "yesterday"),
+            ("dialog_id", "nope"),
+            ("dialog_id", "chat_1001_1002"),
+            ("silent", "maybe"),
+            ("save_to_history", "often"),
         ] {
-            assert!(
-                ExtraParams::from_element(xml.parse().unwrap()).is_err(),
-                "{xml}"
+            let xml = format!(
+                "<extraParams xmlns='jabber:client'><{field}>{value}</{field}><country>USA</country></extraParams>"
             );
+            let p = parse(&xml);
+            assert_eq!(p.custom[field], json!(value), "{xml}");
+            assert_eq!(p.custom["country"], json!("USA"), "{xml}");
+            assert!(
+                p.dialog_id.is_none() && p.date_sent.is_none() && p.silent.is_none(),
+                "{p:?}"
+            );
+            // Written back as it came, it reads back the same.
+            assert_eq!(parse(&String::from(&p.to_element().unwrap())), p);
         }
     }
 

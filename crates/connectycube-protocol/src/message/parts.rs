@@ -61,7 +61,11 @@ pub(crate) fn decompose(el: Element) -> Result<(Envelope, Parts), ParseError> {
             (ns::JABBER_CLIENT, "error") => parts.error = Some(p),
             // A delay inside the message wins over one on the forwarding wrapper: it is the
             // original sending time.
-            (ns::DELAY, "delay") => delay = Some(Delay::try_from(p)?),
+            // An unreadable stamp loses only the stamp, not the message.
+            (ns::DELAY, "delay") => match Delay::try_from(p) {
+                Ok(d) => delay = Some(d),
+                Err(e) => tracing::warn!(error = %e, "ignored an unreadable delay stamp"),
+            },
             // Payloads no event carries (hints, self-destroy...).
             _ => {}
         }

@@ -56,18 +56,18 @@ impl XmppConnector {
             ConnectionMode::DirectTls => {
                 let tcp = self.tcp().await?;
                 let tls = tls::handshake(tcp, &self.config, self.tls.clone()).await?;
-                let mut io = StreamIo::new(tls, self.config.max_stanza_size);
+                let mut io = StreamIo::new(tls, self.config.stream_limits());
                 let features = open(&mut io, &self.config.domain).await?;
                 login(io, features, &self.config, credentials, true).await
             }
             ConnectionMode::StartTls => {
                 let tcp = self.tcp().await?;
-                let mut io = StreamIo::new(tcp, self.config.max_stanza_size);
+                let mut io = StreamIo::new(tcp, self.config.stream_limits());
                 let features = open(&mut io, &self.config.domain).await?;
                 if features.can_starttls() {
                     let tcp = starttls(io).await?;
                     let tls = tls::handshake(tcp, &self.config, self.tls.clone()).await?;
-                    let mut io = StreamIo::new(tls, self.config.max_stanza_size);
+                    let mut io = StreamIo::new(tls, self.config.stream_limits());
                     let features = open(&mut io, &self.config.domain).await?;
                     login(io, features, &self.config, credentials, true).await
                 } else {

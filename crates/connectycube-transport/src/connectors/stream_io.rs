@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::connector::AuthenticatedStream;
 use crate::error::StreamError;
-use crate::xml_stream::{Frame, StreamParser, StreamWriter, stream_error};
+use crate::xml_stream::{Frame, StreamLimits, StreamParser, StreamWriter, stream_error};
 
 /// How many elements may wait in each channel; the writer applies back-pressure beyond that.
 const CHANNEL_CAPACITY: usize = 256;
@@ -22,26 +22,26 @@ pub(crate) struct StreamIo<S> {
     tx: BytesMut,
     parser: StreamParser,
     writer: StreamWriter,
-    limit: usize,
+    limits: StreamLimits,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> StreamIo<S> {
-    /// Wraps a connected socket; `limit` is the maximum stanza size.
-    pub fn new(io: S, limit: usize) -> Self {
+    /// Wraps a connected socket; `limits` bound what the peer may send.
+    pub fn new(io: S, limits: StreamLimits) -> Self {
         Self {
             io,
             rx: BytesMut::new(),
             tx: BytesMut::new(),
-            parser: StreamParser::new(limit),
+            parser: StreamParser::with_limits(limits),
             writer: StreamWriter::new(),
-            limit,
+            limits,
         }
     }
 
     /// Queues a new stream header to `domain` and resets both directions (a new stream).
     pub fn queue_header(&mut self, domain: &str) -> Result<(), StreamError> {
         self.writer = StreamWriter::new();
-        self.parser = StreamParser::new(self.limit);
+        self.parser = StreamParser::with_limits(self.limits);
         tracing::trace!(target: "connectycube_transport::xml", "SEND <stream:stream to='{domain}'>");
         self.writer.header(domain, &mut self.tx)
     }

@@ -215,9 +215,11 @@ async fn untrusted_certificate_is_rejected_without_the_custom_root() {
     let connector = XmppConnector::new(config(ConnectionMode::DirectTls, port, None)).unwrap();
     let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
     assert!(
-        matches!(&err, ConnectError::Tls(e) if e.to_string().contains("certificate")),
+        matches!(&err, ConnectError::UntrustedCertificate(e) if e.to_string().contains("certificate")),
         "{err:?}"
     );
+    // The error says what to configure.
+    assert!(err.to_string().contains("custom_root_ca_pem"), "{err}");
     server.await.unwrap();
 }
 
@@ -364,6 +366,18 @@ async fn oversized_stanza_ends_the_stream() {
     let err = after_login_server_sends(big, Some(4096)).await;
     assert!(
         matches!(err, StreamError::StanzaTooLarge { limit: 4096 }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn deeply_nested_stanza_ends_the_stream_instead_of_the_process() {
+    // 100,000 unclosed levels (300 KB): this overflowed the reader task's stack before.
+    let deep: &'static str =
+        Box::leak(format!("<message id='ok'/><message>{}", "<a>".repeat(100_000)).into_boxed_str());
+    let err = after_login_server_sends(deep, None).await;
+    assert!(
+        matches!(err, StreamError::NestingTooDeep { limit: 128 }),
         "{err:?}"
     );
 }
