@@ -10,12 +10,14 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+use bytes::Bytes;
 use minidom::Element;
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::BareJid;
 use xmpp_parsers::stream_features::StreamFeatures;
 
 use crate::error::{ConnectError, StreamError};
+use crate::session::Tracker;
 
 /// The account to log in as. The password may be a user password or a REST session token.
 #[derive(Clone)]
@@ -42,8 +44,91 @@ pub struct AuthenticatedStream {
     pub features: StreamFeatures,
     /// Elements from the server, in order; an `Err` or the channel closing ends the stream.
     pub incoming: mpsc::Receiver<Result<Element, StreamError>>,
-    /// Elements to the server, in order; dropping the sender closes the stream cleanly.
-    pub outgoing: mpsc::Sender<Element>,
+    /// Serialized elements to the server, in order; dropping the sender closes the stream
+    /// cleanly.
+    pub outgoing: mpsc::Sender<Outgoing>,
+}
+
+/// One element on its way to the server, serialized once by the session: the writer only
+/// copies its bytes out, and then calls [`Outgoing::written`] so the send's stage says so.
+/// The bytes are standalone XML (the element declares its namespace), as both a TCP stream
+/// and an RFC 7395 WebSocket frame accept.
+#[derive(Clone)]
+pub struct Outgoing {
+    bytes: Bytes,
+    /// The send to tell once written, and whether writing settles it (no stream management).
+    notify: Option<(Tracker, bool)>,
+}
+
+impl fmt::Debug for Outgoing {
+    // The bytes are a stanza; their length is enough for a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outgoing {
+    /// Serializes `element` (standalone, declaring its namespace).
+    ///
+    /// # Errors
+    /// [`StreamError::Xml`] when the element cannot be serialized.
+    pub fn serialize(element: &Element) -> Result<Self, StreamError> {
+        Ok(Self::from_bytes(
+            crate::xml_stream::element_to_bytes(element)?.freeze(),
+        ))
+    }
+
+    pub(crate) fn from_bytes(bytes: Bytes) -> Self {
+        Self {
+            bytes,
+            notify: None,
+        }
+    }
+
+    pub(crate) fn tracked(bytes: Bytes, tracker: Tracker, settles: bool) -> Self {
+        Self {
+            bytes,
+            notify: Some((tracker, settles)),
+        }
+    }
+
+    /// The serialized element.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Tells the send it was written to the socket; the writer calls it after the write.
+    pub fn written(self) {
+        if let Some((tracker, settles)) = self.notify {
+            tracker.written(settles);
+        }
+    }
+
+    /// The bytes and the notice to give once written (the writer keeps the notice for after
+    /// a batched write).
+    pub fn into_parts(self) -> (Bytes, WriteNotice) {
+        (self.bytes, WriteNotice(self.notify))
+    }
+}
+
+/// What to tell the send once its bytes were written: see [`Outgoing::into_parts`].
+#[derive(Debug)]
+pub struct WriteNotice(Option<(Tracker, bool)>);
+
+impl WriteNotice {
+    /// Whether there is a send to tell.
+    pub fn is_some(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Tells the send it was written.
+    pub fn written(self) {
+        if let Some((tracker, settles)) = self.0 {
+            tracker.written(settles);
+        }
+    }
 }
 
 /// A boxed future, as object-safe traits need.

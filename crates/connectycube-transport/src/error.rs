@@ -1,4 +1,18 @@
-//! Errors of the transport layer.
+//! Errors of the transport layer, and the one classifier of what is worth retrying:
+//! [`RetryKind`], asked of every error the reconnection manager sees.
+
+use std::fmt;
+
+/// Whether another connection attempt may succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RetryKind {
+    /// Network trouble, a timeout, a server hiccup: trying again later may work.
+    Retry,
+    /// Refused credentials, an untrusted certificate, a configuration that forbids what the
+    /// server allows, a resource conflict: trying again only repeats the failure.
+    Fatal,
+}
 
 /// Why a connection attempt failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +57,129 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
-    /// Whether trying again later may succeed (network trouble, a server hiccup, even a
-    /// certificate failure behind a captive portal) or never will: bad credentials, or a
-    /// configuration that refuses to connect the way the server allows.
+    /// Whether trying again later may succeed: final are bad credentials, a certificate that
+    /// does not verify, a configuration that refuses to connect the way the server allows, and
+    /// a resource conflict; network errors and timeouts are retried.
+    pub fn retry_kind(&self) -> RetryKind {
+        match self {
+            Self::AuthenticationFailure { .. }
+            | Self::InvalidConfig(_)
+            | Self::EncryptionRequired => RetryKind::Fatal,
+            Self::Tls(e) if is_certificate_error(e) => RetryKind::Fatal,
+            Self::Stream(e) => e.retry_kind(),
+            _ => RetryKind::Retry,
+        }
+    }
+
+    /// `retry_kind() == RetryKind::Retry`.
     pub fn is_retryable(&self) -> bool {
-        !matches!(
-            self,
-            Self::AuthenticationFailure { .. } | Self::InvalidConfig(_) | Self::EncryptionRequired
+        self.retry_kind() == RetryKind::Retry
+    }
+}
+
+/// Whether a TLS failure is the certificate's (rustls's error inside the I/O error).
+fn is_certificate_error(e: &std::io::Error) -> bool {
+    use rustls::Error as R;
+    let inner = e.get_ref().and_then(|i| i.downcast_ref::<R>());
+    matches!(
+        inner,
+        Some(
+            R::InvalidCertificate(_) | R::NoCertificatesPresented | R::InvalidCertRevocationList(_)
         )
+    )
+}
+
+/// A stream error condition (RFC 6120 section 4.9.3), or one this crate does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StreamCondition {
+    /// `bad-format`.
+    BadFormat,
+    /// `conflict`: a new stream for the same resource replaced this one.
+    Conflict,
+    /// `connection-timeout`.
+    ConnectionTimeout,
+    /// `host-unknown`.
+    HostUnknown,
+    /// `internal-server-error`.
+    InternalServerError,
+    /// `not-authorized`.
+    NotAuthorized,
+    /// `policy-violation` (ejabberd: too many unacknowledged stanzas).
+    PolicyViolation,
+    /// `resource-constraint`.
+    ResourceConstraint,
+    /// `system-shutdown`.
+    SystemShutdown,
+    /// `undefined-condition`.
+    UndefinedCondition,
+    /// Any other condition, by its element name.
+    Other(String),
+}
+
+impl StreamCondition {
+    /// The condition named `name`.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "bad-format" => Self::BadFormat,
+            "conflict" => Self::Conflict,
+            "connection-timeout" => Self::ConnectionTimeout,
+            "host-unknown" => Self::HostUnknown,
+            "internal-server-error" => Self::InternalServerError,
+            "not-authorized" => Self::NotAuthorized,
+            "policy-violation" => Self::PolicyViolation,
+            "resource-constraint" => Self::ResourceConstraint,
+            "system-shutdown" => Self::SystemShutdown,
+            "undefined-condition" => Self::UndefinedCondition,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The element name of the condition.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::BadFormat => "bad-format",
+            Self::Conflict => "conflict",
+            Self::ConnectionTimeout => "connection-timeout",
+            Self::HostUnknown => "host-unknown",
+            Self::InternalServerError => "internal-server-error",
+            Self::NotAuthorized => "not-authorized",
+            Self::PolicyViolation => "policy-violation",
+            Self::ResourceConstraint => "resource-constraint",
+            Self::SystemShutdown => "system-shutdown",
+            Self::UndefinedCondition => "undefined-condition",
+            Self::Other(name) => name,
+        }
+    }
+}
+
+impl fmt::Display for StreamCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<String> for StreamCondition {
+    fn from(name: String) -> Self {
+        Self::from_name(&name)
+    }
+}
+
+impl PartialEq<str> for StreamCondition {
+    fn eq(&self, other: &str) -> bool {
+        self.name() == other
+    }
+}
+
+impl PartialEq<&str> for StreamCondition {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl From<&str> for StreamCondition {
+    fn from(name: &str) -> Self {
+        Self::from_name(name)
     }
 }
 
@@ -80,8 +209,8 @@ pub enum StreamError {
     /// The server closed the stream with a stream error.
     #[error("stream error from the server: {condition}")]
     Server {
-        /// The stream error condition, e.g. `conflict`.
-        condition: String,
+        /// The stream error condition.
+        condition: StreamCondition,
     },
     /// The server closed the stream or the TCP connection.
     #[error("the server closed the stream")]
@@ -92,7 +221,21 @@ impl StreamError {
     /// Whether the server ended the stream because another connection took over our resource
     /// (`<conflict/>`); reconnecting would only kick that other connection out in turn.
     pub fn is_resource_conflict(&self) -> bool {
-        matches!(self, Self::Server { condition } if condition == "conflict")
+        matches!(
+            self,
+            Self::Server {
+                condition: StreamCondition::Conflict
+            }
+        )
+    }
+
+    /// A resource conflict is final; every other end of a stream is worth a reconnection.
+    pub fn retry_kind(&self) -> RetryKind {
+        if self.is_resource_conflict() {
+            RetryKind::Fatal
+        } else {
+            RetryKind::Retry
+        }
     }
 }
 
@@ -105,13 +248,34 @@ mod tests {
         let auth = ConnectError::AuthenticationFailure {
             condition: "not-authorized".into(),
         };
-        assert!(!auth.is_retryable());
-        assert!(!ConnectError::EncryptionRequired.is_retryable());
+        assert_eq!(auth.retry_kind(), RetryKind::Fatal);
+        assert_eq!(
+            ConnectError::EncryptionRequired.retry_kind(),
+            RetryKind::Fatal
+        );
         assert!(!ConnectError::InvalidConfig("pem".into()).is_retryable());
         assert!(ConnectError::Timeout(std::time::Duration::from_secs(1)).is_retryable());
         assert!(ConnectError::Stream(StreamError::Closed).is_retryable());
+        let conflict = StreamError::Server {
+            condition: "conflict".into(),
+        };
+        assert_eq!(
+            ConnectError::Stream(conflict).retry_kind(),
+            RetryKind::Fatal
+        );
         let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         assert!(ConnectError::Io(refused).is_retryable());
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_final_other_tls_failures_are_not() {
+        let bad_cert = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        assert_eq!(ConnectError::Tls(bad_cert).retry_kind(), RetryKind::Fatal);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(ConnectError::Tls(reset).retry_kind(), RetryKind::Retry);
     }
 
     #[test]
@@ -125,5 +289,10 @@ mod tests {
         };
         assert!(!shutdown.is_resource_conflict());
         assert!(!StreamError::Closed.is_resource_conflict());
+        assert_eq!(
+            StreamCondition::from_name("x-custom"),
+            StreamCondition::Other("x-custom".into())
+        );
+        assert_eq!(StreamCondition::PolicyViolation.name(), "policy-violation");
     }
 }

@@ -18,7 +18,7 @@ use xmpp_parsers::stream_features::StreamFeatures;
 use xmpp_parsers::websocket::Open;
 
 use crate::config::ConnectionConfig;
-use crate::connector::{AuthenticatedStream, Credentials};
+use crate::connector::{AuthenticatedStream, Credentials, Outgoing, WriteNotice};
 use crate::connectors::features;
 use crate::error::{ConnectError, StreamError};
 use crate::sasl;
@@ -246,34 +246,44 @@ async fn read_loop<S>(
 
 async fn write_loop<S>(
     mut sink: S,
-    mut outgoing: mpsc::Receiver<Element>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
     mut reader_gone: oneshot::Receiver<()>,
 ) where
     S: futures_util::Sink<Message, Error = tungstenite::Error> + Unpin,
 {
+    let mut notices: Vec<WriteNotice> = Vec::new();
     loop {
-        let el = tokio::select! {
+        let out = tokio::select! {
             biased;
             _ = &mut reader_gone => break,
-            el = outgoing.recv() => match el {
-                Some(el) => el,
+            out = outgoing.recv() => match out {
+                Some(out) => out,
                 None => break,
             },
         };
-        tracing::trace!(target: "connectycube_transport::xml", "SEND {}", String::from(&el));
-        let text = match to_text(&el) {
-            Ok(text) => text,
-            Err(e) => {
-                tracing::warn!(error = %e, "dropping an element that cannot be serialized");
-                continue;
-            }
+        let (bytes, notice) = out.into_parts();
+        tracing::trace!(target: "connectycube_transport::xml", "SEND {}", String::from_utf8_lossy(&bytes));
+        // The session serialized the element to UTF-8 XML; a text frame carries it as is.
+        // Never skip an element the session counted: close instead (it cannot happen, the
+        // serializer writes UTF-8), so the session resends after reconnecting.
+        let Ok(text) = tungstenite::Utf8Bytes::try_from(bytes) else {
+            tracing::warn!("an outgoing element is not UTF-8: closing the stream");
+            break;
         };
+        if notice.is_some() {
+            notices.push(notice);
+        }
         // feed + flush once per batch: elements queued together share one flush.
-        if sink.feed(Message::text(text)).await.is_err() {
+        if sink.feed(Message::Text(text)).await.is_err() {
             return;
         }
-        if outgoing.is_empty() && sink.flush().await.is_err() {
-            return;
+        if outgoing.is_empty() {
+            if sink.flush().await.is_err() {
+                return;
+            }
+            for notice in notices.drain(..) {
+                notice.written();
+            }
         }
     }
     // The session dropped the sender or the stream broke: RFC 7395 section 3.6 close, then the WebSocket close.

@@ -114,7 +114,12 @@ async fn wss_login_exchange_and_close() {
         "hey"
     );
     outgoing
-        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
+        .send(
+            crate::connector::Outgoing::serialize(
+                &"<presence xmlns='jabber:client'/>".parse().unwrap(),
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     drop(outgoing);

@@ -387,7 +387,9 @@ pub fn stream_error(element: &Element) -> Option<StreamError> {
         .find(|c| c.ns() == ns::XMPP_STREAMS && c.name() != "text")
         .map(|c| c.name().to_owned())
         .unwrap_or_else(|| "undefined-condition".to_owned());
-    Some(StreamError::Server { condition })
+    Some(StreamError::Server {
+        condition: condition.into(),
+    })
 }
 
 #[cfg(test)]

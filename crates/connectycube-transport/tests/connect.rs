@@ -35,7 +35,11 @@ mod env {
         )
         .parse()
         .unwrap();
-        stream.outgoing.send(iq).await.unwrap();
+        stream
+            .outgoing
+            .send(connectycube_transport::connector::Outgoing::serialize(&iq).unwrap())
+            .await
+            .unwrap();
         let reply = stream.incoming.recv().await.unwrap().unwrap();
         assert_eq!(
             reply.attr("type"),

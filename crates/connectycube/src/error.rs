@@ -57,8 +57,8 @@ impl Error {
             Self::Connect(e) => e.is_retryable(),
             Self::Login(e) => e.is_retryable(),
             Self::Rest(e) => e.is_retryable(),
-            Self::Send(e) => send_is_retryable(e),
-            Self::Iq(IqError::Send(e)) => send_is_retryable(e),
+            Self::Send(e) => e.is_retryable(),
+            Self::Iq(IqError::Send(e)) => e.is_retryable(),
             Self::Iq(IqError::Timeout(_)) => true,
             Self::Iq(_) => false,
             Self::Build(_)
@@ -69,15 +69,6 @@ impl Error {
             | Self::Refused(_) => false,
         }
     }
-}
-
-/// The transport has no classification of send failures yet: a lost connection, a full queue
-/// or a restarted session may pass, a refusal or a closed session will not.
-fn send_is_retryable(e: &SendError) -> bool {
-    matches!(
-        e,
-        SendError::ConnectionLost(_) | SendError::QueueFull(_) | SendError::SessionRestarted
-    )
 }
 
 #[cfg(test)]
@@ -140,8 +131,9 @@ mod tests {
         assert!(!Error::from(LoginError::Authentication("not-authorized".into())).is_retryable());
         assert!(Error::from(RestError::Timeout(Default::default())).is_retryable());
         assert!(!Error::from(RestError::InvalidRequest("bad".into())).is_retryable());
-        assert!(Error::from(SendError::ConnectionLost("reset".into())).is_retryable());
-        assert!(!Error::from(SendError::Refused("blocked".into())).is_retryable());
+        let lost = transport::session::Disconnect::KeepaliveTimeout;
+        assert!(Error::from(SendError::ConnectionLost(lost)).is_retryable());
+        assert!(!Error::from(SendError::Closed).is_retryable());
         assert!(!Error::Refused("forbidden".into()).is_retryable());
     }
 }

@@ -6,7 +6,7 @@ use minidom::Element;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::connector::AuthenticatedStream;
+use crate::connector::{AuthenticatedStream, Outgoing, WriteNotice};
 use crate::error::StreamError;
 use crate::xml_stream::{Frame, StreamLimits, StreamParser, StreamWriter, stream_error};
 
@@ -175,35 +175,34 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut io: W,
     mut writer: StreamWriter,
     mut tx: BytesMut,
-    mut outgoing: mpsc::Receiver<Element>,
+    mut outgoing: mpsc::Receiver<Outgoing>,
     mut reader_gone: oneshot::Receiver<()>,
 ) {
+    // The sends written by the current batch, told once the write succeeded.
+    let mut notices: Vec<WriteNotice> = Vec::new();
     loop {
-        let el = tokio::select! {
+        let out = tokio::select! {
             biased;
             _ = &mut reader_gone => break,
-            el = outgoing.recv() => match el {
-                Some(el) => el,
+            out = outgoing.recv() => match out {
+                Some(out) => out,
                 None => break,
             },
         };
-        if let Err(e) = encode(&mut writer, &el, &mut tx) {
-            tracing::warn!(error = %e, "dropping an element that cannot be serialized");
-        }
+        take(out, &mut tx, &mut notices);
         // Batch whatever else is already waiting into the same write.
         while tx.len() < READ_CHUNK {
             match outgoing.try_recv() {
-                Ok(el) => {
-                    if let Err(e) = encode(&mut writer, &el, &mut tx) {
-                        tracing::warn!(error = %e, "dropping an element that cannot be serialized");
-                    }
-                }
+                Ok(out) => take(out, &mut tx, &mut notices),
                 Err(_) => break,
             }
         }
         if let Err(e) = write_out(&mut io, &mut tx).await {
             tracing::debug!(error = %e, "XMPP stream write failed");
             return;
+        }
+        for notice in notices.drain(..) {
+            notice.written();
         }
     }
     // The session dropped the sender or the stream broke: close our side politely.
@@ -213,15 +212,14 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     let _ = io.shutdown().await;
 }
 
-fn encode(writer: &mut StreamWriter, el: &Element, tx: &mut BytesMut) -> Result<(), StreamError> {
-    tracing::trace!(target: "connectycube_transport::xml", "SEND {}", String::from(el));
-    let before = tx.len();
-    let result = writer.element(el, tx);
-    if result.is_err() {
-        // Never send half an element.
-        tx.truncate(before);
+/// Appends an element the session serialized; no serialization here, so nothing to drop.
+fn take(out: Outgoing, tx: &mut BytesMut, notices: &mut Vec<WriteNotice>) {
+    let (bytes, notice) = out.into_parts();
+    tracing::trace!(target: "connectycube_transport::xml", "SEND {}", String::from_utf8_lossy(&bytes));
+    tx.extend_from_slice(&bytes);
+    if notice.is_some() {
+        notices.push(notice);
     }
-    result
 }
 
 async fn write_out<W: AsyncWrite + Unpin>(io: &mut W, tx: &mut BytesMut) -> std::io::Result<()> {

@@ -10,6 +10,7 @@ use tokio_rustls::TlsAcceptor;
 use xmpp_parsers::jid::BareJid;
 
 use super::*;
+use crate::connector::Outgoing;
 use crate::xml_stream::StreamParser;
 
 const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>";
@@ -179,7 +180,10 @@ async fn direct_tls_login_then_stanzas_both_ways_and_clean_close() {
         ..
     } = stream;
     let iq: Element = "<iq xmlns='jabber:client' type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>".parse().unwrap();
-    outgoing.send(iq).await.unwrap();
+    outgoing
+        .send(Outgoing::serialize(&iq).unwrap())
+        .await
+        .unwrap();
     let msg = incoming.recv().await.unwrap().unwrap();
     assert_eq!(msg.get_child("body", "jabber:client").unwrap().text(), "hi");
     drop(outgoing);
@@ -232,11 +236,7 @@ async fn starttls_upgrades_then_logs_in() {
         XmppConnector::new(config(ConnectionMode::StartTls, port, Some(&cert.pem))).unwrap();
     let stream = connector.connect(&creds(PASSWORD)).await.unwrap();
     assert!(stream.features.can_bind());
-    stream
-        .outgoing
-        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
-        .await
-        .unwrap();
+    stream.outgoing.send(presence_out()).await.unwrap();
     server.await.unwrap();
 }
 
@@ -343,7 +343,13 @@ async fn after_login_server_sends(bytes: &'static str, limit: Option<usize>) -> 
     assert!(closed_by_client.load(std::sync::atomic::Ordering::SeqCst));
     // ...and sends fail at once instead of vanishing.
     let presence: Element = "<presence xmlns='jabber:client'/>".parse().unwrap();
-    assert!(stream.outgoing.send(presence).await.is_err());
+    assert!(
+        stream
+            .outgoing
+            .send(Outgoing::serialize(&presence).unwrap())
+            .await
+            .is_err()
+    );
     err
 }
 
@@ -593,11 +599,7 @@ async fn starttls_login_uses_six_round_trips_after_tcp_connect() {
         (6.0..6.9).contains(&round_trips),
         "{round_trips:.2} round trips"
     );
-    stream
-        .outgoing
-        .send("<presence xmlns='jabber:client'/>".parse().unwrap())
-        .await
-        .unwrap();
+    stream.outgoing.send(presence_out()).await.unwrap();
     server.await.unwrap();
 }
 
@@ -623,4 +625,8 @@ async fn stream_error_during_negotiation_is_typed() {
         "{err:?}"
     );
     server.await.unwrap();
+}
+
+fn presence_out() -> Outgoing {
+    Outgoing::serialize(&"<presence xmlns='jabber:client'/>".parse().unwrap()).unwrap()
 }

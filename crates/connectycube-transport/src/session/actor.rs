@@ -1,24 +1,24 @@
 //! The one task that owns a chat session: it connects, keeps the stream-management books,
-//! reconnects, and serves the handles' commands in order, so nothing needs a lock.
+//! reconnects, and serves the handles' commands in order, so nothing needs a lock. The
+//! connected part (the stream-management loop) is in `serve`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use minidom::Element;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 use xmpp_parsers::jid::FullJid;
-use xmpp_parsers::sm;
 
-use super::handle::SendError;
-use super::negotiate::{self, Negotiated, ResumeFrom, SM_NS};
-use super::sm::{AckOutcome, StreamManagement, Unacked};
-use super::{ConnectionState, CredentialsProvider, IqError, LoginError, SessionSettings};
+use super::errors::{Disconnect, LoginError, SendError};
+use super::negotiate::{self, Negotiated, ResumeFrom};
+use super::sm::{StreamManagement, Unacked};
+use super::{Bounced, ConnectionState, CredentialsProvider, IqError, SessionSettings};
 use crate::connector::Connector;
-use crate::error::StreamError;
+use crate::error::RetryKind;
 
-type Reply<T> = oneshot::Sender<T>;
+pub(super) type Reply<T> = oneshot::Sender<T>;
 
 /// What a handle asks of the session.
 #[derive(Debug)]
@@ -26,18 +26,18 @@ pub(crate) enum Command {
     Login(Reply<Result<(), LoginError>>),
     Logout(Reply<()>),
     Destroy(Reply<()>),
-    Send(Element, Reply<Result<(), SendError>>),
-    Iq(Element, Reply<Result<Element, IqError>>),
+    /// A serialized stanza with its tracker.
+    Send(Unacked),
+    /// A serialized IQ request, its id, and who waits for the answer.
+    Iq(Unacked, String, Reply<Result<Element, IqError>>),
 }
 
 /// Why a connected session ended.
-enum End {
+pub(super) enum End {
     /// The user logged out (or dropped every handle).
     Logout(Vec<Reply<()>>),
-    /// The connection broke; worth reconnecting.
-    Lost(String),
-    /// The server ended the session for good (resource conflict).
-    Fatal(String),
+    /// The connection broke or the server ended it; its retry kind says whether to reconnect.
+    Lost(Disconnect),
 }
 
 /// How a connection attempt ended.
@@ -47,26 +47,56 @@ enum Attempt {
     Cancelled(Vec<Reply<()>>),
 }
 
+/// Publishes state changes: the current value (a `watch`) and every transition in order to
+/// every subscriber (a bounded `broadcast`; no coalescing).
+#[derive(Debug, Clone)]
+pub(crate) struct States {
+    pub current: watch::Sender<ConnectionState>,
+    pub events: broadcast::Sender<ConnectionState>,
+}
+
+impl States {
+    pub fn set(&self, s: ConnectionState) {
+        self.current.send_replace(s);
+        // No subscriber is fine: the value is kept in `current`.
+        let _ = self.events.send(s);
+    }
+}
+
 pub(crate) struct Actor {
     pub connector: Arc<dyn Connector>,
     pub credentials: CredentialsProvider,
     pub settings: SessionSettings,
-    pub state: watch::Sender<ConnectionState>,
+    pub states: States,
     pub jid: watch::Sender<Option<FullJid>>,
-    pub inbound: mpsc::UnboundedSender<Element>,
+    /// The app's bounded queue of inbound stanzas.
+    pub inbound: mpsc::Sender<Element>,
+    /// Stanzas for the app while its queue is full, at most `inbound_capacity`; when this is
+    /// full too the session stops reading the socket.
+    pub held: VecDeque<Element>,
     pub commands: mpsc::UnboundedReceiver<Command>,
     pub sm: StreamManagement,
-    /// Stanzas waiting for a connection.
+    /// Stanzas waiting for a connection or for room in the in-flight window, in call order.
     pub queued: VecDeque<Unacked>,
     /// IQs of ours waiting for their answer, by id.
     pub pending_iqs: HashMap<String, Reply<Result<Element, IqError>>>,
     pub login_waiters: Vec<Reply<Result<(), LoginError>>>,
+    /// Bounced sends, for the app (keyed by message id).
+    pub bounces: broadcast::Sender<Bounced>,
 }
 
 impl Actor {
     /// Serves commands until every handle is gone.
     pub async fn run(mut self) {
-        while let Some(cmd) = self.commands.recv().await {
+        loop {
+            let cmd = tokio::select! {
+                cmd = self.commands.recv() => cmd,
+                permit = self.inbound.clone().reserve_owned(), if !self.held.is_empty() => {
+                    flush_held(&self.inbound, &mut self.held, permit.ok());
+                    continue;
+                }
+            };
+            let Some(cmd) = cmd else { return };
             match cmd {
                 Command::Login(reply) => {
                     self.login_waiters.push(reply);
@@ -80,18 +110,16 @@ impl Actor {
                     let _ = reply.send(());
                     return;
                 }
-                Command::Send(_, done) => {
-                    let _ = done.send(Err(SendError::NotConnected));
-                }
-                Command::Iq(_, done) => {
+                Command::Send(entry) => fail(entry, SendError::NotConnected),
+                Command::Iq(_, _, done) => {
                     let _ = done.send(Err(IqError::Send(SendError::NotConnected)));
                 }
             }
         }
     }
 
-    fn set_state(&self, s: ConnectionState) {
-        self.state.send_replace(s);
+    pub(super) fn set_state(&self, s: ConnectionState) {
+        self.states.set(s);
     }
 
     /// One logged-in period: connect, serve, reconnect, until logout or give-up.
@@ -102,12 +130,13 @@ impl Actor {
             match self.attempt().await {
                 Attempt::Up(negotiated) => {
                     attempt = 0;
-                    match self.serve(*negotiated).await {
+                    match self.serve(*negotiated, reconnecting).await {
                         End::Logout(replies) => return self.close(replies),
-                        End::Fatal(why) => return self.give_up(ConnectionState::ForceClosed, why),
                         End::Lost(why) => {
                             tracing::info!(reason = %why, "chat connection lost");
-                            if self.settings.total_reconnections == 0 {
+                            if why.retry_kind() == RetryKind::Fatal
+                                || self.settings.total_reconnections == 0
+                            {
                                 return self.give_up(ConnectionState::ForceClosed, why);
                             }
                             reconnecting = true;
@@ -117,7 +146,8 @@ impl Actor {
                 }
                 Attempt::Cancelled(replies) => return self.close(replies),
                 Attempt::Failed(e) => {
-                    let retry = reconnecting && e.is_retryable();
+                    // The one classifier decides: see `RetryKind`.
+                    let retry = reconnecting && e.retry_kind() == RetryKind::Retry;
                     attempt += 1;
                     if !retry || attempt >= self.settings.total_reconnections {
                         let state = match e {
@@ -125,11 +155,10 @@ impl Actor {
                             _ if reconnecting => ConnectionState::ForceClosed,
                             _ => ConnectionState::Closed,
                         };
-                        let why = e.to_string();
                         for w in self.login_waiters.drain(..) {
                             let _ = w.send(Err(e.clone()));
                         }
-                        return self.give_up(state, why);
+                        return self.give_up(state, Disconnect::Reconnection(e));
                     }
                     tracing::info!(attempt, error = %e, "reconnection attempt failed");
                     let wait = self.settings.backoff(attempt);
@@ -145,7 +174,7 @@ impl Actor {
     async fn attempt(&mut self) -> Attempt {
         let connector = Arc::clone(&self.connector);
         let credentials = Arc::clone(&self.credentials);
-        let state = self.state.clone();
+        let states = self.states.clone();
         let resume = self.sm.resume_id.clone().map(|previd| ResumeFrom {
             previd,
             h: self.sm.inbound,
@@ -155,7 +184,7 @@ impl Actor {
         let setup = async move {
             let creds = credentials().await.map_err(LoginError::Credentials)?;
             let stream = connector.connect(&creds).await.map_err(LoginError::from)?;
-            state.send_replace(ConnectionState::Authenticated);
+            states.set(ConnectionState::Authenticated);
             negotiate::negotiate(stream, resume, resource)
                 .await
                 .map_err(LoginError::from)
@@ -199,316 +228,47 @@ impl Actor {
         }
     }
 
-    /// Keeps a command for when the connection is back.
+    /// Keeps a command for when the connection is back (bounded by `max_queued_sends`).
     fn queue(&mut self, cmd: Command) {
-        let (stanza, done) = match cmd {
+        let entry = match cmd {
             Command::Login(r) => return self.login_waiters.push(r),
             Command::Logout(r) | Command::Destroy(r) => {
                 let _ = r.send(());
                 return;
             }
-            Command::Send(el, done) => (el, Some(done)),
-            Command::Iq(el, done) => {
-                let id = el.attr("id").unwrap_or_default().to_owned();
+            Command::Send(entry) => entry,
+            Command::Iq(entry, id, done) => {
                 self.pending_iqs.insert(id, done);
-                (el, None)
+                entry
             }
         };
         if self.queued.len() >= self.settings.max_queued_sends {
-            if let Some(done) = done {
-                let _ = done.send(Err(SendError::QueueFull(self.queued.len())));
-            }
-            return;
+            let n = self.queued.len();
+            return fail(entry, SendError::QueueFull(n));
         }
-        self.queued.push_back(Unacked { stanza, done });
+        self.queued.push_back(entry);
     }
 
-    /// Serves a connected session until it ends.
-    async fn serve(&mut self, n: Negotiated) -> End {
-        let Negotiated {
-            mut incoming,
-            outgoing,
-            jid,
-            resumed_h,
-            sm,
-            early,
-            late,
-            counted,
-        } = n;
-        if let Some(jid) = jid {
-            self.jid.send_replace(Some(jid));
+    /// Hands an inbound stanza to the app: straight into its queue, or held (in order) while
+    /// the queue is full.
+    pub(super) fn hand_to_app(&mut self, el: Element) {
+        if !self.held.is_empty() {
+            return self.held.push_back(el);
         }
-        let mut link = Link {
-            outgoing,
-            ack_requested: false,
-        };
-        if let Err(e) = self.after_setup(&mut link, resumed_h, sm, counted).await {
-            return e;
-        }
-        // Only now, Ready, do the login() calls return: the session can carry messages.
-        for w in self.login_waiters.drain(..) {
-            let _ = w.send(Ok(()));
-        }
-        for el in early {
-            self.deliver(el);
-        }
-        for el in late {
-            if let Some(end) = self.on_inbound(el, &mut link).await {
-                return self.finish(end, &mut incoming, &mut link).await;
-            }
-        }
-        let mut last_heard = Instant::now();
-        let mut probe_deadline: Option<Instant> = None;
-        loop {
-            if let Err(end) = link.request_ack(&self.sm).await {
-                return end;
-            }
-            let next_probe =
-                probe_deadline.unwrap_or(last_heard + self.settings.keepalive_interval);
-            let end = tokio::select! {
-                el = incoming.recv() => {
-                    last_heard = Instant::now();
-                    probe_deadline = None;
-                    match el {
-                        Some(Ok(el)) => self.on_inbound(el, &mut link).await,
-                        Some(Err(e)) => Some(stream_end(e)),
-                        None => Some(End::Lost("the server closed the connection".into())),
-                    }
-                }
-                cmd = self.commands.recv() => self.on_command(cmd, &mut link).await,
-                _ = sleep_until(next_probe) => {
-                    if probe_deadline.is_some() {
-                        Some(End::Lost("keepalive unanswered".into()))
-                    } else {
-                        probe_deadline = Some(Instant::now() + self.settings.keepalive_timeout);
-                        self.probe(&mut link).await
-                    }
-                }
-            };
-            if let Some(end) = end {
-                return self.finish(end, &mut incoming, &mut link).await;
-            }
+        match self.inbound.try_send(el) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(el)) => self.held.push_back(el),
+            // The app dropped `Incoming`: nobody reads.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 
-    /// Applies the setup's outcome to the books and sends what waits.
-    async fn after_setup(
-        &mut self,
-        link: &mut Link,
-        resumed_h: Option<u32>,
-        sm: Option<Option<String>>,
-        counted: Vec<Element>,
-    ) -> Result<(), End> {
-        let mut waiting: VecDeque<Unacked> = VecDeque::new();
-        if let Some(h) = resumed_h {
-            self.sm.enabled = true;
-            log_ack(self.sm.ack(h));
-            waiting.extend(self.sm.unacked.drain(..));
-            self.set_state(ConnectionState::Resumed);
-        } else {
-            // A fresh session: the old one's unacked messages go again with their ids.
-            for entry in self.sm.reset() {
-                if entry.is_message() {
-                    waiting.push_back(entry);
-                } else {
-                    entry.complete(Err(SendError::SessionRestarted));
-                }
-            }
-            self.sm.enabled = sm.is_some();
-            self.sm.resume_id = sm.flatten();
-            if self.sm.enabled {
-                // Sent during setup after <enable/>: the server's h counts them, so must we.
-                for stanza in counted {
-                    self.sm.sent(Unacked { stanza, done: None });
-                }
-            }
-        }
-        waiting.extend(self.queued.drain(..));
-        while let Some(entry) = waiting.pop_front() {
-            if let Err(end) = self.transmit(link, entry).await {
-                // The connection broke while catching up: what was not sent waits for the next.
-                waiting.extend(self.queued.drain(..));
-                self.queued = waiting;
-                return Err(end);
-            }
-        }
-        self.set_state(ConnectionState::Ready);
-        Ok(())
+    /// Whether the session may read another stanza from the socket.
+    pub(super) fn can_read(&self) -> bool {
+        self.held.len() < self.settings.inbound_capacity
     }
 
-    /// Sends one stanza, keeping it until acknowledged when stream management is on.
-    async fn transmit(&mut self, link: &mut Link, entry: Unacked) -> Result<(), End> {
-        let stanza = entry.stanza.clone();
-        if self.sm.enabled {
-            self.sm.sent(entry);
-            link.send(stanza).await
-        } else {
-            let sent = link.send(stanza).await;
-            entry.complete(match &sent {
-                Ok(()) => Ok(()),
-                Err(_) => Err(SendError::ConnectionLost(
-                    "written to a closed stream".into(),
-                )),
-            });
-            sent
-        }
-    }
-
-    async fn on_command(&mut self, cmd: Option<Command>, link: &mut Link) -> Option<End> {
-        match cmd {
-            None => Some(End::Logout(Vec::new())),
-            Some(Command::Logout(r) | Command::Destroy(r)) => Some(End::Logout(vec![r])),
-            Some(Command::Login(r)) => {
-                let _ = r.send(Ok(()));
-                None
-            }
-            Some(Command::Send(el, done)) => self
-                .transmit(
-                    link,
-                    Unacked {
-                        stanza: el,
-                        done: Some(done),
-                    },
-                )
-                .await
-                .err(),
-            Some(Command::Iq(el, done)) => {
-                let id = el.attr("id").unwrap_or_default().to_owned();
-                self.pending_iqs.insert(id, done);
-                self.transmit(
-                    link,
-                    Unacked {
-                        stanza: el,
-                        done: None,
-                    },
-                )
-                .await
-                .err()
-            }
-        }
-    }
-
-    async fn on_inbound(&mut self, el: Element, link: &mut Link) -> Option<End> {
-        if el.ns() == SM_NS {
-            return self.on_sm(el, link).await;
-        }
-        if self.sm.enabled && matches!(el.name(), "message" | "presence" | "iq") {
-            self.sm.received();
-        }
-        if connectycube_protocol::iq::ping::is_request(&el) {
-            // Without `from` the server itself asked; an answer without `to` goes back to it.
-            let pong = xmpp_parsers::iq::Iq::Result {
-                from: None,
-                to: el.attr("from").and_then(|f| f.parse().ok()),
-                id: el.attr("id").unwrap_or_default().to_owned(),
-                payload: None,
-            };
-            return link.send(pong.into()).await.err();
-        }
-        self.deliver(el);
-        None
-    }
-
-    async fn on_sm(&mut self, el: Element, link: &mut Link) -> Option<End> {
-        match el.name() {
-            "r" => link.send(sm::A::new(self.sm.inbound).into()).await.err(),
-            "a" => {
-                let h = el.attr("h").and_then(|h| h.parse::<u32>().ok());
-                match h {
-                    Some(h) => log_ack(self.sm.ack(h)),
-                    None => tracing::warn!("ack without a valid h ignored"),
-                }
-                link.ack_requested = false;
-                None
-            }
-            _ => None,
-        }
-    }
-
-    /// Hands an inbound stanza to its waiter or to the app.
-    fn deliver(&mut self, el: Element) {
-        let id = el.attr("id").map(str::to_owned);
-        if el.name() == "iq"
-            && matches!(el.attr("type"), Some("result" | "error"))
-            && let Some(done) = id.as_deref().and_then(|id| self.pending_iqs.remove(id))
-        {
-            let _ = done.send(Ok(el));
-            return;
-        }
-        if el.name() == "iq"
-            && matches!(
-                id.as_deref(),
-                Some(negotiate::BIND_ID | negotiate::CARBONS_ID | negotiate::KEEPALIVE_ID)
-            )
-        {
-            return;
-        }
-        if el.name() == "message" && el.attr("type") == Some("error") {
-            self.refuse(id.as_deref(), &el);
-        }
-        let _ = self.inbound.send(el);
-    }
-
-    /// An error answering one of our unacknowledged messages fails its handle.
-    fn refuse(&mut self, id: Option<&str>, error: &Element) {
-        let Some(id) = id else { return };
-        let text = error
-            .get_child("error", "jabber:client")
-            .map(|e| {
-                e.get_child("text", "urn:ietf:params:xml:ns:xmpp-stanzas")
-                    .map(Element::text)
-                    .or_else(|| e.children().next().map(|c| c.name().to_owned()))
-                    .unwrap_or_default()
-            })
-            .unwrap_or_default();
-        for entry in self.sm.unacked.iter_mut().filter(|e| e.id() == Some(id)) {
-            if let Some(done) = entry.done.take() {
-                let _ = done.send(Err(SendError::Refused(text.clone())));
-            }
-        }
-    }
-
-    async fn probe(&mut self, link: &mut Link) -> Option<End> {
-        let probe: Element = if self.sm.enabled {
-            sm::R.into()
-        } else {
-            connectycube_protocol::iq::ping::request(negotiate::KEEPALIVE_ID, None)
-        };
-        link.send(probe).await.err()
-    }
-
-    /// Ends a connected period: on logout, gives in-flight stanzas a moment to be acknowledged
-    /// and acknowledges what we received.
-    async fn finish(
-        &mut self,
-        end: End,
-        incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
-        link: &mut Link,
-    ) -> End {
-        if !matches!(end, End::Logout(_)) || !self.sm.enabled {
-            return end;
-        }
-        if !self.sm.unacked.is_empty() {
-            let _ = link.send(sm::R.into()).await;
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while !self.sm.unacked.is_empty() {
-                match tokio::time::timeout_at(deadline, incoming.recv()).await {
-                    Ok(Some(Ok(el))) if el.ns() == SM_NS => {
-                        let _ = self.on_sm(el, link).await;
-                    }
-                    Ok(Some(Ok(el))) => self.deliver(el),
-                    _ => break,
-                }
-            }
-        }
-        // XEP-0198 stream closure: say what we handled before closing. Otherwise the server
-        // counts the last stanzas it sent us as unacknowledged and routes them again (ejabberd
-        // stores them offline), so they arrive a second time at the next login.
-        let _ = link.send(sm::A::new(self.sm.inbound).into()).await;
-        end
-    }
-
-    fn close(&mut self, replies: Vec<Reply<()>>) {
+    pub(super) fn close(&mut self, replies: Vec<Reply<()>>) {
         self.fail_all(|| SendError::Closed);
         self.sm.reset();
         self.jid.send_replace(None);
@@ -518,7 +278,7 @@ impl Actor {
         }
     }
 
-    fn give_up(&mut self, state: ConnectionState, why: String) {
+    fn give_up(&mut self, state: ConnectionState, why: Disconnect) {
         tracing::warn!(reason = %why, "chat connection closed");
         self.fail_all(|| SendError::ConnectionLost(why.clone()));
         self.sm.reset();
@@ -529,7 +289,7 @@ impl Actor {
     /// Fails every waiting and unacknowledged send, and every pending IQ.
     fn fail_all(&mut self, err: impl Fn() -> SendError) {
         for entry in self.queued.drain(..).chain(self.sm.unacked.drain(..)) {
-            entry.complete(Err(err()));
+            fail(entry, err());
         }
         for (_, done) in self.pending_iqs.drain() {
             let _ = done.send(Err(IqError::Send(err())));
@@ -537,43 +297,33 @@ impl Actor {
     }
 }
 
-fn log_ack(outcome: AckOutcome) {
-    if let AckOutcome::TooHigh { claimed, pending } = outcome {
-        tracing::warn!(
-            claimed,
-            pending,
-            "server acknowledged more stanzas than were pending"
-        );
+/// Settles a send as failed (a no-op for a send already bounced).
+pub(super) fn fail(entry: Unacked, e: SendError) {
+    if let Some(t) = entry.tracker {
+        t.fail(e);
     }
 }
 
-fn stream_end(e: StreamError) -> End {
-    match &e {
-        StreamError::Server { condition } if condition == "conflict" => End::Fatal(e.to_string()),
-        _ => End::Lost(e.to_string()),
-    }
-}
-
-/// The write side of the current connection.
-struct Link {
-    outgoing: mpsc::Sender<Element>,
-    ack_requested: bool,
-}
-
-impl Link {
-    async fn send(&mut self, el: Element) -> Result<(), End> {
-        self.outgoing
-            .send(el)
-            .await
-            .map_err(|_| End::Lost("the connection's writer stopped".into()))
-    }
-
-    /// Asks for an ack when sends are pending and no request is out.
-    async fn request_ack(&mut self, sm: &StreamManagement) -> Result<(), End> {
-        if sm.enabled && !sm.unacked.is_empty() && !self.ack_requested {
-            self.ack_requested = true;
-            self.send(sm::R.into()).await?;
+/// Moves held stanzas into the app's queue as far as it has room (`permit`: one place).
+pub(super) fn flush_held(
+    inbound: &mpsc::Sender<Element>,
+    held: &mut VecDeque<Element>,
+    permit: Option<mpsc::OwnedPermit<Element>>,
+) {
+    let Some(permit) = permit else {
+        held.clear(); // The app is gone.
+        return;
+    };
+    let Some(first) = held.pop_front() else {
+        return;
+    };
+    permit.send(first);
+    while let Some(el) = held.pop_front() {
+        if let Err(e) = inbound.try_send(el) {
+            if let mpsc::error::TrySendError::Full(el) = e {
+                held.push_front(el);
+            }
+            return;
         }
-        Ok(())
     }
 }

@@ -5,10 +5,42 @@
 //! channel, so concurrent calls are served in order: fifty `login()` calls at once open one
 //! connection and all get its result. Each connection attempt has its own channels, so
 //! nothing from an old connection reaches a new one.
+//!
+//! # Sends
+//! A stanza is serialized once, in `send` on the caller's task; one that cannot be serialized
+//! fails its own handle ([`SendError::Serialize`]) and is never counted. The session keeps the
+//! bytes until the server acknowledges them and writes them again after a drop. The
+//! [`SendHandle`] shows the [`SendStage`]; awaiting it waits for the ack. An error stanza
+//! for a message id we sent, even after the ack, makes it [`SendStage::Bounced`] and is
+//! published on [`ChatConnection::bounces`] with what [`ChatConnection::resend`] needs.
+//!
+//! # Backpressure
+//! Inbound: the app's queue ([`Incoming`]) holds `inbound_capacity` stanzas; while it is
+//! full the session holds as many again, still reading the socket, so acks and pings behind
+//! them are served and a caller awaiting a [`SendHandle`] is not stuck behind an unread
+//! queue. When the held stanzas reach the bound too, the session stops reading the socket
+//! (the connection's reader then stops too, and TCP pushes back on the server). The trade-off:
+//! an app that awaits send handles while never reading `Incoming` gets its acks only as long
+//! as fewer than twice `inbound_capacity` stanzas arrive meanwhile; past that, acks wait
+//! until the app reads (nothing is lost; the keepalive is not fooled, as the socket stays
+//! quiet to us only while we choose not to read).
+//!
+//! Outbound: at most `max_in_flight` sends are unacknowledged; later ones wait in call order.
+//! [`ChatConnection::send`] never waits (the queue behind it is the caller's burst);
+//! [`ChatConnection::send_paced`] waits for room among `max_pending_sends` unsettled sends and
+//! [`ChatConnection::try_send`] fails fast with [`SendError::QueueFull`].
+//!
+//! # States
+//! [`ChatConnection::state_changes`] yields every transition in order, to every subscriber
+//! (a bounded fan-out of 1,024 states per subscriber; a subscriber that falls further behind
+//! skips the oldest). A resumed session shows `Resumed` then `Ready`; a new session after a
+//! drop shows `NewSession` then `Ready`.
 
 mod actor;
+mod errors;
 mod handle;
 mod negotiate;
+mod serve;
 mod settings;
 mod sm;
 mod state;
@@ -21,79 +53,35 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::Stream;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use minidom::Element;
-use tokio::sync::{mpsc, oneshot, watch};
-use tokio_stream::wrappers::WatchStream;
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
+use tokio_stream::wrappers::BroadcastStream;
 use xmpp_parsers::jid::FullJid;
 
-pub use handle::{SendError, SendHandle};
+pub use errors::{Bounce, Disconnect, LoginError, SendError, StanzaErrorCondition};
+pub(crate) use handle::Tracker;
+pub use handle::{SendHandle, SendStage};
+pub use negotiate::SetupError;
 pub use settings::SessionSettings;
 pub use state::ConnectionState;
 
 use crate::connector::{BoxFuture, Connector, Credentials};
-use crate::error::ConnectError;
-use actor::{Actor, Command};
+use actor::{Actor, Command, States};
+use sm::Unacked;
 
 /// Gives the credentials for each connection attempt (a session token may have been renewed).
 pub type CredentialsProvider =
     Arc<dyn Fn() -> BoxFuture<'static, Result<Credentials, String>> + Send + Sync>;
 
-/// Why `login()` failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LoginError {
-    /// The server refused the credentials (its SASL condition); never retried.
-    #[error("authentication failed: {0}")]
-    Authentication(String),
-    /// The server could not be reached or the stream broke (retryable).
-    #[error("could not connect: {0}")]
-    Connect(String),
-    /// Setting the session up failed (resource bind refused, stream closed).
-    #[error("session setup failed: {0}")]
-    Setup(String),
-    /// The resource is in use and the server will not replace it; never retried.
-    #[error("resource conflict: {0}")]
-    Conflict(String),
-    /// The credentials provider failed.
-    #[error("no credentials: {0}")]
-    Credentials(String),
-    /// Login took longer than the configured timeout.
-    #[error("login timed out")]
-    Timeout,
-    /// `logout()` or `destroy()` was called while logging in.
-    #[error("the session was closed while logging in")]
-    Closed,
-}
-
-impl LoginError {
-    /// Whether another attempt may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Connect(_) | Self::Setup(_) | Self::Timeout)
-    }
-}
-
-impl From<ConnectError> for LoginError {
-    fn from(e: ConnectError) -> Self {
-        match e {
-            ConnectError::AuthenticationFailure { condition } => Self::Authentication(condition),
-            other => Self::Connect(other.to_string()),
-        }
-    }
-}
-
-impl From<negotiate::SetupError> for LoginError {
-    fn from(e: negotiate::SetupError) -> Self {
-        if e.is_fatal() {
-            Self::Conflict(e.to_string())
-        } else {
-            Self::Setup(e.to_string())
-        }
-    }
-}
+/// How many state changes a slow subscriber may fall behind before skipping the oldest.
+const STATE_EVENTS: usize = 1024;
+/// How many bounces a slow subscriber may fall behind before skipping the oldest.
+const BOUNCE_EVENTS: usize = 1024;
 
 /// Why an IQ request got no answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum IqError {
     /// The request could not be sent.
@@ -104,6 +92,18 @@ pub enum IqError {
     Timeout(Duration),
 }
 
+/// A message of ours that came back as an error stanza, keyed by its id.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Bounced {
+    /// The message id.
+    pub id: String,
+    /// Why it bounced.
+    pub bounce: Bounce,
+    /// The message as sent, for [`ChatConnection::resend`] (same id).
+    pub stanza: Bytes,
+}
+
 /// A chat session: cheap to clone, every clone drives the same session.
 #[derive(Clone)]
 pub struct ChatConnection {
@@ -112,6 +112,12 @@ pub struct ChatConnection {
     /// to the stanzas they carry, which the caller produced anyway.
     commands: mpsc::UnboundedSender<Command>,
     state: watch::Receiver<ConnectionState>,
+    /// Every state change, for new subscribers.
+    state_events: broadcast::Sender<ConnectionState>,
+    bounces: broadcast::Sender<Bounced>,
+    /// Room for paced sends (`send_paced`, `try_send`).
+    pacing: Arc<Semaphore>,
+    max_pending: usize,
     jid: watch::Receiver<Option<FullJid>>,
 }
 
@@ -127,7 +133,7 @@ impl fmt::Debug for ChatConnection {
 /// Stanzas from the server, in order, for the app (stream-management traffic, answers to
 /// the session's own IQs and server pings are handled inside).
 #[derive(Debug)]
-pub struct Incoming(mpsc::UnboundedReceiver<Element>);
+pub struct Incoming(mpsc::Receiver<Element>);
 
 impl Stream for Incoming {
     type Item = Element;
@@ -166,25 +172,41 @@ impl ChatConnection {
     ) -> (Self, Incoming) {
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Idle);
+        let (state_events, _) = broadcast::channel(STATE_EVENTS);
+        let (bounces, _) = broadcast::channel(BOUNCE_EVENTS);
         let (jid_tx, jid) = watch::channel(None);
-        let (inbound, inbound_rx) = mpsc::unbounded_channel();
+        let (inbound, inbound_rx) = mpsc::channel(settings.inbound_capacity.max(1));
+        let max_pending = settings.max_pending_sends.max(1);
+        let sm = sm::StreamManagement {
+            recent: sm::RecentSends::with_capacity(settings.recent_sends),
+            ..Default::default()
+        };
         let actor = Actor {
             connector: Arc::new(connector),
             credentials: provider,
             settings,
-            state: state_tx,
+            states: States {
+                current: state_tx,
+                events: state_events.clone(),
+            },
             jid: jid_tx,
             inbound,
+            held: Default::default(),
             commands,
-            sm: Default::default(),
+            sm,
             queued: Default::default(),
             pending_iqs: Default::default(),
             login_waiters: Vec::new(),
+            bounces: bounces.clone(),
         };
         tokio::spawn(actor.run());
         let conn = Self {
             commands: commands_tx,
             state,
+            state_events,
+            bounces,
+            pacing: Arc::new(Semaphore::new(max_pending)),
+            max_pending,
             jid,
         };
         (conn, Incoming(inbound_rx))
@@ -234,11 +256,67 @@ impl ChatConnection {
 
     /// Sends a stanza; the handle completes when the server acknowledged it. While
     /// reconnecting, the stanza waits in a bounded queue. Never blocks; stanzas go out in the
-    /// order of the calls.
+    /// order of the calls (and at most `max_in_flight` unacknowledged at once).
     pub fn send(&self, stanza: Element) -> SendHandle {
-        let (handle, done) = SendHandle::new();
-        match self.commands.send(Command::Send(stanza, done)) {
+        self.submit(&stanza, None)
+    }
+
+    /// As [`ChatConnection::send`], but first waits (in call order) until fewer than
+    /// `max_pending_sends` paced sends are unsettled: a flooding program slows to the pace
+    /// of the server's acks.
+    pub async fn send_paced(&self, stanza: Element) -> SendHandle {
+        match Arc::clone(&self.pacing).acquire_owned().await {
+            Ok(permit) => self.submit(&stanza, Some(permit)),
+            Err(_) => SendHandle::failed(SendError::Closed),
+        }
+    }
+
+    /// As [`ChatConnection::send_paced`], but fails at once instead of waiting.
+    ///
+    /// # Errors
+    /// [`SendError::QueueFull`] when `max_pending_sends` paced sends are unsettled.
+    pub fn try_send(&self, stanza: Element) -> Result<SendHandle, SendError> {
+        match Arc::clone(&self.pacing).try_acquire_owned() {
+            Ok(permit) => Ok(self.submit(&stanza, Some(permit))),
+            Err(_) => Err(SendError::QueueFull(self.max_pending)),
+        }
+    }
+
+    /// Sends a bounced message again, byte for byte (the same id).
+    pub fn resend(&self, bounced: &Bounced) -> SendHandle {
+        let (handle, tracker) = SendHandle::new();
+        let entry = Unacked {
+            bytes: bounced.stanza.clone(),
+            is_message: true,
+            id: Some(bounced.id.as_str().into()),
+            tracker: Some(tracker),
+            permit: None,
+        };
+        self.enqueue(Command::Send(entry), handle)
+    }
+
+    fn submit(
+        &self,
+        stanza: &Element,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> SendHandle {
+        let mut entry = match Unacked::serialize(stanza) {
+            Ok(entry) => entry,
+            Err(e) => return SendHandle::failed(SendError::Serialize(Arc::new(e))),
+        };
+        let (handle, tracker) = SendHandle::new();
+        entry.tracker = Some(tracker);
+        entry.permit = permit;
+        self.enqueue(Command::Send(entry), handle)
+    }
+
+    fn enqueue(&self, cmd: Command, handle: SendHandle) -> SendHandle {
+        match self.commands.send(cmd) {
             Ok(()) => handle,
+            Err(mpsc::error::SendError(Command::Send(entry))) => {
+                actor::fail(entry, SendError::Closed);
+                handle
+            }
             Err(_) => SendHandle::failed(SendError::Closed),
         }
     }
@@ -249,7 +327,10 @@ impl ChatConnection {
     /// [`IqError::Timeout`] when no answer comes within `timeout`; [`IqError::Send`] when the
     /// request could not be sent.
     pub async fn request(&self, iq: Element, timeout: Duration) -> Result<Element, IqError> {
-        let answer = tokio::time::timeout(timeout, self.ask(|tx| Command::Iq(iq, tx))).await;
+        let entry = Unacked::serialize(&iq)
+            .map_err(|e| IqError::Send(SendError::Serialize(Arc::new(e))))?;
+        let id = iq.attr("id").unwrap_or_default().to_owned();
+        let answer = tokio::time::timeout(timeout, self.ask(|tx| Command::Iq(entry, id, tx))).await;
         match answer {
             Ok(Some(result)) => result,
             Ok(None) => Err(IqError::Send(SendError::Closed)),
@@ -274,12 +355,25 @@ impl ChatConnection {
         *self.state.borrow()
     }
 
-    /// The state now and every change after it.
+    /// The state now, then every change after it, in order (no change is coalesced).
     pub fn state_changes(&self) -> impl Stream<Item = ConnectionState> + use<> {
-        WatchStream::new(self.state.clone())
+        let events = BroadcastStream::new(self.state_events.subscribe());
+        let now = self.state();
+        futures_util::stream::once(std::future::ready(now)).chain(events.filter_map(|e| {
+            if e.is_err() {
+                tracing::warn!("a state subscriber fell behind: skipped the oldest changes");
+            }
+            std::future::ready(e.ok())
+        }))
     }
 
-    /// A watch of the state, for `changed().await` loops.
+    /// Messages of ours that bounced (an error stanza for their id), from now on.
+    pub fn bounces(&self) -> impl Stream<Item = Bounced> + use<> {
+        BroadcastStream::new(self.bounces.subscribe()).filter_map(|e| std::future::ready(e.ok()))
+    }
+
+    /// A watch of the current state, for `wait_for` loops (it coalesces: use
+    /// [`ChatConnection::state_changes`] to see every transition).
     pub fn watch_state(&self) -> watch::Receiver<ConnectionState> {
         self.state.clone()
     }

@@ -14,8 +14,9 @@ use xmpp_parsers::jid::FullJid;
 use xmpp_parsers::presence::{Presence, Type as PresenceType};
 use xmpp_parsers::sm;
 
-use crate::connector::AuthenticatedStream;
-use crate::error::StreamError;
+use super::sm::Unacked;
+use crate::connector::{AuthenticatedStream, Outgoing};
+use crate::error::{RetryKind, StreamError};
 
 /// XEP-0198's namespace.
 pub(crate) const SM_NS: &str = "urn:xmpp:sm:3";
@@ -24,24 +25,40 @@ pub(crate) const BIND_ID: &str = "cc-bind";
 pub(crate) const CARBONS_ID: &str = "cc-carbons";
 pub(crate) const KEEPALIVE_ID: &str = "cc-keepalive";
 
-/// Why setting up the session failed.
+/// Why setting up the session (bind or resumption, then stream management) failed.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum SetupError {
+#[non_exhaustive]
+pub enum SetupError {
+    /// The stream broke or the server ended it.
     #[error(transparent)]
     Stream(#[from] StreamError),
+    /// The server refused the resource bind (its condition).
     #[error("resource bind refused: {0}")]
     Bind(String),
+    /// An element of ours could not be serialized.
+    #[error("cannot serialize a setup element: {0}")]
+    Serialize(#[source] StreamError),
+    /// The server closed the stream during setup.
     #[error("the server closed the stream during setup")]
     Closed,
 }
 
 impl SetupError {
-    /// A bind conflict (our resource is taken and the server will not replace it) is final.
-    pub fn is_fatal(&self) -> bool {
+    /// Whether our resource is taken and the server will not replace it.
+    pub fn is_conflict(&self) -> bool {
         match self {
             Self::Bind(condition) => condition.contains("conflict"),
-            Self::Stream(StreamError::Server { condition }) => condition == "conflict",
+            Self::Stream(e) => e.is_resource_conflict(),
             _ => false,
+        }
+    }
+
+    /// A resource conflict is final, the rest worth another attempt.
+    pub fn retry_kind(&self) -> RetryKind {
+        if self.is_conflict() {
+            RetryKind::Fatal
+        } else {
+            RetryKind::Retry
         }
     }
 }
@@ -50,11 +67,13 @@ impl SetupError {
 #[derive(Debug)]
 pub(crate) struct Negotiated {
     pub incoming: mpsc::Receiver<Result<Element, StreamError>>,
-    pub outgoing: mpsc::Sender<Element>,
+    pub outgoing: mpsc::Sender<Outgoing>,
     /// Our full JID (after a resumption, the one from before).
     pub jid: Option<FullJid>,
     /// The server's `h` when the previous session was resumed.
     pub resumed_h: Option<u32>,
+    /// The `h` of a `<failed h/>` refusing the resumption: what the old session handled.
+    pub failed_h: Option<u32>,
     /// Stream management: on, and the id to resume with later.
     pub sm: Option<Option<String>>,
     /// Stanzas that arrived during setup before `<enabled/>` (not counted in our `h`).
@@ -63,7 +82,7 @@ pub(crate) struct Negotiated {
     /// messages, say): counted in our `h`, handled as any inbound stanza.
     pub late: Vec<Element>,
     /// Stanzas sent after `<enable/>` (carbons, presence): the server counts them in its `h`.
-    pub counted: Vec<Element>,
+    pub counted: Vec<Unacked>,
 }
 
 /// What to resume: the previous session's id and our inbound count.
@@ -72,8 +91,9 @@ pub(crate) struct ResumeFrom {
     pub h: u32,
 }
 
-async fn send(out: &mpsc::Sender<Element>, el: Element) -> Result<(), SetupError> {
-    out.send(el).await.map_err(|_| SetupError::Closed)
+async fn send(out: &mpsc::Sender<Outgoing>, el: Element) -> Result<(), SetupError> {
+    let bytes = Outgoing::serialize(&el).map_err(SetupError::Serialize)?;
+    out.send(bytes).await.map_err(|_| SetupError::Closed)
 }
 
 async fn next(
@@ -99,6 +119,7 @@ pub(crate) async fn negotiate(
         ..
     } = stream;
     let mut early = Vec::new();
+    let mut failed_h = None;
     if let (true, Some(from)) = (sm_offered, resume) {
         let previd = sm::StreamId(from.previd.clone());
         send(&outgoing, sm::Resume { h: from.h, previd }.into()).await?;
@@ -110,6 +131,7 @@ pub(crate) async fn negotiate(
                     outgoing,
                     jid: None,
                     resumed_h: Some(resumed.h),
+                    failed_h: None,
                     sm: Some(Some(from.previd)),
                     early,
                     late: Vec::new(),
@@ -117,7 +139,10 @@ pub(crate) async fn negotiate(
                 });
             }
             if el.is("failed", SM_NS) {
-                break; // The old session is gone: bind a new one on this stream.
+                // The old session is gone: bind a new one on this stream. Its `h`, when
+                // given, says which of our stanzas the old session handled (XEP-0198 1.6).
+                failed_h = el.attr("h").and_then(|h| h.parse().ok());
+                break;
             }
             early.push(el);
         }
@@ -137,12 +162,17 @@ pub(crate) async fn negotiate(
     // Presence first: the server handles a stream's stanzas in order, so the carbons answer
     // says the presence was processed too. Only then is the user available, and a message to
     // the bare JID reaches this session instead of offline storage; `login()` waits for it.
-    let counted: Vec<Element> = vec![
-        Presence::new(PresenceType::None).into(),
+    let mut counted = Vec::new();
+    for el in [
+        Element::from(Presence::new(PresenceType::None)),
         Iq::from_set(CARBONS_ID, carbons::Enable).into(),
-    ];
-    for el in &counted {
-        send(&outgoing, el.clone()).await?;
+    ] {
+        let entry = Unacked::serialize(&el).map_err(SetupError::Serialize)?;
+        outgoing
+            .send(entry.outgoing(false))
+            .await
+            .map_err(|_| SetupError::Closed)?;
+        counted.push(entry);
     }
     let (sm, late) = if sm_offered {
         let sm = wait_enabled(&mut incoming, &mut early).await?;
@@ -157,6 +187,7 @@ pub(crate) async fn negotiate(
         outgoing,
         jid: Some(jid),
         resumed_h: None,
+        failed_h,
         sm,
         early,
         late,

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// How many acknowledged messages are remembered by id for a bounce that comes later.
+pub(crate) const DEFAULT_RECENT_SENDS: usize = 10_000;
+
 /// Settings of a [`super::ChatConnection`], defaulting to the Flutter SDK's values.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -24,6 +27,24 @@ pub struct SessionSettings {
     pub max_queued_sends: usize,
     /// How long `login()` may take before it fails.
     pub login_timeout: Duration,
+    /// Stanzas that may wait for the app to read [`super::Incoming`] (plus as many held by
+    /// the session); beyond that the session stops reading the socket (backpressure).
+    pub inbound_capacity: usize,
+    /// Acknowledge (`<a h>`, unprompted) after this many inbound stanzas; 0 turns it off.
+    pub ack_every: u32,
+    /// Acknowledge this long after an unacknowledged inbound stanza at the latest.
+    pub ack_delay: Duration,
+    /// After the server answered an ack request while sends remain unacknowledged, ask
+    /// again only after new sends or this long (a stale `h` must not drive a busy loop).
+    pub ack_request_interval: Duration,
+    /// Sends written and not yet acknowledged by the server, at most; further sends wait
+    /// in order until acks make room (sender pacing).
+    pub max_in_flight: usize,
+    /// Sends via [`super::ChatConnection::send_paced`] / `try_send` not yet settled, at
+    /// most: `send_paced` waits for room, `try_send` fails with `QueueFull`.
+    pub max_pending_sends: usize,
+    /// Acknowledged messages remembered by id, so a bounce after the ack reaches the handle.
+    pub recent_sends: usize,
 }
 
 impl Default for SessionSettings {
@@ -38,6 +59,16 @@ impl Default for SessionSettings {
             resource: None,
             max_queued_sends: 10_000,
             login_timeout: Duration::from_secs(30),
+            inbound_capacity: 1024,
+            // ejabberd closes a session 5,000 unacknowledged stanzas behind (max_ack_queue);
+            // acking every 10 keeps its queue for us near empty while we keep up, at one
+            // small <a/> per 10 stanzas.
+            ack_every: 10,
+            ack_delay: Duration::from_millis(250),
+            ack_request_interval: Duration::from_secs(1),
+            max_in_flight: 1000,
+            max_pending_sends: 10_000,
+            recent_sends: DEFAULT_RECENT_SENDS,
         }
     }
 }
@@ -81,10 +112,37 @@ impl SessionSettings {
         self
     }
 
-    /// The wait before reconnection attempt `attempt` (1-based).
+    /// Sets how many inbound stanzas may wait for the app.
+    pub fn with_inbound_capacity(mut self, n: usize) -> Self {
+        self.inbound_capacity = n.max(1);
+        self
+    }
+
+    /// Sets when to acknowledge unprompted: every `every` stanzas, `delay` at the latest.
+    pub fn with_ack_pace(mut self, every: u32, delay: Duration) -> Self {
+        self.ack_every = every;
+        self.ack_delay = delay;
+        self
+    }
+
+    /// Sets how many sends may be unacknowledged at once.
+    pub fn with_max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n.max(1);
+        self
+    }
+
+    /// Sets how many paced sends may be unsettled at once.
+    pub fn with_max_pending_sends(mut self, n: usize) -> Self {
+        self.max_pending_sends = n.max(1);
+        self
+    }
+
+    /// The wait before reconnection attempt `attempt` (1-based), with jitter so many
+    /// clients dropped at once do not reconnect in step: the flat wait within 10% either
+    /// side of `reconnection_timeout`.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         if !self.exponential_backoff {
-            return self.reconnection_timeout;
+            return self.reconnection_timeout.mul_f64(0.9 + 0.2 * jitter());
         }
         let factor = 1u32 << attempt.saturating_sub(1).min(16);
         let base = self
@@ -135,6 +193,6 @@ mod tests {
             );
         }
         let flat = SessionSettings::default().backoff(7);
-        assert_eq!(flat, Duration::from_millis(5000));
+        assert!(flat >= Duration::from_millis(4500) && flat <= Duration::from_millis(5500));
     }
 }

@@ -1,36 +1,66 @@
 //! XEP-0198 bookkeeping: what the server has acknowledged, what it has not, and how many
 //! stanzas we handled. Counters wrap at 2^32 (the XEP's arithmetic, as RFC 1982).
+//!
+//! The books are defended: an `h` from the server that goes backwards or claims more than
+//! we sent changes nothing ([`AckError`]); the session then closes the stream with
+//! `<handled-count-too-high/>` and resends on the next one.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
+use bytes::Bytes;
 use minidom::Element;
-use tokio::sync::oneshot;
+use tokio::sync::OwnedSemaphorePermit;
 
-use super::handle::SendError;
+use super::errors::Bounce;
+use super::handle::Tracker;
+use crate::connector::Outgoing;
+use crate::error::StreamError;
 
-/// One sent stanza the server has not acknowledged yet.
+/// One serialized stanza of ours: waiting for a connection, or sent and not yet acknowledged.
 #[derive(Debug)]
 pub(crate) struct Unacked {
-    /// The stanza, kept to send again after a drop.
-    pub stanza: Element,
-    /// Who waits for the ack.
-    pub done: Option<oneshot::Sender<Result<(), SendError>>>,
+    /// The stanza as serialized once at `send`: written as is, and again after a drop.
+    pub bytes: Bytes,
+    /// Whether it is a `<message>` (only messages go again after a fresh session).
+    pub is_message: bool,
+    /// A message's id, to correlate a bounce.
+    pub id: Option<Box<str>>,
+    /// Who waits for the outcome.
+    pub tracker: Option<Tracker>,
+    /// A place in the paced-send window, given back when the send settles.
+    pub permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Unacked {
-    pub fn is_message(&self) -> bool {
-        self.stanza.name() == "message"
+    /// Serializes `el`; nothing is counted or written when this fails.
+    pub fn serialize(el: &Element) -> Result<Self, StreamError> {
+        let out = Outgoing::serialize(el)?;
+        let is_message = el.name() == "message";
+        Ok(Self {
+            bytes: out.bytes().clone(),
+            is_message,
+            id: is_message.then(|| el.attr("id").map(Box::from)).flatten(),
+            tracker: None,
+            permit: None,
+        })
     }
 
-    pub fn id(&self) -> Option<&str> {
-        self.stanza.attr("id")
-    }
-
-    pub fn complete(self, result: Result<(), SendError>) {
-        if let Some(done) = self.done {
-            let _ = done.send(result);
+    /// The element for the writer; `settles` when writing it is all the confirmation it gets.
+    pub fn outgoing(&self, settles: bool) -> Outgoing {
+        match &self.tracker {
+            Some(t) => Outgoing::tracked(self.bytes.clone(), t.clone(), settles),
+            None => Outgoing::from_bytes(self.bytes.clone()),
         }
     }
+}
+
+/// Why an `h` from the server was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AckError {
+    /// The server's `h`.
+    pub h: u32,
+    /// Our count of stanzas sent (what a valid `h` may reach at most).
+    pub sent: u32,
 }
 
 /// Stream management state of one session (it survives resumption, not a fresh login).
@@ -46,37 +76,71 @@ pub(crate) struct StreamManagement {
     pub resume_id: Option<String>,
     /// Whether stream management is on for the current connection.
     pub enabled: bool,
+    /// Stanzas counted since the session started (for "were new stanzas sent?").
+    pub sent_total: u64,
+    /// Acknowledged messages, by id, for a bounce that comes after the ack.
+    pub recent: RecentSends,
 }
 
 impl StreamManagement {
     /// Records a stanza we sent.
     pub fn sent(&mut self, entry: Unacked) {
+        self.sent_total += 1;
         self.unacked.push_back(entry);
     }
 
-    /// Applies the server's `h`: completes the acknowledged sends. An `h` that acknowledges more
-    /// than we sent is clamped (and reported), never a panic.
-    pub fn ack(&mut self, h: u32) -> AckOutcome {
+    /// Our count of stanzas sent in this SM session (what the server's `h` may reach).
+    pub fn sent_count(&self) -> u32 {
+        // Truncation is the XEP's arithmetic: counters are modulo 2^32.
+        self.acked.wrapping_add(self.unacked.len() as u32)
+    }
+
+    /// Applies the server's `h`: completes the acknowledged sends and returns how many. An `h`
+    /// that goes backwards or beyond what was sent changes nothing.
+    pub fn ack(&mut self, h: u32) -> Result<usize, AckError> {
         let newly = h.wrapping_sub(self.acked) as usize;
-        let outcome = if newly > self.unacked.len() {
-            AckOutcome::TooHigh {
-                claimed: newly,
-                pending: self.unacked.len(),
+        if newly > self.unacked.len() {
+            return Err(AckError {
+                h,
+                sent: self.sent_count(),
+            });
+        }
+        for entry in self.unacked.drain(..newly) {
+            if let Some(tracker) = entry.tracker {
+                tracker.acked();
+                if let Some(id) = entry.id {
+                    self.recent.insert(id, tracker, entry.bytes);
+                }
             }
-        } else {
-            AckOutcome::Ok(newly)
-        };
-        let count = newly.min(self.unacked.len());
-        for entry in self.unacked.drain(..count) {
-            entry.complete(Ok(()));
         }
         self.acked = h;
-        outcome
+        Ok(newly)
     }
 
     /// Counts one inbound stanza.
     pub fn received(&mut self) {
         self.inbound = self.inbound.wrapping_add(1);
+    }
+
+    /// Marks the send with message id `id` bounced: still unacknowledged or recently acked.
+    /// Returns the send's stanza, for a later resend with the same id.
+    pub fn bounce(&mut self, id: &str, error: &Element) -> Option<(Bytes, Bounce)> {
+        if let Some(entry) = self
+            .unacked
+            .iter_mut()
+            .find(|e| e.id.as_deref() == Some(id))
+        {
+            let bounce = Bounce::from_error_stanza(error, false);
+            if let Some(t) = &entry.tracker {
+                t.bounced(bounce.clone());
+            }
+            entry.permit = None;
+            return Some((entry.bytes.clone(), bounce));
+        }
+        let (tracker, bytes) = self.recent.remove(id)?;
+        let bounce = Bounce::from_error_stanza(error, true);
+        tracker.bounced(bounce.clone());
+        Some((bytes, bounce))
     }
 
     /// Forgets the session after a fresh login; returns what was never acknowledged.
@@ -89,44 +153,87 @@ impl StreamManagement {
     }
 }
 
-/// What an ack did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AckOutcome {
-    /// This many sends were acknowledged.
-    Ok(usize),
-    /// The server acknowledged more than was pending.
-    TooHigh { claimed: usize, pending: usize },
+/// A bounded window of recently acknowledged messages (id to its handle), oldest evicted
+/// first: ejabberd bounces a message after acking it when the recipient's session ends.
+#[derive(Debug)]
+pub(crate) struct RecentSends {
+    by_id: HashMap<Box<str>, (Tracker, Bytes)>,
+    order: VecDeque<Box<str>>,
+    capacity: usize,
+}
+
+impl Default for RecentSends {
+    fn default() -> Self {
+        Self::with_capacity(super::settings::DEFAULT_RECENT_SENDS)
+    }
+}
+
+impl RecentSends {
+    /// A window of `capacity` messages (0 keeps none).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            by_id: HashMap::new(),
+            order: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn insert(&mut self, id: Box<str>, tracker: Tracker, bytes: Bytes) {
+        if self.capacity == 0 {
+            return;
+        }
+        while self.order.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.by_id.remove(&old);
+            }
+        }
+        if self.by_id.insert(id.clone(), (tracker, bytes)).is_none() {
+            self.order.push_back(id);
+        }
+    }
+
+    fn remove(&mut self, id: &str) -> Option<(Tracker, Bytes)> {
+        // The window's order keeps the id until it is evicted; a stale entry costs nothing.
+        self.by_id.remove(id)
+    }
+
+    /// How many messages the window holds.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::handle::{SendHandle, SendStage};
 
-    fn entry(id: &str) -> (Unacked, oneshot::Receiver<Result<(), SendError>>) {
-        let (tx, rx) = oneshot::channel();
+    fn entry(id: &str) -> (Unacked, SendHandle) {
+        let (handle, tracker) = SendHandle::new();
         let stanza = Element::builder("message", "jabber:client")
             .attr("id".try_into().unwrap(), id)
             .build();
-        (
-            Unacked {
-                stanza,
-                done: Some(tx),
-            },
-            rx,
-        )
+        let mut e = Unacked::serialize(&stanza).unwrap();
+        e.tracker = Some(tracker);
+        (e, handle)
     }
 
     #[test]
     fn acks_complete_the_oldest_sends() {
         let mut sm = StreamManagement::default();
-        let (a, mut ra) = entry("a");
-        let (b, mut rb) = entry("b");
+        let (a, ha) = entry("a");
+        let (b, hb) = entry("b");
         sm.sent(a);
         sm.sent(b);
-        assert_eq!(sm.ack(1), AckOutcome::Ok(1));
-        assert!(ra.try_recv().unwrap().is_ok());
-        assert!(rb.try_recv().is_err(), "b is still pending");
+        assert_eq!(sm.ack(1), Ok(1));
+        assert!(matches!(ha.stage(), SendStage::Acked));
+        assert!(
+            matches!(hb.stage(), SendStage::Queued),
+            "b is still pending"
+        );
         assert_eq!(sm.unacked.len(), 1);
+        assert_eq!(sm.recent.len(), 1, "a is kept for a later bounce");
     }
 
     #[test]
@@ -136,37 +243,58 @@ mod tests {
             inbound: u32::MAX,
             ..Default::default()
         };
-        let (a, _ra) = entry("a");
-        let (b, _rb) = entry("b");
-        let (c, _rc) = entry("c");
-        sm.sent(a);
-        sm.sent(b);
-        sm.sent(c);
-        assert_eq!(sm.ack(1), AckOutcome::Ok(3), "MAX-1 -> 1 is three stanzas");
+        for id in ["a", "b", "c"] {
+            sm.sent(entry(id).0);
+        }
+        assert_eq!(sm.ack(1), Ok(3), "MAX-1 -> 1 is three stanzas");
         sm.received();
         assert_eq!(sm.inbound, 0);
     }
 
     #[test]
-    fn an_ack_larger_than_the_queue_is_clamped() {
+    fn an_ack_beyond_what_was_sent_or_backwards_changes_nothing() {
         let mut sm = StreamManagement::default();
-        let (a, mut ra) = entry("a");
+        let (a, ha) = entry("a");
+        let (b, _hb) = entry("b");
         sm.sent(a);
-        assert_eq!(
-            sm.ack(5),
-            AckOutcome::TooHigh {
-                claimed: 5,
-                pending: 1
-            }
+        sm.sent(b);
+        assert_eq!(sm.ack(5), Err(AckError { h: 5, sent: 2 }));
+        assert!(
+            matches!(ha.stage(), SendStage::Queued),
+            "no handle completed falsely"
         );
-        assert!(ra.try_recv().unwrap().is_ok());
-        assert!(sm.unacked.is_empty());
-        assert_eq!(
-            sm.ack(6),
-            AckOutcome::TooHigh {
-                claimed: 1,
-                pending: 0
-            }
-        );
+        assert_eq!(sm.unacked.len(), 2);
+        assert_eq!(sm.ack(1), Ok(1));
+        assert_eq!(sm.ack(0), Err(AckError { h: 0, sent: 2 }), "backwards");
+        assert_eq!(sm.unacked.len(), 1);
+        assert_eq!(sm.ack(1), Ok(0), "the same h again is fine");
+    }
+
+    #[test]
+    fn a_bounce_after_the_ack_reaches_the_handle() {
+        let mut sm = StreamManagement::default();
+        let (a, ha) = entry("a");
+        sm.sent(a);
+        sm.ack(1).unwrap();
+        let error: Element =
+            "<message xmlns='jabber:client' type='error' id='a'><error type='cancel'>\
+            <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"
+                .parse()
+                .unwrap();
+        assert!(sm.bounce("a", &error).is_some());
+        assert!(matches!(ha.stage(), SendStage::Bounced(b) if b.after_ack));
+        assert!(sm.bounce("a", &error).is_none(), "once");
+    }
+
+    #[test]
+    fn the_recent_window_is_bounded() {
+        let mut w = RecentSends::with_capacity(2);
+        for id in ["a", "b", "c"] {
+            let (_h, t) = SendHandle::new();
+            w.insert(id.into(), t, Bytes::new());
+        }
+        assert_eq!(w.len(), 2);
+        assert!(w.remove("a").is_none(), "the oldest was evicted");
+        assert!(w.remove("c").is_some());
     }
 }

@@ -1,6 +1,6 @@
-//! The connection states the Flutter SDK exposes, observable as they change.
+//! The connection states the Flutter SDK exposes (and `NewSession`), observable as events.
 
-/// Where a chat connection is. Exactly the Flutter SDK's states.
+/// Where a chat connection is: the Flutter SDK's states, and `NewSession`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ConnectionState {
@@ -12,8 +12,11 @@ pub enum ConnectionState {
     AuthenticationFailure,
     /// The connection was lost and is being restored.
     Reconnecting,
-    /// The previous session was resumed (XEP-0198): nothing was lost.
+    /// The previous session was resumed (XEP-0198): nothing was lost. `Ready` follows.
     Resumed,
+    /// After a drop, the previous session could not be resumed and a new one was set up:
+    /// rooms must be joined again and gaps in history filled. `Ready` follows.
+    NewSession,
     /// Fully ready for real-time messaging.
     Ready,
     /// The connection ended without the user asking: reconnection gave up, was off, or the
@@ -26,6 +29,6 @@ pub enum ConnectionState {
 impl ConnectionState {
     /// Whether sends go straight out in this state.
     pub fn is_connected(self) -> bool {
-        matches!(self, Self::Ready | Self::Resumed)
+        matches!(self, Self::Ready | Self::Resumed | Self::NewSession)
     }
 }

@@ -1,0 +1,295 @@
+//! The session's errors: why a login or a send failed, why a connection was lost, and why a
+//! message bounced. Sources are kept (behind an `Arc` where the error must be `Clone`, as a
+//! send's outcome is shared by every clone of its handle).
+
+use std::fmt;
+use std::sync::Arc;
+
+use minidom::Element;
+
+use super::negotiate::SetupError;
+use crate::error::{ConnectError, RetryKind, StreamError};
+
+/// Why `login()` (or a reconnection attempt) failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// The server refused the credentials (its SASL condition); never retried.
+    #[error("authentication failed: {0}")]
+    Authentication(String),
+    /// The server could not be reached, TLS failed, or the stream broke.
+    #[error("could not connect: {0}")]
+    Connect(#[source] Arc<ConnectError>),
+    /// Setting the session up failed (resource bind refused, stream closed).
+    #[error("session setup failed: {0}")]
+    Setup(#[source] Arc<SetupError>),
+    /// The credentials provider failed.
+    #[error("no credentials: {0}")]
+    Credentials(String),
+    /// Login took longer than the configured timeout.
+    #[error("login timed out")]
+    Timeout,
+    /// `logout()` or `destroy()` was called while logging in.
+    #[error("the session was closed while logging in")]
+    Closed,
+}
+
+impl LoginError {
+    /// The classifier the reconnection manager asks: see [`RetryKind`].
+    pub fn retry_kind(&self) -> RetryKind {
+        match self {
+            Self::Authentication(_) | Self::Closed => RetryKind::Fatal,
+            Self::Connect(e) => e.retry_kind(),
+            Self::Setup(e) => e.retry_kind(),
+            Self::Credentials(_) | Self::Timeout => RetryKind::Retry,
+        }
+    }
+
+    /// `retry_kind() == RetryKind::Retry`.
+    pub fn is_retryable(&self) -> bool {
+        self.retry_kind() == RetryKind::Retry
+    }
+
+    /// Whether our resource is taken and the server will not replace it.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            Self::Setup(e) => e.is_conflict(),
+            Self::Connect(e) => matches!(&**e, ConnectError::Stream(s) if s.is_resource_conflict()),
+            _ => false,
+        }
+    }
+}
+
+impl From<ConnectError> for LoginError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::AuthenticationFailure { condition } => Self::Authentication(condition),
+            other => Self::Connect(Arc::new(other)),
+        }
+    }
+}
+
+impl From<SetupError> for LoginError {
+    fn from(e: SetupError) -> Self {
+        Self::Setup(Arc::new(e))
+    }
+}
+
+/// Why a connected session ended without the user asking.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Disconnect {
+    /// The stream broke or the server closed it.
+    #[error("the stream ended: {0}")]
+    Stream(#[source] Arc<StreamError>),
+    /// The server stopped answering the keepalive.
+    #[error("keepalive unanswered")]
+    KeepaliveTimeout,
+    /// The connection's writer stopped (the socket is gone).
+    #[error("the connection's writer stopped")]
+    WriterStopped,
+    /// The server's `h` went backwards or beyond what we sent (XEP-0198 section 4); we closed
+    /// the stream with `<handled-count-too-high/>`.
+    #[error("the server acknowledged {h} stanzas, we had sent {sent}")]
+    HandledCountTooHigh {
+        /// The server's `h`.
+        h: u32,
+        /// Our count of stanzas sent.
+        sent: u32,
+    },
+    /// Reconnection gave up after this failure.
+    #[error("reconnection failed: {0}")]
+    Reconnection(#[source] LoginError),
+}
+
+impl Disconnect {
+    /// A resource conflict is final, everything else worth a reconnection.
+    pub fn retry_kind(&self) -> RetryKind {
+        match self {
+            Self::Stream(e) => e.retry_kind(),
+            Self::Reconnection(e) => e.retry_kind(),
+            _ => RetryKind::Retry,
+        }
+    }
+}
+
+/// A stanza error condition (RFC 6120 section 8.3.3), or one this crate does not know.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StanzaErrorCondition {
+    /// `bad-request`.
+    BadRequest,
+    /// `forbidden`.
+    Forbidden,
+    /// `internal-server-error`.
+    InternalServerError,
+    /// `item-not-found`.
+    ItemNotFound,
+    /// `not-acceptable` (ejabberd: blocked by the sender's own privacy list).
+    NotAcceptable,
+    /// `not-allowed`.
+    NotAllowed,
+    /// `not-authorized`.
+    NotAuthorized,
+    /// `policy-violation`.
+    PolicyViolation,
+    /// `recipient-unavailable`.
+    RecipientUnavailable,
+    /// `remote-server-not-found`.
+    RemoteServerNotFound,
+    /// `remote-server-timeout`.
+    RemoteServerTimeout,
+    /// `resource-constraint`.
+    ResourceConstraint,
+    /// `service-unavailable` (ejabberd: the recipient's session ended, or a privacy block).
+    ServiceUnavailable,
+    /// `undefined-condition`.
+    UndefinedCondition,
+    /// Any other condition, by its element name.
+    Other(String),
+}
+
+impl StanzaErrorCondition {
+    /// The condition named `name`.
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "bad-request" => Self::BadRequest,
+            "forbidden" => Self::Forbidden,
+            "internal-server-error" => Self::InternalServerError,
+            "item-not-found" => Self::ItemNotFound,
+            "not-acceptable" => Self::NotAcceptable,
+            "not-allowed" => Self::NotAllowed,
+            "not-authorized" => Self::NotAuthorized,
+            "policy-violation" => Self::PolicyViolation,
+            "recipient-unavailable" => Self::RecipientUnavailable,
+            "remote-server-not-found" => Self::RemoteServerNotFound,
+            "remote-server-timeout" => Self::RemoteServerTimeout,
+            "resource-constraint" => Self::ResourceConstraint,
+            "service-unavailable" => Self::ServiceUnavailable,
+            "undefined-condition" => Self::UndefinedCondition,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// Why a message came back: the condition and text of the error stanza for its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Bounce {
+    /// The stanza error condition.
+    pub condition: StanzaErrorCondition,
+    /// The error's `type` (`cancel`, `wait`, `modify`, `auth`); `wait` means try later.
+    pub kind: Option<String>,
+    /// The server's explanation, e.g. "User session terminated".
+    pub text: Option<String>,
+    /// Whether the server had acknowledged the message before it bounced.
+    pub after_ack: bool,
+}
+
+impl Bounce {
+    /// Reads the `<error/>` of an error stanza.
+    pub(crate) fn from_error_stanza(el: &Element, after_ack: bool) -> Self {
+        let error = el.get_child("error", "jabber:client");
+        let stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+        let condition = error
+            .and_then(|e| {
+                e.children()
+                    .find(|c| c.ns() == stanzas && c.name() != "text")
+            })
+            .map_or(StanzaErrorCondition::UndefinedCondition, |c| {
+                StanzaErrorCondition::from_name(c.name())
+            });
+        Self {
+            condition,
+            kind: error.and_then(|e| e.attr("type")).map(str::to_owned),
+            text: error
+                .and_then(|e| e.get_child("text", stanzas))
+                .map(Element::text),
+            after_ack,
+        }
+    }
+}
+
+impl fmt::Display for Bounce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.condition)?;
+        if let Some(text) = &self.text {
+            write!(f, ": {text}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a send did not reach the server (or its recipient).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// `login()` was never called, or the session was closed.
+    #[error("not connected: call login() first")]
+    NotConnected,
+    /// Too many sends are waiting (for the connection, or for room in the in-flight window).
+    #[error("the send queue is full ({0} stanzas wait)")]
+    QueueFull(usize),
+    /// The stanza cannot be serialized (it was never counted nor written).
+    #[error("the stanza cannot be serialized: {0}")]
+    Serialize(#[source] Arc<StreamError>),
+    /// Reconnection gave up (or was off) before the server acknowledged the stanza.
+    #[error("the connection was lost and could not be restored: {0}")]
+    ConnectionLost(#[source] Disconnect),
+    /// `logout()` or `destroy()` closed the session before the stanza was acknowledged.
+    #[error("the session was closed before the server acknowledged the stanza")]
+    Closed,
+    /// An error stanza came back for the stanza's id (e.g. blocked by a privacy list).
+    #[error("the stanza bounced: {0}")]
+    Bounced(Bounce),
+    /// A stanza other than a message was unacknowledged when the session had to start afresh;
+    /// only messages are sent again (an IQ or presence from the old session means nothing in
+    /// the new one).
+    #[error("the session restarted before the server acknowledged this non-message stanza")]
+    SessionRestarted,
+}
+
+impl SendError {
+    /// Whether sending the same stanza again later may succeed: after a lost connection, a
+    /// full queue, a restarted session, or a bounce the server marked `wait`. Never for a
+    /// refusal such as a privacy block, a closed session or a stanza that cannot be written.
+    pub fn retry_kind(&self) -> RetryKind {
+        match self {
+            Self::ConnectionLost(d) => d.retry_kind(),
+            Self::QueueFull(_) | Self::SessionRestarted => RetryKind::Retry,
+            Self::Bounced(b) if b.kind.as_deref() == Some("wait") => RetryKind::Retry,
+            Self::Bounced(_) | Self::NotConnected | Self::Closed | Self::Serialize(_) => {
+                RetryKind::Fatal
+            }
+        }
+    }
+
+    /// `retry_kind() == RetryKind::Retry`.
+    pub fn is_retryable(&self) -> bool {
+        self.retry_kind() == RetryKind::Retry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounce(kind: &str) -> SendError {
+        SendError::Bounced(Bounce {
+            condition: StanzaErrorCondition::ServiceUnavailable,
+            kind: Some(kind.into()),
+            text: None,
+            after_ack: true,
+        })
+    }
+
+    #[test]
+    fn a_send_is_retried_after_transient_failures_only() {
+        assert!(SendError::ConnectionLost(Disconnect::KeepaliveTimeout).is_retryable());
+        assert!(SendError::QueueFull(3).is_retryable());
+        assert!(bounce("wait").is_retryable());
+        assert!(!bounce("cancel").is_retryable(), "a privacy block is final");
+        assert!(!SendError::Closed.is_retryable());
+        assert!(!SendError::NotConnected.is_retryable());
+    }
+}
