@@ -9,3 +9,4 @@ pub mod chat;
 pub mod push;
 pub mod rest;
 pub mod store;
+pub mod tls;
