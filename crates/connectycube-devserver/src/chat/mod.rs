@@ -4,6 +4,7 @@
 //! offline storage; XEP-0198 with resumption; MUC rooms for group and public dialogs; privacy
 //! lists; last activity; history through a [`backend::ChatBackend`].
 
+mod auth;
 pub mod backend;
 pub mod codec;
 mod iq;
