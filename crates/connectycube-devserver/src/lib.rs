@@ -23,6 +23,7 @@ pub mod chat;
 pub mod push;
 pub mod rest;
 pub mod store;
+pub mod tls;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -43,6 +44,9 @@ use crate::store::{NewUser, Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DevServerError {
+    /// The chat server could not start.
+    #[error("chat server")]
+    Chat(#[from] chat::ChatError),
     /// The store failed (opening, migrating, seeding).
     #[error("store")]
     Store(#[from] StoreError),
@@ -155,21 +159,6 @@ impl Seed {
     }
 }
 
-/// Where the chat half is to listen. A placeholder until the chat server is wired in by
-/// the integrator: [`DevServerConfig::chat`] is `None` and no chat port is opened.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ChatConfig {}
-
-/// The chat endpoints of a running server (host, ports, WebSocket URL, CA certificate).
-/// A placeholder until the chat half is wired in: [`DevServer::chat`] is `None` for now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ChatEndpoints {
-    /// The chat host (the JIDs' domain).
-    pub host: String,
-}
-
 /// How to start the devserver.
 #[derive(Debug, Clone)]
 pub struct DevServerConfig {
@@ -189,8 +178,9 @@ pub struct DevServerConfig {
     pub seed_file: Option<PathBuf>,
     /// How the REST half behaves (session lifetime, rate limit, …).
     pub rest: RestSettings,
-    /// The chat half's settings: `None` until the chat server is wired in.
-    pub chat: Option<ChatConfig>,
+    /// The chat half's settings (host, ports, ack limit); `None` serves REST only. Its
+    /// `app_id` is set to the devserver's application.
+    pub chat: Option<chat::ChatConfig>,
 }
 
 impl Default for DevServerConfig {
@@ -204,7 +194,7 @@ impl Default for DevServerConfig {
             users: Vec::new(),
             seed_file: None,
             rest: RestSettings::default(),
-            chat: None,
+            chat: Some(chat::ChatConfig::default()),
         }
     }
 }
@@ -219,8 +209,7 @@ pub struct DevServer {
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
     pushes: Mutex<Option<PushReceiver>>,
-    /// The chat endpoints: `None` until the chat half is wired in.
-    pub chat: Option<ChatEndpoints>,
+    chat: Option<chat::ChatHandle>,
 }
 
 impl fmt::Debug for DevServer {
@@ -229,7 +218,7 @@ impl fmt::Debug for DevServer {
             .field("api_addr", &self.api_addr)
             .field("app_id", &self.app_id)
             .field("auth_key", &"<redacted>")
-            .field("chat", &self.chat)
+            .field("chat", &self.chat.as_ref().map(chat::ChatHandle::ports))
             .finish_non_exhaustive()
     }
 }
@@ -284,6 +273,15 @@ impl DevServer {
         let (stop, stop_rx) = watch::channel(false);
         let task = tokio::spawn(rest::serve(listener, rest.clone(), stop_rx));
         tracing::info!(%api_addr, app_id, "devserver REST listening");
+        let (chat, push_rx) = match config.chat.clone() {
+            Some(mut chat_config) => {
+                chat_config.app_id = connectycube_protocol::ids::AppId(app_id);
+                let backend = Arc::new(store::StoreBackend::new(store.clone(), app_id));
+                let handle = chat::ChatServer::start(chat_config, backend, push_rx).await?;
+                (Some(handle), None)
+            }
+            None => (None, Some(push_rx)),
+        };
         Ok(Self {
             api_addr,
             app_id,
@@ -292,8 +290,8 @@ impl DevServer {
             rest,
             stop,
             task: Some(task),
-            pushes: Mutex::new(Some(push_rx)),
-            chat: None,
+            pushes: Mutex::new(push_rx),
+            chat,
         })
     }
 
@@ -327,14 +325,23 @@ impl DevServer {
         &self.rest
     }
 
+    /// The chat server (host, ports, WebSocket URLs, CA certificate), unless the config
+    /// turned it off.
+    pub fn chat(&self) -> Option<&chat::ChatHandle> {
+        self.chat.as_ref()
+    }
+
     /// The pushes REST calls make for the chat (system messages, reactions, removed
-    /// occupants, messages sent to chat); once: the chat half takes it when wired in.
+    /// occupants, messages sent to chat), when no chat server runs to take them; once.
     pub fn take_pushes(&self) -> Option<PushReceiver> {
         self.pushes.lock().ok().and_then(|mut p| p.take())
     }
 
     /// Stops serving and waits for the server task to end.
     pub async fn shutdown(mut self) {
+        if let Some(chat) = self.chat.take() {
+            chat.shutdown().await;
+        }
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
             let _ = task.await;

@@ -75,9 +75,13 @@ fn main() -> ExitCode {
         println!("  REST API:       {}", server.api_url());
         println!("  application id: {}", server.app_id());
         println!("  auth key:       {}", server.auth_key());
-        match &server.chat {
-            Some(chat) => println!("  chat host:      {}", chat.host),
-            None => println!("  chat:           not in this build"),
+        if let Some(chat) = server.chat() {
+            let ports = chat.ports();
+            println!("  chat host:      {} at {}", chat.host(), chat.address());
+            println!("  direct TLS:     {}", ports.direct_tls);
+            println!("  STARTTLS:       {}", ports.starttls);
+            println!("  WebSocket:      {} and {}", chat.ws_url(), chat.wss_url());
+            println!("  chat CA (PEM, trust it explicitly):\n{}", chat.ca_pem());
         }
         println!("Ctrl-C stops it.");
         if let Err(e) = tokio::signal::ctrl_c().await {

@@ -14,6 +14,7 @@
 
 mod blobs;
 mod chat;
+mod chat_backend;
 mod dialogs;
 mod messages;
 mod model;
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
+pub use chat_backend::StoreBackend;
 pub use model::*;
 
 /// The migrations, in order: (version, SQL).

@@ -1,0 +1,140 @@
+//! Privacy lists enforced, last activity and its status_streaming pushes, CSI/mobile IQ.
+
+use super::*;
+
+fn block_list(user: u64) -> Element {
+    parse(&format!(
+        "<iq xmlns='jabber:client' type='set' id='p1'><query xmlns='jabber:iq:privacy'><list name='block'>\
+         <item type='jid' value='{}' action='deny' order='1'/>\
+         <item type='jid' value='muc.localhost/{user}' action='deny' order='2'/></list></query></iq>",
+        jid(user)
+    ))
+}
+
+#[tokio::test]
+async fn a_blocked_sender_gets_the_documented_error() {
+    let s = server().await;
+    let (a, mut ai) = s.login(1, "a").await;
+    let (b, mut bi) = s.login(2, "b").await;
+    let set = b.request(block_list(1), WAIT).await.unwrap();
+    assert_eq!(set.attr("type"), Some("result"));
+    let default = parse(
+        "<iq xmlns='jabber:client' type='set' id='p2'><query xmlns='jabber:iq:privacy'><default name='block'/></query></iq>",
+    );
+    assert_eq!(
+        b.request(default, WAIT).await.unwrap().attr("type"),
+        Some("result")
+    );
+    let names = parse(
+        "<iq xmlns='jabber:client' type='get' id='p3'><query xmlns='jabber:iq:privacy'/></iq>",
+    );
+    let names = b.request(names, WAIT).await.unwrap();
+    let q = names.get_child("query", "jabber:iq:privacy").unwrap();
+    assert_eq!(
+        q.get_child("default", "jabber:iq:privacy")
+            .unwrap()
+            .attr("name"),
+        Some("block")
+    );
+    drop(a.send(chat(&jid(2), "m1", "Are you there?")));
+    let err = until(&mut ai, |e| e.attr("type") == Some("error")).await;
+    let e = err.get_child("error", "jabber:client").unwrap();
+    assert_eq!(
+        (e.attr("code"), e.attr("type")),
+        (Some("503"), Some("cancel"))
+    );
+    assert!(e.has_child("service-unavailable", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+    let text = e
+        .get_child("text", "urn:ietf:params:xml:ns:xmpp-stanzas")
+        .unwrap()
+        .text();
+    assert_eq!(text, "You have been blocked by the privacy list");
+    assert_eq!(body(&err).as_deref(), Some("Are you there?"));
+    assert_eq!(err.attr("from"), Some(jid(2).as_str()));
+    // Declining the default list lets messages through again.
+    let decline = parse(
+        "<iq xmlns='jabber:client' type='set' id='p4'><query xmlns='jabber:iq:privacy'><default/></query></iq>",
+    );
+    b.request(decline, WAIT).await.unwrap();
+    a.send(chat(&jid(2), "m2", "now?")).await.unwrap();
+    assert_eq!(body(&next_body(&mut bi).await).as_deref(), Some("now?"));
+}
+
+#[tokio::test]
+async fn last_activity_and_status_streaming() {
+    let s = server().await;
+    let (a, mut ai) = s.login(1, "a").await;
+    let ask = |u: u64| {
+        connectycube_protocol::iq::last_activity::request(
+            format!("l{u}"),
+            BareJid::new(&jid(u)).unwrap(),
+        )
+    };
+    let never = a.request(ask(7), WAIT).await.unwrap();
+    assert_eq!(never.attr("type"), Some("error"));
+    assert!(
+        never
+            .get_child("error", "jabber:client")
+            .unwrap()
+            .has_child("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas")
+    );
+    let sub = parse(&format!(
+        "<iq xmlns='jabber:client' type='set' id='sub1'><subscribe xmlns='https://connectycube.com/protocol/status_streaming' user_jid='{}' enable='true'/></iq>",
+        jid(7)
+    ));
+    assert_eq!(
+        a.request(sub, WAIT).await.unwrap().attr("type"),
+        Some("result")
+    );
+    let (u7, _u7i) = s.login(7, "x").await;
+    let online = until(&mut ai, |e| {
+        e.name() == "iq" && e.has_child("query", "jabber:iq:last")
+    })
+    .await;
+    assert_eq!(online.attr("from"), Some(jid(7).as_str()));
+    assert_eq!(
+        online
+            .get_child("query", "jabber:iq:last")
+            .unwrap()
+            .attr("seconds"),
+        Some("0")
+    );
+    let now = a.request(ask(7), WAIT).await.unwrap();
+    assert_eq!(
+        now.get_child("query", "jabber:iq:last")
+            .unwrap()
+            .attr("seconds"),
+        Some("0")
+    );
+    u7.logout().await;
+    let offline = until(&mut ai, |e| {
+        e.name() == "iq" && e.has_child("query", "jabber:iq:last")
+    })
+    .await;
+    assert_ne!(
+        offline
+            .get_child("query", "jabber:iq:last")
+            .unwrap()
+            .attr("seconds"),
+        Some("0")
+    );
+    let after = a.request(ask(7), WAIT).await.unwrap();
+    assert_eq!(
+        after.attr("type"),
+        Some("result"),
+        "logged in once, so a time is known"
+    );
+}
+
+#[tokio::test]
+async fn mobile_iq_and_csi_are_accepted() {
+    let s = server().await;
+    let (a, _ai) = s.login(1, "a").await;
+    let iq = connectycube_protocol::iq::activity::ClientState::Inactive.mobile_iq("mob1");
+    assert_eq!(
+        a.request(iq, WAIT).await.unwrap().attr("type"),
+        Some("result")
+    );
+    drop(a.send(connectycube_protocol::iq::activity::ClientState::Active.csi()));
+    a.ping_with_timeout(WAIT).await.unwrap();
+}

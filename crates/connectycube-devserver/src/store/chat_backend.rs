@@ -1,0 +1,174 @@
+//! The SQLite store as the chat server's [`ChatBackend`]: the chat half reads and writes the
+//! same dialogs, messages, privacy lists and last activity the REST half serves.
+
+use connectycube_protocol::ids::{AppId, DialogId, MessageId, UserId};
+use connectycube_protocol::iq::privacy::Item as PrivacyItem;
+use connectycube_protocol::model::{Attachment, DialogType};
+use serde_json::Value;
+
+use super::model::{self, Dialog};
+use super::{Store, StoreError};
+use crate::chat::backend::{
+    BackendError, BackendResult, ChatBackend, DialogInfo, Marker, NewMessage, PrivacyLists,
+    StoredMessage,
+};
+
+/// The store of one application, seen by the chat server.
+#[derive(Clone, Debug)]
+pub struct StoreBackend {
+    store: Store,
+    app_id: u64,
+}
+
+impl StoreBackend {
+    /// The chat's view of `store` for application `app_id`.
+    pub fn new(store: Store, app_id: u64) -> Self {
+        Self { store, app_id }
+    }
+}
+
+fn storage(e: StoreError) -> BackendError {
+    BackendError::Storage {
+        message: e.to_string(),
+        source: Some(std::sync::Arc::new(e)),
+    }
+}
+
+fn info(d: Dialog) -> DialogInfo {
+    DialogInfo {
+        id: d.id,
+        kind: DialogType::from(d.kind),
+        owner: d.owner,
+        occupants: d.occupants,
+        admins: d.admins,
+        subscribers: d.subscribers,
+    }
+}
+
+/// Attachments the store keeps as JSON; one that no longer reads as an attachment is skipped
+/// (and logged) rather than failing the whole message.
+fn attachments(values: &[Value]) -> Vec<Attachment> {
+    values
+        .iter()
+        .filter_map(|v| match serde_json::from_value(v.clone()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!(error = %e, "stored attachment does not read; skipped");
+                None
+            }
+        })
+        .collect()
+}
+
+impl ChatBackend for StoreBackend {
+    fn authenticate(&self, app: AppId, user: UserId, secret: &str) -> BackendResult<bool> {
+        self.store
+            .check_chat_credentials(app.0, user, secret)
+            .map_err(storage)
+    }
+
+    fn dialog(&self, id: DialogId) -> BackendResult<Option<DialogInfo>> {
+        Ok(self.store.dialog(id).map_err(storage)?.map(info))
+    }
+
+    fn private_dialog(&self, a: UserId, b: UserId) -> BackendResult<DialogInfo> {
+        let d = self
+            .store
+            .private_dialog(self.app_id, a, b)
+            .map_err(storage)?;
+        Ok(info(d))
+    }
+
+    fn save_message(&self, m: &NewMessage) -> BackendResult<()> {
+        let mut new = model::NewMessage::new(m.dialog, m.sender);
+        new.id = Some(m.id);
+        new.recipient_id = m.recipient;
+        new.body = Some(m.body.clone());
+        new.date_sent = Some(m.date_sent);
+        new.attachments = m
+            .attachments
+            .iter()
+            .filter_map(|a| serde_json::to_value(a).ok())
+            .collect();
+        new.custom = m.custom.clone();
+        match self.store.save_message(&new) {
+            // A message resent after a resumption keeps its first copy.
+            Ok(_) | Err(StoreError::Taken { .. }) => Ok(()),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    fn message(&self, id: MessageId) -> BackendResult<Option<StoredMessage>> {
+        let Some(m) = self.store.message(id).map_err(storage)? else {
+            return Ok(None);
+        };
+        Ok(Some(StoredMessage {
+            message: NewMessage {
+                id: m.id,
+                dialog: m.dialog_id,
+                sender: m.sender_id,
+                recipient: m.recipient_id,
+                body: m.body.unwrap_or_default(),
+                date_sent: m.date_sent,
+                attachments: attachments(&m.attachments),
+                custom: m.custom,
+            },
+            delivered_ids: m.delivered_ids,
+            read_ids: m.read_ids,
+        }))
+    }
+
+    fn mark(&self, id: MessageId, user: UserId, marker: Marker) -> BackendResult<bool> {
+        let read = marker == Marker::Read;
+        self.store.mark_message(id, user, read).map_err(storage)
+    }
+
+    fn edit_message(&self, id: MessageId, editor: UserId, body: &str) -> BackendResult<bool> {
+        self.store
+            .edit_message_by(id, editor, body)
+            .map_err(storage)
+    }
+
+    fn delete_message(&self, id: MessageId, by: UserId) -> BackendResult<bool> {
+        self.store.delete_message_by(id, by).map_err(storage)
+    }
+
+    fn privacy_lists(&self, user: UserId) -> BackendResult<PrivacyLists> {
+        let (names, default) = self.store.privacy_list_names(user).map_err(storage)?;
+        let mut lists = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(list) = self.store.privacy_list(user, &name).map_err(storage)? {
+                lists.push((name, list.items.iter().map(PrivacyItem::from).collect()));
+            }
+        }
+        Ok(PrivacyLists { lists, default })
+    }
+
+    fn set_privacy_list(
+        &self,
+        user: UserId,
+        name: &str,
+        items: Vec<PrivacyItem>,
+    ) -> BackendResult<()> {
+        let items: Vec<model::PrivacyItem> = items.iter().map(model::PrivacyItem::from).collect();
+        self.store
+            .set_privacy_list(user, name, &items)
+            .map_err(storage)
+    }
+
+    fn set_default_privacy_list(&self, user: UserId, name: Option<&str>) -> BackendResult<bool> {
+        match self.store.set_default_privacy_list(user, name) {
+            Ok(()) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    fn last_activity(&self, user: UserId) -> BackendResult<Option<i64>> {
+        self.store.last_activity(user).map_err(storage)
+    }
+
+    fn set_last_activity(&self, user: UserId, at: i64) -> BackendResult<()> {
+        self.store.set_last_activity(user, at).map_err(storage)
+    }
+}
