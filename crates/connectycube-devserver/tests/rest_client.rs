@@ -22,9 +22,11 @@ use connectycube_rest::users::account::{SignUp, UserFields};
 use connectycube_rest::{RestClient, RestConfig, RestError};
 
 async fn server() -> DevServer {
-    let mut config = DevServerConfig::default();
     // REST only: these tests read the pushes a REST call makes, which a chat server would take.
-    config.chat = None;
+    let mut config = DevServerConfig {
+        chat: None,
+        ..DevServerConfig::default()
+    };
     config.users.push(SeedUser::new("bob", "bob-password1"));
     DevServer::start(config).await.unwrap()
 }

@@ -111,10 +111,10 @@ impl Actor {
                 cmd = self.commands.recv() => self.on_command(cmd),
                 _ = sleep_until(wake) => {
                     let now = Instant::now();
-                    if link.ack_due.is_some_and(|t| t <= now) {
-                        if let Err(end) = link.send_ack(self.sm.inbound).await {
-                            return end;
-                        }
+                    if link.ack_due.is_some_and(|t| t <= now)
+                        && let Err(end) = link.send_ack(self.sm.inbound).await
+                    {
+                        return end;
                     }
                     if now < next_probe {
                         None
