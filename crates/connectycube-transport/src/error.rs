@@ -190,9 +190,15 @@ pub enum StreamError {
     /// The socket failed.
     #[error("stream I/O error: {0}")]
     Io(#[from] std::io::Error),
-    /// The server sent bytes that are not well-formed XML.
-    #[error("malformed XML from the server: {0}")]
-    Xml(String),
+    /// The server sent bytes that are not well-formed XML (or XML we cannot write).
+    #[error("malformed XML: {context}")]
+    Xml {
+        /// What was wrong, in a few words.
+        context: String,
+        /// The parser's or serializer's own error, when there is one.
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+    },
     /// A stanza exceeded the configured maximum size; the stream was closed.
     #[error("stanza larger than the {limit}-byte limit")]
     StanzaTooLarge {
@@ -235,6 +241,24 @@ impl StreamError {
             RetryKind::Fatal
         } else {
             RetryKind::Retry
+        }
+    }
+}
+
+impl StreamError {
+    /// A malformed-XML error with no underlying error.
+    pub(crate) fn xml(context: impl Into<String>) -> Self {
+        Self::Xml {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// A malformed-XML error that keeps the parser's or serializer's error as its source.
+    pub(crate) fn xml_from(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Xml {
+            context: e.to_string(),
+            source: Some(std::sync::Arc::new(e)),
         }
     }
 }

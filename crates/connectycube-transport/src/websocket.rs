@@ -167,15 +167,13 @@ impl WsIo {
 
 fn to_text(el: &Element) -> Result<String, StreamError> {
     let bytes = element_to_bytes(el)?;
-    String::from_utf8(bytes.to_vec()).map_err(|e| StreamError::Xml(e.to_string()))
+    String::from_utf8(bytes.to_vec()).map_err(StreamError::xml_from)
 }
 
 fn ws_error(e: tungstenite::Error) -> StreamError {
     match e {
         tungstenite::Error::Io(io) => StreamError::Io(io),
-        tungstenite::Error::Capacity(_) => {
-            StreamError::Xml("WebSocket message over capacity".into())
-        }
+        tungstenite::Error::Capacity(_) => StreamError::xml("WebSocket message over capacity"),
         tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
             StreamError::Closed
         }
@@ -201,7 +199,7 @@ where
         };
         let data = match msg {
             Message::Text(text) => text.as_bytes().to_vec(),
-            Message::Binary(_) => return Err(StreamError::Xml("binary WebSocket message".into())),
+            Message::Binary(_) => return Err(StreamError::xml("binary WebSocket message")),
             Message::Close(_) => return Err(StreamError::Closed),
             // Pings are answered by tungstenite itself.
             _ => continue,

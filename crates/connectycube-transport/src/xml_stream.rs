@@ -76,7 +76,7 @@ impl DepthBuilder {
         }
         self.inner
             .feed(event, &Context::empty())
-            .map_err(|e| StreamError::Xml(e.to_string()))
+            .map_err(StreamError::xml_from)
     }
 }
 
@@ -146,7 +146,7 @@ impl StreamParser {
     /// the stream is unusable and every later call fails too.
     pub fn next_frame(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
         if self.failed {
-            return Err(StreamError::Xml("the stream already failed".into()));
+            return Err(StreamError::xml("the stream already failed"));
         }
         let result = self.next_frame_inner(data);
         self.failed = result.is_err();
@@ -191,7 +191,7 @@ impl StreamParser {
                 // Only reported at end of input, which a network stream never claims.
                 Ok(None) => return Ok(None),
                 Err(EndOrError::NeedMoreData) => return Ok(None),
-                Err(EndOrError::Error(e)) => return Err(StreamError::Xml(e.to_string())),
+                Err(EndOrError::Error(e)) => return Err(StreamError::xml_from(e)),
             }
         }
     }
@@ -282,17 +282,17 @@ pub fn parse_element_with_limits(
             }
             Ok(Some(event)) => {
                 let Some(b) = builder.as_mut() else {
-                    return Err(StreamError::Xml("text outside the element".into()));
+                    return Err(StreamError::xml("text outside the element"));
                 };
                 if let Some(el) = b.feed(event)? {
                     return Ok(el);
                 }
             }
-            Ok(None) => return Err(StreamError::Xml("no element".into())),
+            Ok(None) => return Err(StreamError::xml("no element")),
             Err(EndOrError::NeedMoreData) => {
-                return Err(StreamError::Xml("truncated element".into()));
+                return Err(StreamError::xml("truncated element"));
             }
-            Err(EndOrError::Error(e)) => return Err(StreamError::Xml(e.to_string())),
+            Err(EndOrError::Error(e)) => return Err(StreamError::xml_from(e)),
         }
     }
 }
@@ -334,21 +334,19 @@ impl StreamWriter {
         for item in items {
             self.encoder
                 .encode_into_bytes(item, out)
-                .map_err(|e| StreamError::Xml(e.to_string()))?;
+                .map_err(StreamError::xml_from)?;
         }
         Ok(())
     }
 
     /// Appends one element.
     pub fn element(&mut self, element: &Element, out: &mut BytesMut) -> Result<(), StreamError> {
-        let iter = element
-            .as_xml_iter()
-            .map_err(|e| StreamError::Xml(e.to_string()))?;
+        let iter = element.as_xml_iter().map_err(StreamError::xml_from)?;
         for item in iter {
-            let item = item.map_err(|e| StreamError::Xml(e.to_string()))?;
+            let item = item.map_err(StreamError::xml_from)?;
             self.encoder
                 .encode_into_bytes(item.as_rxml_item(), out)
-                .map_err(|e| StreamError::Xml(e.to_string()))?;
+                .map_err(StreamError::xml_from)?;
         }
         Ok(())
     }
@@ -357,7 +355,7 @@ impl StreamWriter {
     pub fn footer(&mut self, out: &mut BytesMut) -> Result<(), StreamError> {
         self.encoder
             .encode_into_bytes(Item::ElementFoot, out)
-            .map_err(|e| StreamError::Xml(e.to_string()))
+            .map_err(StreamError::xml_from)
     }
 }
 
@@ -365,14 +363,12 @@ impl StreamWriter {
 pub fn element_to_bytes(element: &Element) -> Result<BytesMut, StreamError> {
     let mut encoder: Encoder<SimpleNamespaces> = Encoder::new();
     let mut out = BytesMut::new();
-    let iter = element
-        .as_xml_iter()
-        .map_err(|e| StreamError::Xml(e.to_string()))?;
+    let iter = element.as_xml_iter().map_err(StreamError::xml_from)?;
     for item in iter {
-        let item = item.map_err(|e| StreamError::Xml(e.to_string()))?;
+        let item = item.map_err(StreamError::xml_from)?;
         encoder
             .encode_into_bytes(item.as_rxml_item(), &mut out)
-            .map_err(|e| StreamError::Xml(e.to_string()))?;
+            .map_err(StreamError::xml_from)?;
     }
     Ok(out)
 }

@@ -80,14 +80,20 @@ fn whitespace_keepalives_do_not_count_or_accumulate() {
 fn dtd_is_refused() {
     let doc = "<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol 'lol'><!ENTITY lol2 '&lol;&lol;&lol;'>]><stream:stream xmlns:stream='http://etherx.jabber.org/streams'>";
     let err = frames(&mut StreamParser::new(1 << 20), doc.as_bytes()).unwrap_err();
-    assert!(matches!(err, StreamError::Xml(_)), "{err:?}");
+    assert!(matches!(err, StreamError::Xml { .. }), "{err:?}");
 }
 
 #[test]
 fn undeclared_entity_is_refused() {
     let doc = format!("{HEADER}<message><body>&lol;</body></message>");
     let err = frames(&mut StreamParser::new(1 << 20), doc.as_bytes()).unwrap_err();
-    assert!(matches!(err, StreamError::Xml(_)), "{err:?}");
+    assert!(matches!(err, StreamError::Xml { .. }), "{err:?}");
+    // The parser's own error stays reachable, not flattened into the text.
+    let source = std::error::Error::source(&err).expect("the parser's error is the source");
+    assert!(
+        format!("{source:?}").contains("UndeclaredEntity"),
+        "{source:?}"
+    );
 }
 
 #[test]
@@ -100,7 +106,7 @@ fn malformed_xml_is_an_xml_error() {
     ] {
         let doc = format!("{HEADER}{bad}");
         let err = frames(&mut StreamParser::new(1 << 20), doc.as_bytes()).unwrap_err();
-        assert!(matches!(err, StreamError::Xml(_)), "{bad}: {err:?}");
+        assert!(matches!(err, StreamError::Xml { .. }), "{bad}: {err:?}");
     }
 }
 
@@ -159,7 +165,7 @@ fn standalone_elements() {
     ));
     assert!(matches!(
         parse_element(b"<a xmlns='x'>", 100),
-        Err(StreamError::Xml(_))
+        Err(StreamError::Xml { .. })
     ));
     let bytes = element_to_bytes(&el).unwrap();
     assert_eq!(parse_element(&bytes, 1000).unwrap(), el);
@@ -273,7 +279,7 @@ fn deep_nesting_is_a_typed_error_not_a_stack_overflow() {
     );
     // The parser stays failed: nothing more comes out of a broken stream.
     let err = parser.next_frame(&mut &b"<r xmlns='urn:xmpp:sm:3'/>"[..]);
-    assert!(matches!(err, Err(StreamError::Xml(_))), "{err:?}");
+    assert!(matches!(err, Err(StreamError::Xml { .. })), "{err:?}");
 
     let err = parse_element(nested(100_000).as_bytes(), 1 << 20).unwrap_err();
     assert!(
@@ -360,7 +366,7 @@ fn random_bytes_and_invalid_utf8_are_xml_errors() {
         };
         // 4 KiB of noise never closes the body, so it is either an error or still waiting.
         assert!(
-            matches!(result, Err(StreamError::Xml(_)) | Ok(None)),
+            matches!(result, Err(StreamError::Xml { .. }) | Ok(None)),
             "round {round}: {result:?}"
         );
         let _ = parse_element(&noise, 1 << 20);
@@ -375,13 +381,13 @@ fn random_bytes_and_invalid_utf8_are_xml_errors() {
         doc.extend_from_slice(bad);
         doc.extend_from_slice(b"</body></message>");
         let err = frames(&mut StreamParser::new(1 << 20), &doc).unwrap_err();
-        assert!(matches!(err, StreamError::Xml(_)), "{bad:?}: {err:?}");
+        assert!(matches!(err, StreamError::Xml { .. }), "{bad:?}: {err:?}");
         let mut el = b"<message xmlns='jabber:client'><body>".to_vec();
         el.extend_from_slice(bad);
         el.extend_from_slice(b"</body></message>");
         assert!(matches!(
             parse_element(&el, 1 << 20),
-            Err(StreamError::Xml(_))
+            Err(StreamError::Xml { .. })
         ));
     }
 }

@@ -152,7 +152,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
             Ok(Some(Frame::End)) => break StreamError::Closed,
             Ok(Some(Frame::Header(_))) => {
-                break StreamError::Xml("unexpected second stream header".into());
+                break StreamError::xml("unexpected second stream header");
             }
             Ok(None) => {}
             Err(e) => break e,

@@ -356,7 +356,7 @@ async fn after_login_server_sends(bytes: &'static str, limit: Option<usize>) -> 
 #[tokio::test]
 async fn malformed_xml_ends_the_stream_with_an_xml_error() {
     let err = after_login_server_sends("<message><body>x</bdy></message>", None).await;
-    assert!(matches!(err, StreamError::Xml(_)), "{err:?}");
+    assert!(matches!(err, StreamError::Xml { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -417,7 +417,7 @@ async fn dtd_during_negotiation_is_refused() {
     .unwrap();
     let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
     assert!(
-        matches!(err, ConnectError::Stream(StreamError::Xml(_))),
+        matches!(err, ConnectError::Stream(StreamError::Xml { .. })),
         "{err:?}"
     );
     server.await.unwrap();
