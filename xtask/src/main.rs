@@ -10,8 +10,10 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  quickstart                      start the test ejabberd, run the quickstart example (two
-                                  users exchange a message and its statuses), stop ejabberd
+  quickstart                      run the quickstart example against an embedded devserver
+                                  (REST session, group dialog, messages with their statuses,
+                                  a reaction, the history; nothing to install)
+  quickstart ejabberd             the quickstart's chat half against the test ejabberd
   ci [fmt|clippy|doc|test]...     the checks CI runs, in this order (all four when none is
                                   named): `cargo fmt --all -- --check`; `cargo clippy
                                   --workspace --all-targets --all-features -- -D warnings`;
@@ -46,7 +48,8 @@ fn main() -> ExitCode {
         ["ci", parts @ ..] => ci::run(parts),
         ["test", rest @ ..] => run_tests(rest),
         ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
-        ["quickstart"] => with_ejabberd(&["run", "-p", "connectycube", "--example", "quickstart"]),
+        ["quickstart"] => cargo(&QUICKSTART),
+        ["quickstart", "ejabberd"] => with_ejabberd(&QUICKSTART),
         ["replay", "http"] => cargo(&[
             "test",
             "-p",
@@ -87,8 +90,16 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     install_js_peer()?;
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
-    with_ejabberd(&args)
+    with_ejabberd(&args)?;
+    if extra.is_empty() {
+        // The README's quickstart command is part of "every test": it must keep working.
+        cargo(&QUICKSTART)?;
+    }
+    Ok(())
 }
+
+/// The README's quickstart: the example against an embedded devserver.
+const QUICKSTART: [&str; 6] = ["run", "-q", "-p", "connectycube", "--example", "quickstart"];
 
 /// Installs the pinned official JS SDK the interoperability tests run as a peer
 /// (`fixtures/js-peer`, `npm ci`: exactly the versions of its lock file), once.
