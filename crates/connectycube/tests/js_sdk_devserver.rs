@@ -1,0 +1,181 @@
+//! A Rust user and a user of the official JS SDK (npm `connectycube`, pinned in
+//! `fixtures/js-peer/`) chat through the local devserver, each with their own SDK: the JS SDK
+//! makes its REST session and dialog and connects over wss, ours over direct TLS with its
+//! session token. Messages, markers and typing cross both ways, and the history the JS SDK
+//! reads back holds what both sent.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use connectycube::protocol::event::ChatEvent;
+use connectycube::protocol::ids::{AppId, MessageId, UserId};
+use connectycube::protocol::message::chat_state::TypingState;
+use connectycube::protocol::model::Message;
+use connectycube::rest::session::{CreateSession, Secret, SessionUser};
+use connectycube::rest::{RestClient, RestConfig};
+use connectycube::transport::config::ConnectionConfig;
+use connectycube::transport::session::SessionSettings;
+use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
+use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
+use connectycube_fixtures::js_peer::JsPeer;
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn rust_user(srv: &DevServer, login: &str) -> (ChatClient, ChatEvents) {
+    let mut config = RestConfig::new().with_api_url(&srv.api_url()).unwrap();
+    config.allow_plain_http = true;
+    let rest = RestClient::new(config).unwrap();
+    let who = SessionUser::Login {
+        login: login.into(),
+        password: Secret(format!("{login}-password1")),
+    };
+    let session = rest
+        .create_session(&CreateSession::new(
+            AppId(srv.app_id()),
+            srv.auth_key(),
+            who,
+        ))
+        .await
+        .unwrap();
+    let chat = srv.chat().unwrap();
+    let connection = ConnectionConfig::direct_tls(chat.host(), chat.ports().direct_tls)
+        .with_address("127.0.0.1")
+        .with_custom_root_ca_pem(chat.ca_pem().as_bytes().to_vec());
+    let (client, events) = ChatClient::new(ChatConfig {
+        connection,
+        app_id: AppId(srv.app_id()),
+        user: session.user_id.unwrap(),
+        password: session.token.expose().to_owned(),
+        settings: SessionSettings::default(),
+        delivery: DeliverySettings::default(),
+    })
+    .unwrap();
+    client.login().await.unwrap();
+    (client, events)
+}
+
+async fn wait<T>(events: &mut ChatEvents, mut pick: impl FnMut(ChatEvent) -> Option<T>) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let event = events.next().await.expect("client gone").unwrap();
+            if let Some(found) = pick(event.into_event()) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("no such event")
+}
+
+#[tokio::test]
+async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
+    let mut config = DevServerConfig::default();
+    config.users.push(SeedUser::new("ann", "ann-password1"));
+    config.users.push(SeedUser::new("bob", "bob-password1"));
+    let srv = DevServer::start(config).await.unwrap();
+    let chat = srv.chat().unwrap();
+    let ca = std::env::temp_dir().join(format!("cc-devserver-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, chat.ca_pem()).unwrap();
+
+    let mut js = JsPeer::spawn(Some(&ca)).await.expect("the JS SDK peer");
+    let init = json!({"cmd": "init", "app_id": srv.app_id(), "auth_key": srv.auth_key(),
+        "api_url": srv.api_url(), "chat_host": chat.host(), "chat_url": chat.wss_url()});
+    js.call(init, WAIT).await.unwrap();
+    let login = json!({"cmd": "session", "login": "ann", "password": "ann-password1"});
+    let session = js.call(login, WAIT).await.unwrap();
+    let ann = UserId(session["user_id"].as_u64().unwrap());
+    let connect = json!({"cmd": "connect", "user_id": ann.0, "password": session["token"]});
+    js.call(connect, WAIT).await.unwrap();
+    let (bob, mut bob_events) = rust_user(&srv, "bob").await;
+
+    let create =
+        json!({"cmd": "dialog_create", "params": {"type": 3, "occupants_ids": [bob.user().0]}});
+    let dialog = js.call(create, WAIT).await.unwrap()["dialog"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The JS SDK's message reaches our app whole, with its dialog and custom field.
+    let send = json!({"cmd": "send", "to": bob.user().0, "body": "hello from JS",
+        "extension": {"save_to_history": 1, "dialog_id": dialog, "mood": "fine"}});
+    let js_id: MessageId = js.call(send, WAIT).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let got = wait(&mut bob_events, |e| match e {
+        ChatEvent::ChatMessage(m) if m.payload.id == js_id => Some(m.payload),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got.body.as_deref(), Some("hello from JS"));
+    assert_eq!(got.dialog_id.map(|d| d.to_string()), Some(dialog.clone()));
+    assert_eq!(got.custom.get("mood"), Some(&json!("fine")));
+
+    // Our markers and typing reach the JS SDK's listeners.
+    bob.mark_delivered(ann, got.dialog_id, js_id)
+        .unwrap()
+        .await
+        .unwrap();
+    bob.mark_read(ann, got.dialog_id, js_id)
+        .unwrap()
+        .await
+        .unwrap();
+    bob.typing(ann, TypingState::Composing)
+        .unwrap()
+        .await
+        .unwrap();
+    for kind in ["delivered", "read"] {
+        let seen = js
+            .event(WAIT, |v: &Value| {
+                v["event"] == kind && v["messageId"] == json!(js_id.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(seen["userId"], json!(bob.user().0));
+    }
+    let typing = js
+        .event(WAIT, |v: &Value| v["event"] == "typing")
+        .await
+        .unwrap();
+    assert_eq!(typing["isTyping"], json!(true));
+
+    // Ours reaches the JS SDK, and its 'read' comes back to us.
+    let mut reply = Message::new("hello from Rust");
+    reply.dialog_id = got.dialog_id;
+    bob.send_private(ann, &reply).unwrap().await.unwrap();
+    let msg = js
+        .event(WAIT, |v: &Value| {
+            v["event"] == "message" && v["message"]["id"] == json!(reply.id.to_string())
+        })
+        .await
+        .unwrap();
+    assert_eq!(msg["message"]["body"], json!("hello from Rust"));
+    let read = json!({"cmd": "read", "messageId": reply.id.to_string(), "dialogId": dialog, "userId": bob.user().0});
+    js.call(read, WAIT).await.unwrap();
+    let read_id = wait(&mut bob_events, |e| match e {
+        ChatEvent::Read(r) => Some(r.payload),
+        _ => None,
+    })
+    .await;
+    assert_eq!(read_id, reply.id);
+
+    // The history the JS SDK reads over REST holds both messages.
+    let history = json!({"cmd": "history", "params": {"chat_dialog_id": dialog}});
+    let items = js.call(history, WAIT).await.unwrap()["messages"]["items"].clone();
+    let bodies: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["message"].as_str())
+        .collect();
+    assert!(bodies.contains(&"hello from JS"), "{bodies:?}");
+    assert!(bodies.contains(&"hello from Rust"), "{bodies:?}");
+
+    js.call(json!({"cmd": "disconnect"}), WAIT).await.unwrap();
+    bob.logout().await;
+    srv.shutdown().await;
+    let _ = std::fs::remove_file(&ca);
+}
