@@ -11,7 +11,6 @@ use connectycube_protocol::ids::{AppId, MessageId, UserId};
 use connectycube_rest::chat::messages::ListMessages;
 use connectycube_rest::session::{CreateSession, Secret, SessionUser};
 use connectycube_rest::{RestClient, RestConfig};
-use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{ChatConnection, Incoming, SessionSettings};
@@ -43,9 +42,7 @@ async fn user(srv: &DevServer, login: &str) -> (RestClient, UserId, ChatConnecti
         .unwrap();
     let id = session.user_id.unwrap();
     let chat = srv.chat().expect("the chat half runs by default");
-    let config = ConnectionConfig::direct_tls(chat.host(), chat.ports().direct_tls)
-        .with_address("127.0.0.1")
-        .with_custom_root_ca_pem(chat.ca_pem().as_bytes().to_vec());
+    let config = chat.connection_config();
     let credentials = Credentials {
         jid: BareJid::new(&format!("{}-{}@{}", id.0, srv.app_id(), chat.host())).unwrap(),
         password: session.token.expose().to_owned(),

@@ -173,9 +173,7 @@ mod local {
             ))
             .await?;
         let chat = srv.chat().ok_or("the devserver runs without chat")?;
-        let connection = ConnectionConfig::direct_tls(chat.host(), chat.ports().direct_tls)
-            .with_address("127.0.0.1")
-            .with_custom_root_ca_pem(chat.ca_pem().as_bytes().to_vec());
+        let connection = chat.connection_config();
         let (client, events) = ChatClient::new(ChatConfig {
             connection,
             app_id: AppId(srv.app_id()),

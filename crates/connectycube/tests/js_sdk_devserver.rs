@@ -14,7 +14,6 @@ use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
 use connectycube::rest::session::{CreateSession, Secret, SessionUser};
 use connectycube::rest::{RestClient, RestConfig};
-use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::SessionSettings;
 use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
@@ -40,9 +39,7 @@ async fn rust_user(srv: &DevServer, login: &str) -> (ChatClient, ChatEvents) {
         .await
         .unwrap();
     let chat = srv.chat().unwrap();
-    let connection = ConnectionConfig::direct_tls(chat.host(), chat.ports().direct_tls)
-        .with_address("127.0.0.1")
-        .with_custom_root_ca_pem(chat.ca_pem().as_bytes().to_vec());
+    let connection = chat.connection_config();
     let (client, events) = ChatClient::new(ChatConfig {
         connection,
         app_id: AppId(srv.app_id()),

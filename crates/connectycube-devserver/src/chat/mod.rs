@@ -191,6 +191,17 @@ impl ChatHandle {
         &self.ca_pem
     }
 
+    /// How the SDK's transport reaches this server: direct TLS to its port on loopback,
+    /// trusting its CA (and only for this connection).
+    pub fn connection_config(&self) -> connectycube_transport::config::ConnectionConfig {
+        connectycube_transport::config::ConnectionConfig::direct_tls(
+            self.host.as_str(),
+            self.ports.direct_tls,
+        )
+        .with_address(self.bind.to_string())
+        .with_custom_root_ca_pem(self.ca_pem.as_bytes().to_vec())
+    }
+
     /// Stops listening and closes every session with `system-shutdown`.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
