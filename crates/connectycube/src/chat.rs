@@ -26,8 +26,10 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
 use crate::Error;
+use crate::activity::{LastActivityUpdates, SystemMessages, Watchers};
 use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
 use crate::events::{ChatEvents, Pump};
+use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
 
 /// How long IQ requests (last activity, privacy lists) wait for an answer.
 const IQ_TIMEOUT: Duration = Duration::from_secs(15);
@@ -68,6 +70,10 @@ pub struct ChatClient {
     domain: ChatDomain,
     user: UserId,
     counters: Arc<Counters>,
+    /// Every subscriber's queue.
+    hub: Arc<Hub>,
+    /// Users whose last activity a stream watches.
+    watchers: Watchers,
 }
 
 impl ChatClient {
@@ -87,11 +93,14 @@ impl ChatClient {
         };
         let (connection, incoming) = ChatConnection::new(connector, credentials, config.settings);
         let counters = Arc::new(Counters::default());
+        let hub = Arc::new(Hub::new(config.delivery.subscriber_buffer));
         let client = Self {
             connection,
             domain,
             user: config.user,
             counters: counters.clone(),
+            hub: hub.clone(),
+            watchers: Watchers::default(),
         };
         let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
@@ -99,8 +108,10 @@ impl ChatClient {
             user: config.user,
             own: Jid::from(jid),
             filter: DeliveryFilter::new(config.delivery, counters),
+            hub: hub.clone(),
         };
         tokio::spawn(pump.run(incoming, tx));
+        tokio::spawn(crate::lifecycle::run(client.state_changes(), hub));
         Ok((client, ChatEvents::new(rx)))
     }
 
@@ -133,6 +144,14 @@ impl ChatClient {
     /// What the event stream dropped and flagged so far (duplicates, out-of-order messages).
     pub fn delivery_stats(&self) -> DeliveryStats {
         self.counters.snapshot()
+    }
+
+    /// A new listener for every event from now on, connection states included, or for the
+    /// kinds in `filter` (`EventKind::Messages.into()`, `EventFilter::ALL`). Any number may
+    /// listen; each gets its own bounded queue and, when it falls behind, an exact account of
+    /// what it missed instead of holding the others back ([`crate::fanout`]).
+    pub fn subscribe(&self, filter: impl Into<EventFilter>) -> Subscription {
+        self.hub.subscribe(filter.into())
     }
 
     /// The connection state now.
@@ -285,6 +304,34 @@ impl ChatClient {
             .request(sub.request(MessageId::generate().to_string()), IQ_TIMEOUT)
             .await?;
         expect_result(&answer)
+    }
+
+    /// Watches `user`'s last activity: subscribes on the server and gives a stream of their
+    /// pushes (seconds since active, 0: online now). Dropping the stream, or
+    /// [`LastActivityUpdates::unsubscribe`], ends the server subscription when no other stream
+    /// watches the user.
+    ///
+    /// # Errors
+    /// [`Error::Iq`] when no answer came, [`Error::Refused`] when the server refused.
+    pub async fn watch_last_activity(&self, user: UserId) -> Result<LastActivityUpdates, Error> {
+        // Listening first: a push right after the answer is not missed.
+        let events = self.subscribe(EventKind::Presence);
+        let updates = LastActivityUpdates::new(
+            user,
+            events,
+            self.connection.clone(),
+            self.domain.clone(),
+            self.watchers.clone(),
+        );
+        self.subscribe_last_activity(user, true).await?;
+        Ok(updates)
+    }
+
+    /// The system messages from now on.
+    pub fn system_messages(&self) -> SystemMessages {
+        SystemMessages {
+            events: self.subscribe(EventKind::System),
+        }
     }
 
     /// Marks the app active (foreground) or inactive (background: pushes while connected).

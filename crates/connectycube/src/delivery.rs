@@ -24,15 +24,19 @@ pub struct DeliverySettings {
     pub max_dialogs: usize,
     /// Events classified ahead of the app; when full, reading from the connection pauses.
     pub event_buffer: usize,
+    /// Events each [`crate::Subscription`] holds before it counts the rest as missed.
+    pub subscriber_buffer: usize,
 }
 
 impl Default for DeliverySettings {
-    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered.
+    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered, and
+    /// 1024 per subscriber.
     fn default() -> Self {
         Self {
             dedupe_window: 256,
             max_dialogs: 256,
             event_buffer: 1024,
+            subscriber_buffer: 1024,
         }
     }
 }
@@ -47,6 +51,12 @@ impl DeliverySettings {
     /// Remembers up to `dialogs` dialogs.
     pub fn with_max_dialogs(mut self, dialogs: usize) -> Self {
         self.max_dialogs = dialogs;
+        self
+    }
+
+    /// Lets each subscription hold up to `events` events.
+    pub fn with_subscriber_buffer(mut self, events: usize) -> Self {
+        self.subscriber_buffer = events;
         self
     }
 

@@ -4,9 +4,11 @@
 
 use std::ops::Deref;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use connectycube_protocol::UnreadableStanza;
+use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::classify;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
@@ -17,6 +19,7 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
 use crate::delivery::{DeliveryFilter, Verdict};
+use crate::fanout::{Blocked, Event, Hub, Unreadable};
 
 /// One event for the app, with what the facade knows about its arrival.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,29 +109,44 @@ pub(crate) struct Pump<A> {
     pub own: Jid,
     /// Duplicates and order.
     pub filter: DeliveryFilter,
+    /// The other subscribers.
+    pub hub: Arc<Hub>,
 }
 
 impl<A: Acknowledge> Pump<A> {
-    /// Feeds `tx` from `input` until either ends. Waiting on a full `tx` stops reading
-    /// `input`, so a slow app slows the connection's reader instead of filling memory.
+    /// Feeds `tx` and the hub from `input` until the input ends, or until the app dropped
+    /// its stream and no subscriber is left. Waiting on a full `tx` stops reading `input`, so
+    /// a slow app slows the connection's reader instead of filling memory.
     pub(crate) async fn run<S>(mut self, mut input: S, tx: mpsc::Sender<EventItem>)
     where
         S: Stream<Item = Element> + Unpin,
     {
+        let mut primary = Some(tx);
         loop {
-            let el = tokio::select! {
-                el = input.next() => el,
-                // The app dropped its stream: stop, releasing the connection handle.
-                () = tx.closed() => return,
+            let el = match &primary {
+                Some(tx) => tokio::select! {
+                    el = input.next() => el,
+                    // The app dropped its stream: go on for the subscribers, if any.
+                    () = tx.closed() => { primary = None; continue; }
+                },
+                None if !self.hub.has_subscribers() => break,
+                None => input.next().await,
             };
-            let Some(el) = el else { return };
+            let Some(el) = el else { break };
             let Some(item) = self.handle(el) else {
                 continue;
             };
-            if tx.send(item).await.is_err() {
-                return;
+            self.hub.publish(&for_subscribers(&item));
+            if let Some(tx) = &primary
+                && tx.send(item).await.is_err()
+            {
+                primary = None;
+            }
+            if primary.is_none() && !self.hub.has_subscribers() {
+                break;
             }
         }
+        self.hub.end();
     }
 
     /// The item for one stanza, or `None` when it is dropped.
@@ -179,6 +197,35 @@ impl<A: Acknowledge> Pump<A> {
             self.ack.delivered(sender, msg.dialog_id, msg.id);
         }
     }
+}
+
+/// The subscribers' form of an item: a privacy block becomes [`Event::Blocked`].
+fn for_subscribers(item: &EventItem) -> Event {
+    match item {
+        Ok(received) => {
+            blocked(&received.event).map_or_else(|| Event::Chat(received.clone()), Event::Blocked)
+        }
+        Err(unreadable) => Event::Unreadable(Unreadable::from(unreadable)),
+    }
+}
+
+/// A bounced 1-1 message whose error names a privacy list: ConnectyCube says "You have been
+/// blocked by the privacy list" (`service-unavailable`), ejabberd "Your active privacy list
+/// has denied the routing of this stanza" (`not-acceptable`).
+fn blocked(event: &ChatEvent) -> Option<Blocked> {
+    let ChatEvent::MessageError(m) = event else {
+        return None;
+    };
+    let text = m.payload.text.as_deref()?.to_ascii_lowercase();
+    if !(text.contains("privacy") || text.contains("blocked")) {
+        return None;
+    }
+    let user = user_id_of(m.envelope.from.as_ref()?).ok()?;
+    Some(Blocked {
+        user,
+        message_id: m.envelope.id.clone(),
+        error: m.payload.clone(),
+    })
 }
 
 #[cfg(test)]

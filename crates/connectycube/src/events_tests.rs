@@ -2,8 +2,8 @@
 //! not the app polls; duplicates and forged carbons never reach the app; a full buffer stops
 //! the reading.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use connectycube_protocol::ids::ObjectId;
 use futures_util::stream;
@@ -38,6 +38,7 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         user: UserId(29086),
         own: "29086-105@chat.connectycube.com".parse().unwrap(),
         filter: DeliveryFilter::new(DeliverySettings::default(), Arc::new(Counters::default())),
+        hub: Arc::new(Hub::new(4)),
     }
 }
 

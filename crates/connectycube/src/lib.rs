@@ -30,15 +30,20 @@
 //! # }
 //! ```
 
+mod activity;
 mod chat;
 mod delivery;
 mod error;
 mod events;
+pub mod fanout;
+mod lifecycle;
 
+pub use activity::{LastActivityUpdates, SystemMessages};
 pub use chat::{ChatClient, ChatConfig};
 pub use delivery::{DeliverySettings, DeliveryStats};
 pub use error::Error;
 pub use events::{ChatEvents, EventItem, Received};
+pub use fanout::{Event, EventFilter, EventKind, Subscription};
 
 /// Stanzas, identifiers and the chat model (no I/O).
 pub use connectycube_protocol as protocol;

@@ -1,0 +1,113 @@
+//! What the facade's devserver tests share: a server with seeded users, a client logged in
+//! through a REST session, waiting for an event.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod proxy;
+
+use std::time::Duration;
+
+use connectycube::protocol::ids::{AppId, UserId};
+use connectycube::rest::session::{CreateSession, Secret, SessionUser};
+use connectycube::rest::{RestClient, RestConfig};
+use connectycube::transport::config::ConnectionConfig;
+use connectycube::transport::session::SessionSettings;
+use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Event, Subscription};
+use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A devserver with these users (password `{login}-password1`).
+pub async fn server(logins: &[&str]) -> DevServer {
+    server_with(logins, |_| {}).await
+}
+
+/// As [`server`], with the config adjusted first.
+pub async fn server_with(logins: &[&str], adjust: impl FnOnce(&mut DevServerConfig)) -> DevServer {
+    let mut config = DevServerConfig::default();
+    for login in logins {
+        config
+            .users
+            .push(SeedUser::new(login, &format!("{login}-password1")));
+    }
+    adjust(&mut config);
+    DevServer::start(config).await.unwrap()
+}
+
+/// A REST client with a session of `login`.
+pub async fn rest(srv: &DevServer, login: &str) -> (RestClient, UserId, String) {
+    let mut config = RestConfig::new().with_api_url(&srv.api_url()).unwrap();
+    config.allow_plain_http = true;
+    let rest = RestClient::new(config).unwrap();
+    let who = SessionUser::Login {
+        login: login.into(),
+        password: Secret(format!("{login}-password1")),
+    };
+    let session = rest
+        .create_session(&CreateSession::new(
+            AppId(srv.app_id()),
+            srv.auth_key(),
+            who,
+        ))
+        .await
+        .unwrap();
+    let token = session.token.expose().to_owned();
+    (rest, session.user_id.unwrap(), token)
+}
+
+/// The chat config of `user` (password: its REST session token).
+pub fn chat_config(
+    srv: &DevServer,
+    connection: ConnectionConfig,
+    user: UserId,
+    token: String,
+    delivery: DeliverySettings,
+) -> ChatConfig {
+    ChatConfig {
+        connection,
+        app_id: AppId(srv.app_id()),
+        user,
+        password: token,
+        settings: SessionSettings::default(),
+        delivery,
+    }
+}
+
+/// `login`'s client, not yet logged in, with its REST client.
+pub async fn user_with(
+    srv: &DevServer,
+    login: &str,
+    delivery: DeliverySettings,
+) -> (ChatClient, ChatEvents, RestClient) {
+    let (rest, user, token) = rest(srv, login).await;
+    let connection = srv.chat().unwrap().connection_config();
+    let (client, events) =
+        ChatClient::new(chat_config(srv, connection, user, token, delivery)).unwrap();
+    (client, events, rest)
+}
+
+/// `login`'s client, logged in.
+pub async fn user(srv: &DevServer, login: &str) -> (ChatClient, ChatEvents, RestClient) {
+    let (client, events, rest) = user_with(srv, login, DeliverySettings::default()).await;
+    client.login().await.unwrap();
+    (client, events, rest)
+}
+
+/// The first event `pick` takes, within [`WAIT`].
+pub async fn wait<T>(sub: &mut Subscription, mut pick: impl FnMut(Event) -> Option<T>) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let event = sub.next().await.expect("client gone");
+            if let Some(found) = pick(event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("no such event")
+}
+
+/// Reads `events` in the background so that it never holds the connection back.
+pub fn drain(mut events: ChatEvents) {
+    tokio::spawn(async move { while events.next().await.is_some() {} });
+}
