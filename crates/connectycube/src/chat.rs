@@ -17,7 +17,7 @@ use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{
-    ChatConnection, ConnectionState, LoginError, SendHandle, SessionSettings,
+    ChatConnection, ConnectionState, LoginError, SendError, SendHandle, SessionSettings,
 };
 use futures_util::Stream;
 use minidom::Element;
@@ -30,9 +30,12 @@ use crate::activity::{LastActivityUpdates, SystemMessages, Watchers};
 use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
 use crate::events::{ChatEvents, Pump};
 use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
+use crate::rooms::{JoinError, Rooms};
 
 /// How long IQ requests (last activity, privacy lists) wait for an answer.
 const IQ_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a join waits for the room's presence.
+const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Who to log in as and where.
 #[derive(Clone)]
@@ -74,6 +77,8 @@ pub struct ChatClient {
     hub: Arc<Hub>,
     /// Users whose last activity a stream watches.
     watchers: Watchers,
+    /// The rooms to stay in.
+    rooms: Arc<Rooms>,
 }
 
 impl ChatClient {
@@ -101,6 +106,7 @@ impl ChatClient {
             counters: counters.clone(),
             hub: hub.clone(),
             watchers: Watchers::default(),
+            rooms: Arc::default(),
         };
         let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
@@ -109,9 +115,14 @@ impl ChatClient {
             own: Jid::from(jid),
             filter: DeliveryFilter::new(config.delivery, counters),
             hub: hub.clone(),
+            rooms: client.rooms.clone(),
         };
         tokio::spawn(pump.run(incoming, tx));
-        tokio::spawn(crate::lifecycle::run(client.state_changes(), hub));
+        tokio::spawn(crate::lifecycle::run(
+            client.state_changes(),
+            hub,
+            client.clone(),
+        ));
         Ok((client, ChatEvents::new(rx)))
     }
 
@@ -183,12 +194,17 @@ impl ChatClient {
         Ok(self.connection.send(message.to_stanza(to, ChatKind::Chat)?))
     }
 
-    /// Sends a message to a group, public or broadcast dialog (join it first).
+    /// Sends a message to a group, public or broadcast dialog. A room the client is not in
+    /// is joined on demand: the join presence goes out first, so the server takes the message
+    /// after it (a refused join shows as the message bouncing).
     ///
     /// # Errors
     /// [`Error::Build`] when a custom property name is not an XML name.
     pub fn send_to_dialog(&self, dialog: DialogId, message: &Message) -> Result<SendHandle, Error> {
         let room = Jid::from(self.domain.room_jid(dialog)?);
+        if self.rooms.want(dialog) {
+            drop(self.send_join(dialog)?);
+        }
         let mut message = message.clone();
         message.dialog_id = Some(dialog);
         Ok(self
@@ -248,24 +264,76 @@ impl ChatClient {
         self.status(to, None, state, ChatEvent::Typing)
     }
 
-    /// Joins a group or public dialog's room, to send and receive its messages.
+    /// Joins a group or public dialog's room, to send and receive its messages; resolves
+    /// when the room confirms (its presence for us, status 110). The client stays in the room:
+    /// after a reconnect that could not resume it joins again, until
+    /// [`ChatClient::leave_dialog`] (or a removal by an admin).
+    ///
+    /// # Errors
+    /// [`Error::Join`]: refused by the room (an error presence), no answer within 15 s, or
+    /// the presence did not reach the server.
+    pub async fn join(&self, dialog: DialogId) -> Result<(), Error> {
+        if self.rooms.is_joined(dialog) {
+            return Ok(());
+        }
+        let outcome = self.rooms.expect_join(dialog);
+        if let Err(e) = self.send_join(dialog)?.await {
+            let e = JoinError::Send(e);
+            self.rooms.fail(dialog, &e);
+            return Err(e.into());
+        }
+        match tokio::time::timeout(JOIN_TIMEOUT, outcome).await {
+            Ok(Ok(result)) => Ok(result?),
+            // The event task is gone: the client is closing.
+            Ok(Err(_)) => Err(JoinError::Send(SendError::Closed).into()),
+            Err(_) => Err(JoinError::Timeout {
+                dialog,
+                timeout: JOIN_TIMEOUT,
+            }
+            .into()),
+        }
+    }
+
+    /// Sends the join presence of `dialog`'s room without waiting for the room's answer (see
+    /// [`ChatClient::join`], which does). The client stays in the room as `join` does.
     ///
     /// # Errors
     /// [`Error::Protocol`] for a host that makes no JID.
     pub fn join_dialog(&self, dialog: DialogId) -> Result<SendHandle, Error> {
+        self.rooms.want(dialog);
+        self.send_join(dialog)
+    }
+
+    pub(crate) fn send_join(&self, dialog: DialogId) -> Result<SendHandle, Error> {
         Ok(self
             .connection
             .send(muc::join(&self.domain, dialog, self.user)?))
     }
 
-    /// Leaves a dialog's room.
+    /// Leaves a dialog's room; it is no longer rejoined.
     ///
     /// # Errors
     /// [`Error::Protocol`] for a host that makes no JID.
     pub fn leave_dialog(&self, dialog: DialogId) -> Result<SendHandle, Error> {
+        self.rooms.forget(dialog);
         Ok(self
             .connection
             .send(muc::leave(&self.domain, dialog, self.user)?))
+    }
+
+    /// The rooms the client stays in (joined, or a join under way).
+    pub fn joined_dialogs(&self) -> Vec<DialogId> {
+        self.rooms.wanted()
+    }
+
+    /// After a new session: joins every room again (the server forgot them with the old
+    /// session). Failures are logged; the room's answer shows in the events.
+    pub(crate) fn rejoin(&self) {
+        for dialog in self.rooms.new_session() {
+            if let Err(e) = self.send_join(dialog) {
+                tracing::warn!(%dialog, error = %e, "could not rejoin a room");
+            }
+        }
     }
 
     /// Seconds since `user` was last active (0: online now).

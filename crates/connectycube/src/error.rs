@@ -44,6 +44,9 @@ pub enum Error {
     /// A REST request failed.
     #[error("REST request failed")]
     Rest(#[from] RestError),
+    /// Joining a group room failed.
+    #[error("joining the room failed")]
+    Join(#[from] crate::rooms::JoinError),
     /// The server answered with an error.
     #[error("the server refused the request: {0}")]
     Refused(String),
@@ -61,6 +64,7 @@ impl Error {
             Self::Iq(IqError::Send(e)) => e.is_retryable(),
             Self::Iq(IqError::Timeout(_)) => true,
             Self::Iq(_) => false,
+            Self::Join(e) => e.is_retryable(),
             Self::Build(_)
             | Self::Address(_)
             | Self::Id(_)

@@ -20,6 +20,7 @@ use xmpp_parsers::message::MessageType;
 
 use crate::delivery::{DeliveryFilter, Verdict};
 use crate::fanout::{Blocked, Event, Hub, Unreadable};
+use crate::rooms::Rooms;
 
 /// One event for the app, with what the facade knows about its arrival.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +112,8 @@ pub(crate) struct Pump<A> {
     pub filter: DeliveryFilter,
     /// The other subscribers.
     pub hub: Arc<Hub>,
+    /// Learns the outcome of room joins.
+    pub rooms: Arc<Rooms>,
 }
 
 impl<A: Acknowledge> Pump<A> {
@@ -151,6 +154,7 @@ impl<A: Acknowledge> Pump<A> {
 
     /// The item for one stanza, or `None` when it is dropped.
     fn handle(&mut self, el: Element) -> Option<EventItem> {
+        self.rooms.on_stanza(&el);
         let event = match classify(el) {
             Ok(event) => event,
             Err(e) => return Some(Err(e)),
@@ -158,6 +162,7 @@ impl<A: Acknowledge> Pump<A> {
         if !self.genuine(&event) {
             return None;
         }
+        self.rooms.on_event(&event);
         let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
             return None;
         };

@@ -39,6 +39,7 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         own: "29086-105@chat.connectycube.com".parse().unwrap(),
         filter: DeliveryFilter::new(DeliverySettings::default(), Arc::new(Counters::default())),
         hub: Arc::new(Hub::new(4)),
+        rooms: Arc::default(),
     }
 }
 

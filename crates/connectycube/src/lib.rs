@@ -37,6 +37,7 @@ mod error;
 mod events;
 pub mod fanout;
 mod lifecycle;
+mod rooms;
 
 pub use activity::{LastActivityUpdates, SystemMessages};
 pub use chat::{ChatClient, ChatConfig};
@@ -44,6 +45,7 @@ pub use delivery::{DeliverySettings, DeliveryStats};
 pub use error::Error;
 pub use events::{ChatEvents, EventItem, Received};
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
+pub use rooms::JoinError;
 
 /// Stanzas, identifiers and the chat model (no I/O).
 pub use connectycube_protocol as protocol;

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use connectycube_transport::session::ConnectionState;
 use futures_util::{Stream, StreamExt};
 
+use crate::ChatClient;
 use crate::fanout::{Event, Hub};
 
 /// Runs until the states end or the hub ends (the client's event task is gone).
-pub(crate) async fn run<S>(states: S, hub: Arc<Hub>)
+pub(crate) async fn run<S>(states: S, hub: Arc<Hub>, client: ChatClient)
 where
     S: Stream<Item = ConnectionState>,
 {
@@ -20,6 +21,9 @@ where
             () = hub.ended() => None,
         };
         let Some(state) = state else { return };
+        if state == ConnectionState::NewSession {
+            client.rejoin();
+        }
         hub.publish(&Event::State(state));
     }
 }
