@@ -116,6 +116,7 @@ impl ChatClient {
             filter: DeliveryFilter::new(config.delivery, counters),
             hub: hub.clone(),
             rooms: client.rooms.clone(),
+            auto_delivered: config.delivery.auto_delivered,
         };
         tokio::spawn(pump.run(incoming, tx));
         tokio::spawn(crate::lifecycle::run(

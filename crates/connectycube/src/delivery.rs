@@ -12,6 +12,24 @@ use connectycube_protocol::ids::{MessageId, ObjectId};
 use connectycube_protocol::message::Envelope;
 use connectycube_protocol::message::envelope::CarbonDirection;
 
+/// When the client acknowledges a message it takes in with the automatic 'delivered'
+/// marker (sent to the message's sender, with its dialog id, as the official SDKs do).
+/// Never for the user's own messages (their echo in a group, carbons from other devices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AutoDelivered {
+    /// Never: the app calls [`crate::ChatClient::mark_delivered`] itself.
+    Off,
+    /// For messages that ask for it with `<markable/>` (XEP-0333), 1-1 and group: what the
+    /// Flutter SDK writes.
+    Markable,
+    /// For every message from someone else that is markable or has a dialog id, 1-1 and
+    /// group. The official JS SDK 6.x never writes `<markable/>` yet sends and expects
+    /// 'delivered' for every message with a dialog id from someone else; this rule covers both.
+    #[default]
+    MarkableOrDialog,
+}
+
 /// How much the duplicate filter remembers, and how far the events stream may run ahead of
 /// the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,17 +44,20 @@ pub struct DeliverySettings {
     pub event_buffer: usize,
     /// Events each [`crate::Subscription`] holds before it counts the rest as missed.
     pub subscriber_buffer: usize,
+    /// Which messages get the automatic 'delivered' marker.
+    pub auto_delivered: AutoDelivered,
 }
 
 impl Default for DeliverySettings {
-    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered, and
-    /// 1024 per subscriber.
+    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered, 1024
+    /// per subscriber, 'delivered' by [`AutoDelivered::MarkableOrDialog`].
     fn default() -> Self {
         Self {
             dedupe_window: 256,
             max_dialogs: 256,
             event_buffer: 1024,
             subscriber_buffer: 1024,
+            auto_delivered: AutoDelivered::default(),
         }
     }
 }
@@ -51,6 +72,12 @@ impl DeliverySettings {
     /// Remembers up to `dialogs` dialogs.
     pub fn with_max_dialogs(mut self, dialogs: usize) -> Self {
         self.max_dialogs = dialogs;
+        self
+    }
+
+    /// Sends the automatic 'delivered' marker by `rule`.
+    pub fn with_auto_delivered(mut self, rule: AutoDelivered) -> Self {
+        self.auto_delivered = rule;
         self
     }
 

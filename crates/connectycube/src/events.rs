@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
-use crate::delivery::{DeliveryFilter, Verdict};
+use crate::delivery::{AutoDelivered, DeliveryFilter, Verdict};
 use crate::fanout::{Blocked, Event, Hub, Unreadable};
 use crate::rooms::Rooms;
 
@@ -55,8 +55,10 @@ pub type EventItem = Result<Received, UnreadableStanza>;
 /// Everything that happens in real time, classified: messages, statuses, typing, edits,
 /// deletions, reactions, system messages, room presences, last activity.
 ///
-/// Markable messages from others are acknowledged with a `received` marker automatically, as
-/// the official SDKs do, when the client takes them in (not when the app polls). Carbons that
+/// Messages from others are acknowledged with a `received` marker automatically, as the
+/// official SDKs do, when the client takes them in (not when the app polls); which ones is
+/// [`crate::DeliverySettings::auto_delivered`] (by default: markable or with a dialog id,
+/// 1-1 and group). Carbons that
 /// do not come from the user's own account are dropped (XEP-0280 §11: anyone else sending one
 /// is forging it), and so is any message, marker, edit or deletion already shown
 /// ([`crate::DeliverySettings`], [`crate::ChatClient::delivery_stats`]).
@@ -114,6 +116,8 @@ pub(crate) struct Pump<A> {
     pub hub: Arc<Hub>,
     /// Learns the outcome of room joins.
     pub rooms: Arc<Rooms>,
+    /// Which messages get the automatic 'delivered' marker.
+    pub auto_delivered: AutoDelivered,
 }
 
 impl<A: Acknowledge> Pump<A> {
@@ -192,14 +196,19 @@ impl<A: Acknowledge> Pump<A> {
             return;
         };
         let msg = &m.payload;
-        let from_other = msg.sender_id.is_some_and(|s| s != self.user);
-        if msg.markable
-            && from_other
+        let dialog = msg.dialog_id.or(m.envelope.dialog_id);
+        let wanted = match self.auto_delivered {
+            AutoDelivered::Off => false,
+            AutoDelivered::Markable => msg.markable,
+            AutoDelivered::MarkableOrDialog => msg.markable || dialog.is_some(),
+        };
+        let kind_ok = matches!(m.envelope.kind, MessageType::Chat | MessageType::Groupchat);
+        if wanted
+            && kind_ok
             && !msg.carbon
-            && m.envelope.kind == MessageType::Chat
-            && let Some(sender) = msg.sender_id
+            && let Some(sender) = msg.sender_id.filter(|s| *s != self.user)
         {
-            self.ack.delivered(sender, msg.dialog_id, msg.id);
+            self.ack.delivered(sender, dialog, msg.id);
         }
     }
 }

@@ -9,7 +9,7 @@ use connectycube_protocol::ids::ObjectId;
 use futures_util::stream;
 
 use super::*;
-use crate::delivery::{Counters, DeliverySettings};
+use crate::delivery::{AutoDelivered, Counters, DeliverySettings};
 
 /// Records the markers the pump asks for.
 #[derive(Clone, Default)]
@@ -40,7 +40,69 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         filter: DeliveryFilter::new(DeliverySettings::default(), Arc::new(Counters::default())),
         hub: Arc::new(Hub::new(4)),
         rooms: Arc::default(),
+        auto_delivered: AutoDelivered::default(),
     }
+}
+
+/// A message as the JS SDK writes it (`markable` false) or a group message, from `from`.
+fn stanza(counter: u32, kind: &str, from: &str, markable: bool, dialog: bool) -> Element {
+    let id = MessageId(ObjectId::from_parts(1_700_000_000, [2; 5], counter));
+    let markable = if markable {
+        r#"<markable xmlns="urn:xmpp:chat-markers:0"/>"#
+    } else {
+        ""
+    };
+    let dialog = if dialog {
+        "<extraParams xmlns='jabber:client'><dialog_id>5c093376e588ce6856f873fe</dialog_id></extraParams>"
+    } else {
+        ""
+    };
+    format!(
+        r#"<message xmlns="jabber:client" id="{id}" from="{from}" to="29086-105@chat.connectycube.com"
+             type="{kind}"><body>hi</body>{dialog}{markable}</message>"#
+    )
+    .parse()
+    .unwrap()
+}
+
+/// Who got a marker under `rule`, for each of: a JS SDK 1-1 message (dialog id, no
+/// markable), a markable 1-1 message without dialog id, a group message from someone else,
+/// our own group echo, a 1-1 message with neither.
+async fn marked_under(rule: AutoDelivered) -> Vec<u32> {
+    let recorder = Recorder::default();
+    let peer = "29085-105@chat.connectycube.com/js";
+    let room = "105_5c093376e588ce6856f873fe@muc.chat.connectycube.com";
+    let input = vec![
+        stanza(1, "chat", peer, false, true),
+        stanza(2, "chat", peer, true, false),
+        stanza(3, "groupchat", &format!("{room}/29085"), false, true),
+        stanza(4, "groupchat", &format!("{room}/29086"), true, true),
+        stanza(5, "chat", peer, false, false),
+    ];
+    let (tx, _rx) = mpsc::channel(8);
+    let mut p = pump(&recorder);
+    p.auto_delivered = rule;
+    p.run(stream::iter(input), tx).await;
+    let marked = recorder.0.lock().unwrap().clone();
+    assert!(
+        marked.iter().all(|(s, _)| *s == UserId(29085)),
+        "to the sender"
+    );
+    marked
+        .iter()
+        .map(|(_, id)| id.0.bytes()[11].into())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_delivered_rule_is_a_policy_and_the_default_suits_the_js_sdk() {
+    assert_eq!(
+        marked_under(AutoDelivered::default()).await,
+        [1, 2, 3],
+        "dialog id or markable, 1-1 and group, never our own"
+    );
+    assert_eq!(marked_under(AutoDelivered::Markable).await, [2]);
+    assert!(marked_under(AutoDelivered::Off).await.is_empty());
 }
 
 #[tokio::test]

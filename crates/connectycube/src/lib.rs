@@ -41,7 +41,7 @@ mod rooms;
 
 pub use activity::{LastActivityUpdates, SystemMessages};
 pub use chat::{ChatClient, ChatConfig};
-pub use delivery::{DeliverySettings, DeliveryStats};
+pub use delivery::{AutoDelivered, DeliverySettings, DeliveryStats};
 pub use error::Error;
 pub use events::{ChatEvents, EventItem, Received};
 pub use fanout::{Event, EventFilter, EventKind, Subscription};

@@ -1,0 +1,123 @@
+//! The automatic 'delivered' marker with the official JS SDK (npm `connectycube` 6.x, which
+//! never writes `<markable/>`) as the peer, through the devserver: with the default policy a
+//! Rust user and a JS SDK user each see the other's 'delivered' for their messages, 1-1 and
+//! in a group, without either app sending a marker itself.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use connectycube::protocol::address::ChatDomain;
+use connectycube::protocol::event::ChatEvent;
+use connectycube::protocol::ids::{AppId, DialogId, MessageId, UserId};
+use connectycube::protocol::model::Message;
+use connectycube::{ChatClient, EventKind, Subscription};
+use connectycube_fixtures::js_peer::JsPeer;
+use serde_json::{Value, json};
+use support::{WAIT, drain, server, user, wait};
+
+async fn delivered_to_us(sub: &mut Subscription, id: MessageId) -> UserId {
+    wait(sub, |e| match e.chat() {
+        Some(ChatEvent::Delivered(d)) if d.payload == id => d
+            .envelope
+            .from
+            .as_ref()
+            .and_then(|f| connectycube::protocol::address::user_id_of(f).ok()),
+        _ => None,
+    })
+    .await
+}
+
+async fn delivered_to_js(js: &mut JsPeer, id: &str, by: &ChatClient) {
+    let seen = js
+        .event(WAIT, |v: &Value| {
+            v["event"] == "delivered" && v["messageId"] == json!(id)
+        })
+        .await
+        .expect("the JS SDK saw our automatic 'delivered'");
+    assert_eq!(seen["userId"], json!(by.user().0));
+}
+
+#[tokio::test]
+async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
+    let srv = server(&["ann", "bob"]).await;
+    let chat = srv.chat().unwrap();
+    let ca = std::env::temp_dir().join(format!("cc-delivered-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, chat.ca_pem()).unwrap();
+    let mut js = JsPeer::spawn(Some(&ca)).await.expect("the JS SDK peer");
+    let init = json!({"cmd": "init", "app_id": srv.app_id(), "auth_key": srv.auth_key(),
+        "api_url": srv.api_url(), "chat_host": chat.host(), "chat_url": chat.wss_url()});
+    js.call(init, WAIT).await.unwrap();
+    let login = json!({"cmd": "session", "login": "ann", "password": "ann-password1"});
+    let session = js.call(login, WAIT).await.unwrap();
+    let ann = UserId(session["user_id"].as_u64().unwrap());
+    let connect = json!({"cmd": "connect", "user_id": ann.0, "password": session["token"]});
+    js.call(connect, WAIT).await.unwrap();
+    let (bob, bob_events, _) = user(&srv, "bob").await;
+    drain(bob_events);
+    let mut statuses = bob.subscribe(EventKind::Statuses);
+
+    // 1-1: the JS SDK's message (no <markable/>) gets bob's marker with no call of his.
+    let create =
+        json!({"cmd": "dialog_create", "params": {"type": 3, "occupants_ids": [bob.user().0]}});
+    let private: DialogId = js.call(create, WAIT).await.unwrap()["dialog"]["_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let send = json!({"cmd": "send", "to": bob.user().0, "body": "1-1 from JS",
+        "extension": {"save_to_history": 1, "dialog_id": private.to_string()}});
+    let js_id = js.call(send, WAIT).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    delivered_to_js(&mut js, &js_id, &bob).await;
+    // Ours gets the JS SDK's.
+    let mut m = Message::new("1-1 from Rust");
+    m.dialog_id = Some(private);
+    bob.send_private(ann, &m).unwrap().await.unwrap();
+    assert_eq!(delivered_to_us(&mut statuses, m.id).await, ann);
+
+    // Group: both joined, each side's message gets the other's marker.
+    let create = json!({"cmd": "dialog_create", "params": {"type": 2, "name": "both",
+        "occupants_ids": [bob.user().0]}});
+    let group: DialogId = js.call(create, WAIT).await.unwrap()["dialog"]["_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut joins = bob.subscribe(EventKind::Presence);
+    bob.join(group).await.unwrap();
+    js.call(
+        json!({"cmd": "join_nowait", "dialog_id": group.to_string()}),
+        WAIT,
+    )
+    .await
+    .unwrap();
+    // In the room once bob sees the JS SDK user arrive.
+    wait(&mut joins, |e| match e.chat() {
+        Some(ChatEvent::OccupantJoined(o)) if o.user == ann => Some(()),
+        _ => None,
+    })
+    .await;
+    let room = ChatDomain::new(chat.host(), AppId(srv.app_id()))
+        .room_jid(group)
+        .unwrap()
+        .to_string();
+    let send = json!({"cmd": "send", "to": room, "type": "groupchat", "body": "group from JS",
+        "extension": {"save_to_history": 1, "dialog_id": group.to_string()}});
+    let js_id = js.call(send, WAIT).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    delivered_to_js(&mut js, &js_id, &bob).await;
+    let mut m = Message::new("group from Rust");
+    m.dialog_id = Some(group);
+    bob.send_to_dialog(group, &m).unwrap().await.unwrap();
+    assert_eq!(delivered_to_us(&mut statuses, m.id).await, ann);
+
+    js.call(json!({"cmd": "disconnect"}), WAIT).await.unwrap();
+    bob.logout().await;
+    srv.shutdown().await;
+    let _ = std::fs::remove_file(&ca);
+}
