@@ -13,6 +13,7 @@ use connectycube_protocol::message::chat_state::TypingState;
 use connectycube_protocol::message::{ChatKind, Envelope};
 use connectycube_protocol::model::Message;
 use connectycube_protocol::muc;
+use connectycube_rest::RestClient;
 use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
 use connectycube_transport::connectors::XmppConnector;
@@ -31,6 +32,7 @@ use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats}
 use crate::events::{ChatEvents, Pump};
 use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
 use crate::rooms::{JoinError, Rooms};
+use crate::sync::GapFill;
 
 /// How long IQ requests (last activity, privacy lists) wait for an answer.
 const IQ_TIMEOUT: Duration = Duration::from_secs(15);
@@ -79,6 +81,8 @@ pub struct ChatClient {
     watchers: Watchers,
     /// The rooms to stay in.
     rooms: Arc<Rooms>,
+    /// Fills the gaps after a new session, once enabled.
+    gap: Arc<GapFill>,
 }
 
 impl ChatClient {
@@ -98,6 +102,7 @@ impl ChatClient {
         };
         let (connection, incoming) = ChatConnection::new(connector, credentials, config.settings);
         let counters = Arc::new(Counters::default());
+        let (gap, injected) = GapFill::new();
         let hub = Arc::new(Hub::new(config.delivery.subscriber_buffer));
         let client = Self {
             connection,
@@ -107,6 +112,7 @@ impl ChatClient {
             hub: hub.clone(),
             watchers: Watchers::default(),
             rooms: Arc::default(),
+            gap: Arc::new(gap),
         };
         let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
@@ -117,6 +123,9 @@ impl ChatClient {
             hub: hub.clone(),
             rooms: client.rooms.clone(),
             auto_delivered: config.delivery.auto_delivered,
+            gap: client.gap.clone(),
+            injected: Some(injected),
+            fetched: Default::default(),
         };
         tokio::spawn(pump.run(incoming, tx));
         tokio::spawn(crate::lifecycle::run(
@@ -320,6 +329,30 @@ impl ChatClient {
         Ok(self
             .connection
             .send(muc::leave(&self.domain, dialog, self.user)?))
+    }
+
+    /// After every new session (a reconnect that could not resume), fetches from the REST
+    /// history what the joined and recently active dialogs got while the client was away,
+    /// since the last message seen in each: delivered oldest first, without duplicates of
+    /// what arrived live, marked [`crate::Received::from_history`], then one
+    /// [`crate::fanout::Synced`] per dialog for subscribers. `rest` must be logged in as
+    /// this user. A dialog whose history cannot be fetched gets no `Synced` (logged).
+    pub fn enable_gap_fill(&self, rest: RestClient) {
+        self.gap.enable(rest);
+    }
+
+    /// Starts filling the gaps of a new session (a no-op unless enabled).
+    pub(crate) fn fill_gaps(&self) {
+        let me = crate::sync::Me {
+            domain: self.domain.clone(),
+            user: self.user,
+        };
+        tokio::spawn(self.gap.clone().fill(self.rooms.wanted(), me));
+    }
+
+    /// Notes that the connection dropped, for the gap filler's since-time.
+    pub(crate) fn went_offline(&self) {
+        self.gap.went_offline();
     }
 
     /// The rooms the client stays in (joined, or a join under way).

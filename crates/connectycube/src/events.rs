@@ -2,6 +2,7 @@
 //! classifies them, drops forged carbons and duplicates, flags out-of-order messages and sends
 //! the automatic 'delivered' markers, whether or not the app is polling at that moment.
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,8 +20,9 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
 use crate::delivery::{AutoDelivered, DeliveryFilter, Verdict};
-use crate::fanout::{Blocked, Event, Hub, Unreadable};
+use crate::fanout::{Blocked, Event, Hub, Synced, Unreadable};
 use crate::rooms::Rooms;
+use crate::sync::{GapFill, Injected};
 
 /// One event for the app, with what the facade knows about its arrival.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,9 @@ pub struct Received {
     /// ObjectId random part, higher counter) in its dialog: the server delivered them out of
     /// send order. A UI can sort by the id; the facade does not hold messages back.
     pub out_of_order: bool,
+    /// A message sent while the client was away, fetched from the REST history after a new
+    /// session (see [`crate::ChatClient::enable_gap_fill`]); no 'delivered' marker was sent.
+    pub from_history: bool,
 }
 
 impl Received {
@@ -118,42 +123,106 @@ pub(crate) struct Pump<A> {
     pub rooms: Arc<Rooms>,
     /// Which messages get the automatic 'delivered' marker.
     pub auto_delivered: AutoDelivered,
+    /// Remembers the last message seen per dialog, for the gap filler.
+    pub gap: Arc<GapFill>,
+    /// What the gap filler fetched (taken by `run`).
+    pub injected: Option<mpsc::UnboundedReceiver<Injected>>,
+    /// History messages shown per dialog since its last `Synced`.
+    pub fetched: HashMap<DialogId, usize>,
+}
+
+/// The next injected item; never, once the line is closed.
+async fn recv(rx: &mut Option<mpsc::UnboundedReceiver<Injected>>) -> Option<Injected> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the app dropped its stream; never, once it did.
+async fn closed(tx: &Option<mpsc::Sender<EventItem>>) {
+    match tx {
+        Some(tx) => tx.closed().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn history_dialog(event: &ChatEvent) -> Option<DialogId> {
+    match event {
+        ChatEvent::ChatMessage(m) => m.payload.dialog_id.or(m.envelope.dialog_id),
+        _ => None,
+    }
 }
 
 impl<A: Acknowledge> Pump<A> {
-    /// Feeds `tx` and the hub from `input` until the input ends, or until the app dropped
-    /// its stream and no subscriber is left. Waiting on a full `tx` stops reading `input`, so
-    /// a slow app slows the connection's reader instead of filling memory.
+    /// Feeds `tx` and the hub from `input` (and the gap filler) until the input ends, or
+    /// until the app dropped its stream and no subscriber is left. Waiting on a full `tx`
+    /// stops reading `input`, so a slow app slows the connection's reader instead of filling
+    /// memory.
     pub(crate) async fn run<S>(mut self, mut input: S, tx: mpsc::Sender<EventItem>)
     where
         S: Stream<Item = Element> + Unpin,
     {
         let mut primary = Some(tx);
+        let mut injected = self.injected.take();
         loop {
-            let el = match &primary {
-                Some(tx) => tokio::select! {
-                    el = input.next() => el,
-                    // The app dropped its stream: go on for the subscribers, if any.
-                    () = tx.closed() => { primary = None; continue; }
+            if primary.is_none() && !self.hub.has_subscribers() {
+                break;
+            }
+            let (item, event) = tokio::select! {
+                el = input.next() => {
+                    let Some(el) = el else { break };
+                    match self.handle(el) {
+                        Some(item) => {
+                            let event = for_subscribers(&item);
+                            (Some(item), event)
+                        }
+                        None => continue,
+                    }
+                }
+                inj = recv(&mut injected) => match inj {
+                    Some(inj) => match self.handle_injected(inj) {
+                        Some(out) => out,
+                        None => continue,
+                    },
+                    None => { injected = None; continue; }
                 },
-                None if !self.hub.has_subscribers() => break,
-                None => input.next().await,
+                // The app dropped its stream: go on for the subscribers, if any.
+                () = closed(&primary) => { primary = None; continue; }
             };
-            let Some(el) = el else { break };
-            let Some(item) = self.handle(el) else {
-                continue;
-            };
-            self.hub.publish(&for_subscribers(&item));
-            if let Some(tx) = &primary
+            self.hub.publish(&event);
+            if let (Some(tx), Some(item)) = (&primary, item)
                 && tx.send(item).await.is_err()
             {
                 primary = None;
             }
-            if primary.is_none() && !self.hub.has_subscribers() {
-                break;
-            }
         }
         self.hub.end();
+    }
+
+    /// What a history message or the end of a dialog's history shows, if anything.
+    fn handle_injected(&mut self, inj: Injected) -> Option<(Option<EventItem>, Event)> {
+        match inj {
+            Injected::History(event) => {
+                let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
+                    return None;
+                };
+                self.gap.seen(&event);
+                if let Some(dialog) = history_dialog(&event) {
+                    *self.fetched.entry(dialog).or_default() += 1;
+                }
+                let received = Received {
+                    event,
+                    out_of_order,
+                    from_history: true,
+                };
+                Some((Some(Ok(received.clone())), Event::Chat(received)))
+            }
+            Injected::Synced(dialog) => {
+                let fetched = self.fetched.remove(&dialog).unwrap_or(0);
+                Some((None, Event::Synced(Synced { dialog, fetched })))
+            }
+        }
     }
 
     /// The item for one stanza, or `None` when it is dropped.
@@ -171,9 +240,11 @@ impl<A: Acknowledge> Pump<A> {
             return None;
         };
         self.auto_deliver(&event);
+        self.gap.seen(&event);
         Some(Ok(Received {
             event,
             out_of_order,
+            from_history: false,
         }))
     }
 

@@ -41,6 +41,9 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         hub: Arc::new(Hub::new(4)),
         rooms: Arc::default(),
         auto_delivered: AutoDelivered::default(),
+        gap: Arc::new(GapFill::new().0),
+        injected: None,
+        fetched: Default::default(),
     }
 }
 

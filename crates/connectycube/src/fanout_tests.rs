@@ -21,6 +21,7 @@ fn message(counter: u32) -> Event {
     Event::Chat(Received {
         event,
         out_of_order: false,
+        from_history: false,
     })
 }
 
@@ -34,6 +35,7 @@ fn typing() -> Event {
     Event::Chat(Received {
         event,
         out_of_order: false,
+        from_history: false,
     })
 }
 

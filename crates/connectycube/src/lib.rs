@@ -38,6 +38,7 @@ mod events;
 pub mod fanout;
 mod lifecycle;
 mod rooms;
+mod sync;
 
 pub use activity::{LastActivityUpdates, SystemMessages};
 pub use chat::{ChatClient, ChatConfig};

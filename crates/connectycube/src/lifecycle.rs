@@ -21,8 +21,13 @@ where
             () = hub.ended() => None,
         };
         let Some(state) = state else { return };
-        if state == ConnectionState::NewSession {
-            client.rejoin();
+        match state {
+            ConnectionState::Reconnecting => client.went_offline(),
+            ConnectionState::NewSession => {
+                client.rejoin();
+                client.fill_gaps();
+            }
+            _ => {}
         }
         hub.publish(&Event::State(state));
     }
