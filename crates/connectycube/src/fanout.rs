@@ -10,7 +10,9 @@
 //! vanishes without notice.
 //!
 //! The stream [`ChatClient::new`](crate::ChatClient::new) returns is the other choice: it is
-//! lossless and, when full, pauses reading from the connection.
+//! lossless and, when full, pauses reading from the connection, which holds every
+//! subscription back too. An app that listens only through subscriptions drops it; the
+//! client's event task then runs as long as a subscription is alive.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::pin::Pin;

@@ -168,3 +168,44 @@ async fn dropped_subscribers_are_forgotten_and_ending_ends_the_others() {
     assert_eq!(waiting.await.unwrap(), (true, true));
     assert!(hub.subscribe(EventFilter::ALL).next().await.is_none());
 }
+
+/// What publishing costs per event and subscriber, with readers keeping up, and with every
+/// queue full (nobody reads: each event is only counted). Run:
+/// `cargo test --release -p connectycube --lib fanout::tests::cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "a benchmark: run it by hand in release mode"]
+fn cost_per_publish() {
+    const EVENTS: u32 = 100_000;
+    let events: Vec<Event> = (0..EVENTS).map(message).collect();
+    for subscribers in [1usize, 4, 16] {
+        let hub = Hub::new(1024);
+        let mut subs: Vec<Subscription> = (0..subscribers)
+            .map(|_| hub.subscribe(EventFilter::ALL))
+            .collect();
+        let start = std::time::Instant::now();
+        for chunk in events.chunks(512) {
+            for e in chunk {
+                hub.publish(e);
+            }
+            for s in &mut subs {
+                std::hint::black_box(drain(s));
+            }
+        }
+        let read = start.elapsed();
+        let lagging = hub.subscribe(EventFilter::ALL);
+        let start = std::time::Instant::now();
+        for e in &events {
+            hub.publish(e);
+        }
+        let behind = start.elapsed();
+        drop(lagging);
+        println!(
+            "hub: {EVENTS} events to {subscribers} reading subscriber(s) in {read:?} \
+             ({:.0} ns per event and subscriber, reading included); then {} subscribers, \
+             none reading: {behind:?} ({:.0} ns per event)",
+            read.as_nanos() as f64 / f64::from(EVENTS) / subscribers as f64,
+            subscribers + 1,
+            behind.as_nanos() as f64 / f64::from(EVENTS),
+        );
+    }
+}
