@@ -23,6 +23,9 @@ use xmpp_parsers::message::MessageType;
 
 /// Dialogs whose last message is remembered ("recently active"); the oldest go first.
 const MAX_DIALOGS: usize = 256;
+/// Recently active dialogs (besides the joined rooms) filled after a new session: the ones
+/// with the newest messages seen.
+const RECENT: usize = 20;
 /// Messages fetched per history page.
 const PAGE: u32 = 100;
 /// Pages fetched per dialog at most (a dialog that got more while away is left to the app's
@@ -116,11 +119,18 @@ impl GapFill {
             return;
         };
         let offline = lock(&self.offline_since).take().unwrap_or_else(now);
-        let mut since: HashMap<DialogId, i64> = lock(&self.last_seen).clone();
-        for room in &rooms {
-            since.entry(*room).or_insert(offline);
-        }
-        let mut dialogs: Vec<(DialogId, i64)> = since.into_iter().collect();
+        let seen = lock(&self.last_seen).clone();
+        let mut recent: Vec<(DialogId, i64)> = seen
+            .iter()
+            .filter(|(d, _)| !rooms.contains(d))
+            .map(|(d, t)| (*d, *t))
+            .collect();
+        recent.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
+        recent.truncate(RECENT);
+        let joined = rooms
+            .iter()
+            .map(|r| (*r, seen.get(r).copied().unwrap_or(offline)));
+        let mut dialogs: Vec<(DialogId, i64)> = joined.chain(recent).collect();
         dialogs.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
         for (dialog, since) in dialogs {
             let group = rooms.contains(&dialog);
