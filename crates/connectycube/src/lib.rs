@@ -30,13 +30,20 @@
 //! # }
 //! ```
 
+mod app;
+mod attachments;
 mod chat;
 mod delivery;
+mod dialog;
+mod dialogs;
 mod error;
 mod events;
 
-pub use chat::{ChatClient, ChatConfig};
+pub use app::{AppConfig, ChatAuth, Client, Session};
+pub use attachments::FileProgress;
+pub use chat::{BLOCK_LIST, ChatClient, ChatConfig, Peer};
 pub use delivery::{DeliverySettings, DeliveryStats};
+pub use dialog::{Dialog, History};
 pub use error::Error;
 pub use events::{ChatEvents, EventItem, Received};
 
