@@ -4,11 +4,13 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use connectycube_protocol::ids::{AppId, DialogId, UserId};
+use connectycube_rest::client::SessionRenewer;
 use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secret, SessionUser};
-use connectycube_rest::{RestClient, RestConfig};
+use connectycube_rest::{RestClient, RestConfig, RestError};
 use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
 use connectycube_transport::session::{CredentialsProvider, SessionSettings};
@@ -119,7 +121,12 @@ impl Client {
     /// refuses, [`Error::Unsupported`] for a login that names no user.
     pub async fn login(&self, user: SessionUser) -> Result<(Session, ChatEvents), Error> {
         let create = CreateSession::new(self.config.app_id, self.config.auth_key.0.clone(), user);
-        let rest = RestClient::new(self.config.rest.clone())?.renew_sessions_with(create.clone());
+        let ended = Arc::new(AtomicBool::new(false));
+        let plain = RestClient::new(self.config.rest.clone())?;
+        let rest =
+            plain
+                .clone()
+                .with_session_renewer(renewer(plain, create.clone(), ended.clone()));
         let session = rest.create_session(&create).await?;
         let user_id = session
             .user_id
@@ -131,6 +138,7 @@ impl Client {
             chat,
             user: user_id,
             joined: Arc::default(),
+            ended,
         };
         Ok((session, events))
     }
@@ -167,6 +175,29 @@ impl Client {
     }
 }
 
+/// Renews an expired session with `create` (restamped), until the user logged out: after
+/// that a request must not quietly log them in again.
+fn renewer(plain: RestClient, create: CreateSession, ended: Arc<AtomicBool>) -> SessionRenewer {
+    Arc::new(move || {
+        let (rest, mut create, ended) = (plain.clone(), create.clone(), ended.clone());
+        Box::pin(async move {
+            if ended.load(Ordering::SeqCst) {
+                return Err(RestError::InvalidRequest("the user logged out".into()));
+            }
+            create.timestamp = chrono_now();
+            Ok(rest.send(&create).await?.session.token.expose().to_owned())
+        })
+    })
+}
+
+/// Unix seconds now (the session request's timestamp).
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// Chat credentials from the REST session, asked for before every connection attempt: a
 /// `GET /session` first renews an expired session (the REST client's single flight), so a
 /// reconnect after expiry logs in with the new token rather than failing on the old one.
@@ -194,6 +225,8 @@ pub struct Session {
     user: UserId,
     /// Rooms this session joined, so sending to a dialog joins it once, on demand.
     joined: Arc<Mutex<HashSet<DialogId>>>,
+    /// Set by logout/destroy: the REST session is not renewed any more.
+    ended: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -250,6 +283,7 @@ impl Session {
     }
 
     async fn end_rest(&self) -> Result<(), Error> {
+        self.ended.store(true, Ordering::SeqCst);
         self.rest.send(&DestroySession).await?;
         self.rest.set_token(None);
         Ok(())

@@ -59,11 +59,16 @@ impl Session {
         ids: impl IntoIterator<Item = DialogId>,
         force: bool,
     ) -> Result<DeleteResult, Error> {
-        let mut request = DeleteDialogs::new(ids);
+        let ids: Vec<DialogId> = ids.into_iter().collect();
+        let mut request = DeleteDialogs::new(ids.iter().copied());
         if force {
             request = request.force();
         }
-        Ok(self.rest().send(&request).await?)
+        let result = self.rest().send(&request).await?;
+        Ok(one_deleted(
+            ids.iter().map(ToString::to_string).collect(),
+            result,
+        ))
     }
 
     /// Subscribes to public dialog `id` and gives it as a value.
@@ -108,4 +113,16 @@ impl Session {
     pub async fn search_text(&self, text: &str) -> Result<SearchResults, Error> {
         self.search(&GlobalSearch::builder(text).build()?).await
     }
+}
+
+/// The API answers a deletion of one id with an empty 200: that id went. Said so in the
+/// result, so callers read one answer shape whatever the number of ids.
+pub(crate) fn one_deleted(ids: Vec<String>, mut result: DeleteResult) -> DeleteResult {
+    let untouched = result.deleted.is_empty()
+        && result.not_found.is_empty()
+        && result.wrong_permissions.is_empty();
+    if untouched && ids.len() == 1 {
+        result.deleted = ids;
+    }
+    result
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::AppId;
 use connectycube::rest::session::{Secret, SessionUser};
-use connectycube::{AppConfig, ChatEvents, Client, Session};
+use connectycube::{AppConfig, ChatEvents, Client, Dialog, Session};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
 /// Errors of the examples: anything, shown with its chain.
@@ -64,4 +64,15 @@ pub async fn wait<T>(
         Err::<T, Box<dyn std::error::Error + Send + Sync>>("the client stopped".into())
     });
     found.await.map_err(|_| "no such event within 10 s")?
+}
+
+/// Joins `dialog`'s room and waits for the room's own presence (the user is in).
+pub async fn join(dialog: &Dialog, events: &mut ChatEvents) -> Result<()> {
+    dialog.join().await?;
+    let (me, id) = (dialog.session().user(), dialog.id());
+    wait(events, |e| match e {
+        ChatEvent::OccupantJoined(o) if o.dialog == id && (o.is_self || o.user == me) => Some(()),
+        _ => None,
+    })
+    .await
 }

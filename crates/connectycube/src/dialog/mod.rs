@@ -76,6 +76,15 @@ impl Dialog {
         Ok(peer)
     }
 
+    /// Joins the dialog's room to receive its messages (sending joins on demand); nothing
+    /// to do for a private dialog. Joined once per session.
+    ///
+    /// # Errors
+    /// As [`crate::ChatClient::join_dialog`] and its send.
+    pub async fn join(&self) -> Result<(), Error> {
+        self.ready().await.map(drop)
+    }
+
     /// Sends `message`: to the opponent of a private dialog, to the room (joined on demand)
     /// otherwise. The handle completes when the server has it ("sent").
     ///
@@ -224,11 +233,14 @@ impl Dialog {
         ids: impl IntoIterator<Item = MessageId>,
         force: bool,
     ) -> Result<DeleteResult, Error> {
-        let mut request = DeleteMessages::new(ids);
+        let ids: Vec<MessageId> = ids.into_iter().collect();
+        let mut request = DeleteMessages::new(ids.iter().copied());
         if force {
             request = request.force();
         }
-        Ok(self.session.rest().send(&request).await?)
+        let result = self.session.rest().send(&request).await?;
+        let ids = ids.iter().map(ToString::to_string).collect();
+        Ok(crate::dialogs::one_deleted(ids, result))
     }
 
     /// Adds `reaction` to message `id` (the occupants get [`ChatEvent::Reactions`](
