@@ -24,17 +24,17 @@ async fn main() -> Result<()> {
         .chat()
         .subscribe_last_activity(bob.user(), true)
         .await?;
-    bob.logout().await?;
     let pushed = wait(&mut alice_events, |e| match e {
         ChatEvent::LastActivity(a) => Some(a),
         _ => None,
-    })
-    .await?;
+    });
+    // end
+    bob.logout().await?;
+    let pushed = pushed.await?;
     alice
         .chat()
         .subscribe_last_activity(bob.user(), false)
         .await?;
-    // end
     println!("alice: pushed {pushed:?}");
 
     alice.chat().ping().await?;

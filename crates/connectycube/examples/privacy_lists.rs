@@ -5,8 +5,8 @@
 
 mod support;
 
+use connectycube::privacy::{allow, deny, privacy_list};
 use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::iq::privacy::{PrivacyAction, PrivacyList, PrivacyRule};
 use connectycube::protocol::model::Message;
 use support::{Result, devserver, login, wait};
 
@@ -19,41 +19,26 @@ async fn main() -> Result<()> {
     let chat = bob.chat();
 
     // guide: Create privacy list
-    let list = PrivacyList {
-        name: "custom".into(),
-        rules: vec![
-            PrivacyRule {
-                user: alice.user(),
-                action: PrivacyAction::Deny,
-                mutual: false,
-            },
-            PrivacyRule {
-                user: carol.user(),
-                action: PrivacyAction::Allow,
-                mutual: true,
-            },
-        ],
-    };
-    chat.create_privacy_list(&list).await?;
+    let rules = [deny(alice.user(), false), allow(carol.user(), true)];
+    chat.create_privacy_list(&privacy_list("custom", rules))
+        .await?;
     // end
     // guide: Activate privacy list
     chat.set_default_privacy_list("custom").await?;
     // end
 
-    // guide: Blocked user attempts to communicate
     let sent = alice
         .chat()
         .send_private(bob.user(), &Message::new("Are you there?"))?;
+    // guide: Blocked user attempts to communicate
+    let refused = sent.await.err(); // SendError::Bounced (service-unavailable)
+    // end
     let error = wait(&mut alice_events, |e| match e {
         ChatEvent::MessageError(m) => Some(m.payload),
         _ => None,
     })
     .await?;
-    // end
-    println!(
-        "alice: blocked, the send ends as {:?}; the error: {error:?}",
-        sent.await.err()
-    );
+    println!("alice: blocked, the send ends as {refused:?}; the error event: {error:?}");
 
     // guide: Update privacy list
     let mut list = chat.privacy_list("custom").await?;

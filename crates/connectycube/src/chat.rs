@@ -33,7 +33,7 @@ use crate::events::{ChatEvents, Pump};
 mod privacy;
 mod statuses;
 
-pub use privacy::BLOCK_LIST;
+pub use privacy::{BLOCK_LIST, allow, deny, privacy_list};
 pub use statuses::Peer;
 
 /// How long IQ requests (last activity, privacy lists) wait for an answer.

@@ -42,6 +42,10 @@ mod events;
 pub use app::{AppConfig, ChatAuth, Client, Session};
 pub use attachments::FileProgress;
 pub use chat::{BLOCK_LIST, ChatClient, ChatConfig, Peer};
+/// Privacy-list building blocks: rules and lists for [`ChatClient::create_privacy_list`].
+pub mod privacy {
+    pub use crate::chat::{allow, deny, privacy_list};
+}
 pub use delivery::{DeliverySettings, DeliveryStats};
 pub use dialog::{Dialog, History};
 pub use error::Error;

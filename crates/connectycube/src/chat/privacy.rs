@@ -28,6 +28,32 @@ fn query_of(answer: &Element) -> Result<PrivacyQuery, Error> {
     }
 }
 
+/// A rule denying `user`: both ways when `mutual`, else only their stanzas to us.
+pub fn deny(user: UserId, mutual: bool) -> PrivacyRule {
+    PrivacyRule {
+        user,
+        action: PrivacyAction::Deny,
+        mutual,
+    }
+}
+
+/// A rule allowing `user` (an exception in a list that denies more).
+pub fn allow(user: UserId, mutual: bool) -> PrivacyRule {
+    PrivacyRule {
+        user,
+        action: PrivacyAction::Allow,
+        mutual,
+    }
+}
+
+/// A list named `name` of `rules`, in order.
+pub fn privacy_list(name: &str, rules: impl IntoIterator<Item = PrivacyRule>) -> PrivacyList {
+    PrivacyList {
+        name: name.to_owned(),
+        rules: rules.into_iter().collect(),
+    }
+}
+
 impl ChatClient {
     /// Creates (or replaces) a privacy list; it takes effect once it is the default.
     ///
@@ -111,11 +137,7 @@ impl ChatClient {
     pub async fn block(&self, user: UserId) -> Result<(), Error> {
         let mut list = self.default_privacy_list().await?;
         list.rules.retain(|r| r.user != user);
-        list.rules.push(PrivacyRule {
-            user,
-            action: PrivacyAction::Deny,
-            mutual: true,
-        });
+        list.rules.push(deny(user, true));
         self.update_privacy_list(&list).await
     }
 
@@ -142,10 +164,7 @@ impl ChatClient {
     async fn default_privacy_list(&self) -> Result<PrivacyList, Error> {
         match self.privacy_list_names().await?.default {
             Some(name) => self.privacy_list(&name).await,
-            None => Ok(PrivacyList {
-                name: BLOCK_LIST.to_owned(),
-                rules: Vec::new(),
-            }),
+            None => Ok(privacy_list(BLOCK_LIST, [])),
         }
     }
 }
