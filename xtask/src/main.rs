@@ -94,12 +94,29 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     if extra.is_empty() {
         // The README's quickstart command is part of "every test": it must keep working.
         cargo(&QUICKSTART)?;
+        // So is every guide example (docs/GUIDE.md names them), each against its own devserver.
+        for example in GUIDE_EXAMPLES {
+            cargo(&["run", "-q", "-p", "connectycube", "--example", example])?;
+        }
     }
     Ok(())
 }
 
 /// The README's quickstart: the example against an embedded devserver.
 const QUICKSTART: [&str; 6] = ["run", "-q", "-p", "connectycube", "--example", "quickstart"];
+
+/// One example per area of the messaging guide (`crates/connectycube/examples/`).
+const GUIDE_EXAMPLES: [&str; 9] = [
+    "connect_and_states",
+    "dialogs",
+    "messaging",
+    "attachments",
+    "edit_delete",
+    "reactions",
+    "privacy_lists",
+    "last_activity",
+    "system_messages",
+];
 
 /// Installs the pinned official JS SDK the interoperability tests run as a peer
 /// (`fixtures/js-peer`, `npm ci`: exactly the versions of its lock file), once.

@@ -18,7 +18,8 @@ use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{
-    ChatConnection, ConnectionState, LoginError, SendError, SendHandle, SessionSettings,
+    ChatConnection, ConnectionState, CredentialsProvider, LoginError, SendError, SendHandle,
+    SessionSettings,
 };
 use futures_util::Stream;
 use minidom::Element;
@@ -33,6 +34,13 @@ use crate::events::{ChatEvents, Pump};
 use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
 use crate::rooms::{JoinError, Rooms};
 use crate::sync::GapFill;
+
+// The send side of the guide beyond messages, each in its own file (`chat/*.rs`).
+mod privacy;
+mod statuses;
+
+pub use privacy::{BLOCK_LIST, allow, deny, privacy_list};
+pub use statuses::Peer;
 
 /// How long IQ requests (last activity, privacy lists) wait for an answer.
 const IQ_TIMEOUT: Duration = Duration::from_secs(15);
@@ -93,6 +101,15 @@ impl ChatClient {
     /// [`Error::Connect`] for an unusable TLS configuration, [`Error::Address`] for a host that
     /// makes no JID.
     pub fn new(config: ChatConfig) -> Result<(Self, ChatEvents), Error> {
+        Self::with_credentials(config, None)
+    }
+
+    /// As [`ChatClient::new`]; with `provider`, the password is asked for before every
+    /// connection attempt (a renewed session token) instead of taken from `config`.
+    pub(crate) fn with_credentials(
+        config: ChatConfig,
+        provider: Option<CredentialsProvider>,
+    ) -> Result<(Self, ChatEvents), Error> {
         let domain = ChatDomain::new(config.connection.domain.clone(), config.app_id);
         let jid = domain.user_jid(config.user)?;
         let connector = XmppConnector::new(config.connection)?;
@@ -100,7 +117,10 @@ impl ChatClient {
             jid: jid.clone(),
             password: config.password,
         };
-        let (connection, incoming) = ChatConnection::new(connector, credentials, config.settings);
+        let (connection, incoming) = match provider {
+            Some(p) => ChatConnection::with_credentials_provider(connector, p, config.settings),
+            None => ChatConnection::new(connector, credentials, config.settings),
+        };
         let counters = Arc::new(Counters::default());
         let (gap, injected) = GapFill::new();
         let hub = Arc::new(Hub::new(config.delivery.subscriber_buffer));

@@ -50,6 +50,16 @@ pub enum Error {
     /// The server answered with an error.
     #[error("the server refused the request: {0}")]
     Refused(String),
+    /// A privacy list the server cannot take (no rules), or one that does not read back.
+    #[error("bad privacy list")]
+    Privacy(#[from] protocol::iq::privacy::PrivacyError),
+    /// A global search whose parameters the API would refuse.
+    #[error("bad search")]
+    Search(#[from] connectycube_rest::chat::search::SearchError),
+    /// The call needs something the client or dialog does not have (a private dialog with
+    /// no opponent, a session with no user); the text says what.
+    #[error("not possible here: {0}")]
+    Unsupported(String),
 }
 
 impl Error {
@@ -70,7 +80,10 @@ impl Error {
             | Self::Id(_)
             | Self::Protocol(_)
             | Self::Unreadable(_)
-            | Self::Refused(_) => false,
+            | Self::Refused(_)
+            | Self::Privacy(_)
+            | Self::Search(_)
+            | Self::Unsupported(_) => false,
         }
     }
 }

@@ -1,38 +1,44 @@
 //! ConnectyCube chat SDK for Rust: log in, open dialogs and exchange messages in real time.
 //!
-//! [`ChatClient`] is the high-level API over the layers it re-exports: [`protocol`] (stanzas,
-//! identifiers, the chat model; no I/O), [`transport`] (the TLS XMPP session with stream
-//! management and reconnection) and [`rest`] (the REST API).
+//! [`Client`] is the one entry point: built from the application's credentials (ConnectyCube's
+//! cloud by default, any installation with [`AppConfig::with_endpoints`]), its
+//! [`login`](Client::login) creates the user's REST session and connects the chat, giving a
+//! [`Session`]. Dialogs are [`Dialog`] values that carry their actions (send, typing, markers,
+//! edit, delete, reactions, history, files). Under it are the layers it re-exports: [`protocol`]
+//! (stanzas, identifiers, the chat model; no I/O), [`transport`] (the TLS XMPP session with
+//! stream management and reconnection) and [`rest`] (the REST API); [`ChatClient`] is the chat
+//! half on its own. `docs/GUIDE.md` maps every section of the official guide to its call.
 //!
 //! ```no_run
-//! use connectycube::{ChatClient, ChatConfig, DeliverySettings};
 //! use connectycube::protocol::ids::{AppId, UserId};
-//! use connectycube::protocol::model::Message;
-//! use connectycube::transport::config::ConnectionConfig;
-//! use connectycube::transport::session::SessionSettings;
+//! use connectycube::rest::chat::dialogs::CreateDialog;
+//! use connectycube::rest::session::{Secret, SessionUser};
+//! use connectycube::{AppConfig, Client};
 //!
 //! # async fn run() -> Result<(), connectycube::Error> {
-//! let config = ChatConfig {
-//!     connection: ConnectionConfig::connectycube(),
-//!     app_id: AppId(105),
-//!     user: UserId(4448514),
-//!     password: "awesomepwd".into(),
-//!     settings: SessionSettings::default(),
-//!     delivery: DeliverySettings::default(),
+//! let client = Client::new(AppConfig::new(AppId(105), "auth key"));
+//! let user = SessionUser::Login {
+//!     login: "john".into(),
+//!     password: Secret("awesomepwd".into()),
 //! };
-//! let (client, mut events) = ChatClient::new(config)?;
-//! client.login().await?;
-//! client.send_private(UserId(56), &Message::new("hello"))?.await?;
+//! let (me, mut events) = client.login(user).await?;
+//! let dialog = me.create_dialog(&CreateDialog::private(UserId(56))).await?;
+//! dialog.send_text("hello").await?;
 //! while let Some(event) = events.next().await {
 //!     println!("{:?}", event?.kind());
 //! }
+//! me.logout().await?;
 //! # Ok(())
 //! # }
 //! ```
 
 mod activity;
+mod app;
+mod attachments;
 mod chat;
 mod delivery;
+mod dialog;
+mod dialogs;
 mod error;
 mod events;
 pub mod fanout;
@@ -41,8 +47,15 @@ mod rooms;
 mod sync;
 
 pub use activity::{LastActivityUpdates, SystemMessages};
-pub use chat::{ChatClient, ChatConfig};
+pub use app::{AppConfig, ChatAuth, Client, Session};
+pub use attachments::FileProgress;
+pub use chat::{BLOCK_LIST, ChatClient, ChatConfig, Peer};
+/// Privacy-list building blocks: rules and lists for [`ChatClient::create_privacy_list`].
+pub mod privacy {
+    pub use crate::chat::{allow, deny, privacy_list};
+}
 pub use delivery::{AutoDelivered, DeliverySettings, DeliveryStats};
+pub use dialog::{Dialog, History};
 pub use error::Error;
 pub use events::{ChatEvents, EventItem, Received};
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
@@ -54,3 +67,12 @@ pub use connectycube_protocol as protocol;
 pub use connectycube_rest as rest;
 /// The XMPP connection.
 pub use connectycube_transport as transport;
+
+// The handles an app shares between tasks: checked at compile time.
+const _: () = {
+    const fn shareable<T: Send + Sync + std::fmt::Debug + Clone>() {}
+    shareable::<Client>();
+    shareable::<Session>();
+    shareable::<Dialog>();
+    shareable::<ChatClient>();
+};

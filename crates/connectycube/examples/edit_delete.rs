@@ -1,0 +1,63 @@
+//! Editing and deleting messages, over chat (the others get an event) and over REST; marking
+//! a dialog's messages read.
+//!
+//! `cargo run -p connectycube --example edit_delete` (embedded devserver, no setup).
+
+mod support;
+
+use connectycube::protocol::event::ChatEvent;
+use connectycube::rest::chat::dialogs::CreateDialog;
+use support::{Result, devserver, login, wait};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let (srv, client) = devserver(&["alice", "bob"]).await?;
+    let (alice, _alice_events) = login(&client, "alice").await?;
+    let (bob, mut bob_events) = login(&client, "bob").await?;
+    let dialog = alice
+        .create_dialog(&CreateDialog::private(bob.user()))
+        .await?;
+    let first = dialog.send_text("Helo").await?;
+    let second = dialog.send_text("typo here too").await?;
+    let third = dialog.send_text("to be deleted").await?;
+
+    // guide: Update message via chat
+    dialog.edit(first.id, "Hello", false).await?.await?;
+    // end
+    let edit = wait(&mut bob_events, |e| match e {
+        ChatEvent::Edited(e) => Some(e.payload),
+        _ => None,
+    })
+    .await?;
+    println!("bob: message {} now reads {:?}", edit.message_id, edit.body);
+
+    // guide: Update message via HTTP
+    dialog.update_messages([second.id], "no typo here").await?;
+    // end
+
+    // guide: Delete messages via chat
+    dialog.delete_message(third.id).await?.await?;
+    // end
+    let deleted = wait(&mut bob_events, |e| match e {
+        ChatEvent::Deleted(d) => Some(d.payload),
+        _ => None,
+    })
+    .await?;
+    println!("bob: message {deleted} was deleted");
+
+    let bobs = bob.dialog(dialog.id()).await?;
+    // guide: Mark all as read
+    bobs.mark_all_read().await?;
+    // end
+    println!(
+        "bob: unread in the dialog now {}",
+        bobs.unread_count().await?
+    );
+
+    // guide: Delete messages via HTTP
+    let result = bobs.delete_messages([second.id], false).await?;
+    // end
+    println!("bob: deleted {:?} from his history", result.deleted);
+    srv.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! Last activity: ask when a user was last active, subscribe to their activity pushes,
+//! and ping the server.
+//!
+//! `cargo run -p connectycube --example last_activity` (embedded devserver, no setup).
+
+mod support;
+
+use connectycube::protocol::event::ChatEvent;
+use support::{Result, devserver, login, wait};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let (srv, client) = devserver(&["alice", "bob"]).await?;
+    let (alice, mut alice_events) = login(&client, "alice").await?;
+    let (bob, _bob_events) = login(&client, "bob").await?;
+
+    // guide: Get last activity
+    let seconds = alice.chat().last_activity(bob.user()).await?;
+    // end
+    println!("alice: bob was last active {seconds} s ago");
+
+    // guide: Last activity subscription
+    alice
+        .chat()
+        .subscribe_last_activity(bob.user(), true)
+        .await?;
+    let pushed = wait(&mut alice_events, |e| match e {
+        ChatEvent::LastActivity(a) => Some(a),
+        _ => None,
+    });
+    // end
+    bob.logout().await?;
+    let pushed = pushed.await?;
+    alice
+        .chat()
+        .subscribe_last_activity(bob.user(), false)
+        .await?;
+    println!("alice: pushed {pushed:?}");
+
+    alice.chat().ping().await?;
+    println!("alice: the server answered a ping");
+    alice.logout().await?;
+    srv.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! The one entry point: a [`Client`] built from the application's credentials and endpoints;
+//! [`Client::login`] creates the user's REST session and connects the chat, giving a
+//! [`Session`] that does everything the guide does.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use connectycube_protocol::ids::{AppId, DialogId, UserId};
+use connectycube_rest::client::SessionRenewer;
+use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secret, SessionUser};
+use connectycube_rest::{RestClient, RestConfig, RestError};
+use connectycube_transport::config::ConnectionConfig;
+use connectycube_transport::connector::Credentials;
+use connectycube_transport::session::{CredentialsProvider, SessionSettings};
+
+use crate::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Error};
+
+/// What the chat logs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ChatAuth {
+    /// The user's password for login/email logins, the REST session token for every other
+    /// login (Facebook, Twitter, Firebase, custom identity), as the guide says.
+    #[default]
+    Auto,
+    /// Always the REST session token (read again, and renewed when expired, before every
+    /// connection attempt).
+    SessionToken,
+}
+
+/// An application's credentials and where its servers are.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// The application id.
+    pub app_id: AppId,
+    /// The application's auth key; never printed.
+    pub auth_key: Secret,
+    /// The REST API (URL, timeouts, retries).
+    pub rest: RestConfig,
+    /// The chat server.
+    pub chat: ConnectionConfig,
+    /// Chat reconnection and keepalive.
+    pub settings: SessionSettings,
+    /// Chat duplicate filtering and event buffering.
+    pub delivery: DeliverySettings,
+    /// What the chat logs in with.
+    pub chat_auth: ChatAuth,
+}
+
+impl fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("app_id", &self.app_id)
+            .field("rest", &self.rest)
+            .field("chat", &self.chat)
+            .field("chat_auth", &self.chat_auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppConfig {
+    /// The application on ConnectyCube's cloud (`api.connectycube.com`, `chat.connectycube.com`).
+    pub fn new(app_id: AppId, auth_key: impl Into<String>) -> Self {
+        Self {
+            app_id,
+            auth_key: Secret(auth_key.into()),
+            rest: RestConfig::new(),
+            chat: ConnectionConfig::connectycube(),
+            settings: SessionSettings::default(),
+            delivery: DeliverySettings::default(),
+            chat_auth: ChatAuth::Auto,
+        }
+    }
+
+    /// Another installation (enterprise, self-hosted, the local devserver): its API URL and
+    /// chat server. An `http://` URL is allowed only because it was asked for by name.
+    ///
+    /// # Errors
+    /// [`Error::Rest`] when `api_url` is not a URL.
+    pub fn with_endpoints(mut self, api_url: &str, chat: ConnectionConfig) -> Result<Self, Error> {
+        self.rest = self.rest.with_api_url(api_url)?;
+        self.rest.allow_plain_http = self.rest.api_url.scheme() == "http";
+        self.chat = chat;
+        Ok(self)
+    }
+
+    /// Chooses what the chat logs in with.
+    pub fn with_chat_auth(mut self, auth: ChatAuth) -> Self {
+        self.chat_auth = auth;
+        self
+    }
+}
+
+/// The application's client: logs users in. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: Arc<AppConfig>,
+}
+
+impl Client {
+    /// A client for `config`.
+    pub fn new(config: AppConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    /// Logs `user` in: creates the REST session (renewed by itself when it expires) and
+    /// connects the chat with the password or the session token (see [`ChatAuth`]).
+    /// Must be called within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::Rest`] when the session cannot be created, [`Error::Login`] when the chat
+    /// refuses, [`Error::Unsupported`] for a login that names no user.
+    pub async fn login(&self, user: SessionUser) -> Result<(Session, ChatEvents), Error> {
+        let create = CreateSession::new(self.config.app_id, self.config.auth_key.0.clone(), user);
+        let ended = Arc::new(AtomicBool::new(false));
+        let plain = RestClient::new(self.config.rest.clone())?;
+        let rest =
+            plain
+                .clone()
+                .with_session_renewer(renewer(plain, create.clone(), ended.clone()));
+        let session = rest.create_session(&create).await?;
+        let user_id = session
+            .user_id
+            .ok_or_else(|| Error::Unsupported("the session has no user".into()))?;
+        let (chat, events) = self.chat_for(&rest, user_id, &create.user)?;
+        // After a new (not resumed) chat session, what the rooms and recent dialogs got
+        // meanwhile comes from the REST history.
+        chat.enable_gap_fill(rest.clone());
+        chat.login().await?;
+        let session = Session {
+            rest,
+            chat,
+            user: user_id,
+            ended,
+        };
+        Ok((session, events))
+    }
+
+    fn chat_for(
+        &self,
+        rest: &RestClient,
+        user: UserId,
+        login: &SessionUser,
+    ) -> Result<(ChatClient, ChatEvents), Error> {
+        let password = match (self.config.chat_auth, login) {
+            (ChatAuth::Auto, SessionUser::Login { password, .. })
+            | (ChatAuth::Auto, SessionUser::Email { password, .. }) => Some(password.0.clone()),
+            _ => None,
+        };
+        let config = ChatConfig {
+            connection: self.config.chat.clone(),
+            app_id: self.config.app_id,
+            user,
+            password: password.clone().unwrap_or_default(),
+            settings: self.config.settings.clone(),
+            delivery: self.config.delivery,
+        };
+        let jid = connectycube_protocol::address::ChatDomain::new(
+            config.connection.domain.clone(),
+            config.app_id,
+        )
+        .user_jid(user)?;
+        let provider = match password {
+            Some(_) => None,
+            None => Some(token_provider(rest.clone(), jid)),
+        };
+        ChatClient::with_credentials(config, provider)
+    }
+}
+
+/// Renews an expired session with `create` (restamped), until the user logged out: after
+/// that a request must not quietly log them in again.
+fn renewer(plain: RestClient, create: CreateSession, ended: Arc<AtomicBool>) -> SessionRenewer {
+    Arc::new(move || {
+        let (rest, mut create, ended) = (plain.clone(), create.clone(), ended.clone());
+        Box::pin(async move {
+            if ended.load(Ordering::SeqCst) {
+                return Err(RestError::InvalidRequest("the user logged out".into()));
+            }
+            create.timestamp = chrono_now();
+            Ok(rest.send(&create).await?.session.token.expose().to_owned())
+        })
+    })
+}
+
+/// Unix seconds now (the session request's timestamp).
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Chat credentials from the REST session, asked for before every connection attempt: a
+/// `GET /session` first renews an expired session (the REST client's single flight), so a
+/// reconnect after expiry logs in with the new token rather than failing on the old one.
+fn token_provider(rest: RestClient, jid: xmpp_parsers::jid::BareJid) -> CredentialsProvider {
+    Arc::new(move || {
+        let rest = rest.clone();
+        let jid = jid.clone();
+        Box::pin(async move {
+            if let Err(e) = rest.send(&GetSession).await {
+                // The chat attempt goes on with the token there is; its own failure is the
+                // one the state reports.
+                tracing::debug!(error = %e, "checking the REST session before chat login");
+            }
+            let password = rest.token().ok_or("no REST session token")?;
+            Ok(Credentials { jid, password })
+        })
+    })
+}
+
+/// A logged-in user: the REST session and the chat, together. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Session {
+    rest: RestClient,
+    chat: ChatClient,
+    user: UserId,
+    /// Set by logout/destroy: the REST session is not renewed any more.
+    ended: Arc<AtomicBool>,
+}
+
+impl Session {
+    /// The logged-in user.
+    pub fn user(&self) -> UserId {
+        self.user
+    }
+
+    /// The chat half (typing, markers, privacy lists, last activity, raw stanzas).
+    pub fn chat(&self) -> &ChatClient {
+        &self.chat
+    }
+
+    /// The REST half, for any endpoint the facade has no call for.
+    pub fn rest(&self) -> &RestClient {
+        &self.rest
+    }
+
+    /// Joins `dialog`'s room unless the chat already did; resolves on the room's
+    /// self-presence, and the room is rejoined after every new chat session.
+    ///
+    /// # Errors
+    /// [`Error::Join`] when the room refuses or does not answer.
+    pub(crate) async fn ensure_joined(&self, dialog: DialogId) -> Result<(), Error> {
+        self.chat.join(dialog).await
+    }
+
+    /// Ends the chat (no reconnection) and the REST session.
+    ///
+    /// # Errors
+    /// [`Error::Rest`] when the REST session could not be destroyed (the chat is closed).
+    pub async fn logout(&self) -> Result<(), Error> {
+        self.chat.logout().await;
+        self.end_rest().await
+    }
+
+    /// Ends both halves and stops the chat client for good.
+    ///
+    /// # Errors
+    /// As [`Session::logout`].
+    pub async fn destroy(&self) -> Result<(), Error> {
+        self.chat.destroy().await;
+        self.end_rest().await
+    }
+
+    async fn end_rest(&self) -> Result<(), Error> {
+        self.ended.store(true, Ordering::SeqCst);
+        self.rest.send(&DestroySession).await?;
+        self.rest.set_token(None);
+        Ok(())
+    }
+}

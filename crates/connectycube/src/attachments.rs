@@ -1,0 +1,85 @@
+//! Attachments: `send_file` uploads a file to storage, attaches it to a message and sends
+//! the message in the dialog, reporting each step; `private_url` gives the link a receiver
+//! downloads it from.
+
+use std::path::Path;
+
+use connectycube_protocol::model::{Attachment, AttachmentType, Message};
+use connectycube_rest::storage::{CompleteBlob, CreateBlob};
+
+use crate::{Dialog, Error};
+
+/// How far `send_file` got; reported in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileProgress {
+    /// The storage record exists; its UID is known, the content is next.
+    Created {
+        /// The file UID the attachment will carry.
+        uid: String,
+    },
+    /// The content is uploaded and declared complete.
+    Uploaded {
+        /// Bytes sent.
+        bytes: u64,
+    },
+    /// The message with the attachment reached the chat server.
+    Sent,
+}
+
+impl Dialog {
+    /// Uploads the file at `path` (private, `content_type`), attaches it as `kind` to
+    /// `message` and sends that message here; `progress` hears each step. Gives the message
+    /// as sent, attachment included.
+    ///
+    /// # Errors
+    /// [`Error::Rest`] when the upload fails (nothing is sent), or as [`Dialog::send`].
+    pub async fn send_file(
+        &self,
+        path: impl AsRef<Path>,
+        content_type: &str,
+        kind: AttachmentType,
+        mut message: Message,
+        mut progress: impl FnMut(FileProgress) + Send,
+    ) -> Result<Message, Error> {
+        let path = path.as_ref();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
+        let rest = self.session().rest();
+        let blob = rest
+            .send(&CreateBlob::new(name.clone(), content_type))
+            .await?
+            .blob;
+        progress(FileProgress::Created {
+            uid: blob.uid.clone(),
+        });
+        let bytes = rest.upload_file(&blob, path).await?;
+        rest.send(&CompleteBlob {
+            id: blob.id,
+            size: bytes,
+        })
+        .await?;
+        progress(FileProgress::Uploaded { bytes });
+        let mut attachment = Attachment::new(kind).with_id(blob.id.to_string());
+        attachment.uid = Some(blob.uid);
+        attachment.name = Some(name);
+        attachment.size = Some(bytes);
+        attachment.content_type = Some(content_type.to_owned());
+        message.attachments.push(attachment);
+        message.dialog_id = Some(self.id());
+        self.send(&message).await?.await?;
+        progress(FileProgress::Sent);
+        Ok(message)
+    }
+
+    /// The download link of a private file for this session's user. It carries the session
+    /// token: for an image view, never for a log.
+    ///
+    /// # Errors
+    /// [`Error::Rest`] when there is no session token.
+    pub fn private_url(&self, uid: &str) -> Result<String, Error> {
+        Ok(self.session().rest().private_url(uid)?.to_string())
+    }
+}

@@ -1,0 +1,112 @@
+//! A dialog's history as a `Stream` of messages, fetched page by page as it is read, with
+//! the REST endpoint's typed filters and sort.
+
+use std::collections::VecDeque;
+use std::fmt::Display;
+
+use connectycube_protocol::model::Message;
+use connectycube_rest::RestClient;
+use connectycube_rest::chat::messages::{ListMessages, MessageField};
+use connectycube_rest::query::FilterOp;
+use futures_util::Stream;
+use futures_util::stream;
+
+use super::Dialog;
+use crate::Error;
+
+/// The largest page the API serves.
+const MAX_PAGE: u32 = 100;
+
+/// A history query: filters and sort, then [`History::stream`] to read it.
+#[derive(Debug, Clone)]
+#[must_use = "a query does nothing until streamed"]
+pub struct History {
+    rest: RestClient,
+    query: ListMessages,
+    page: u32,
+}
+
+impl Dialog {
+    /// The dialog's history, oldest first unless sorted otherwise; pages of 100.
+    pub fn history(&self) -> History {
+        History {
+            rest: self.session.rest().clone(),
+            query: ListMessages::new(self.id()),
+            page: MAX_PAGE,
+        }
+    }
+}
+
+impl History {
+    /// Keeps messages whose `field` compares to `value` with `op` (e.g. `DateSent`, `Gt`, t).
+    pub fn filter(mut self, field: MessageField, op: FilterOp, value: impl Display) -> Self {
+        self.query = self.query.filter(field, op, value);
+        self
+    }
+
+    /// Newest first by `field`.
+    pub fn sort_desc(mut self, field: MessageField) -> Self {
+        self.query = self.query.sort_desc(field);
+        self
+    }
+
+    /// Oldest first by `field`.
+    pub fn sort_asc(mut self, field: MessageField) -> Self {
+        self.query = self.query.sort_asc(field);
+        self
+    }
+
+    /// Messages per request (1 to 100).
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page = size.clamp(1, MAX_PAGE);
+        self
+    }
+
+    /// Reading does not mark the messages read (the API's default does).
+    pub fn keep_unread(mut self) -> Self {
+        self.query = self.query.keep_unread();
+        self
+    }
+
+    /// The messages, one request per page as the stream is read; a failed request ends it
+    /// with its error.
+    pub fn stream(self) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+        struct Cursor {
+            history: History,
+            skip: u32,
+            buffered: VecDeque<Message>,
+            done: bool,
+        }
+        let cursor = Cursor {
+            history: self,
+            skip: 0,
+            buffered: VecDeque::new(),
+            done: false,
+        };
+        stream::unfold(cursor, |mut c| async move {
+            loop {
+                if let Some(m) = c.buffered.pop_front() {
+                    return Some((Ok(m), c));
+                }
+                if c.done {
+                    return None;
+                }
+                let h = &c.history;
+                let request = h.query.clone().limit(h.page).skip(c.skip);
+                match h.rest.send(&request).await {
+                    Ok(page) => {
+                        let got = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
+                        // A short page is the last one: no request just to find it empty.
+                        c.done = got < h.page;
+                        c.skip = c.skip.saturating_add(got);
+                        c.buffered.extend(page.items);
+                    }
+                    Err(e) => {
+                        c.done = true;
+                        return Some((Err(e.into()), c));
+                    }
+                }
+            }
+        })
+    }
+}

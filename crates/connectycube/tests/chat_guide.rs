@@ -1,0 +1,121 @@
+//! The chat-only guide sections through the facade's `ChatClient` against the local ejabberd
+//! (`cargo xtask test`): edit, delete and system messages relayed, ping, privacy lists.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use connectycube::privacy::{deny, privacy_list};
+use connectycube::protocol::event::ChatEvent;
+use connectycube::protocol::ids::{AppId, MessageId, UserId};
+use connectycube::protocol::model::CustomProperties;
+use connectycube::transport::config::ConnectionConfig;
+use connectycube::transport::session::SessionSettings;
+use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Peer};
+
+fn var(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test"))
+}
+
+fn client(user: u64) -> (ChatClient, ChatEvents) {
+    let connection = ConnectionConfig::direct_tls(
+        var("CC_XMPP_DOMAIN"),
+        var("CC_XMPP_TLS_PORT").parse().unwrap(),
+    )
+    .with_address(var("CC_XMPP_ADDR"))
+    .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
+    let config = ChatConfig {
+        connection,
+        app_id: AppId(var("CC_XMPP_APP_ID").parse().unwrap()),
+        user: UserId(user),
+        password: format!("pass{user}"),
+        settings: SessionSettings::default(),
+        delivery: DeliverySettings::default(),
+    };
+    ChatClient::new(config).unwrap()
+}
+
+async fn next(events: &mut ChatEvents, kind: &str) -> ChatEvent {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let event = events
+                .next()
+                .await
+                .expect("events ended")
+                .expect("readable");
+            if event.kind() == kind {
+                return event.into_event();
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} within 10 s"))
+}
+
+#[tokio::test]
+async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {
+    let (alice, _alice_events) = client(1003);
+    let (bob, mut bob_events) = client(1004);
+    tokio::try_join!(alice.login(), bob.login()).unwrap();
+    let to_bob = Peer::User(bob.user(), None);
+    let id = MessageId::generate();
+    alice
+        .edit_message(to_bob, id, "fixed", true)
+        .unwrap()
+        .await
+        .unwrap();
+    let ChatEvent::Edited(edit) = next(&mut bob_events, "Edited").await else {
+        unreachable!()
+    };
+    assert_eq!(
+        (edit.payload.message_id, edit.payload.body.as_str()),
+        (id, "fixed")
+    );
+    assert_eq!(edit.payload.last, Some(true));
+    alice.delete_message(to_bob, id).unwrap().await.unwrap();
+    let ChatEvent::Deleted(deleted) = next(&mut bob_events, "Deleted").await else {
+        unreachable!()
+    };
+    assert_eq!(deleted.payload, id);
+    let mut props = CustomProperties::new();
+    props.insert("param".into(), "value".into());
+    alice
+        .send_system_message(bob.user(), props.clone())
+        .unwrap()
+        .await
+        .unwrap();
+    let ChatEvent::System(system) = next(&mut bob_events, "System").await else {
+        unreachable!()
+    };
+    assert_eq!(system.payload.properties(), &props);
+    alice.ping().await.unwrap();
+    tokio::join!(alice.logout(), bob.logout());
+}
+
+#[tokio::test]
+async fn privacy_lists_and_block_unblock_against_ejabberd() {
+    // Users no other test here logs in: a default list would block their messages.
+    let (bob, _events) = client(1005);
+    bob.login().await.unwrap();
+    // A run that failed halfway may have left lists behind.
+    bob.decline_default_privacy_list().await.unwrap();
+    for name in bob.privacy_list_names().await.unwrap().names {
+        bob.remove_privacy_list(&name).await.unwrap();
+    }
+    let list = privacy_list("custom", [deny(UserId(1006), false)]);
+    bob.create_privacy_list(&list).await.unwrap();
+    bob.set_default_privacy_list("custom").await.unwrap();
+    let names = bob.privacy_list_names().await.unwrap();
+    assert_eq!(names.default.as_deref(), Some("custom"));
+    assert_eq!(bob.privacy_list("custom").await.unwrap(), list);
+    bob.block(UserId(1007)).await.unwrap();
+    let rules = bob.privacy_list("custom").await.unwrap().rules;
+    assert_eq!(rules, [deny(UserId(1006), false), deny(UserId(1007), true)]);
+    bob.unblock(UserId(1007)).await.unwrap();
+    assert_eq!(bob.privacy_list("custom").await.unwrap(), list);
+    bob.decline_default_privacy_list().await.unwrap();
+    bob.remove_privacy_list("custom").await.unwrap();
+    assert!(bob.privacy_list_names().await.unwrap().names.is_empty());
+    bob.logout().await;
+}

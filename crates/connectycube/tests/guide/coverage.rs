@@ -1,0 +1,146 @@
+//! docs/GUIDE.md is the proof table: one row per section of the Flutter messaging guide, each
+//! naming its example and its test. This fails when a section is missing, a row names a test
+//! that does not exist, or a Rust line count in the table is not what the example holds.
+
+use std::path::{Path, PathBuf};
+
+/// Every section of the Flutter messaging guide (`shared/reference/seeds/`), in its order.
+const SECTIONS: &[&str] = &[
+    "Connect to chat",
+    "Connection states",
+    "Custom authentication providers",
+    "Disconnect",
+    "Reconnection",
+    "Dialogs: create 1-1",
+    "Create group chat",
+    "Create public group chat",
+    "List dialogs",
+    "Update dialog",
+    "Remove dialog",
+    "Subscribe to public dialog",
+    "Unsubscribe from public dialog",
+    "Retrieve public dialog occupants",
+    "Add / remove admins",
+    "Update notification settings",
+    "Get notification settings",
+    "Chat history",
+    "Send/receive chat messages",
+    "Message statuses: sent",
+    "Delivered / read",
+    "Typing",
+    "Attachments",
+    "Update message via HTTP",
+    "Update message via chat",
+    "Mark all as read",
+    "Reactions: add / remove / listen",
+    "List message reactions",
+    "Delete messages via HTTP",
+    "Delete messages via chat",
+    "Unread messages count",
+    "Global search",
+    "Chat alerts",
+    "Active / inactive",
+    "Contact list",
+    "Create privacy list",
+    "Activate privacy list",
+    "Update privacy list",
+    "Retrieve privacy list names",
+    "Retrieve privacy list with name",
+    "Remove privacy list",
+    "Blocked user attempts to communicate",
+    "Get last activity",
+    "Last activity subscription",
+    "System messages",
+];
+
+/// The one section with nothing to port: the guide says "(coming soon)".
+const NOTHING_TO_PORT: &str = "Contact list";
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The table's rows: cells between `|`, header and separator skipped.
+fn rows() -> Vec<Vec<String>> {
+    let guide = std::fs::read_to_string(crate_dir().join("../../docs/GUIDE.md")).unwrap();
+    guide
+        .lines()
+        .filter(|l| {
+            l.starts_with('|') && !l.starts_with("|---") && !l.starts_with("| guide section")
+        })
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+/// The code in `example` between `// guide: {section}` and the next `// end`, blank lines out.
+fn region(example: &Path, section: &str) -> Option<usize> {
+    let text = std::fs::read_to_string(example).ok()?;
+    let start = format!("// guide: {section}");
+    let mut lines = text.lines().skip_while(|l| l.trim() != start);
+    lines.next()?;
+    Some(
+        lines
+            .take_while(|l| l.trim() != "// end")
+            .filter(|l| !l.trim().is_empty())
+            .count(),
+    )
+}
+
+/// `module::name` entries of a test cell (backquoted), each an existing test of this binary.
+fn check_tests(section: &str, cell: &str) {
+    let names: Vec<&str> = cell.split('`').skip(1).step_by(2).collect();
+    assert!(!names.is_empty(), "{section}: no test named");
+    for name in names {
+        let (module, func) = name.rsplit_once("::").unwrap_or(("", name));
+        let module = module.trim_start_matches("guide::");
+        let file = crate_dir().join(format!("tests/guide/{module}.rs"));
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|_| panic!("{section}: no test module {}", file.display()));
+        assert!(
+            text.contains(&format!("async fn {func}(")) || text.contains(&format!("fn {func}(")),
+            "{section}: no test `{func}` in {}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn every_guide_section_has_a_row_an_example_and_a_test() {
+    let rows = rows();
+    let sections: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        sections, SECTIONS,
+        "docs/GUIDE.md rows vs the guide's sections"
+    );
+    for row in &rows {
+        let [section, dart, rust, example, test, dart_lines, rust_lines] = &row[..] else {
+            panic!("{}: expected 7 cells, got {}", row[0], row.len());
+        };
+        assert!(
+            !dart.is_empty() && !rust.is_empty(),
+            "{section}: empty call cell"
+        );
+        if section == NOTHING_TO_PORT {
+            continue;
+        }
+        let file = example.trim_matches('`');
+        let path = crate_dir().join(file.trim_start_matches("crates/connectycube/"));
+        let counted = region(&path, section)
+            .unwrap_or_else(|| panic!("{section}: no `// guide: {section}` region in {file}"));
+        assert_eq!(
+            rust_lines,
+            &counted.to_string(),
+            "{section}: Rust lines in {file}"
+        );
+        assert!(
+            dart_lines.parse::<usize>().is_ok(),
+            "{section}: Dart lines `{dart_lines}`"
+        );
+        check_tests(section, test);
+    }
+}

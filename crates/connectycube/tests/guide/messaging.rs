@@ -1,0 +1,128 @@
+//! Send/receive (1-1 and group, the room joined on demand), 'sent', 'delivered', 'read',
+//! typing in 1-1 and group, silent messages, active/inactive.
+
+use connectycube::protocol::event::ChatEvent;
+use connectycube::protocol::iq::activity::ClientState;
+use connectycube::protocol::message::chat_state::TypingState;
+use connectycube::protocol::model::Message;
+use connectycube::rest::chat::dialogs::CreateDialog;
+use connectycube::transport::session::SendStage;
+
+use super::support::{join, wait};
+use super::{next_message, two};
+
+#[tokio::test]
+async fn a_private_message_with_its_sent_delivered_and_read_statuses() {
+    let mut t = two().await;
+    let (mine, theirs) = t.private().await;
+    let mut message = Message::new("How are you today?");
+    message.custom.insert("country".into(), "USA".into());
+    let handle = mine.send(&message).await.unwrap();
+    handle.clone().await.unwrap();
+    assert!(
+        matches!(handle.stage(), SendStage::Acked),
+        "{:?}",
+        handle.stage()
+    );
+    let got = next_message(&mut t.bob_events).await;
+    assert_eq!(
+        (got.id, got.body.as_deref()),
+        (message.id, Some("How are you today?"))
+    );
+    assert_eq!(got.dialog_id, Some(mine.id()));
+    assert_eq!(got.sender_id, Some(t.alice.user()));
+    assert_eq!(got.custom.get("country"), Some(&"USA".into()));
+    let delivered = wait(&mut t.alice_events, |e| match e {
+        ChatEvent::Delivered(d) => Some(d.payload),
+        _ => None,
+    });
+    assert_eq!(
+        delivered.await.unwrap(),
+        message.id,
+        "automatic for markable messages"
+    );
+    theirs.read(&got).unwrap().await.unwrap();
+    theirs.deliver(&got).unwrap().await.unwrap();
+    let read = wait(&mut t.alice_events, |e| match e {
+        ChatEvent::Read(r) => Some((r.payload, r.envelope.dialog_id)),
+        _ => None,
+    });
+    assert_eq!(read.await.unwrap(), (message.id, Some(mine.id())));
+}
+
+#[tokio::test]
+async fn a_group_message_joins_the_room_on_demand() {
+    let mut t = two().await;
+    let group = t
+        .alice
+        .create_dialog(&CreateDialog::group("G", [t.bob.user()]))
+        .await
+        .unwrap();
+    let bobs = t.bob.dialog(group.id()).await.unwrap();
+    join(&bobs, &mut t.bob_events).await.unwrap();
+    // alice never joined by hand: sending does it.
+    let sent = group.send_text("Hello, group!").await.unwrap();
+    let got = next_message(&mut t.bob_events).await;
+    assert_eq!((got.id, got.dialog_id), (sent.id, Some(group.id())));
+    assert_eq!(got.sender_id, Some(t.alice.user()));
+    let history = t.srv.store().messages_in(group.id(), None).unwrap();
+    assert!(
+        history.iter().any(|m| m.id == sent.id),
+        "saved to the history"
+    );
+}
+
+#[tokio::test]
+async fn typing_in_a_private_and_in_a_group_dialog() {
+    let mut t = two().await;
+    let (mine, _) = t.private().await;
+    mine.start_typing().await.unwrap().await.unwrap();
+    mine.stop_typing().await.unwrap().await.unwrap();
+    let mut states = Vec::new();
+    while states.len() < 2 {
+        let s = wait(&mut t.bob_events, |e| match e {
+            ChatEvent::Typing(t) => Some(t.payload),
+            _ => None,
+        });
+        states.push(s.await.unwrap());
+    }
+    assert_eq!(states, [TypingState::Composing, TypingState::Paused]);
+    let group = t
+        .alice
+        .create_dialog(&CreateDialog::group("G", [t.bob.user()]))
+        .await
+        .unwrap();
+    join(&t.bob.dialog(group.id()).await.unwrap(), &mut t.bob_events)
+        .await
+        .unwrap();
+    group.start_typing().await.unwrap().await.unwrap();
+    let got = wait(&mut t.bob_events, |e| match e {
+        ChatEvent::Typing(t) => Some((t.envelope.dialog_id, t.payload)),
+        _ => None,
+    });
+    assert_eq!(
+        got.await.unwrap(),
+        (Some(group.id()), TypingState::Composing)
+    );
+}
+
+#[tokio::test]
+async fn a_silent_message_arrives_marked_silent() {
+    let mut t = two().await;
+    let (mine, _) = t.private().await;
+    let mut quiet = Message::new("no push");
+    quiet.silent = true;
+    mine.send(&quiet).await.unwrap().await.unwrap();
+    let got = next_message(&mut t.bob_events).await;
+    assert!(got.silent);
+    mine.send_text("loud").await.unwrap();
+    assert!(!next_message(&mut t.bob_events).await.silent);
+}
+
+#[tokio::test]
+async fn the_client_marks_itself_inactive_and_active() {
+    let t = two().await;
+    let chat = t.bob.chat();
+    chat.set_client_state(ClientState::Inactive).await.unwrap();
+    chat.set_client_state(ClientState::Active).await.unwrap();
+}
