@@ -2,6 +2,7 @@
 //! developers and CI alike.
 
 mod ci;
+mod devserver;
 mod ejabberd;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,12 @@ commands:
                                   `cargo xtask test`
   test [ARGS]                     run `cargo test --workspace --all-features ARGS` against the
                                   test ejabberd (started for the run and stopped after it, or
-                                  an instance already running here reused and left running)
+                                  an instance already running here reused and left running);
+                                  without ARGS, then the transport's integration tests again
+                                  against the devserver (see `test devserver`) and the quickstart
+  test devserver [ARGS]           only the transport's integration tests (`--test '*'` ARGS)
+                                  against the devserver binary, started for the run on ephemeral
+                                  127.0.0.1 ports with the test users seeded, stopped after it
   replay http                     replay every fixtures/http exchange through the REST client
                                   against a loopback server (no ejabberd needed)
   bench xmpp [ARGS]               start the test ejabberd, run the XMPP benchmark
@@ -46,6 +52,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["ci", parts @ ..] => ci::run(parts),
+        ["test", "devserver", rest @ ..] => transport_tests_on_devserver(rest),
         ["test", rest @ ..] => run_tests(rest),
         ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
         ["quickstart"] => cargo(&QUICKSTART),
@@ -92,10 +99,29 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     args.extend_from_slice(extra);
     with_ejabberd(&args)?;
     if extra.is_empty() {
+        transport_tests_on_devserver(&[])?;
         // The README's quickstart command is part of "every test": it must keep working.
         cargo(&QUICKSTART)?;
     }
     Ok(())
+}
+
+/// The transport's integration tests a second time, against the devserver binary (issue 9:
+/// "the transport's integration tests run against both servers"); the server is stopped
+/// whatever happens.
+fn transport_tests_on_devserver(extra: &[&str]) -> Result<(), String> {
+    install_js_peer()?;
+    let server = devserver::Running::start(devserver::Profile::Debug, &[])?;
+    let mut args = vec![
+        "test",
+        "-p",
+        "connectycube-transport",
+        "--all-features",
+        "--test",
+        "*",
+    ];
+    args.extend_from_slice(extra);
+    cargo_with_env(&args, &server.env()?)
 }
 
 /// The README's quickstart: the example against an embedded devserver.
@@ -177,10 +203,16 @@ fn with_ejabberd_then(
 
 /// Runs `cargo ARGS` in the workspace, with no server around it.
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_with_env(args, &[])
+}
+
+/// Runs `cargo ARGS` in the workspace with `env` added.
+fn cargo_with_env(args: &[&str], env: &[(String, String)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
         .args(args)
+        .envs(env.iter().cloned())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {
