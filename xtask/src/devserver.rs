@@ -151,6 +151,11 @@ impl Running {
             .ok_or_else(|| format!("the devserver's ready file has no `{key}`"))
     }
 
+    /// The process id (the benchmark reads its memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The environment the transport tests read (see
     /// crates/connectycube-transport/tests/support), with `CC_XMPP_SERVER=devserver` and the
     /// REST coordinates the tests use where ejabberd needed ejabberdctl.

@@ -13,7 +13,11 @@ use crate::server::Server;
 use crate::work::{Delivery, LATENCY_PREFIX, WAIT, run_prefix};
 
 /// A session of user `id` through `port` (the server's, or a proxy's), logged in.
-async fn login(server: &Server, id: u32, port: u16) -> Result<(ChatConnection, Incoming), String> {
+pub async fn login(
+    server: &Server,
+    id: u32,
+    port: u16,
+) -> Result<(ChatConnection, Incoming), String> {
     let config = ConnectionConfig::direct_tls(&server.domain, port)
         .with_address(&server.addr)
         .with_custom_root_ca_pem(server.ca_pem.clone());
