@@ -27,6 +27,24 @@ impl StoreBackend {
     }
 }
 
+/// A stored message as the chat reads it.
+fn stored(m: model::Message) -> StoredMessage {
+    StoredMessage {
+        message: NewMessage {
+            id: m.id,
+            dialog: m.dialog_id,
+            sender: m.sender_id,
+            recipient: m.recipient_id,
+            body: m.body.unwrap_or_default(),
+            date_sent: m.date_sent,
+            attachments: attachments(&m.attachments),
+            custom: m.custom,
+        },
+        delivered_ids: m.delivered_ids,
+        read_ids: m.read_ids,
+    }
+}
+
 fn storage(e: StoreError) -> BackendError {
     BackendError::Storage {
         message: e.to_string(),
@@ -99,23 +117,21 @@ impl ChatBackend for StoreBackend {
     }
 
     fn message(&self, id: MessageId) -> BackendResult<Option<StoredMessage>> {
-        let Some(m) = self.store.message(id).map_err(storage)? else {
-            return Ok(None);
-        };
-        Ok(Some(StoredMessage {
-            message: NewMessage {
-                id: m.id,
-                dialog: m.dialog_id,
-                sender: m.sender_id,
-                recipient: m.recipient_id,
-                body: m.body.unwrap_or_default(),
-                date_sent: m.date_sent,
-                attachments: attachments(&m.attachments),
-                custom: m.custom,
-            },
-            delivered_ids: m.delivered_ids,
-            read_ids: m.read_ids,
-        }))
+        Ok(self.store.message(id).map_err(storage)?.map(stored))
+    }
+
+    fn recent_messages(
+        &self,
+        dialog: DialogId,
+        viewer: UserId,
+        limit: usize,
+    ) -> BackendResult<Vec<StoredMessage>> {
+        let mut all = self
+            .store
+            .messages_in(dialog, Some(viewer))
+            .map_err(storage)?;
+        let skip = all.len().saturating_sub(limit);
+        Ok(all.split_off(skip).into_iter().map(stored).collect())
     }
 
     fn mark(&self, id: MessageId, user: UserId, marker: Marker) -> BackendResult<bool> {
