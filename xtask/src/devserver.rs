@@ -76,9 +76,9 @@ fn build(profile: Profile) -> Result {
 }
 
 impl Running {
-    /// Builds and starts the binary with the test users (and `extra_users`) seeded; waits
-    /// until it listens.
-    pub fn start(profile: Profile, extra_users: &[u32]) -> Result<Self> {
+    /// Builds and starts the binary with the test users (and `extra_users`) seeded and
+    /// `flags` added; waits until it listens.
+    pub fn start(profile: Profile, extra_users: &[u32], flags: &[&str]) -> Result<Self> {
         build(profile)?;
         let target = target_dir();
         let dir = target.join("devserver-test");
@@ -100,6 +100,7 @@ impl Running {
             .arg(&seed)
             .arg("--ready-file")
             .arg(&ready)
+            .args(flags)
             // Warnings only: a debug log of every stanza would slow the tests and the bench.
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

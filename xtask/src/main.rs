@@ -113,7 +113,7 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
 /// whatever happens.
 fn transport_tests_on_devserver(extra: &[&str]) -> Result<(), String> {
     install_js_peer()?;
-    let server = devserver::Running::start(devserver::Profile::Debug, &[])?;
+    let server = devserver::Running::start(devserver::Profile::Debug, &[], &[])?;
     let mut args = vec![
         "test",
         "-p",
@@ -212,7 +212,10 @@ fn bench_devserver(args: &[&str]) -> Result<(), String> {
     let users: Vec<u32> = BENCH_USERS
         .chain(first..=first + BENCH_CONNECTIONS)
         .collect();
-    let server = devserver::Running::start(devserver::Profile::Release, &users)?;
+    // The same ack queue limit as the test ejabberd's (xtask/ejabberd/ejabberd.yml), so both
+    // servers run the benchmark under the same rule.
+    let flags = ["--max-ack-queue", "100000"];
+    let server = devserver::Running::start(devserver::Profile::Release, &users, &flags)?;
     let mut env = server.env()?;
     let ca = env
         .iter()

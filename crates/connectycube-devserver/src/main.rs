@@ -9,7 +9,7 @@ use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
 const USAGE: &str = "usage: connectycube-devserver [--db FILE] [--seed FILE] [--port N] \
                      [--app-id N] [--auth-key KEY] [--user LOGIN:PASSWORD]... \
-                     [--ready-file FILE]";
+                     [--max-ack-queue N] [--ready-file FILE]";
 
 /// The command line: the server's config, and where to write its coordinates once it listens.
 #[derive(Debug)]
@@ -44,6 +44,14 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .split_once(':')
                     .ok_or("--user takes LOGIN:PASSWORD".to_owned())?;
                 config.users.push(SeedUser::new(login, password));
+            }
+            "--max-ack-queue" => {
+                let n = value("--max-ack-queue")?
+                    .parse()
+                    .map_err(|_| "--max-ack-queue takes a number".to_owned())?;
+                if let Some(chat) = config.chat.as_mut() {
+                    chat.max_ack_queue = n;
+                }
             }
             "--ready-file" => ready_file = Some(PathBuf::from(value("--ready-file")?)),
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -194,8 +202,11 @@ mod tests {
             "ann:pw123456",
             "--ready-file",
             "ready.txt",
+            "--max-ack-queue",
+            "100000",
         ]))
         .unwrap();
+        assert_eq!(c.config.chat.as_ref().unwrap().max_ack_queue, 100_000);
         assert_eq!(c.ready_file, Some(PathBuf::from("ready.txt")));
         let c = c.config;
         assert_eq!(c.db, Some(PathBuf::from("x.db")));
@@ -209,5 +220,6 @@ mod tests {
         assert!(parse(args(&["--user", "nocolon"])).is_err());
         assert!(parse(args(&["--what"])).is_err());
         assert!(parse(args(&["--db"])).is_err());
+        assert!(parse(args(&["--max-ack-queue", "many"])).is_err());
     }
 }
