@@ -43,7 +43,9 @@ commands:
 environment:
   CC_EJABBERD_PORT_BASE           the ejabberd's STARTTLS port (default 15222); the others
                                   follow it (+1 direct TLS, +69 WebSocket, +377 Erlang), so
-                                  several worktrees can each run an instance";
+                                  several worktrees can each run an instance
+  CC_BENCH_DEVSERVER_FLAGS        the devserver's flags in `bench xmpp` (default
+                                  `--max-ack-queue 100000`, the test ejabberd's limit)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -212,9 +214,14 @@ fn bench_devserver(args: &[&str]) -> Result<(), String> {
     let users: Vec<u32> = BENCH_USERS
         .chain(first..=first + BENCH_CONNECTIONS)
         .collect();
-    // The same ack queue limit as the test ejabberd's (xtask/ejabberd/ejabberd.yml), so both
-    // servers run the benchmark under the same rule.
-    let flags = ["--max-ack-queue", "100000"];
+    // By default the same ack queue limit as the test ejabberd's (xtask/ejabberd/ejabberd.yml),
+    // so both servers run the benchmark under the same rule.
+    let flags: Vec<String> = std::env::var("CC_BENCH_DEVSERVER_FLAGS")
+        .unwrap_or_else(|_| "--max-ack-queue 100000".into())
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let server = devserver::Running::start(devserver::Profile::Release, &users, &flags)?;
     let mut env = server.env()?;
     let ca = env

@@ -54,7 +54,16 @@ fn chat(to: &str, id: &str, body: &str) -> Result<Element, String> {
 
 /// Sends `n` messages from `a` to `b` as fast as `send` takes them; times until `b` has all.
 pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Delivery, String> {
-    let (alice, _a_in) = login(server, a, server.tls_port).await?;
+    let (alice, mut a_in) = login(server, a, server.tls_port).await?;
+    // The sender reads its inbound as an app does: a server that bounces messages (a receiver
+    // closed for falling behind) must not fill the sender's bounded inbound and stall it.
+    let bounces = tokio::spawn(async move {
+        let mut n = 0usize;
+        while let Some(el) = a_in.recv().await {
+            n += usize::from(el.name() == "message" && el.attr("type") == Some("error"));
+        }
+        n
+    });
     let (bob, mut b_in) = login(server, b, server.tls_port).await?;
     let prefix = run_prefix();
     let to = server.jid(b);
@@ -90,6 +99,10 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
     let acked = start.elapsed();
     alice.destroy().await;
     bob.destroy().await;
+    let bounced = bounces.await.unwrap_or(0);
+    if bounced > 0 {
+        eprintln!("ours: {bounced} messages bounced back to the sender");
+    }
     Ok(Delivery {
         queued,
         received,
