@@ -2,6 +2,7 @@
 //! developers and CI alike.
 
 mod ci;
+mod devserver;
 mod ejabberd;
 
 use std::path::{Path, PathBuf};
@@ -21,12 +22,19 @@ commands:
                                   `cargo xtask test`
   test [ARGS]                     run `cargo test --workspace --all-features ARGS` against the
                                   test ejabberd (started for the run and stopped after it, or
-                                  an instance already running here reused and left running)
+                                  an instance already running here reused and left running);
+                                  without ARGS, then the transport's integration tests again
+                                  against the devserver (see `test devserver`) and the quickstart
+  test devserver [ARGS]           only the transport's integration tests (`--test '*'` ARGS)
+                                  against the devserver binary, started for the run on ephemeral
+                                  127.0.0.1 ports with the test users seeded, stopped after it
   replay http                     replay every fixtures/http exchange through the REST client
                                   against a loopback server (no ejabberd needed)
-  bench xmpp [ARGS]               start the test ejabberd, run the XMPP benchmark
-                                  (xtask/bench-xmpp: our transport against tokio-xmpp 6,
-                                  release build, ARGS passed on), stop ejabberd (always)
+  bench xmpp [--server S] [ARGS]  the XMPP benchmark (xtask/bench-xmpp: our transport against
+                                  tokio-xmpp 6, release build, ARGS passed on) against the test
+                                  ejabberd, then the devserver (release) with 1,000 concurrent
+                                  connections and its memory per connection; S = ejabberd,
+                                  devserver or both (default); each server stopped after
   ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only);
                                   `down` stops only an instance `up` started in this worktree
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
@@ -35,7 +43,9 @@ commands:
 environment:
   CC_EJABBERD_PORT_BASE           the ejabberd's STARTTLS port (default 15222); the others
                                   follow it (+1 direct TLS, +69 WebSocket, +377 Erlang), so
-                                  several worktrees can each run an instance";
+                                  several worktrees can each run an instance
+  CC_BENCH_DEVSERVER_FLAGS        the devserver's flags in `bench xmpp` (default
+                                  `--max-ack-queue 100000`, the test ejabberd's limit)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,6 +56,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         ["ci", parts @ ..] => ci::run(parts),
+        ["test", "devserver", rest @ ..] => transport_tests_on_devserver(rest),
         ["test", rest @ ..] => run_tests(rest),
         ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
         ["quickstart"] => cargo(&QUICKSTART),
@@ -92,6 +103,7 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     args.extend_from_slice(extra);
     with_ejabberd(&args)?;
     if extra.is_empty() {
+        transport_tests_on_devserver(&[])?;
         // The README's quickstart command is part of "every test": it must keep working.
         cargo(&QUICKSTART)?;
         // So is every guide example (docs/GUIDE.md names them), each against its own devserver.
@@ -100,6 +112,24 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The transport's integration tests a second time, against the devserver binary (issue 9:
+/// "the transport's integration tests run against both servers"); the server is stopped
+/// whatever happens.
+fn transport_tests_on_devserver(extra: &[&str]) -> Result<(), String> {
+    install_js_peer()?;
+    let server = devserver::Running::start(devserver::Profile::Debug, &[], &[])?;
+    let mut args = vec![
+        "test",
+        "-p",
+        "connectycube-transport",
+        "--all-features",
+        "--test",
+        "*",
+    ];
+    args.extend_from_slice(extra);
+    cargo_with_env(&args, &server.env()?)
 }
 
 /// The README's quickstart: the example against an embedded devserver.
@@ -140,23 +170,89 @@ fn install_js_peer() -> Result<(), String> {
 /// Users the XMPP benchmark logs in as (registered on top of the test users).
 const BENCH_USERS: std::ops::RangeInclusive<u32> = 2001..=2009;
 
+/// Sessions the devserver's concurrent-connections run holds open (users 3001..=4000, and
+/// 4001 for its warm-up login; see xtask/bench-xmpp/src/connections.rs).
+const BENCH_CONNECTIONS: u32 = 1_000;
+
+/// Which servers `bench xmpp` measures (`--server ejabberd|devserver|both`, both by default:
+/// the issue asks for both in the same run).
+fn bench_servers(extra: &[&str]) -> Result<(bool, bool, Vec<String>), String> {
+    let mut rest = Vec::new();
+    let mut which = "both".to_owned();
+    let mut it = extra.iter();
+    while let Some(a) = it.next() {
+        if *a == "--server" {
+            which = it.next().ok_or("--server needs a value")?.to_string();
+        } else {
+            rest.push((*a).to_owned());
+        }
+    }
+    match which.as_str() {
+        "both" => Ok((true, true, rest)),
+        "ejabberd" => Ok((true, false, rest)),
+        "devserver" => Ok((false, true, rest)),
+        other => Err(format!("--server {other:?}: ejabberd, devserver or both")),
+    }
+}
+
 /// Runs the XMPP benchmark crate (its own workspace, so tokio-xmpp never enters ours) in
-/// release mode against a fresh ejabberd, which is stopped whatever happens.
+/// release mode against a fresh ejabberd, then against the devserver (release build) with
+/// its concurrent-connections run; each server is stopped whatever happens.
 fn bench_xmpp(extra: &[&str]) -> Result<(), String> {
+    let (ejabberd_too, devserver_too, rest) = bench_servers(extra)?;
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let manifest = workspace_root().join("xtask/bench-xmpp/Cargo.toml");
     let manifest = manifest.display().to_string();
     let mut args = vec!["run", "--release", "--manifest-path", &manifest, "--"];
-    args.extend_from_slice(extra);
-    // tokio-xmpp trusts the platform's roots (rustls-native-certs), which honours this.
-    let ca = ejabberd::env()?
-        .into_iter()
+    args.extend_from_slice(&rest);
+    if ejabberd_too {
+        println!("== bench xmpp: ejabberd");
+        // tokio-xmpp trusts the platform's roots (rustls-native-certs), which honours this.
+        let ca = ejabberd::env()?
+            .into_iter()
+            .find(|(k, _)| k == "CC_XMPP_CA_PEM")
+            .map(|(_, v)| v)
+            .ok_or("no CC_XMPP_CA_PEM in the ejabberd environment")?;
+        let extra_env = [("SSL_CERT_FILE".to_owned(), ca)];
+        with_ejabberd_then(&args, &extra_env, || {
+            BENCH_USERS.clone().try_for_each(ejabberd::register)
+        })?;
+    }
+    if devserver_too {
+        println!("== bench xmpp: devserver");
+        bench_devserver(&args)?;
+    }
+    Ok(())
+}
+
+/// The benchmark against a release devserver, then its concurrent connections.
+fn bench_devserver(args: &[&str]) -> Result<(), String> {
+    let first = 3001;
+    let users: Vec<u32> = BENCH_USERS
+        .chain(first..=first + BENCH_CONNECTIONS)
+        .collect();
+    // By default the same ack queue limit as the test ejabberd's (xtask/ejabberd/ejabberd.yml),
+    // so both servers run the benchmark under the same rule.
+    let flags: Vec<String> = std::env::var("CC_BENCH_DEVSERVER_FLAGS")
+        .unwrap_or_else(|_| "--max-ack-queue 100000".into())
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let server = devserver::Running::start(devserver::Profile::Release, &users, &flags)?;
+    let mut env = server.env()?;
+    let ca = env
+        .iter()
         .find(|(k, _)| k == "CC_XMPP_CA_PEM")
-        .map(|(_, v)| v)
-        .ok_or("no CC_XMPP_CA_PEM in the ejabberd environment")?;
-    let extra_env = [("SSL_CERT_FILE".to_owned(), ca)];
-    with_ejabberd_then(&args, &extra_env, || {
-        BENCH_USERS.clone().try_for_each(ejabberd::register)
-    })
+        .map(|(_, v)| v.clone())
+        .ok_or("no CC_XMPP_CA_PEM in the devserver environment")?;
+    env.push(("SSL_CERT_FILE".to_owned(), ca));
+    env.push(("CC_SERVER_PID".to_owned(), server.pid().to_string()));
+    cargo_with_env(args, &env)?;
+    let connections = BENCH_CONNECTIONS.to_string();
+    let mut held: Vec<&str> = args.iter().take(5).copied().collect();
+    held.extend(["--connections", &connections]);
+    cargo_with_env(&held, &env)
 }
 
 /// Runs `cargo ARGS` against the test ejabberd (see [`with_ejabberd_then`]).
@@ -194,10 +290,16 @@ fn with_ejabberd_then(
 
 /// Runs `cargo ARGS` in the workspace, with no server around it.
 fn cargo(args: &[&str]) -> Result<(), String> {
+    cargo_with_env(args, &[])
+}
+
+/// Runs `cargo ARGS` in the workspace with `env` added.
+fn cargo_with_env(args: &[&str], env: &[(String, String)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())
         .args(args)
+        .envs(env.iter().cloned())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() {

@@ -1,5 +1,6 @@
 //! `connectycube-devserver [--db FILE] [--seed FILE] [--port N] [--app-id N] [--auth-key KEY]
-//! [--user LOGIN:PASSWORD]…`: runs the local ConnectyCube stand-in on 127.0.0.1 until Ctrl-C.
+//! [--user LOGIN:PASSWORD]… [--ready-file FILE]`: runs the local ConnectyCube stand-in on
+//! 127.0.0.1 until Ctrl-C (or SIGTERM).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,10 +8,19 @@ use std::process::ExitCode;
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
 const USAGE: &str = "usage: connectycube-devserver [--db FILE] [--seed FILE] [--port N] \
-                     [--app-id N] [--auth-key KEY] [--user LOGIN:PASSWORD]...";
+                     [--app-id N] [--auth-key KEY] [--user LOGIN:PASSWORD]... \
+                     [--max-ack-queue N] [--ready-file FILE]";
 
-fn parse(args: impl Iterator<Item = String>) -> Result<DevServerConfig, String> {
+/// The command line: the server's config, and where to write its coordinates once it listens.
+#[derive(Debug)]
+struct Args {
+    config: DevServerConfig,
+    ready_file: Option<PathBuf>,
+}
+
+fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut config = DevServerConfig::default();
+    let mut ready_file = None;
     let mut args = args.peekable();
     while let Some(flag) = args.next() {
         let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
@@ -35,11 +45,72 @@ fn parse(args: impl Iterator<Item = String>) -> Result<DevServerConfig, String> 
                     .ok_or("--user takes LOGIN:PASSWORD".to_owned())?;
                 config.users.push(SeedUser::new(login, password));
             }
+            "--max-ack-queue" => {
+                let n = value("--max-ack-queue")?
+                    .parse()
+                    .map_err(|_| "--max-ack-queue takes a number".to_owned())?;
+                if let Some(chat) = config.chat.as_mut() {
+                    chat.max_ack_queue = n;
+                }
+            }
+            "--ready-file" => ready_file = Some(PathBuf::from(value("--ready-file")?)),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
     }
-    Ok(config)
+    Ok(Args { config, ready_file })
+}
+
+/// `key=value` lines a program that started the binary reads (xtask's test run): the same
+/// coordinates as the printed banner, with the CA in `{file}.ca.pem`. Written to a temporary
+/// name and renamed, so a reader never sees half a file.
+fn write_ready_file(path: &std::path::Path, server: &DevServer) -> std::io::Result<()> {
+    let mut lines = vec![
+        format!("api_url={}", server.api_url()),
+        format!("app_id={}", server.app_id()),
+        format!("auth_key={}", server.auth_key()),
+    ];
+    if let Some(chat) = server.chat() {
+        let ca = path.with_extension("ca.pem");
+        std::fs::write(&ca, chat.ca_pem())?;
+        let ports = chat.ports();
+        lines.extend([
+            format!("chat_host={}", chat.host()),
+            format!("chat_address={}", chat.address()),
+            format!("direct_tls_port={}", ports.direct_tls),
+            format!("starttls_port={}", ports.starttls),
+            format!("ws_url={}", chat.ws_url()),
+            format!("wss_url={}", chat.wss_url()),
+            format!("ca_pem_file={}", ca.display()),
+        ]);
+    }
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, lines.join("\n") + "\n")?;
+    std::fs::rename(&partial, path)
+}
+
+/// Ctrl-C, or SIGTERM on Unix (how a parent process such as xtask stops it).
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                eprintln!("cannot wait for SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("cannot wait for Ctrl-C: {e}");
+    }
 }
 
 fn main() -> ExitCode {
@@ -48,8 +119,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = match parse(std::env::args().skip(1)) {
-        Ok(c) => c,
+    let Args { config, ready_file } = match parse(std::env::args().skip(1)) {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
@@ -83,10 +154,15 @@ fn main() -> ExitCode {
             println!("  WebSocket:      {} and {}", chat.ws_url(), chat.wss_url());
             println!("  chat CA (PEM, trust it explicitly):\n{}", chat.ca_pem());
         }
-        println!("Ctrl-C stops it.");
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            eprintln!("cannot wait for Ctrl-C: {e}");
+        if let Some(path) = &ready_file
+            && let Err(e) = write_ready_file(path, &server)
+        {
+            eprintln!("cannot write {}: {e}", path.display());
+            server.shutdown().await;
+            return ExitCode::FAILURE;
         }
+        println!("Ctrl-C stops it.");
+        stopped().await;
         server.shutdown().await;
         ExitCode::SUCCESS
     })
@@ -124,8 +200,15 @@ mod tests {
             "7",
             "--user",
             "ann:pw123456",
+            "--ready-file",
+            "ready.txt",
+            "--max-ack-queue",
+            "100000",
         ]))
         .unwrap();
+        assert_eq!(c.config.chat.as_ref().unwrap().max_ack_queue, 100_000);
+        assert_eq!(c.ready_file, Some(PathBuf::from("ready.txt")));
+        let c = c.config;
         assert_eq!(c.db, Some(PathBuf::from("x.db")));
         assert_eq!((c.port, c.app_id), (8080, 7));
         assert_eq!(c.users[0].login, "ann");
@@ -137,5 +220,6 @@ mod tests {
         assert!(parse(args(&["--user", "nocolon"])).is_err());
         assert!(parse(args(&["--what"])).is_err());
         assert!(parse(args(&["--db"])).is_err());
+        assert!(parse(args(&["--max-ack-queue", "many"])).is_err());
     }
 }

@@ -56,6 +56,32 @@ pub enum Push {
         /// Who receives it (occupants other than the sender).
         recipients: Vec<UserId>,
     },
+    /// A message's text was changed over REST (`PUT /chat/Message/{id}` with `message`): the
+    /// chat tells the occupants with the correction stanza.
+    MessageEdited {
+        /// The dialog.
+        dialog: DialogId,
+        /// The message edited.
+        message: MessageId,
+        /// Its sender (the only one who may edit it).
+        sender: UserId,
+        /// The new text.
+        body: String,
+        /// Who is told (occupants other than the sender).
+        recipients: Vec<UserId>,
+    },
+    /// A message was deleted for everyone over REST (`DELETE /chat/Message/{id}?force=1`):
+    /// the chat tells the occupants with the delete stanza.
+    MessageDeleted {
+        /// The dialog.
+        dialog: DialogId,
+        /// The message deleted.
+        message: MessageId,
+        /// Who deleted it.
+        sender: UserId,
+        /// Who is told (occupants other than the one who deleted it).
+        recipients: Vec<UserId>,
+    },
 }
 
 /// The REST side's end of the channel.

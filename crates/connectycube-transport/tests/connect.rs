@@ -1,4 +1,5 @@
-//! Login against the local ejabberd (`cargo xtask test` starts it and sets the environment).
+//! Login against the test server, ejabberd or the devserver (`cargo xtask test` starts each
+//! in turn and sets the environment).
 
 use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::{AuthenticatedStream, Connector};
@@ -64,7 +65,7 @@ async fn login_over_direct_tls() {
     let mut stream = connector.connect(&s.user(1001, None)).await.unwrap();
     assert!(
         stream.features.stream_management.is_some(),
-        "ejabberd offers XEP-0198"
+        "the server offers XEP-0198"
     );
     let jid = bind(&mut stream).await;
     assert!(jid.starts_with("1001-1@localhost/"), "{jid}");
@@ -136,7 +137,7 @@ async fn websocket_certificate_is_rejected_without_the_custom_root() {
     );
 }
 
-/// ejabberd ends the older connection with `<conflict/>` when a new one binds the same
+/// The server (ejabberd, and the devserver like it) ends the older connection with `<conflict/>` when a new one binds the same
 /// resource; the error says so, so the session can refuse to reconnect.
 #[tokio::test]
 async fn binding_a_taken_resource_ends_the_older_stream_with_conflict() {

@@ -1,5 +1,5 @@
-//! Chat sessions against the local ejabberd (`cargo xtask test`): real messages, rooms,
-//! resumption after a cut, the fault test, giving up, and a silent drop.
+//! Chat sessions against the test server, ejabberd or the devserver (`cargo xtask test`):
+//! real messages, rooms, resumption after a cut, the fault test, giving up, a silent drop.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +8,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use connectycube_protocol::ids::{AppId, DialogId, MessageId, UserId};
+use connectycube_protocol::ids::{AppId, MessageId, UserId};
 use connectycube_protocol::{address::ChatDomain, muc};
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{
@@ -128,11 +128,9 @@ async fn two_users_exchange_messages_and_statuses_unchanged() {
 #[tokio::test]
 async fn group_chat_in_a_room() {
     let s = support::server();
-    let dialog = DialogId::generate();
+    let dialog = s.group_dialog(1008, &[1009]).await;
     let domain = ChatDomain::new("localhost", AppId(s.app_id.into()));
     let room = domain.room_jid(dialog).unwrap();
-    let name = room.node().unwrap().to_string();
-    s.ctl(&["create_room", &name, "muc.localhost", "localhost"]);
     let (alice, mut a_in) = connect(1008, None, settings());
     let (bob, mut b_in) = connect(1009, None, settings());
     alice.login().await.unwrap();

@@ -1,8 +1,12 @@
 //! `cargo xtask bench xmpp`: our transport against tokio-xmpp 6 (its `Client`, and the
 //! `StanzaStream` under it) on the local ejabberd, all over direct TLS to the same port. Per client: connect-to-Ready time, login round trips
 //! (through a proxy that delays every server-to-client chunk), one-way throughput of 1-1 chat
-//! messages between two users, and round-trip latency of a message echoed back.
+//! messages between two users, and round-trip latency of a message echoed back. The server is
+//! whichever the environment names (ejabberd or the devserver, see `cargo xtask bench xmpp`);
+//! `--connections N` instead holds N sessions open and reports the server's memory per
+//! connection.
 
+mod connections;
 mod ours;
 mod proxy;
 mod server;
@@ -30,12 +34,16 @@ struct Options {
     repeats: usize,
     tokio_xmpp_carbons: bool,
     clients: Vec<Lib>,
+    /// When non-zero, only the concurrent-connections run (see `connections`).
+    connections: usize,
 }
 
 const USAGE: &str = "usage: bench-xmpp [--logins N] [--proxy-logins N] [--proxy-delay-ms N]
                   [--messages N] [--repeats N] [--warmup N] [--round-trips N]
                   [--only ours|tokio-xmpp-client|tokio-xmpp-stream]
-                  [--tokio-xmpp-without-carbons]
+                  [--tokio-xmpp-without-carbons] [--connections N]
+--connections N: only hold N sessions of users 3001.. open at once and report the server's
+RSS before/after (its pid in CC_SERVER_PID);
 defaults: 50 logins, 5 proxied logins with 100 ms delay, 3 throughput runs of 20000
 messages per client (interleaved; the median is reported), 2000 measured round trips in 3
 interleaved blocks (200 warm-up each), all clients; tokio-xmpp enables carbons after login
@@ -53,6 +61,7 @@ impl Options {
             repeats: 3,
             tokio_xmpp_carbons: true,
             clients: vec![Lib::Ours, Lib::TokioXmppClient, Lib::TokioXmppStream],
+            connections: 0,
         };
         let mut it = args.iter();
         while let Some(flag) = it.next() {
@@ -69,6 +78,7 @@ impl Options {
                 "--round-trips" => o.round_trips = number(value()?)?,
                 "--repeats" => o.repeats = number(value()?)?.max(1),
                 "--tokio-xmpp-without-carbons" => o.tokio_xmpp_carbons = false,
+                "--connections" => o.connections = number(value()?)?,
                 "--only" => {
                     o.clients = match value()?.as_str() {
                         "ours" => vec![Lib::Ours],
@@ -217,6 +227,11 @@ async fn run(args: &[String]) -> Result<(), String> {
         ..Server::from_env()?
     };
     println!("load average at start: {}", load());
+    if o.connections > 0 {
+        let ran = connections::run(&s, o.connections).await;
+        println!("load average at end: {}", load());
+        return ran;
+    }
     println!("tokio-xmpp enables carbons: {}", o.tokio_xmpp_carbons);
     let mut reports: Vec<(Lib, Report)> =
         o.clients.iter().map(|&c| (c, Report::default())).collect();

@@ -13,7 +13,11 @@ use crate::server::Server;
 use crate::work::{Delivery, LATENCY_PREFIX, WAIT, run_prefix};
 
 /// A session of user `id` through `port` (the server's, or a proxy's), logged in.
-async fn login(server: &Server, id: u32, port: u16) -> Result<(ChatConnection, Incoming), String> {
+pub async fn login(
+    server: &Server,
+    id: u32,
+    port: u16,
+) -> Result<(ChatConnection, Incoming), String> {
     let config = ConnectionConfig::direct_tls(&server.domain, port)
         .with_address(&server.addr)
         .with_custom_root_ca_pem(server.ca_pem.clone());
@@ -50,7 +54,16 @@ fn chat(to: &str, id: &str, body: &str) -> Result<Element, String> {
 
 /// Sends `n` messages from `a` to `b` as fast as `send` takes them; times until `b` has all.
 pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Delivery, String> {
-    let (alice, _a_in) = login(server, a, server.tls_port).await?;
+    let (alice, mut a_in) = login(server, a, server.tls_port).await?;
+    // The sender reads its inbound as an app does: a server that bounces messages (a receiver
+    // closed for falling behind) must not fill the sender's bounded inbound and stall it.
+    let bounces = tokio::spawn(async move {
+        let mut n = 0usize;
+        while let Some(el) = a_in.recv().await {
+            n += usize::from(el.name() == "message" && el.attr("type") == Some("error"));
+        }
+        n
+    });
     let (bob, mut b_in) = login(server, b, server.tls_port).await?;
     let prefix = run_prefix();
     let to = server.jid(b);
@@ -86,6 +99,10 @@ pub async fn throughput(server: &Server, a: u32, b: u32, n: usize) -> Result<Del
     let acked = start.elapsed();
     alice.destroy().await;
     bob.destroy().await;
+    let bounced = bounces.await.unwrap_or(0);
+    if bounced > 0 {
+        eprintln!("ours: {bounced} messages bounced back to the sender");
+    }
     Ok(Delivery {
         queued,
         received,

@@ -131,6 +131,14 @@ pub trait ChatBackend: Send + Sync {
     fn save_message(&self, message: &NewMessage) -> BackendResult<()>;
     /// A stored message.
     fn message(&self, id: MessageId) -> BackendResult<Option<StoredMessage>>;
+    /// The last `limit` messages of a dialog's history that `viewer` may see, oldest first
+    /// (what a room replays to an occupant who joins).
+    fn recent_messages(
+        &self,
+        dialog: DialogId,
+        viewer: UserId,
+        limit: usize,
+    ) -> BackendResult<Vec<StoredMessage>>;
     /// Marks a message delivered or read by `user`; `false` when there is no such message.
     fn mark(&self, id: MessageId, user: UserId, marker: Marker) -> BackendResult<bool>;
     /// Replaces the body of a message `editor` sent; `false` when not found or not theirs.

@@ -147,6 +147,25 @@ impl ChatBackend for MemoryBackend {
         Ok(())
     }
 
+    fn recent_messages(
+        &self,
+        dialog: DialogId,
+        _viewer: UserId,
+        limit: usize,
+    ) -> BackendResult<Vec<StoredMessage>> {
+        let s = self.lock()?;
+        let mut of_dialog: Vec<StoredMessage> = s
+            .messages
+            .iter()
+            .filter(|m| m.message.dialog == dialog)
+            .cloned()
+            .collect();
+        // Saved in order; kept stable by date for messages whose date_sent was given.
+        of_dialog.sort_by_key(|m| m.message.date_sent);
+        let skip = of_dialog.len().saturating_sub(limit);
+        Ok(of_dialog.split_off(skip))
+    }
+
     fn message(&self, id: MessageId) -> BackendResult<Option<StoredMessage>> {
         self.with_message(id, |m, i| m[i].clone())
     }

@@ -1,7 +1,9 @@
 //! MUC rooms for group and public dialogs: `{app_id}_{dialog_id}@muc.{host}`, occupants
 //! `{room}/{user_id}`. Join is allowed for the dialog's occupants (anyone for a public dialog);
-//! the joiner gets the others' presence, then its own with status 110; messages go to everyone
-//! joined with ConnectyCube's history semantics; removal from the occupants kicks (301).
+//! the joiner gets the others' presence, then its own with status 110, then the dialog's recent
+//! history with delay stamps (unless its `<history maxstanzas='0'/>` declines it, as the SDKs
+//! do); messages go to everyone joined with ConnectyCube's history semantics; removal from the
+//! occupants kicks (301).
 
 use super::xml::{self, Attr};
 use connectycube_protocol::address::dialog_id_of;
@@ -12,11 +14,17 @@ use xmpp_parsers::jid::Jid;
 use super::Shared;
 use super::messages::{self, error_reply};
 use super::privacy::{self, Kind};
+use super::pushes;
 use super::router::Deliver;
 use super::session::Session;
 
 const CLIENT: &str = "jabber:client";
 const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
+const MUC: &str = "http://jabber.org/protocol/muc";
+
+/// Messages a room replays to a joining occupant at most, and when the join does not say:
+/// ejabberd's `history_size` default, the server behind chat.connectycube.com.
+const HISTORY_SIZE: usize = 20;
 
 fn room_jid(ctx: &Shared, room: DialogId) -> String {
     format!("{}_{room}@{}", ctx.config.app_id, ctx.domain.muc_host())
@@ -119,10 +127,78 @@ pub(crate) fn presence(s: &mut Session, to: &Jid, el: Element) {
     }
     s.out.push(pres(
         format!("{bare}/{nick}"),
-        me,
+        me.clone(),
         false,
         x(affiliation, "participant", &["110"]),
     ));
+    let wanted = HistoryRequest::of(&el, chrono::Utc::now().timestamp());
+    replay_history(s, room, &bare, &me, wanted);
+}
+
+/// What a join's `<x xmlns='…muc'><history/></x>` asks to be replayed (XEP-0045 7.2.15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HistoryRequest {
+    /// At most this many messages (capped at [`HISTORY_SIZE`]).
+    pub max: usize,
+    /// Only messages sent at or after this Unix time.
+    pub since: Option<i64>,
+}
+
+impl HistoryRequest {
+    /// Reads `maxstanzas`, `seconds` and `since` of the join presence `el` (now is `now`).
+    pub(crate) fn of(el: &Element, now: i64) -> Self {
+        let history = el
+            .get_child("x", MUC)
+            .and_then(|x| x.get_child("history", MUC));
+        let number = |name: &str| {
+            history
+                .and_then(|h| h.attr(name))
+                .and_then(|v| v.parse::<i64>().ok())
+        };
+        let max =
+            number("maxstanzas").map_or(HISTORY_SIZE, |n| n.clamp(0, HISTORY_SIZE as i64) as usize);
+        let by_seconds = number("seconds").map(|n| now - n.max(0));
+        let by_date = history
+            .and_then(|h| h.attr("since"))
+            .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+            .map(|d| d.timestamp());
+        Self {
+            max,
+            since: by_seconds.max(by_date),
+        }
+    }
+}
+
+/// Sends the joiner the dialog's last messages, each from `{room}/{sender}` with a delay stamp
+/// of when it was sent (what a room's history is: ConnectyCube keeps it as the dialog's).
+fn replay_history(s: &mut Session, room: DialogId, bare: &str, me: &str, wanted: HistoryRequest) {
+    if wanted.max == 0 {
+        return;
+    }
+    let Ok(recent) = s.ctx.backend.recent_messages(room, s.user, wanted.max) else {
+        return;
+    };
+    for stored in recent {
+        let m = &stored.message;
+        if wanted.since.is_some_and(|t| m.date_sent < t) {
+            continue;
+        }
+        let from = format!("{bare}/{}", m.sender);
+        let Some(mut el) = pushes::stored_stanza(m, "groupchat", from, me.to_owned()) else {
+            continue;
+        };
+        let stamp = chrono::DateTime::from_timestamp(m.date_sent, 0)
+            .unwrap_or_default()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        el.append_child(
+            Element::builder("delay", "urn:xmpp:delay")
+                .a("from", bare)
+                .a("stamp", stamp)
+                .build(),
+        );
+        s.out.push(el);
+    }
 }
 
 /// Leaves a room: the others see the occupant go, the leaver gets its own unavailable (110).

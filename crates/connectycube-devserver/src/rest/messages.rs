@@ -153,10 +153,15 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
             dialog: d.id,
             message: m.id,
             sender: me.id,
-            recipients: d.audience().into_iter().filter(|u| *u != me.id).collect(),
+            recipients: others(&d, me.id),
         });
     }
     Ok(Reply::ok(render::message(&m, me.id, None)))
+}
+
+/// Who hears of a change `me` made in `d`: its audience but `me`.
+fn others(d: &Dialog, me: UserId) -> Vec<UserId> {
+    d.audience().into_iter().filter(|u| *u != me).collect()
 }
 
 fn message_ids(segment: &str) -> Vec<MessageId> {
@@ -200,6 +205,13 @@ pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
                 && m.dialog_id == dialog.id
             {
                 st.store.edit_message(*id, &text)?;
+                let _ = st.push.send(Push::MessageEdited {
+                    dialog: dialog.id,
+                    message: *id,
+                    sender: me.id,
+                    body: text.clone(),
+                    recipients: others(&dialog, me.id),
+                });
             }
         }
     }
@@ -246,6 +258,12 @@ pub(crate) fn delete(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         }
         if force {
             st.store.delete_message(m.id)?;
+            let _ = st.push.send(Push::MessageDeleted {
+                dialog: d.id,
+                message: m.id,
+                sender: me.id,
+                recipients: others(&d, me.id),
+            });
         } else {
             st.store.delete_message_for(m.id, me.id)?;
         }

@@ -27,6 +27,24 @@ impl StoreBackend {
     }
 }
 
+/// A stored message as the chat reads it.
+fn stored(m: model::Message) -> StoredMessage {
+    StoredMessage {
+        message: NewMessage {
+            id: m.id,
+            dialog: m.dialog_id,
+            sender: m.sender_id,
+            recipient: m.recipient_id,
+            body: m.body.unwrap_or_default(),
+            date_sent: m.date_sent,
+            attachments: attachments(&m.attachments),
+            custom: m.custom,
+        },
+        delivered_ids: m.delivered_ids,
+        read_ids: m.read_ids,
+    }
+}
+
 fn storage(e: StoreError) -> BackendError {
     BackendError::Storage {
         message: e.to_string(),
@@ -99,23 +117,21 @@ impl ChatBackend for StoreBackend {
     }
 
     fn message(&self, id: MessageId) -> BackendResult<Option<StoredMessage>> {
-        let Some(m) = self.store.message(id).map_err(storage)? else {
-            return Ok(None);
-        };
-        Ok(Some(StoredMessage {
-            message: NewMessage {
-                id: m.id,
-                dialog: m.dialog_id,
-                sender: m.sender_id,
-                recipient: m.recipient_id,
-                body: m.body.unwrap_or_default(),
-                date_sent: m.date_sent,
-                attachments: attachments(&m.attachments),
-                custom: m.custom,
-            },
-            delivered_ids: m.delivered_ids,
-            read_ids: m.read_ids,
-        }))
+        Ok(self.store.message(id).map_err(storage)?.map(stored))
+    }
+
+    fn recent_messages(
+        &self,
+        dialog: DialogId,
+        viewer: UserId,
+        limit: usize,
+    ) -> BackendResult<Vec<StoredMessage>> {
+        let mut all = self
+            .store
+            .messages_in(dialog, Some(viewer))
+            .map_err(storage)?;
+        let skip = all.len().saturating_sub(limit);
+        Ok(all.split_off(skip).into_iter().map(stored).collect())
     }
 
     fn mark(&self, id: MessageId, user: UserId, marker: Marker) -> BackendResult<bool> {
@@ -170,5 +186,40 @@ impl ChatBackend for StoreBackend {
 
     fn set_last_activity(&self, user: UserId, at: i64) -> BackendResult<()> {
         self.store.set_last_activity(user, at).map_err(storage)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewMessage, dialog_type};
+
+    #[test]
+    fn recent_messages_are_the_last_ones_oldest_first_without_those_deleted_for_the_viewer() {
+        let store = Store::in_memory().unwrap();
+        let mut d = Dialog::new(1, dialog_type::GROUP, UserId(1));
+        d.occupants = vec![UserId(1), UserId(2)];
+        store.put_dialog(&d).unwrap();
+        let mut ids = Vec::new();
+        for (i, text) in ["one", "two", "three", "four"].iter().enumerate() {
+            let mut m = NewMessage::new(d.id, UserId(1));
+            m.body = Some((*text).into());
+            m.date_sent = Some(100 + i as i64);
+            ids.push(store.save_message(&m).unwrap().id);
+        }
+        store.delete_message_for(ids[3], UserId(2)).unwrap();
+        let backend = StoreBackend::new(store, 1);
+        let bodies = |viewer: u64, limit: usize| -> Vec<String> {
+            backend
+                .recent_messages(d.id, UserId(viewer), limit)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.message.body)
+                .collect()
+        };
+        assert_eq!(bodies(1, 2), ["three", "four"]);
+        assert_eq!(bodies(2, 2), ["two", "three"]);
+        assert_eq!(bodies(1, 20), ["one", "two", "three", "four"]);
+        assert!(bodies(1, 0).is_empty());
     }
 }
