@@ -60,14 +60,16 @@ fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The table's rows: cells between `|`, header and separator skipped.
-fn rows() -> Vec<Vec<String>> {
+/// The rows of the table headed `header`: cells between `|`, the separator skipped, up to the
+/// first line that is not a row (GUIDE.md holds more than one table).
+fn table(header: &str) -> Vec<Vec<String>> {
     let guide = std::fs::read_to_string(crate_dir().join("../../docs/GUIDE.md")).unwrap();
     guide
         .lines()
-        .filter(|l| {
-            l.starts_with('|') && !l.starts_with("|---") && !l.starts_with("| guide section")
-        })
+        .skip_while(|l| !l.starts_with(header))
+        .skip(1)
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("|---"))
         .map(|l| {
             l.trim_matches('|')
                 .split(" | ")
@@ -75,6 +77,11 @@ fn rows() -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The guide's sections, one row each.
+fn rows() -> Vec<Vec<String>> {
+    table("| guide section")
 }
 
 /// The code in `example` between `// guide: {section}` and the next `// end`, blank lines out.
@@ -142,5 +149,35 @@ fn every_guide_section_has_a_row_an_example_and_a_test() {
             "{section}: Dart lines `{dart_lines}`"
         );
         check_tests(section, test);
+    }
+}
+
+/// The second table: what the facade adds around the guide's rows, each naming its test file
+/// (`rooms.rs`: `test_a`, `test_b`) under `tests/`.
+#[test]
+fn every_behaviour_beyond_the_guide_names_tests_that_exist() {
+    let rows = table("| behaviour");
+    assert!(!rows.is_empty(), "docs/GUIDE.md has no `| behaviour` table");
+    for row in &rows {
+        let [behaviour, rust, tests] = &row[..] else {
+            panic!("{}: expected 3 cells, got {}", row[0], row.len());
+        };
+        assert!(!rust.is_empty(), "{behaviour}: empty call cell");
+        let names: Vec<&str> = tests.split('`').skip(1).step_by(2).collect();
+        let (file, funcs) = names
+            .split_first()
+            .unwrap_or_else(|| panic!("{behaviour}: no test file named"));
+        assert!(!funcs.is_empty(), "{behaviour}: no test named");
+        let path = crate_dir().join("tests").join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{behaviour}: no test file {}", path.display()));
+        for func in funcs {
+            assert!(
+                text.contains(&format!("async fn {func}("))
+                    || text.contains(&format!("fn {func}(")),
+                "{behaviour}: no test `{func}` in {}",
+                path.display()
+            );
+        }
     }
 }
