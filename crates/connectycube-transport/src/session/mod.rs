@@ -40,6 +40,8 @@ mod actor;
 mod errors;
 mod handle;
 mod negotiate;
+mod pace;
+mod retry;
 mod serve;
 mod settings;
 mod sm;
@@ -181,6 +183,7 @@ impl ChatConnection {
             recent: sm::RecentSends::with_capacity(settings.recent_sends),
             ..Default::default()
         };
+        let pacer = pace::Pacer::new(settings.max_send_rate);
         let actor = Actor {
             connector: Arc::new(connector),
             credentials: provider,
@@ -198,6 +201,9 @@ impl ChatConnection {
             pending_iqs: Default::default(),
             login_waiters: Vec::new(),
             bounces: bounces.clone(),
+            retries: Default::default(),
+            pacer,
+            paced_until: None,
         };
         tokio::spawn(actor.run());
         let conn = Self {
@@ -291,6 +297,7 @@ impl ChatConnection {
             id: Some(bounced.id.as_str().into()),
             tracker: Some(tracker),
             permit: None,
+            retries: 0,
         };
         self.enqueue(Command::Send(entry), handle)
     }
