@@ -6,7 +6,7 @@ use std::time::Duration;
 pub(crate) const DEFAULT_RECENT_SENDS: usize = 10_000;
 
 /// The default send-rate bound, stanzas a second (see `SessionSettings::max_send_rate`).
-pub(crate) const DEFAULT_MAX_SEND_RATE: u32 = 2_000;
+pub(crate) const DEFAULT_MAX_SEND_RATE: u32 = 1_000;
 
 /// Settings of a [`super::ChatConnection`], defaulting to the Flutter SDK's values.
 #[derive(Debug, Clone)]
