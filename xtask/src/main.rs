@@ -35,6 +35,11 @@ commands:
                                   ejabberd, then the devserver (release) with 1,000 concurrent
                                   connections and its memory per connection; S = ejabberd,
                                   devserver or both (default); each server stopped after
+  burst [ARGS]                    issue 11's burst proofs against the test ejabberd at its
+                                  default limits (20,000 messages each; long, so ignored by
+                                  `cargo test`): the transport's, then the facade's (a
+                                  receiver auto-marking 'delivered', and with a second
+                                  resource online); ARGS go to the test binaries
   ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only);
                                   `down` stops only an instance `up` started in this worktree
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
         ["test", "devserver", rest @ ..] => transport_tests_on_devserver(rest),
         ["test", rest @ ..] => run_tests(rest),
         ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
+        ["burst", rest @ ..] => burst(rest),
         ["quickstart"] => cargo(&QUICKSTART),
         ["quickstart", "ejabberd"] => with_ejabberd(&QUICKSTART),
         ["replay", "http"] => cargo(&[
@@ -165,6 +171,23 @@ fn install_js_peer() -> Result<(), String> {
     } else {
         Err(format!("npm ci in {} failed: {status}", dir.display()))
     }
+}
+
+/// Issue 11's burst tests (ignored by the default run), each against the test ejabberd; the
+/// facade's two share their users, so they run one at a time.
+fn burst(extra: &[&str]) -> Result<(), String> {
+    let runs: [(&str, &[&str]); 2] = [
+        ("connectycube-transport", &[]),
+        ("connectycube", &["--test-threads=1"]),
+    ];
+    for (krate, more) in runs {
+        let mut args = vec!["test", "-p", krate, "--test", "burst", "--", "--ignored"];
+        args.push("--nocapture");
+        args.extend_from_slice(more);
+        args.extend_from_slice(extra);
+        with_ejabberd(&args)?;
+    }
+    Ok(())
 }
 
 /// Users the XMPP benchmark logs in as (registered on top of the test users).

@@ -60,7 +60,8 @@ pub(crate) async fn connect(
         .host()
         .ok_or_else(|| ConnectError::InvalidConfig("WebSocket URL without host".into()))?;
     let port = uri.port_u16().unwrap_or(if encrypted { 443 } else { 80 });
-    let tcp = TcpStream::connect((config.address.as_deref().unwrap_or(host), port)).await?;
+    let tcp =
+        crate::connectors::connect_tcp(config.address.as_deref().unwrap_or(host), port).await?;
     tcp.set_nodelay(true)?;
     let mut ws_config = WebSocketConfig::default();
     // The stanza limit is enforced on whole messages before they are buffered past it.

@@ -82,11 +82,40 @@ impl XmppConnector {
     }
 
     async fn tcp(&self) -> Result<TcpStream, ConnectError> {
-        let tcp = TcpStream::connect((self.config.connect_host(), self.config.port)).await?;
+        let tcp = connect_tcp(self.config.connect_host(), self.config.port).await?;
         // Stanzas are small and latency matters more than segment count.
         tcp.set_nodelay(true)?;
         Ok(tcp)
     }
+}
+
+/// The socket's receive buffer. ejabberd counts a stanza as waiting for our ack once it is
+/// written to its socket, and closes the session at `max_ack_queue` (5,000) of them. With
+/// the kernel's autotuned buffers (up to tens of MiB) a burst parks far more than 5,000
+/// stanzas between the server and our reader before TCP pushes back; a fixed 128 KiB buffer
+/// (a few hundred stanzas, still megabytes per second at 100 ms RTT) makes the server wait
+/// for our reading instead, its queue for us held in its own process, uncounted.
+const RECV_BUFFER: u32 = 128 * 1024;
+
+/// Connects to `host:port` (each resolved address in turn) with a bounded receive buffer.
+pub(crate) async fn connect_tcp(host: &str, port: u16) -> std::io::Result<TcpStream> {
+    let mut last = None;
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        // Set before connecting: the window scale is agreed in the handshake.
+        socket.set_recv_buffer_size(RECV_BUFFER)?;
+        match socket.connect(addr).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "the host has no address")
+    }))
 }
 
 impl Connector for XmppConnector {

@@ -13,6 +13,8 @@ use xmpp_parsers::jid::FullJid;
 
 use super::errors::{Disconnect, LoginError, SendError};
 use super::negotiate::{self, Negotiated, ResumeFrom};
+use super::pace::Pacer;
+use super::retry::Retries;
 use super::sm::{StreamManagement, Unacked};
 use super::{Bounced, ConnectionState, CredentialsProvider, IqError, SessionSettings};
 use crate::connector::Connector;
@@ -83,6 +85,12 @@ pub(crate) struct Actor {
     pub login_waiters: Vec<Reply<Result<(), LoginError>>>,
     /// Bounced sends, for the app (keyed by message id).
     pub bounces: broadcast::Sender<Bounced>,
+    /// Transiently bounced messages waiting for their automatic resend.
+    pub retries: Retries,
+    /// The send-rate bound (`max_send_rate`), if any.
+    pub pacer: Option<Pacer>,
+    /// When the pacer lets the next queued stanza go, while one waits for it.
+    pub paced_until: Option<Instant>,
 }
 
 impl Actor {
@@ -288,7 +296,11 @@ impl Actor {
 
     /// Fails every waiting and unacknowledged send, and every pending IQ.
     fn fail_all(&mut self, err: impl Fn() -> SendError) {
+        let retries = self.retries.drain();
         for entry in self.queued.drain(..).chain(self.sm.unacked.drain(..)) {
+            fail(entry, err());
+        }
+        for entry in retries {
             fail(entry, err());
         }
         for (_, done) in self.pending_iqs.drain() {

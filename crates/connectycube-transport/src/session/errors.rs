@@ -210,6 +210,28 @@ impl Bounce {
     }
 }
 
+impl Bounce {
+    /// Whether the same message may get through later: a `wait` error (ejabberd's full
+    /// offline store is `resource-constraint`/`wait`), an unavailable or timed-out recipient,
+    /// or ejabberd's "User session terminated" (`service-unavailable`, `cancel`), which it
+    /// sends for the unacknowledged queue of a recipient's session it closed (e.g. "Too many
+    /// unacked stanzas"): that recipient logs in again. Never a privacy block (ejabberd
+    /// answers a blocked message with a bare `service-unavailable`) or a refusal.
+    pub fn is_transient(&self) -> bool {
+        use StanzaErrorCondition as C;
+        let terminated = self
+            .text
+            .as_deref()
+            .is_some_and(|t| t.to_ascii_lowercase().contains("session terminated"));
+        self.kind.as_deref() == Some("wait")
+            || matches!(
+                self.condition,
+                C::RecipientUnavailable | C::RemoteServerTimeout | C::ResourceConstraint
+            )
+            || (self.condition == C::ServiceUnavailable && terminated)
+    }
+}
+
 impl fmt::Display for Bounce {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.condition)?;
@@ -251,13 +273,13 @@ pub enum SendError {
 
 impl SendError {
     /// Whether sending the same stanza again later may succeed: after a lost connection, a
-    /// full queue, a restarted session, or a bounce the server marked `wait`. Never for a
+    /// full queue, a restarted session, or a transient bounce ([`Bounce::is_transient`]). Never for a
     /// refusal such as a privacy block, a closed session or a stanza that cannot be written.
     pub fn retry_kind(&self) -> RetryKind {
         match self {
             Self::ConnectionLost(d) => d.retry_kind(),
             Self::QueueFull(_) | Self::SessionRestarted => RetryKind::Retry,
-            Self::Bounced(b) if b.kind.as_deref() == Some("wait") => RetryKind::Retry,
+            Self::Bounced(b) if b.is_transient() => RetryKind::Retry,
             Self::Bounced(_) | Self::NotConnected | Self::Closed | Self::Serialize(_) => {
                 RetryKind::Fatal
             }

@@ -27,6 +27,10 @@ pub enum SendStage {
     /// An error stanza came back for its id (before or after the server's ack): the server
     /// or the recipient's server did not deliver it.
     Bounced(Bounce),
+    /// It bounced for a transient reason (the recipient's session ended, its offline store
+    /// was full, a `wait` error) and the session sends it again, with the same id, after a
+    /// backoff (`SessionSettings::bounce_retries`). Ends `Acked` or `Bounced`.
+    Retrying(Bounce),
 }
 
 #[derive(Debug)]
@@ -96,6 +100,12 @@ impl Tracker {
     /// Bounced by an error stanza for its id.
     pub fn bounced(&self, b: Bounce) {
         self.set(SendStage::Bounced(b), true);
+    }
+
+    /// Bounced for a transient reason; a resend is scheduled (the future keeps waiting if it
+    /// had not resolved yet: the ack that counts is the resend's).
+    pub fn retrying(&self, b: Bounce) {
+        self.set(SendStage::Retrying(b), false);
     }
 }
 

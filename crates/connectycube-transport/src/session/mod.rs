@@ -11,8 +11,12 @@
 //! fails its own handle ([`SendError::Serialize`]) and is never counted. The session keeps the
 //! bytes until the server acknowledges them and writes them again after a drop. The
 //! [`SendHandle`] shows the [`SendStage`]; awaiting it waits for the ack. An error stanza
-//! for a message id we sent, even after the ack, makes it [`SendStage::Bounced`] and is
-//! published on [`ChatConnection::bounces`] with what [`ChatConnection::resend`] needs.
+//! for a message id we sent, even after the ack, is correlated with the send: a transient
+//! one ([`Bounce::is_transient`], e.g. ejabberd's "User session terminated" for a recipient
+//! session it closed) makes it [`SendStage::Retrying`] and the session sends it again with
+//! the same id after a doubling wait (`bounce_retries`); a final one makes it
+//! [`SendStage::Bounced`] and is published on [`ChatConnection::bounces`] with what
+//! [`ChatConnection::resend`] needs.
 //!
 //! # Backpressure
 //! Inbound: the app's queue ([`Incoming`]) holds `inbound_capacity` stanzas; while it is
@@ -25,7 +29,13 @@
 //! until the app reads (nothing is lost; the keepalive is not fooled, as the socket stays
 //! quiet to us only while we choose not to read).
 //!
-//! Outbound: at most `max_in_flight` sends are unacknowledged; later ones wait in call order.
+//! Outbound: at most `max_in_flight` sends are unacknowledged, and at most `max_send_rate`
+//! leave a second (default 1,000); later ones wait in call order. The rate bound is what
+//! keeps a flood from closing its recipient: ejabberd acks our messages as it routes them,
+//! so only a rate the recipient can read at keeps the recipient's unacked queue under
+//! `max_ack_queue`. It is a bound, not a guarantee: a recipient slower than it still falls
+//! behind (figures for a debug-build receiver on a loaded 2-core machine in
+//! docs/PERFORMANCE.md).
 //! [`ChatConnection::send`] never waits (the queue behind it is the caller's burst);
 //! [`ChatConnection::send_paced`] waits for room among `max_pending_sends` unsettled sends and
 //! [`ChatConnection::try_send`] fails fast with [`SendError::QueueFull`].
@@ -40,6 +50,8 @@ mod actor;
 mod errors;
 mod handle;
 mod negotiate;
+mod pace;
+mod retry;
 mod serve;
 mod settings;
 mod sm;
@@ -181,6 +193,7 @@ impl ChatConnection {
             recent: sm::RecentSends::with_capacity(settings.recent_sends),
             ..Default::default()
         };
+        let pacer = pace::Pacer::new(settings.max_send_rate);
         let actor = Actor {
             connector: Arc::new(connector),
             credentials: provider,
@@ -198,6 +211,9 @@ impl ChatConnection {
             pending_iqs: Default::default(),
             login_waiters: Vec::new(),
             bounces: bounces.clone(),
+            retries: Default::default(),
+            pacer,
+            paced_until: None,
         };
         tokio::spawn(actor.run());
         let conn = Self {
@@ -291,6 +307,7 @@ impl ChatConnection {
             id: Some(bounced.id.as_str().into()),
             tracker: Some(tracker),
             permit: None,
+            retries: 0,
         };
         self.enqueue(Command::Send(entry), handle)
     }

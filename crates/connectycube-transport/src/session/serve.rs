@@ -79,6 +79,8 @@ impl Actor {
         let mut last_heard = Instant::now();
         let mut probe_deadline: Option<Instant> = None;
         loop {
+            let due = self.retries.take_due(Instant::now());
+            self.queued.extend(due);
             if let Err(end) = self.pump(link).await {
                 return end;
             }
@@ -88,11 +90,17 @@ impl Actor {
             }
             let next_probe =
                 probe_deadline.unwrap_or(last_heard + self.settings.keepalive_interval);
-            let wake = [Some(next_probe), link.ack_due, link.rerequest_due(&self.sm)]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(next_probe);
+            let wake = [
+                Some(next_probe),
+                link.ack_due,
+                link.rerequest_due(&self.sm),
+                self.retries.next_due(),
+                self.paced_until,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(next_probe);
             let can_read = self.can_read();
             let end = tokio::select! {
                 permit = self.inbound.clone().reserve_owned(), if !self.held.is_empty() => {
@@ -140,7 +148,7 @@ impl Actor {
             if let Err(e) = self.sm.ack(h) {
                 return Err(self.count_too_high(link, e).await);
             }
-            waiting.extend(self.sm.unacked.drain(..));
+            waiting.extend(self.sm.unacked.drain(..).filter(|e| !e.bounced()));
             self.set_state(ConnectionState::Resumed);
         } else {
             // `<failed h/>`: what the old session handled is done; the rest goes again.
@@ -155,6 +163,9 @@ impl Actor {
             }
             // A fresh session: the old one's unacked messages go again with their ids.
             for entry in self.sm.reset() {
+                if entry.bounced() {
+                    continue; // Its resend is scheduled already.
+                }
                 if entry.is_message {
                     waiting.push_back(entry);
                 } else {
@@ -182,7 +193,17 @@ impl Actor {
 
     /// Sends queued stanzas, in order, as far as the in-flight window allows.
     async fn pump(&mut self, link: &mut Link) -> Result<(), End> {
+        self.paced_until = None;
         while !self.sm.enabled || self.sm.unacked.len() < self.settings.max_in_flight {
+            if self.queued.is_empty() {
+                break;
+            }
+            if let Some(pacer) = &mut self.pacer
+                && let Err(next) = pacer.take(Instant::now())
+            {
+                self.paced_until = Some(next);
+                break;
+            }
             let Some(entry) = self.queued.pop_front() else {
                 break;
             };
@@ -324,16 +345,39 @@ impl Actor {
         if el.name() == "message"
             && el.attr("type") == Some("error")
             && let Some(id) = id
-            && let Some((stanza, bounce)) = self.sm.bounce(id, &el)
+            && let Some(bounced) = self.sm.bounce(id, &el)
+            && self.on_bounce(bounced)
         {
-            tracing::debug!(id, reason = %bounce, "a sent message bounced");
-            let _ = self.bounces.send(Bounced {
-                id: id.to_owned(),
-                bounce,
-                stanza,
-            });
+            return; // Handled: it goes again; the app sees the outcome on the handle.
         }
         self.hand_to_app(el);
+    }
+
+    /// Schedules a resend of a transiently bounced message (true), or settles it as bounced
+    /// and publishes it (false: the app sees the error stanza too).
+    fn on_bounce(&mut self, bounced: super::sm::BouncedSend) -> bool {
+        let id = bounced.id.clone();
+        let reason = bounced.bounce.to_string();
+        match self
+            .retries
+            .schedule(bounced, &self.settings, Instant::now())
+        {
+            None => {
+                let waiting = self.retries.len();
+                tracing::debug!(%id, %reason, waiting, "a sent message bounced: resending");
+                true
+            }
+            Some(b) => {
+                tracing::info!(%id, %reason, retries = b.retries, "a sent message bounced");
+                b.tracker.bounced(b.bounce.clone());
+                let _ = self.bounces.send(Bounced {
+                    id: b.id.into(),
+                    bounce: b.bounce,
+                    stanza: b.bytes,
+                });
+                false
+            }
+        }
     }
 
     async fn probe(&mut self, link: &mut Link) -> Option<End> {

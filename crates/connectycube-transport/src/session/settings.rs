@@ -5,6 +5,9 @@ use std::time::Duration;
 /// How many acknowledged messages are remembered by id for a bounce that comes later.
 pub(crate) const DEFAULT_RECENT_SENDS: usize = 10_000;
 
+/// The default send-rate bound, stanzas a second (see `SessionSettings::max_send_rate`).
+pub(crate) const DEFAULT_MAX_SEND_RATE: u32 = 1_000;
+
 /// Settings of a [`super::ChatConnection`], defaulting to the Flutter SDK's values.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -45,6 +48,15 @@ pub struct SessionSettings {
     pub max_pending_sends: usize,
     /// Acknowledged messages remembered by id, so a bounce after the ack reaches the handle.
     pub recent_sends: usize,
+    /// A message that bounces for a transient reason (`Bounce::is_transient`: the
+    /// recipient's session was closed, its offline store was full) is sent again with the
+    /// same id up to this many times; 0 turns automatic resends off.
+    pub bounce_retries: u32,
+    /// The wait before the first automatic resend, doubled for each later one (30 s at most).
+    pub bounce_retry_delay: Duration,
+    /// Stanzas a second that leave the send queue, at most (a tenth of a second's worth may
+    /// go at once); 0 = as fast as the in-flight window allows. See the session docs.
+    pub max_send_rate: u32,
 }
 
 impl Default for SessionSettings {
@@ -69,6 +81,10 @@ impl Default for SessionSettings {
             max_in_flight: 1000,
             max_pending_sends: 10_000,
             recent_sends: DEFAULT_RECENT_SENDS,
+            // 0.5 + 1 + 2 + ... + 30 s: about 90 s for a recipient to be back and read.
+            bounce_retries: 8,
+            bounce_retry_delay: Duration::from_millis(500),
+            max_send_rate: DEFAULT_MAX_SEND_RATE,
         }
     }
 }
@@ -131,9 +147,22 @@ impl SessionSettings {
         self
     }
 
+    /// Sets the send-rate bound, stanzas a second (0 = none).
+    pub fn with_max_send_rate(mut self, per_second: u32) -> Self {
+        self.max_send_rate = per_second;
+        self
+    }
+
     /// Sets how many paced sends may be unsettled at once.
     pub fn with_max_pending_sends(mut self, n: usize) -> Self {
         self.max_pending_sends = n.max(1);
+        self
+    }
+
+    /// Sets the automatic resends of transiently bounced messages (0 = off) and the first wait.
+    pub fn with_bounce_retries(mut self, retries: u32, first_delay: Duration) -> Self {
+        self.bounce_retries = retries;
+        self.bounce_retry_delay = first_delay;
         self
     }
 

@@ -29,6 +29,37 @@ pub(crate) struct Unacked {
     pub tracker: Option<Tracker>,
     /// A place in the paced-send window, given back when the send settles.
     pub permit: Option<OwnedSemaphorePermit>,
+    /// How many times it was sent again after a transient bounce.
+    pub retries: u32,
+}
+
+/// A message of ours that bounced, taken out of the books: the session resends or settles it.
+#[derive(Debug)]
+pub(crate) struct BouncedSend {
+    /// The message id.
+    pub id: Box<str>,
+    /// Who waits for the outcome.
+    pub tracker: Tracker,
+    /// The message as sent.
+    pub bytes: Bytes,
+    /// Resends so far.
+    pub retries: u32,
+    /// Why it bounced.
+    pub bounce: Bounce,
+}
+
+impl BouncedSend {
+    /// The message as a send to go out again (same bytes, same id, same handle).
+    pub fn into_resend(self) -> Unacked {
+        Unacked {
+            bytes: self.bytes,
+            is_message: true,
+            id: Some(self.id),
+            tracker: Some(self.tracker),
+            permit: None,
+            retries: self.retries + 1,
+        }
+    }
 }
 
 impl Unacked {
@@ -42,7 +73,14 @@ impl Unacked {
             id: is_message.then(|| el.attr("id").map(Box::from)).flatten(),
             tracker: None,
             permit: None,
+            retries: 0,
         })
+    }
+
+    /// A message whose handle moved to a scheduled resend (it bounced before the ack): it
+    /// stays counted until acknowledged, but never goes again itself.
+    pub fn bounced(&self) -> bool {
+        self.is_message && self.id.is_some() && self.tracker.is_none()
     }
 
     /// The element for the writer; `settles` when writing it is all the confirmation it gets.
@@ -109,7 +147,7 @@ impl StreamManagement {
             if let Some(tracker) = entry.tracker {
                 tracker.acked();
                 if let Some(id) = entry.id {
-                    self.recent.insert(id, tracker, entry.bytes);
+                    self.recent.insert(id, tracker, entry.bytes, entry.retries);
                 }
             }
         }
@@ -122,25 +160,32 @@ impl StreamManagement {
         self.inbound = self.inbound.wrapping_add(1);
     }
 
-    /// Marks the send with message id `id` bounced: still unacknowledged or recently acked.
-    /// Returns the send's stanza, for a later resend with the same id.
-    pub fn bounce(&mut self, id: &str, error: &Element) -> Option<(Bytes, Bounce)> {
+    /// Takes the send with message id `id` out of the books as bounced: still
+    /// unacknowledged (it stays counted, without its handle: the server's ack of it no longer
+    /// settles the handle) or recently acked.
+    pub fn bounce(&mut self, id: &str, error: &Element) -> Option<BouncedSend> {
         if let Some(entry) = self
             .unacked
             .iter_mut()
-            .find(|e| e.id.as_deref() == Some(id))
+            .find(|e| e.id.as_deref() == Some(id) && e.tracker.is_some())
         {
-            let bounce = Bounce::from_error_stanza(error, false);
-            if let Some(t) = &entry.tracker {
-                t.bounced(bounce.clone());
-            }
             entry.permit = None;
-            return Some((entry.bytes.clone(), bounce));
+            return Some(BouncedSend {
+                id: id.into(),
+                tracker: entry.tracker.take()?,
+                bytes: entry.bytes.clone(),
+                retries: entry.retries,
+                bounce: Bounce::from_error_stanza(error, false),
+            });
         }
-        let (tracker, bytes) = self.recent.remove(id)?;
-        let bounce = Bounce::from_error_stanza(error, true);
-        tracker.bounced(bounce.clone());
-        Some((bytes, bounce))
+        let (tracker, bytes, retries) = self.recent.remove(id)?;
+        Some(BouncedSend {
+            id: id.into(),
+            tracker,
+            bytes,
+            retries,
+            bounce: Bounce::from_error_stanza(error, true),
+        })
     }
 
     /// Forgets the session after a fresh login; returns what was never acknowledged.
@@ -157,7 +202,7 @@ impl StreamManagement {
 /// first: ejabberd bounces a message after acking it when the recipient's session ends.
 #[derive(Debug)]
 pub(crate) struct RecentSends {
-    by_id: HashMap<Box<str>, (Tracker, Bytes)>,
+    by_id: HashMap<Box<str>, (Tracker, Bytes, u32)>,
     order: VecDeque<Box<str>>,
     capacity: usize,
 }
@@ -178,7 +223,7 @@ impl RecentSends {
         }
     }
 
-    fn insert(&mut self, id: Box<str>, tracker: Tracker, bytes: Bytes) {
+    fn insert(&mut self, id: Box<str>, tracker: Tracker, bytes: Bytes, retries: u32) {
         if self.capacity == 0 {
             return;
         }
@@ -187,12 +232,16 @@ impl RecentSends {
                 self.by_id.remove(&old);
             }
         }
-        if self.by_id.insert(id.clone(), (tracker, bytes)).is_none() {
+        if self
+            .by_id
+            .insert(id.clone(), (tracker, bytes, retries))
+            .is_none()
+        {
             self.order.push_back(id);
         }
     }
 
-    fn remove(&mut self, id: &str) -> Option<(Tracker, Bytes)> {
+    fn remove(&mut self, id: &str) -> Option<(Tracker, Bytes, u32)> {
         // The window's order keeps the id until it is evicted; a stale entry costs nothing.
         self.by_id.remove(id)
     }
@@ -281,7 +330,9 @@ mod tests {
             <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>"
                 .parse()
                 .unwrap();
-        assert!(sm.bounce("a", &error).is_some());
+        let bounced = sm.bounce("a", &error).unwrap();
+        assert!(bounced.bounce.after_ack);
+        bounced.tracker.bounced(bounced.bounce.clone());
         assert!(matches!(ha.stage(), SendStage::Bounced(b) if b.after_ack));
         assert!(sm.bounce("a", &error).is_none(), "once");
     }
@@ -291,7 +342,7 @@ mod tests {
         let mut w = RecentSends::with_capacity(2);
         for id in ["a", "b", "c"] {
             let (_h, t) = SendHandle::new();
-            w.insert(id.into(), t, Bytes::new());
+            w.insert(id.into(), t, Bytes::new(), 0);
         }
         assert_eq!(w.len(), 2);
         assert!(w.remove("a").is_none(), "the oldest was evicted");

@@ -98,7 +98,9 @@ async fn inbound_stanzas_are_acknowledged_unprompted() {
 #[tokio::test]
 async fn a_bounce_after_the_ack_is_correlated_and_can_be_resent() {
     let fake = Fake::default();
-    let (conn, _incoming) = session(&fake, settings());
+    // Automatic resends off: the app decides.
+    let no_retries = settings().with_bounce_retries(0, Duration::ZERO);
+    let (conn, _incoming) = session(&fake, no_retries);
     let mut bounces = Box::pin(conn.bounces());
     conn.login().await.unwrap();
     let mut handle = conn.send(message(5));
@@ -124,6 +126,50 @@ async fn a_bounce_after_the_ack_is_correlated_and_can_be_resent() {
         fake.with(|s| s.messages.clone()),
         ["m5", "m5"],
         "resent with its id"
+    );
+}
+
+fn terminated(id: &str) -> String {
+    format!(
+        "<message xmlns='{C}' type='error' id='{id}' from='1002-1@localhost'><error type='cancel'>\
+         <service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+         <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>User session terminated</text></error></message>"
+    )
+}
+
+#[tokio::test]
+async fn a_transient_bounce_is_resent_with_its_id_until_the_retries_run_out() {
+    let fake = Fake::default();
+    let retries = settings().with_bounce_retries(2, Duration::from_millis(20));
+    let (conn, mut incoming) = session(&fake, retries);
+    let mut bounces = Box::pin(conn.bounces());
+    conn.login().await.unwrap();
+    let mut handle = conn.send(message(7));
+    assert!((&mut handle).await.is_ok(), "acked by the server");
+    for sent in 2..=3 {
+        fake.push(&terminated("m7")).await;
+        fake.until("the resend", |s| s.messages.len() == sent).await;
+    }
+    assert!(
+        matches!(handle.stage(), SendStage::Acked),
+        "the resend's ack: {:?}",
+        handle.stage()
+    );
+    fake.push(&terminated("m7")).await;
+    let bounced = bounces.next().await.unwrap();
+    assert_eq!(bounced.id, "m7");
+    assert!(matches!(handle.stage(), SendStage::Bounced(_)));
+    assert_eq!(fake.with(|s| s.messages.clone()), ["m7", "m7", "m7"]);
+    let error = incoming.recv().await.unwrap();
+    assert_eq!(
+        error.attr("type"),
+        Some("error"),
+        "only the final bounce reaches the app"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), incoming.recv())
+            .await
+            .is_err()
     );
 }
 
