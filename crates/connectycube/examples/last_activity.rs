@@ -5,13 +5,13 @@
 
 mod support;
 
-use connectycube::protocol::event::ChatEvent;
-use support::{Result, devserver, login, wait};
+use futures_util::StreamExt;
+use support::{Result, devserver, login};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let (srv, client) = devserver(&["alice", "bob"]).await?;
-    let (alice, mut alice_events) = login(&client, "alice").await?;
+    let (alice, _alice_events) = login(&client, "alice").await?;
     let (bob, _bob_events) = login(&client, "bob").await?;
 
     // guide: Get last activity
@@ -20,21 +20,11 @@ async fn main() -> Result<()> {
     println!("alice: bob was last active {seconds} s ago");
 
     // guide: Last activity subscription
-    alice
-        .chat()
-        .subscribe_last_activity(bob.user(), true)
-        .await?;
-    let pushed = wait(&mut alice_events, |e| match e {
-        ChatEvent::LastActivity(a) => Some(a),
-        _ => None,
-    });
+    let mut updates = alice.chat().watch_last_activity(bob.user()).await?;
+    bob.logout().await?; // (not the guide's: makes the server push bob's activity)
+    let pushed = updates.next().await;
+    updates.unsubscribe().await?;
     // end
-    bob.logout().await?;
-    let pushed = pushed.await?;
-    alice
-        .chat()
-        .subscribe_last_activity(bob.user(), false)
-        .await?;
     println!("alice: pushed {pushed:?}");
 
     alice.chat().ping().await?;
