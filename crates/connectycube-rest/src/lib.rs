@@ -51,9 +51,11 @@ pub mod login;
 pub mod page;
 pub mod query;
 mod renewal;
+pub mod route;
 pub mod session;
 pub mod storage;
 pub mod users;
 
 pub use client::{RestClient, RestConfig};
 pub use error::RestError;
+pub use route::{Metadata, ROUTES};
