@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::RestError;
 use crate::query::Query;
+use crate::route::{AuthKind, Metadata};
 use crate::session::Secret;
 
 /// Which credentials a request carries.
@@ -21,16 +22,36 @@ pub enum Auth {
     AuthKey(Secret),
 }
 
-/// A REST endpoint: everything needed to build the request and read the answer.
+/// A REST endpoint: everything needed to build the request and read the answer. Method,
+/// path and credentials come from its [`Metadata`] (listed in [`crate::route::ROUTES`]), so
+/// the client and a server read the same declaration.
 pub trait Endpoint {
     /// The decoded answer.
     type Response: DeserializeOwned;
 
-    /// The HTTP method.
-    fn method(&self) -> Method;
+    /// The endpoint's route (the first, when the type has several).
+    const METADATA: Metadata;
 
-    /// The path, starting with `/`, ids already filled in and percent-encoded.
-    fn path(&self) -> String;
+    /// The route this value takes: [`Self::METADATA`] unless the type picks one of several
+    /// (a user found by id or by login).
+    fn metadata(&self) -> Metadata {
+        Self::METADATA
+    }
+
+    /// The values for the path pattern's `{..}` segments, in order, not yet encoded.
+    fn path_params(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The HTTP method.
+    fn method(&self) -> Method {
+        self.metadata().method
+    }
+
+    /// The path, starting with `/`, ids filled in and percent-encoded.
+    fn path(&self) -> String {
+        self.metadata().fill(&self.path_params())
+    }
 
     /// The query string parameters (GET and DELETE carry their parameters here).
     fn query(&self) -> Query {
@@ -46,14 +67,18 @@ pub trait Endpoint {
         Ok(None)
     }
 
-    /// The credentials the request needs.
+    /// The credentials the request needs; a route of [`AuthKind::AuthKey`] overrides this to
+    /// hand over its key (it has a session otherwise).
     fn auth(&self) -> Auth {
-        Auth::Session
+        match self.metadata().auth {
+            AuthKind::None => Auth::None,
+            _ => Auth::Session,
+        }
     }
 
     /// Whether sending the request twice has the same effect as once, so it may be retried.
     fn idempotent(&self) -> bool {
-        self.method() != Method::POST
+        self.metadata().idempotent
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`users`]: sign up, find (by ids and filters, login, email, name, tags, provider or
 //!   external id), update, delete, password reset.
 //! - [`chat`]: dialogs, messages, unread counts, reactions, system messages, global search.
+//! - [`route`]: each endpoint's [`Metadata`] (method, path pattern, auth), declared once and
+//!   listed in [`ROUTES`]: the client fills the pattern, a server matches requests against it.
 //! - [`storage`]: files; [`RestClient::store_file`] creates one, streams its content from
 //!   disk to the presigned upload form and declares it uploaded.
 //!
@@ -51,9 +53,11 @@ pub mod login;
 pub mod page;
 pub mod query;
 mod renewal;
+pub mod route;
 pub mod session;
 pub mod storage;
 pub mod users;
 
 pub use client::{RestClient, RestConfig};
 pub use error::RestError;
+pub use route::{Metadata, ROUTES};

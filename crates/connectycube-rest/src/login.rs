@@ -5,12 +5,12 @@
 //! (`POST /login` with `login` and `password`, under the app session's `CB-Token`), and the
 //! client SDKs call it "upgrade session token (user login)".
 
-use http::Method;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value, json};
 
 use crate::endpoint::{Empty, Endpoint};
 use crate::error::RestError;
+use crate::route::Metadata;
 use crate::session::SessionUser;
 use crate::users::{User, UserResponse};
 
@@ -38,12 +38,7 @@ impl Login {
 
 impl Endpoint for Login {
     type Response = LoggedIn;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/login".into()
-    }
+    const METADATA: Metadata = Metadata::post("Login", "/login");
     // Unlike `POST /session`, login and password sit at the top level, not under `user`.
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut body = Map::new();
@@ -87,12 +82,7 @@ pub struct Logout;
 
 impl Endpoint for Logout {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-    fn path(&self) -> String {
-        "/login".into()
-    }
+    const METADATA: Metadata = Metadata::delete("Logout", "/login");
 }
 
 #[cfg(test)]

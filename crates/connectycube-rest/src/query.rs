@@ -86,7 +86,7 @@ impl Query {
     {
         let joined = values
             .into_iter()
-            .map(|v| encode(&v.to_string(), false))
+            .map(|v| encode(&v.to_string(), b""))
             .collect::<Vec<_>>()
             .join(",");
         self.pairs.push((key.into(), RAW_MARK.to_owned() + &joined));
@@ -142,11 +142,11 @@ impl Query {
             if i > 0 {
                 out.push('&');
             }
-            out.push_str(&encode(k, true));
+            out.push_str(&encode(k, b"[]"));
             out.push('=');
             match v.strip_prefix(RAW_MARK) {
                 Some(raw) => out.push_str(raw),
-                None => out.push_str(&encode(v, false)),
+                None => out.push_str(&encode(v, b"")),
             }
         }
         out
@@ -185,19 +185,19 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Percent-encodes one path segment (a file UID, say): only RFC 3986's unreserved characters
-/// stay as they are.
-pub(crate) fn encode_segment(s: &str) -> String {
-    encode(s, false)
+/// Percent-encodes one path parameter (a file UID, a comma-joined list of ids): RFC 3986's
+/// unreserved characters and the comma (a sub-delimiter, legal in a segment) stay as they are.
+pub(crate) fn encode_path_param(s: &str) -> String {
+    encode(s, b",")
 }
 
-/// Percent-encodes all but RFC 3986's unreserved characters (and brackets in keys).
-fn encode(s: &str, key: bool) -> String {
+/// Percent-encodes all but RFC 3986's unreserved characters and the bytes in `also`.
+fn encode(s: &str, also: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         let keep = b.is_ascii_alphanumeric()
             || matches!(b, b'-' | b'.' | b'_' | b'~')
-            || (key && matches!(b, b'[' | b']'));
+            || also.contains(&b);
         if keep {
             out.push(b as char);
         } else {

@@ -6,12 +6,12 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use connectycube_protocol::ids::{AppId, UserId};
-use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
 use crate::RestError;
-use crate::endpoint::{Auth, Empty, Endpoint};
+use crate::endpoint::{Empty, Endpoint};
+use crate::route::{AuthKind, Metadata};
 
 /// A session token: sent as `CB-Token`, never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -237,18 +237,7 @@ impl Session {
 impl Endpoint for CreateSession {
     type Response = SessionResponse;
 
-    fn method(&self) -> Method {
-        Method::POST
-    }
-
-    fn path(&self) -> String {
-        "/session".into()
-    }
-
-    fn auth(&self) -> Auth {
-        Auth::None
-    }
-
+    const METADATA: Metadata = Metadata::post("CreateSession", "/session").auth(AuthKind::None);
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut body = json!({
             "application_id": self.application_id.to_string(),
@@ -270,13 +259,7 @@ pub struct GetSession;
 impl Endpoint for GetSession {
     type Response = SessionResponse;
 
-    fn method(&self) -> Method {
-        Method::GET
-    }
-
-    fn path(&self) -> String {
-        "/session".into()
-    }
+    const METADATA: Metadata = Metadata::get("GetSession", "/session");
 }
 
 /// `DELETE /session`: ends the current session.
@@ -286,13 +269,7 @@ pub struct DestroySession;
 impl Endpoint for DestroySession {
     type Response = Empty;
 
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-
-    fn path(&self) -> String {
-        "/session".into()
-    }
+    const METADATA: Metadata = Metadata::delete("DestroySession", "/session");
 }
 
 impl crate::RestClient {

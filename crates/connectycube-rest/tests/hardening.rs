@@ -14,13 +14,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use connectycube_fixtures::http;
 use connectycube_protocol::ids::AppId;
+use connectycube_rest::Metadata;
 use connectycube_rest::chat::dialogs::ListDialogs;
 use connectycube_rest::client::SessionRenewer;
 use connectycube_rest::endpoint::Endpoint;
 use connectycube_rest::error::RetryKind;
 use connectycube_rest::session::{CreateSession, Secret, SessionUser};
 use connectycube_rest::{RestClient, RestConfig, RestError};
-use http::Method;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -228,12 +228,7 @@ struct Unserializable;
 
 impl Endpoint for Unserializable {
     type Response = serde_json::Value;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/chat/Dialog".into()
-    }
+    const METADATA: Metadata = Metadata::post("Unserializable", "/chat/Dialog");
     fn body(&self) -> Result<Option<serde_json::Value>, RestError> {
         // A map with non-string keys: JSON cannot hold it.
         let map: std::collections::BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();

@@ -43,7 +43,8 @@ use connectycube_rest::users::{
     DeleteUser, FindUser, ListUsers, ListUsersV1, ResetPassword, SearchUsers, SignUp, UpdateUser,
     UserField, UserFields, UserKey,
 };
-use connectycube_rest::{RestClient, RestConfig, RestError};
+use connectycube_rest::{Metadata, RestClient, RestConfig, RestError, route};
+use http::Method;
 use serde_json::{Map, Value, json};
 use support::replay::Replay;
 
@@ -62,6 +63,8 @@ enum Expect {
 
 struct Entry {
     fixture: &'static str,
+    /// The declaration the endpoint value took: a server must resolve the fixture to it.
+    route: Metadata,
     send: Sender,
     expect: Expect,
 }
@@ -77,6 +80,7 @@ fn sender<E: Endpoint + 'static>(endpoint: E) -> Sender {
 fn ok<E: Endpoint + 'static>(fixture: &'static str, endpoint: E) -> Entry {
     Entry {
         fixture,
+        route: endpoint.metadata(),
         send: sender(endpoint),
         expect: Expect::Decoded,
     }
@@ -89,6 +93,7 @@ fn fails<E: Endpoint + 'static>(
 ) -> Entry {
     Entry {
         fixture,
+        route: endpoint.metadata(),
         send: sender(endpoint),
         expect: Expect::Error(check),
     }
@@ -515,6 +520,21 @@ async fn every_fixture_replays_through_the_client() {
         replay.expect(http(entry.fixture));
         let outcome = (entry.send)(&client).await;
         let mut problems = replay.take_mismatches();
+        let f = http(entry.fixture);
+        let method: Method = f.request.method.parse().unwrap();
+        let segments: Vec<&str> = f
+            .request
+            .path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        match route::candidates(&method, &segments, |k| f.request.query.contains_key(k)) {
+            Ok(found) if found == [&entry.route] => {}
+            other => problems.push(format!(
+                "declared {} resolves to {other:?}",
+                entry.route.name
+            )),
+        }
         if replay.drop_pending() > 0 {
             problems.push("the fixture was never requested".into());
         }

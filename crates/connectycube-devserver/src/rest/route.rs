@@ -1,21 +1,41 @@
 //! Method and path to handler, and the session check every handler starts with.
 //!
-//! Paths match case-insensitively (the docs write both `/chat/Dialog` and `/chat/dialog`);
+//! Requests are matched by the client's own route declarations
+//! ([`connectycube_rest::ROUTES`]): each handler is keyed by an endpoint type's
+//! [`Metadata`], so the devserver writes no path string of its own except the upload form's
+//! (the presigned form is not a REST endpoint). Literal segments match case-insensitively;
 //! ids are read from the path as sent. A known path with another method answers 405, an
 //! unknown path 404.
+
+use connectycube_rest::Metadata;
+use connectycube_rest::chat::dialogs::{
+    ClearHistory, CountDialogs, CreateDialog, DeleteDialogs, ListDialogs, Subscribe, Unsubscribe,
+    UpdateDialog,
+};
+use connectycube_rest::chat::messages::{
+    CreateMessage, DeleteMessages, ListMessages, UpdateMessages,
+};
+use connectycube_rest::chat::notifications::{GetNotifications, UpdateNotifications};
+use connectycube_rest::chat::occupants::{ListOccupants, UpdateAdmins};
+use connectycube_rest::chat::reactions::{ListReactions, UpdateReactions};
+use connectycube_rest::chat::search::GlobalSearch;
+use connectycube_rest::chat::system::SendSystemMessage;
+use connectycube_rest::chat::unread::UnreadCount;
+use connectycube_rest::endpoint::Endpoint;
+use connectycube_rest::login::{Login, Logout};
+use connectycube_rest::route::{Lookup, lookup};
+use connectycube_rest::session::{CreateSession, DestroySession, GetSession};
+use connectycube_rest::storage::{
+    CompleteBlob, CreateBlob, DeleteBlob, GetBlob, GetBlobObject, ListBlobs, UpdateBlob,
+};
+use connectycube_rest::users::{
+    DeleteUser, FindUser, ListUsers, ListUsersV1, ResetPassword, SearchUsers, SignUp, UpdateUser,
+};
+use http::Method;
 
 use super::request::Req;
 use super::{ApiError, RestState, dialogs, messages, session, storage, users};
 use crate::store::{Session, User};
-
-/// The methods the API uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum M {
-    Get,
-    Post,
-    Put,
-    Delete,
-}
 
 type Handler = fn(&RestState, &Req) -> Result<super::reply::Reply, ApiError>;
 
@@ -27,74 +47,86 @@ pub(crate) fn is_upload(path: &str) -> bool {
     path.eq_ignore_ascii_case(UPLOAD_PATH)
 }
 
+/// `M::METADATA` of an endpoint type, shorter.
+const fn m<E: Endpoint>() -> Metadata {
+    E::METADATA
+}
+
+/// Each declared route and the handler that answers it.
+static HANDLERS: &[(Metadata, Handler)] = &[
+    (m::<CreateSession>(), session::create),
+    (m::<GetSession>(), session::get),
+    (m::<DestroySession>(), session::destroy),
+    (m::<Login>(), session::login),
+    (m::<Logout>(), session::logout),
+    (m::<SignUp>(), users::sign_up),
+    (m::<ListUsersV1>(), users::list_v1),
+    (m::<ListUsers>(), users::list_v2),
+    (m::<ResetPassword>(), users::reset_password),
+    (m::<FindUser>(), users::get),
+    (FindUser::BY_LOGIN, users::by_field),
+    (FindUser::BY_EMAIL, users::by_field),
+    (FindUser::BY_FACEBOOK_ID, users::by_field),
+    (FindUser::BY_TWITTER_ID, users::by_field),
+    (FindUser::BY_EXTERNAL_ID, users::get_external),
+    (m::<SearchUsers>(), users::by_field),
+    (SearchUsers::BY_TAGS, users::by_field),
+    (m::<UpdateUser>(), users::update),
+    (m::<DeleteUser>(), users::delete),
+    (DeleteUser::EXTERNAL, users::delete_external),
+    (m::<ListDialogs>(), dialogs::list),
+    (m::<CountDialogs>(), dialogs::list),
+    (m::<CreateDialog>(), dialogs::create),
+    (m::<UpdateDialog>(), dialogs::update),
+    (m::<DeleteDialogs>(), dialogs::delete),
+    (m::<ClearHistory>(), dialogs::clear_history),
+    (m::<Subscribe>(), dialogs::subscribe),
+    (m::<Unsubscribe>(), dialogs::unsubscribe),
+    (m::<ListOccupants>(), dialogs::occupants),
+    (m::<UpdateAdmins>(), dialogs::admins),
+    (m::<GetNotifications>(), dialogs::get_notifications),
+    (m::<UpdateNotifications>(), dialogs::set_notifications),
+    (m::<ListMessages>(), messages::list),
+    (m::<CreateMessage>(), messages::create),
+    (m::<UpdateMessages>(), messages::update),
+    (UpdateMessages::ALL_IN_DIALOG, messages::update),
+    (m::<DeleteMessages>(), messages::delete),
+    (m::<UnreadCount>(), messages::unread),
+    (m::<SendSystemMessage>(), messages::system),
+    (m::<ListReactions>(), messages::reactions),
+    (m::<UpdateReactions>(), messages::react),
+    (m::<GlobalSearch>(), messages::search),
+    (m::<CreateBlob>(), storage::create),
+    (m::<ListBlobs>(), storage::list),
+    (m::<GetBlob>(), storage::get),
+    (m::<UpdateBlob>(), storage::update),
+    (m::<DeleteBlob>(), storage::delete),
+    (m::<CompleteBlob>(), storage::complete),
+    (m::<GetBlobObject>(), storage::object),
+];
+
 /// Answers `req`.
 pub(crate) fn dispatch(st: &RestState, req: &Req) -> Result<super::reply::Reply, ApiError> {
-    use M::{Delete, Get, Post, Put};
-    let lower: Vec<String> = req.path.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let p: Vec<&str> = lower.iter().map(String::as_str).collect();
-    let table: &[(M, Handler)] = match p.as_slice() {
-        ["session"] => &[
-            (Post, session::create),
-            (Get, session::get),
-            (Delete, session::destroy),
-        ],
-        ["login"] => &[(Post, session::login), (Delete, session::logout)],
-        ["users"] => &[(Post, users::sign_up), (Get, users::list_v1)],
-        ["users", "v2"] => &[(Get, users::list_v2)],
-        ["users", "password", "reset"] => &[(Get, users::reset_password)],
-        ["users", "external", _] => &[(Get, users::get_external), (Delete, users::delete_external)],
-        ["users", by] if by.starts_with("by_") => &[(Get, users::by_field)],
-        ["users", _] => &[
-            (Get, users::get),
-            (Put, users::update),
-            (Delete, users::delete),
-        ],
-        ["chat", "dialog"] => &[(Get, dialogs::list), (Post, dialogs::create)],
-        ["chat", "dialog", "clearhistory", _] => &[(Delete, dialogs::clear_history)],
-        ["chat", "dialog", _] => &[(Put, dialogs::update), (Delete, dialogs::delete)],
-        ["chat", "dialog", _, "subscribe"] => {
-            &[(Post, dialogs::subscribe), (Delete, dialogs::unsubscribe)]
-        }
-        ["chat", "dialog", _, "occupants"] => &[(Get, dialogs::occupants)],
-        ["chat", "dialog", _, "admins"] => &[(Put, dialogs::admins)],
-        ["chat", "dialog", _, "notifications"] => &[
-            (Get, dialogs::get_notifications),
-            (Put, dialogs::set_notifications),
-        ],
-        ["chat", "message"] => &[
-            (Get, messages::list),
-            (Post, messages::create),
-            (Put, messages::update),
-        ],
-        ["chat", "message", "unread"] => &[(Get, messages::unread)],
-        ["chat", "message", "system"] => &[(Post, messages::system)],
-        ["chat", "message", _] => &[(Put, messages::update), (Delete, messages::delete)],
-        ["chat", "message", _, "reactions"] => {
-            &[(Get, messages::reactions), (Put, messages::react)]
-        }
-        ["chat", "search"] => &[(Get, messages::search)],
-        ["blobs"] => &[(Post, storage::create), (Get, storage::list)],
-        ["blobs", "upload"] => &[(Post, storage::upload)],
-        ["blobs", _] => &[
-            (Get, storage::get),
-            (Put, storage::update),
-            (Delete, storage::delete),
-        ],
-        ["blobs", _, "complete"] => &[(Put, storage::complete)],
-        ["blobs", _, "object"] => &[(Get, storage::object)],
-        _ => return Err(ApiError::not_found()),
-    };
-    let m = match req.method.as_str() {
-        "GET" => Get,
-        "POST" => Post,
-        "PUT" => Put,
-        "DELETE" => Delete,
-        _ => return Err(ApiError::method_not_allowed()),
-    };
-    match table.iter().find(|(mm, _)| *mm == m) {
-        Some((_, handler)) => handler(st, req),
-        None => Err(ApiError::method_not_allowed()),
+    // The upload form first: `/blobs/upload` would otherwise read as `/blobs/{id}`.
+    if req.path.len() == 2 && is_upload(&format!("/{}/{}", req.path[0], req.path[1])) {
+        return match req.method {
+            Method::POST => storage::upload(st, req),
+            _ => Err(ApiError::method_not_allowed()),
+        };
     }
+    match lookup(&req.method, &req.path, |k| req.query.contains_key(k)) {
+        Lookup::Found(route, _) => match handler(route) {
+            Some(h) => h(st, req),
+            None => Err(ApiError::not_found()),
+        },
+        Lookup::WrongMethod => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+/// The handler keyed by `route`.
+fn handler(route: &Metadata) -> Option<Handler> {
+    HANDLERS.iter().find(|(r, _)| r == route).map(|(_, h)| *h)
 }
 
 /// The live session the request's token names, prolonged by this request.
@@ -114,4 +146,24 @@ pub(crate) fn user_of(st: &RestState, req: &Req) -> Result<(Session, User), ApiE
     let u = st.store.user(id)?.ok_or_else(ApiError::no_session)?;
     st.store.touch_user(id)?;
     Ok((s, u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declared_route_has_exactly_one_handler() {
+        for r in connectycube_rest::ROUTES {
+            let n = HANDLERS.iter().filter(|(h, _)| h == r).count();
+            assert_eq!(n, 1, "{} has {n} handlers", r.name);
+        }
+        for (h, _) in HANDLERS {
+            assert!(
+                connectycube_rest::ROUTES.contains(h),
+                "{} is not declared",
+                h.name
+            );
+        }
+    }
 }

@@ -5,7 +5,6 @@ use std::fmt::Display;
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use connectycube_protocol::model::{Dialog, DialogPermissions, DialogType};
-use http::Method;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
@@ -14,6 +13,7 @@ use super::{DeleteResult, Page, join_ids};
 use crate::RestError;
 use crate::endpoint::{Empty, Endpoint};
 use crate::query::{FilterOp, Query};
+use crate::route::Metadata;
 
 /// A field dialogs can be filtered and sorted on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,12 +138,7 @@ impl ListDialogs {
 
 impl Endpoint for ListDialogs {
     type Response = Page<Dialog>;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/chat/Dialog".into()
-    }
+    const METADATA: Metadata = Metadata::get("ListDialogs", "/chat/Dialog");
     fn query(&self) -> Query {
         let mut q = Query::new();
         self.write(&mut q);
@@ -188,12 +183,7 @@ impl<'de> Deserialize<'de> for DialogCount {
 
 impl Endpoint for CountDialogs {
     type Response = DialogCount;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/chat/Dialog".into()
-    }
+    const METADATA: Metadata = Metadata::get("CountDialogs", "/chat/Dialog").flag("count");
     fn query(&self) -> Query {
         let mut q = Query::new();
         self.list.write(&mut q);
@@ -289,12 +279,7 @@ impl CreateDialog {
 
 impl Endpoint for CreateDialog {
     type Response = Dialog;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/chat/Dialog".into()
-    }
+    const METADATA: Metadata = Metadata::post("CreateDialog", "/chat/Dialog");
     fn body(&self) -> Result<Option<Value>, RestError> {
         serde_json::to_value(self)
             .map(Some)
@@ -436,11 +421,9 @@ impl UpdateDialog {
 
 impl Endpoint for UpdateDialog {
     type Response = Dialog;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}", self.id)
+    const METADATA: Metadata = Metadata::put("UpdateDialog", "/chat/Dialog/{id}");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn body(&self) -> Result<Option<Value>, RestError> {
         serde_json::to_value(self)
@@ -476,11 +459,9 @@ impl DeleteDialogs {
 impl Endpoint for DeleteDialogs {
     /// One id answers an empty 200 (an empty result); several answer the three id lists.
     type Response = DeleteResult;
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}", join_ids(&self.ids))
+    const METADATA: Metadata = Metadata::delete("DeleteDialogs", "/chat/Dialog/{ids}");
+    fn path_params(&self) -> Vec<String> {
+        vec![join_ids(&self.ids)]
     }
     fn query(&self) -> Query {
         let mut q = Query::new();
@@ -513,11 +494,9 @@ impl ClearHistory {
 
 impl Endpoint for ClearHistory {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/clearHistory/{}", self.id)
+    const METADATA: Metadata = Metadata::delete("ClearHistory", "/chat/Dialog/clearHistory/{id}");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn query(&self) -> Query {
         let mut q = Query::new();
@@ -537,15 +516,11 @@ pub struct Subscribe {
 
 impl Endpoint for Subscribe {
     type Response = Dialog;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}/subscribe", self.id)
-    }
-    /// Joining twice leaves the user subscribed once.
-    fn idempotent(&self) -> bool {
-        true
+    // Joining twice leaves the user subscribed once, so a POST that may be retried.
+    const METADATA: Metadata =
+        Metadata::post("Subscribe", "/chat/Dialog/{id}/subscribe").idempotent(true);
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
 }
 
@@ -558,11 +533,9 @@ pub struct Unsubscribe {
 
 impl Endpoint for Unsubscribe {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::DELETE
+    const METADATA: Metadata = Metadata::delete("Unsubscribe", "/chat/dialog/{id}/subscribe");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     // The docs write `dialog` in lower case here only; kept as documented.
-    fn path(&self) -> String {
-        format!("/chat/dialog/{}/subscribe", self.id)
-    }
 }

@@ -4,7 +4,6 @@ use std::fmt::Display;
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use connectycube_protocol::model::{Attachment, CustomProperties, Message};
-use http::Method;
 use serde_json::{Map, Value, json};
 
 use super::filter::{Filter, Sort};
@@ -12,6 +11,7 @@ use super::{DeleteResult, Page, join_ids};
 use crate::RestError;
 use crate::endpoint::{Empty, Endpoint};
 use crate::query::{FilterOp, Query};
+use crate::route::Metadata;
 
 /// A field messages can be filtered on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,12 +138,7 @@ impl ListMessages {
 
 impl Endpoint for ListMessages {
     type Response = Page<Message>;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/chat/Message".into()
-    }
+    const METADATA: Metadata = Metadata::get("ListMessages", "/chat/Message");
     fn query(&self) -> Query {
         let mut q = Query::new();
         q.push("chat_dialog_id", self.dialog);
@@ -247,12 +242,7 @@ const RESERVED: &[&str] = &[
 
 impl Endpoint for CreateMessage {
     type Response = Message;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/chat/Message".into()
-    }
+    const METADATA: Metadata = Metadata::post("CreateMessage", "/chat/Message");
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b: Map<String, Value> = self.custom.clone();
         let (dialog, user) = match self.target {
@@ -352,17 +342,28 @@ impl UpdateMessages {
     }
 }
 
+/// The route without ids (`UpdateMessages::METADATA` names them in the path).
+impl UpdateMessages {
+    /// `PUT /chat/Message`: every message of the dialog named in the body.
+    pub const ALL_IN_DIALOG: Metadata =
+        Metadata::put("UpdateMessages::AllInDialog", "/chat/Message");
+}
+
 impl Endpoint for UpdateMessages {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
+    const METADATA: Metadata = Metadata::put("UpdateMessages", "/chat/Message/{ids}");
+    fn metadata(&self) -> Metadata {
         match &self.which {
-            Which::Some(ids) => format!("/chat/Message/{}", join_ids(ids)),
+            Which::Some(_) => Self::METADATA,
             // "It's possible to mark all messages as read / delivered - just don't pass a
             // message id": the dialog in the body then selects them.
-            Which::AllInDialog => "/chat/Message".into(),
+            Which::AllInDialog => Self::ALL_IN_DIALOG,
+        }
+    }
+    fn path_params(&self) -> Vec<String> {
+        match &self.which {
+            Which::Some(ids) => vec![join_ids(ids)],
+            Which::AllInDialog => Vec::new(),
         }
     }
     // The docs send the flags as strings (`{"read": "1"}`).
@@ -408,11 +409,9 @@ impl DeleteMessages {
 
 impl Endpoint for DeleteMessages {
     type Response = DeleteResult;
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-    fn path(&self) -> String {
-        format!("/chat/Message/{}", join_ids(&self.ids))
+    const METADATA: Metadata = Metadata::delete("DeleteMessages", "/chat/Message/{ids}");
+    fn path_params(&self) -> Vec<String> {
+        vec![join_ids(&self.ids)]
     }
     fn query(&self) -> Query {
         let mut q = Query::new();

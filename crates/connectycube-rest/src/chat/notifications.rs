@@ -1,12 +1,12 @@
 //! Push notification settings of one dialog for the current user.
 
 use connectycube_protocol::ids::DialogId;
-use http::Method;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
 use crate::RestError;
 use crate::endpoint::Endpoint;
+use crate::route::Metadata;
 
 /// Whether offline messages of a dialog raise push notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +51,9 @@ pub struct GetNotifications {
 
 impl Endpoint for GetNotifications {
     type Response = NotificationSettings;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}/notifications", self.id)
+    const METADATA: Metadata = Metadata::get("GetNotifications", "/chat/Dialog/{id}/notifications");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
 }
 
@@ -70,11 +68,10 @@ pub struct UpdateNotifications {
 
 impl Endpoint for UpdateNotifications {
     type Response = NotificationSettings;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}/notifications", self.id)
+    const METADATA: Metadata =
+        Metadata::put("UpdateNotifications", "/chat/Dialog/{id}/notifications");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     // The docs send the flag as a string (`{"enabled":"0"}`).
     fn body(&self) -> Result<Option<Value>, RestError> {

@@ -3,7 +3,6 @@
 
 use connectycube_protocol::ids::{DialogId, UserId};
 use connectycube_protocol::model::Dialog;
-use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -12,6 +11,7 @@ use super::dialogs::IdChanges;
 use crate::RestError;
 use crate::endpoint::Endpoint;
 use crate::query::Query;
+use crate::route::Metadata;
 
 /// `GET /chat/Dialog/{id}/occupants`: the members of a public dialog, a page at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +69,9 @@ pub struct Occupant {
 
 impl Endpoint for ListOccupants {
     type Response = Page<Occupant>;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}/occupants", self.id)
+    const METADATA: Metadata = Metadata::get("ListOccupants", "/chat/Dialog/{id}/occupants");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn query(&self) -> Query {
         let mut q = Query::new();
@@ -127,11 +125,9 @@ impl UpdateAdmins {
 
 impl Endpoint for UpdateAdmins {
     type Response = Dialog;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/chat/Dialog/{}/admins", self.id)
+    const METADATA: Metadata = Metadata::put("UpdateAdmins", "/chat/Dialog/{id}/admins");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn body(&self) -> Result<Option<Value>, RestError> {
         serde_json::to_value(self)

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use connectycube_protocol::ids::{MessageId, UserId};
-use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::RestError;
 use crate::endpoint::{Empty, Endpoint};
+use crate::route::Metadata;
 
 /// `PUT /chat/Message/{id}/reactions`: adds and/or removes the current user's reaction; the
 /// server then tells the occupants over XMPP.
@@ -52,11 +52,9 @@ impl UpdateReactions {
 
 impl Endpoint for UpdateReactions {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/chat/Message/{}/reactions", self.id)
+    const METADATA: Metadata = Metadata::put("UpdateReactions", "/chat/Message/{id}/reactions");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b = Map::new();
@@ -94,10 +92,8 @@ impl MessageReactions {
 
 impl Endpoint for ListReactions {
     type Response = MessageReactions;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        format!("/chat/Message/{}/reactions", self.id)
+    const METADATA: Metadata = Metadata::get("ListReactions", "/chat/Message/{id}/reactions");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
 }

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Months, SecondsFormat, Utc};
 use connectycube_protocol::ids::DialogId;
 use connectycube_protocol::model::{Dialog, Message};
-use http::Method;
 use serde::Deserialize;
 
 use super::null_as_empty;
 use super::occupants::Occupant;
 use crate::endpoint::Endpoint;
 use crate::query::Query;
+use crate::route::Metadata;
 
 /// Shortest search text plus one: the docs say it "should be longer than 4 symbols".
 pub const MIN_TEXT_CHARS: usize = 5;
@@ -162,12 +162,7 @@ fn date(d: DateTime<Utc>) -> String {
 
 impl Endpoint for GlobalSearch {
     type Response = SearchResults;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/chat/search".into()
-    }
+    const METADATA: Metadata = Metadata::get("GlobalSearch", "/chat/search");
     fn query(&self) -> Query {
         let s = &self.query;
         let mut q = Query::new();

@@ -1,12 +1,12 @@
 //! System messages sent through REST: a signal delivered over XMPP, never stored in history.
 
 use connectycube_protocol::ids::{MessageId, UserId};
-use http::Method;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::RestError;
 use crate::endpoint::Endpoint;
+use crate::route::Metadata;
 
 /// `POST /chat/Message/system`: a system message to one user, carrying custom parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,12 +36,7 @@ impl SendSystemMessage {
 
 impl Endpoint for SendSystemMessage {
     type Response = SystemMessageSent;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/chat/Message/system".into()
-    }
+    const METADATA: Metadata = Metadata::post("SendSystemMessage", "/chat/Message/system");
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut b = self.params.clone();
         b.insert("recipientId".into(), json!(self.recipient));

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use connectycube_protocol::ids::DialogId;
-use http::Method;
 use serde::{Deserialize, Deserializer};
 
 use crate::endpoint::Endpoint;
 use crate::query::Query;
+use crate::route::Metadata;
 
 /// `GET /chat/Message/unread`: the total unread count, and per dialog for the dialogs asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -63,12 +63,7 @@ impl<'de> Deserialize<'de> for UnreadCounts {
 
 impl Endpoint for UnreadCount {
     type Response = UnreadCounts;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/chat/Message/unread".into()
-    }
+    const METADATA: Metadata = Metadata::get("UnreadCount", "/chat/Message/unread");
     fn query(&self) -> Query {
         let mut q = Query::new();
         if !self.dialogs.is_empty() {

@@ -8,14 +8,14 @@ mod multipart;
 pub mod upload;
 
 use chrono::{DateTime, Utc};
-use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::endpoint::{Empty, Endpoint};
 use crate::error::RestError;
-use crate::query::{Query, encode_segment};
+use crate::query::Query;
+use crate::route::Metadata;
 
 pub use upload::UploadForm;
 
@@ -128,12 +128,7 @@ impl CreateBlob {
 
 impl Endpoint for CreateBlob {
     type Response = BlobResponse;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/blobs".into()
-    }
+    const METADATA: Metadata = Metadata::post("CreateBlob", "/blobs");
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut blob = json!({"content_type": self.content_type, "name": self.name});
         if let Some(public) = self.public {
@@ -154,11 +149,9 @@ pub struct CompleteBlob {
 
 impl Endpoint for CompleteBlob {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/blobs/{}/complete", self.id)
+    const METADATA: Metadata = Metadata::put("CompleteBlob", "/blobs/{id}/complete");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     // The docs send the size as a string (`{"blob": {"size": "347"}}`).
     fn body(&self) -> Result<Option<Value>, RestError> {
@@ -175,11 +168,9 @@ pub struct GetBlob {
 
 impl Endpoint for GetBlob {
     type Response = BlobResponse;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        format!("/blobs/{}", self.id)
+    const METADATA: Metadata = Metadata::get("GetBlob", "/blobs/{id}");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
 }
 
@@ -195,11 +186,9 @@ pub struct GetBlobObject {
 
 impl Endpoint for GetBlobObject {
     type Response = BlobResponse;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        format!("/blobs/{}/object", encode_segment(&self.uid))
+    const METADATA: Metadata = Metadata::get("GetBlobObject", "/blobs/{uid}/object");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.uid.clone()]
     }
     fn query(&self) -> Query {
         let mut q = Query::new();
@@ -225,11 +214,9 @@ pub struct UpdateBlob {
 
 impl Endpoint for UpdateBlob {
     type Response = BlobResponse;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/blobs/{}", self.id)
+    const METADATA: Metadata = Metadata::put("UpdateBlob", "/blobs/{id}");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn body(&self) -> Result<Option<Value>, RestError> {
         let mut blob = Map::new();
@@ -255,11 +242,9 @@ pub struct DeleteBlob {
 
 impl Endpoint for DeleteBlob {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-    fn path(&self) -> String {
-        format!("/blobs/{}", self.id)
+    const METADATA: Metadata = Metadata::delete("DeleteBlob", "/blobs/{id}");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
 }
 
@@ -274,12 +259,7 @@ pub struct ListBlobs {
 
 impl Endpoint for ListBlobs {
     type Response = BlobPage;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/blobs".into()
-    }
+    const METADATA: Metadata = Metadata::get("ListBlobs", "/blobs");
     fn query(&self) -> Query {
         let mut q = Query::new();
         q.push_opt("page", self.page)

@@ -1,13 +1,13 @@
 //! A user's own account: sign up, update, delete, reset the password.
 
 use connectycube_protocol::ids::UserId;
-use http::Method;
 use serde_json::{Map, Value, json};
 
 use super::UserResponse;
 use crate::RestError;
 use crate::endpoint::{Auth, Empty, Endpoint};
 use crate::query::Query;
+use crate::route::{AuthKind, Metadata};
 use crate::session::Secret;
 
 /// The writable fields of a user (`user[...]` of sign up and update). Unset fields are not
@@ -158,12 +158,7 @@ impl SignUp {
 
 impl Endpoint for SignUp {
     type Response = UserResponse;
-    fn method(&self) -> Method {
-        Method::POST
-    }
-    fn path(&self) -> String {
-        "/users".into()
-    }
+    const METADATA: Metadata = Metadata::post("SignUp", "/users").auth(AuthKind::AuthKey);
     fn auth(&self) -> Auth {
         match &self.auth_key {
             Some(key) => Auth::AuthKey(key.clone()),
@@ -186,11 +181,9 @@ pub struct UpdateUser {
 
 impl Endpoint for UpdateUser {
     type Response = UserResponse;
-    fn method(&self) -> Method {
-        Method::PUT
-    }
-    fn path(&self) -> String {
-        format!("/users/{}", self.id)
+    const METADATA: Metadata = Metadata::put("UpdateUser", "/users/{id}");
+    fn path_params(&self) -> Vec<String> {
+        vec![self.id.to_string()]
     }
     fn body(&self) -> Result<Option<Value>, RestError> {
         Ok(Some(self.fields.body()))
@@ -206,15 +199,25 @@ pub enum DeleteUser {
     External(u64),
 }
 
+/// The route by external id (`DeleteUser::METADATA` is by id).
+impl DeleteUser {
+    /// `DELETE /users/external/{id}`.
+    pub const EXTERNAL: Metadata = Metadata::delete("DeleteUser::External", "/users/external/{id}");
+}
+
 impl Endpoint for DeleteUser {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::DELETE
-    }
-    fn path(&self) -> String {
+    const METADATA: Metadata = Metadata::delete("DeleteUser", "/users/{id}");
+    fn metadata(&self) -> Metadata {
         match self {
-            Self::Id(id) => format!("/users/{id}"),
-            Self::External(id) => format!("/users/external/{id}"),
+            Self::Id(_) => Self::METADATA,
+            Self::External(_) => Self::EXTERNAL,
+        }
+    }
+    fn path_params(&self) -> Vec<String> {
+        match self {
+            Self::Id(id) => vec![id.to_string()],
+            Self::External(id) => vec![id.to_string()],
         }
     }
 }
@@ -228,12 +231,7 @@ pub struct ResetPassword {
 
 impl Endpoint for ResetPassword {
     type Response = Empty;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/users/password/reset".into()
-    }
+    const METADATA: Metadata = Metadata::get("ResetPassword", "/users/password/reset");
     fn query(&self) -> Query {
         let mut q = Query::new();
         q.push("email", &self.email);

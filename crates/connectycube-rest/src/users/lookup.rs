@@ -3,12 +3,12 @@
 use std::fmt::Display;
 
 use connectycube_protocol::ids::UserId;
-use http::Method;
 
 use super::{User, UserPage, UserResponse};
 use crate::chat::{Page, Sort};
 use crate::endpoint::Endpoint;
 use crate::query::{FilterOp, Query};
+use crate::route::Metadata;
 
 /// A field `/users/v2` filters on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,12 +134,7 @@ impl ListUsers {
 
 impl Endpoint for ListUsers {
     type Response = Page<User>;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/users/v2".into()
-    }
+    const METADATA: Metadata = Metadata::get("ListUsers", "/users/v2");
     fn query(&self) -> Query {
         let mut q = self.query.clone();
         if let Some(s) = &self.sort {
@@ -173,19 +168,41 @@ pub enum UserKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FindUser(pub UserKey);
 
+/// The routes of the keys other than an id (`FindUser::METADATA` is by id).
+impl FindUser {
+    /// `GET /users/by_login?login=…`.
+    pub const BY_LOGIN: Metadata = Metadata::get("FindUser::Login", "/users/by_login");
+    /// `GET /users/by_email?email=…`.
+    pub const BY_EMAIL: Metadata = Metadata::get("FindUser::Email", "/users/by_email");
+    /// `GET /users/by_facebook_id?facebook_id=…`.
+    pub const BY_FACEBOOK_ID: Metadata =
+        Metadata::get("FindUser::FacebookId", "/users/by_facebook_id");
+    /// `GET /users/by_twitter_id?twitter_id=…`.
+    pub const BY_TWITTER_ID: Metadata =
+        Metadata::get("FindUser::TwitterId", "/users/by_twitter_id");
+    /// `GET /users/external/{id}`.
+    pub const BY_EXTERNAL_ID: Metadata =
+        Metadata::get("FindUser::External", "/users/external/{id}");
+}
+
 impl Endpoint for FindUser {
     type Response = UserResponse;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
+    const METADATA: Metadata = Metadata::get("FindUser", "/users/{id}");
+    fn metadata(&self) -> Metadata {
         match &self.0 {
-            UserKey::Id(id) => format!("/users/{id}"),
-            UserKey::Login(_) => "/users/by_login".into(),
-            UserKey::Email(_) => "/users/by_email".into(),
-            UserKey::FacebookId(_) => "/users/by_facebook_id".into(),
-            UserKey::TwitterId(_) => "/users/by_twitter_id".into(),
-            UserKey::External(id) => format!("/users/external/{id}"),
+            UserKey::Id(_) => Self::METADATA,
+            UserKey::Login(_) => Self::BY_LOGIN,
+            UserKey::Email(_) => Self::BY_EMAIL,
+            UserKey::FacebookId(_) => Self::BY_FACEBOOK_ID,
+            UserKey::TwitterId(_) => Self::BY_TWITTER_ID,
+            UserKey::External(_) => Self::BY_EXTERNAL_ID,
+        }
+    }
+    fn path_params(&self) -> Vec<String> {
+        match &self.0 {
+            UserKey::Id(id) => vec![id.to_string()],
+            UserKey::External(id) => vec![id.to_string()],
+            _ => Vec::new(),
         }
     }
     fn query(&self) -> Query {
@@ -252,15 +269,19 @@ impl SearchUsers {
     }
 }
 
+/// The route by tags (`SearchUsers::METADATA` is by full name).
+impl SearchUsers {
+    /// `GET /users/by_tags?tags=…`.
+    pub const BY_TAGS: Metadata = Metadata::get("SearchUsers::Tags", "/users/by_tags");
+}
+
 impl Endpoint for SearchUsers {
     type Response = UserPage;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
+    const METADATA: Metadata = Metadata::get("SearchUsers::FullName", "/users/by_full_name");
+    fn metadata(&self) -> Metadata {
         match self.by {
-            Search::FullName(_) => "/users/by_full_name".into(),
-            Search::Tags(_) => "/users/by_tags".into(),
+            Search::FullName(_) => Self::METADATA,
+            Search::Tags(_) => Self::BY_TAGS,
         }
     }
     fn query(&self) -> Query {

@@ -4,11 +4,10 @@
 
 use std::fmt::{self, Display};
 
-use http::Method;
-
 use super::UserPage;
 use crate::endpoint::Endpoint;
 use crate::query::Query;
+use crate::route::Metadata;
 
 /// The type a v1 filter or sorter compares a field as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,12 +152,7 @@ impl ListUsersV1 {
 
 impl Endpoint for ListUsersV1 {
     type Response = UserPage;
-    fn method(&self) -> Method {
-        Method::GET
-    }
-    fn path(&self) -> String {
-        "/users".into()
-    }
+    const METADATA: Metadata = Metadata::get("ListUsersV1", "/users");
     fn query(&self) -> Query {
         let mut q = Query::new();
         q.push_each("filter[]", &self.filters)
