@@ -26,11 +26,31 @@ pub async fn login(
         jid: BareJid::new(&server.jid(id)).map_err(|e| e.to_string())?,
         password: server.password(id),
     };
-    let (conn, incoming) = ChatConnection::new(connector, credentials, SessionSettings::default());
+    let (conn, incoming) = ChatConnection::new(connector, credentials, settings());
     conn.login()
         .await
         .map_err(|e| format!("ours: login {id}: {e}"))?;
     Ok((conn, incoming))
+}
+
+/// The session settings: the defaults except the send-rate bound, which is off, since this
+/// benchmark measures how fast the transport itself goes (the default 1,000 stanzas a second
+/// guards a recipient on a server at its default limits, issue 11). `BENCH_MAX_SEND_RATE`,
+/// `BENCH_ACK_EVERY` and `BENCH_MAX_IN_FLIGHT` set the bound, the ack pace and the in-flight
+/// window, so a run can tell what each of them costs.
+fn settings() -> SessionSettings {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    let rate = var("BENCH_MAX_SEND_RATE").map_or(0, |r| u32::try_from(r).unwrap_or(u32::MAX));
+    let mut settings = SessionSettings::default().with_max_send_rate(rate);
+    if let Some(every) = var("BENCH_ACK_EVERY") {
+        let every = u32::try_from(every).unwrap_or(u32::MAX);
+        let delay = settings.ack_delay;
+        settings = settings.with_ack_pace(every, delay);
+    }
+    if let Some(n) = var("BENCH_MAX_IN_FLIGHT") {
+        settings = settings.with_max_in_flight(n);
+    }
+    settings
 }
 
 /// Wall time of one login until `login()` returns (bound, stream management enabled,
