@@ -7,7 +7,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod proxy;
+// Not every test binary that includes this module cuts connections.
+#[allow(unused_imports)]
+pub use connectycube_fixtures::proxy;
 pub mod rest;
 
 use connectycube_protocol::address::ChatDomain;

@@ -3,7 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-pub mod proxy;
+// Not every test binary that includes this module cuts connections.
+#[allow(unused_imports)]
+pub use connectycube_fixtures::proxy;
 
 use std::time::Duration;
 
