@@ -3,55 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
+mod support;
 
+use connectycube::Peer;
 use connectycube::privacy::{deny, privacy_list};
 use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::ids::{AppId, MessageId, UserId};
+use connectycube::protocol::ids::{MessageId, UserId};
 use connectycube::protocol::model::CustomProperties;
-use connectycube::transport::config::ConnectionConfig;
-use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Peer};
 
-fn var(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test"))
-}
-
-fn client(user: u64) -> (ChatClient, ChatEvents) {
-    let connection = ConnectionConfig::direct_tls(
-        var("CC_XMPP_DOMAIN"),
-        var("CC_XMPP_TLS_PORT").parse().unwrap(),
-    )
-    .with_address(var("CC_XMPP_ADDR"))
-    .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
-    let config = ChatConfig {
-        connection,
-        app_id: AppId(var("CC_XMPP_APP_ID").parse().unwrap()),
-        user: UserId(user),
-        password: format!("pass{user}"),
-        settings: SessionSettings::default(),
-        delivery: DeliverySettings::default(),
-    };
-    ChatClient::new(config).unwrap()
-}
-
-async fn next(events: &mut ChatEvents, kind: &str) -> ChatEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let event = events
-                .next()
-                .await
-                .expect("events ended")
-                .expect("readable");
-            if event.kind() == kind {
-                return event.into_event();
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {kind} within 10 s"))
-}
+use support::ejabberd::{client, next};
 
 #[tokio::test]
 async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {

@@ -7,6 +7,8 @@
 #[allow(unused_imports)]
 pub use connectycube_fixtures::proxy;
 
+pub mod ejabberd;
+
 use std::time::Duration;
 
 use connectycube::protocol::ids::{AppId, UserId};
