@@ -14,7 +14,7 @@ use connectycube::protocol::model::Message;
 use connectycube::{ChatClient, EventKind, Subscription};
 use connectycube_fixtures::js_peer::JsPeer;
 use serde_json::{Value, json};
-use support::{WAIT, drain, server, user, wait};
+use support::{WAIT, drain, js_user, server, user, wait};
 
 async fn delivered_to_us(sub: &mut Subscription, id: MessageId) -> UserId {
     wait(sub, |e| match e.chat() {
@@ -41,18 +41,7 @@ async fn delivered_to_js(js: &mut JsPeer, id: &str, by: &ChatClient) {
 #[tokio::test]
 async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
     let srv = server(&["ann", "bob"]).await;
-    let chat = srv.chat().unwrap();
-    let ca = std::env::temp_dir().join(format!("cc-delivered-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, chat.ca_pem()).unwrap();
-    let mut js = JsPeer::spawn(Some(&ca)).await.expect("the JS SDK peer");
-    let init = json!({"cmd": "init", "app_id": srv.app_id(), "auth_key": srv.auth_key(),
-        "api_url": srv.api_url(), "chat_host": chat.host(), "chat_url": chat.wss_url()});
-    js.call(init, WAIT).await.unwrap();
-    let login = json!({"cmd": "session", "login": "ann", "password": "ann-password1"});
-    let session = js.call(login, WAIT).await.unwrap();
-    let ann = UserId(session["user_id"].as_u64().unwrap());
-    let connect = json!({"cmd": "connect", "user_id": ann.0, "password": session["token"]});
-    js.call(connect, WAIT).await.unwrap();
+    let (mut js, ann) = js_user(&srv, "ann").await;
     let (bob, bob_events, _) = user(&srv, "bob").await;
     drain(bob_events);
     let mut statuses = bob.subscribe(EventKind::Statuses);
@@ -100,7 +89,7 @@ async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
         _ => None,
     })
     .await;
-    let room = ChatDomain::new(chat.host(), AppId(srv.app_id()))
+    let room = ChatDomain::new(srv.chat().unwrap().host(), AppId(srv.app_id()))
         .room_jid(group)
         .unwrap()
         .to_string();
@@ -119,5 +108,4 @@ async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
     js.call(json!({"cmd": "disconnect"}), WAIT).await.unwrap();
     bob.logout().await;
     srv.shutdown().await;
-    let _ = std::fs::remove_file(&ca);
 }

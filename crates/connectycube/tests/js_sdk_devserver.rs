@@ -6,52 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
+mod support;
 
+use connectycube::ChatEvents;
 use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::ids::{AppId, MessageId, UserId};
+use connectycube::protocol::ids::MessageId;
 use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
-use connectycube::rest::session::{CreateSession, Secret, SessionUser};
-use connectycube::rest::{RestClient, RestConfig};
-use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
-use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
-use connectycube_fixtures::js_peer::JsPeer;
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-async fn rust_user(srv: &DevServer, login: &str) -> (ChatClient, ChatEvents) {
-    let mut config = RestConfig::new().with_api_url(&srv.api_url()).unwrap();
-    config.allow_plain_http = true;
-    let rest = RestClient::new(config).unwrap();
-    let who = SessionUser::Login {
-        login: login.into(),
-        password: Secret(format!("{login}-password1")),
-    };
-    let session = rest
-        .create_session(&CreateSession::new(
-            AppId(srv.app_id()),
-            srv.auth_key(),
-            who,
-        ))
-        .await
-        .unwrap();
-    let chat = srv.chat().unwrap();
-    let connection = chat.connection_config();
-    let (client, events) = ChatClient::new(ChatConfig {
-        connection,
-        app_id: AppId(srv.app_id()),
-        user: session.user_id.unwrap(),
-        password: session.token.expose().to_owned(),
-        settings: SessionSettings::default(),
-        delivery: DeliverySettings::default(),
-    })
-    .unwrap();
-    client.login().await.unwrap();
-    (client, events)
-}
+use support::{WAIT, js_user, server, user};
 
 async fn wait<T>(events: &mut ChatEvents, mut pick: impl FnMut(ChatEvent) -> Option<T>) -> T {
     tokio::time::timeout(WAIT, async {
@@ -68,24 +32,9 @@ async fn wait<T>(events: &mut ChatEvents, mut pick: impl FnMut(ChatEvent) -> Opt
 
 #[tokio::test]
 async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
-    let mut config = DevServerConfig::default();
-    config.users.push(SeedUser::new("ann", "ann-password1"));
-    config.users.push(SeedUser::new("bob", "bob-password1"));
-    let srv = DevServer::start(config).await.unwrap();
-    let chat = srv.chat().unwrap();
-    let ca = std::env::temp_dir().join(format!("cc-devserver-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, chat.ca_pem()).unwrap();
-
-    let mut js = JsPeer::spawn(Some(&ca)).await.expect("the JS SDK peer");
-    let init = json!({"cmd": "init", "app_id": srv.app_id(), "auth_key": srv.auth_key(),
-        "api_url": srv.api_url(), "chat_host": chat.host(), "chat_url": chat.wss_url()});
-    js.call(init, WAIT).await.unwrap();
-    let login = json!({"cmd": "session", "login": "ann", "password": "ann-password1"});
-    let session = js.call(login, WAIT).await.unwrap();
-    let ann = UserId(session["user_id"].as_u64().unwrap());
-    let connect = json!({"cmd": "connect", "user_id": ann.0, "password": session["token"]});
-    js.call(connect, WAIT).await.unwrap();
-    let (bob, mut bob_events) = rust_user(&srv, "bob").await;
+    let srv = server(&["ann", "bob"]).await;
+    let (mut js, ann) = js_user(&srv, "ann").await;
+    let (bob, mut bob_events, _) = user(&srv, "bob").await;
 
     let create =
         json!({"cmd": "dialog_create", "params": {"type": 3, "occupants_ids": [bob.user().0]}});
@@ -174,5 +123,4 @@ async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
     js.call(json!({"cmd": "disconnect"}), WAIT).await.unwrap();
     bob.logout().await;
     srv.shutdown().await;
-    let _ = std::fs::remove_file(&ca);
 }

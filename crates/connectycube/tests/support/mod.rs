@@ -18,6 +18,8 @@ use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::SessionSettings;
 use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Event, Subscription};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
+use connectycube_fixtures::js_peer::JsPeer;
+use serde_json::json;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -114,4 +116,30 @@ pub async fn wait<T>(sub: &mut Subscription, mut pick: impl FnMut(Event) -> Opti
 /// Reads `events` in the background so that it never holds the connection back.
 pub fn drain(mut events: ChatEvents) {
     tokio::spawn(async move { while events.next().await.is_some() {} });
+}
+
+/// The official JS SDK as `login`: its REST session with the devserver and chat over wss.
+/// Gives the peer and its user id.
+pub async fn js_user(srv: &DevServer, login: &str) -> (JsPeer, UserId) {
+    let chat = srv.chat().unwrap();
+    let ca = std::env::temp_dir().join(format!("cc-js-ca-{}-{login}.pem", std::process::id()));
+    std::fs::write(&ca, chat.ca_pem()).unwrap();
+    let mut js = JsPeer::spawn(Some(&ca)).await.expect("the JS SDK peer");
+    let init = json!({"cmd": "init", "app_id": srv.app_id(), "auth_key": srv.auth_key(),
+        "api_url": srv.api_url(), "chat_host": chat.host(), "chat_url": chat.wss_url()});
+    js.call(init, WAIT).await.unwrap();
+    // Node read the CA at its start; the file is no longer needed.
+    let _ = std::fs::remove_file(&ca);
+    let password = format!("{login}-password1");
+    let session = js
+        .call(
+            json!({"cmd": "session", "login": login, "password": password}),
+            WAIT,
+        )
+        .await
+        .unwrap();
+    let user = UserId(session["user_id"].as_u64().unwrap());
+    let connect = json!({"cmd": "connect", "user_id": user.0, "password": session["token"]});
+    js.call(connect, WAIT).await.unwrap();
+    (js, user)
 }
