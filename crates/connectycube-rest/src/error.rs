@@ -183,7 +183,14 @@ pub enum RestError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The answer was not the JSON the endpoint returns.
-    #[error("could not read the answer ({source}): {excerpt}")]
+    // Not `{source}`: serde_json's message quotes the offending value, which may be a secret;
+    // the category and position say enough, and the redacted excerpt shows the rest.
+    #[error(
+        "could not read the answer ({:?} error at line {}, column {}): {excerpt}",
+        source.classify(),
+        source.line(),
+        source.column()
+    )]
     Decode {
         /// What serde said.
         #[source]

@@ -139,8 +139,9 @@ enum Key {
     /// A marker: which message, and who marked it (every occupant of a group marks).
     Delivered(MessageId, String),
     Read(MessageId, String),
-    /// An edit: its own stanza id, or the edited message and the new text when it has none.
-    Edit(String),
+    /// An edit: a hash of its own stanza id, or of the edited message and the new text when
+    /// it has none (a hash, so a sender's long body or id costs the window a few bytes).
+    Edit(u64),
     Deleted(MessageId),
 }
 
@@ -298,12 +299,11 @@ fn identify(event: &ChatEvent) -> Option<(DialogKey, Key)> {
         ChatEvent::Delivered(m) => (&m.envelope, Key::Delivered(m.payload, from(&m.envelope))),
         ChatEvent::Read(m) => (&m.envelope, Key::Read(m.payload, from(&m.envelope))),
         ChatEvent::Edited(m) => {
-            let id = m
-                .envelope
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("{}:{}", m.payload.message_id, m.payload.body));
-            (&m.envelope, Key::Edit(id))
+            let key = match &m.envelope.id {
+                Some(id) => edit_hash(&(0u8, id)),
+                None => edit_hash(&(1u8, m.payload.message_id, &m.payload.body)),
+            };
+            (&m.envelope, Key::Edit(key))
         }
         ChatEvent::Deleted(m) => (&m.envelope, Key::Deleted(m.payload)),
         _ => return None,
@@ -344,3 +344,11 @@ fn peer(envelope: &Envelope) -> String {
 #[cfg(test)]
 #[path = "delivery_tests.rs"]
 mod tests;
+
+/// A hash keyed per process, so a peer cannot pick edits that collide with another.
+fn edit_hash(value: &impl std::hash::Hash) -> u64 {
+    use std::hash::BuildHasher;
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    KEYS.get_or_init(Default::default).hash_one(value)
+}

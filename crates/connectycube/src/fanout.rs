@@ -142,9 +142,15 @@ pub struct Lagged {
     pub missed: u64,
     /// How many of them were messages.
     pub missed_messages: u64,
-    /// The dialogs of those messages, to refetch from the history.
+    /// The dialogs of those messages, to refetch from the history (at most
+    /// [`MAX_LAGGED_DIALOGS`]).
     pub dialogs: BTreeSet<DialogId>,
+    /// More dialogs had missed messages than `dialogs` holds: refetch every active dialog.
+    pub dialogs_truncated: bool,
 }
+
+/// How many dialogs a [`Lagged`] names at most.
+pub const MAX_LAGGED_DIALOGS: usize = 256;
 
 /// One event for a subscriber.
 #[derive(Debug, Clone)]
@@ -235,7 +241,13 @@ impl Queue {
             lag.missed += 1;
             if let Some(dialog) = message_dialog(event) {
                 lag.missed_messages += 1;
-                lag.dialogs.extend(dialog);
+                // Bounded: a held, unread subscription must not grow with every dialog id a
+                // sender invents; past the bound only the counts say what was missed.
+                if lag.dialogs.len() < MAX_LAGGED_DIALOGS {
+                    lag.dialogs.extend(dialog);
+                } else {
+                    lag.dialogs_truncated = true;
+                }
             }
             return;
         }

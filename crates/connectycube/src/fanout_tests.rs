@@ -10,11 +10,15 @@ use super::*;
 const DIALOG: &str = "5c093376e588ce6856f873fe";
 
 fn message(counter: u32) -> Event {
+    message_in(counter, DIALOG)
+}
+
+fn message_in(counter: u32, dialog: &str) -> Event {
     let id = MessageId(ObjectId::from_parts(1_700_000_000, [1; 5], counter));
     let event = classify_xml(&format!(
         r#"<message xmlns="jabber:client" id="{id}" from="29085-105@chat.connectycube.com/a"
              to="29086-105@chat.connectycube.com" type="chat"><body>{counter}</body>
-           <extraParams xmlns="jabber:client"><dialog_id>{DIALOG}</dialog_id></extraParams>
+           <extraParams xmlns="jabber:client"><dialog_id>{dialog}</dialog_id></extraParams>
            </message>"#
     ))
     .unwrap();
@@ -108,6 +112,26 @@ fn the_gap_is_reported_where_it_happened() {
     assert_eq!(lag.missed, 3, "3, 4 and 5 had no room");
     assert_eq!(body(&rest[2]), "6");
     assert_eq!(rest.len(), 3);
+}
+
+#[test]
+fn the_dialogs_a_lag_names_are_bounded() {
+    let hub = Hub::new(1);
+    let mut slow = hub.subscribe(EventFilter::ALL);
+    let extra = 10;
+    for n in 0..(MAX_LAGGED_DIALOGS + extra) as u32 {
+        let dialog = ObjectId::from_parts(1_700_000_000, [2; 5], n).to_string();
+        hub.publish(&message_in(n + 1, &dialog));
+    }
+    drain_one(&mut slow);
+    hub.publish(&message(9_999));
+    let got = drain(&mut slow);
+    let Event::Lagged(lag) = &got[0] else {
+        panic!("{got:?}")
+    };
+    assert_eq!(lag.missed_messages, (MAX_LAGGED_DIALOGS + extra - 1) as u64);
+    assert_eq!(lag.dialogs.len(), MAX_LAGGED_DIALOGS);
+    assert!(lag.dialogs_truncated);
 }
 
 fn drain_one(sub: &mut Subscription) -> Event {

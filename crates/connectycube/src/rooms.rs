@@ -81,7 +81,11 @@ impl Rooms {
         let (tx, rx) = oneshot::channel();
         let mut s = self.lock();
         s.wanted.insert(dialog);
-        s.waiters.entry(dialog).or_default().push(tx);
+        let waiters = s.waiters.entry(dialog).or_default();
+        // A join that timed out left its sender behind; drop those so a silent room
+        // does not collect them.
+        waiters.retain(|w| !w.is_closed());
+        waiters.push(tx);
         rx
     }
 

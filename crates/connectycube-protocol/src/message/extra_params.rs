@@ -121,11 +121,14 @@ fn date_sent(v: Option<&str>) -> Result<Option<i64>, BadParam> {
             _ => return Err(bad("date_sent", s)),
         },
     };
-    Ok(Some(if n.abs() >= MILLIS_THRESHOLD {
-        n / 1000
-    } else {
-        n
-    }))
+    // `unsigned_abs`: a peer's i64::MIN has no `abs` (a panic in debug builds).
+    Ok(Some(
+        if n.unsigned_abs() >= MILLIS_THRESHOLD.unsigned_abs() {
+            n / 1000
+        } else {
+            n
+        },
+    ))
 }
 
 /// The texts of the known single children, however they were read.
@@ -450,6 +453,14 @@ mod tests {
             "<extraParams xmlns='jabber:client'><date_sent>1409146118123</date_sent></extraParams>",
         );
         assert_eq!(p.date_sent, Some(1409146118));
+    }
+
+    #[test]
+    fn the_most_negative_date_does_not_panic() {
+        let p = parse(
+            "<extraParams xmlns='jabber:client'><date_sent>-9223372036854775808</date_sent></extraParams>",
+        );
+        assert_eq!(p.date_sent, Some(i64::MIN / 1000));
     }
 
     #[test]

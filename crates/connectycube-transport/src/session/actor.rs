@@ -246,7 +246,7 @@ impl Actor {
             }
             Command::Send(entry) => entry,
             Command::Iq(entry, id, done) => {
-                self.pending_iqs.insert(id, done);
+                self.track_iq(id, done);
                 entry
             }
         };
@@ -259,6 +259,13 @@ impl Actor {
 
     /// Hands an inbound stanza to the app: straight into its queue, or held (in order) while
     /// the queue is full.
+    /// Waits for the answer to IQ `id`. Requests whose caller gave up (timed out) are
+    /// forgotten first, so a server that never answers does not grow the table.
+    pub(super) fn track_iq(&mut self, id: String, done: Reply<Result<Element, IqError>>) {
+        self.pending_iqs.retain(|_, waiting| !waiting.is_closed());
+        self.pending_iqs.insert(id, done);
+    }
+
     pub(super) fn hand_to_app(&mut self, el: Element) {
         if !self.held.is_empty() {
             return self.held.push_back(el);

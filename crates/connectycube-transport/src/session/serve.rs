@@ -241,7 +241,7 @@ impl Actor {
                 None
             }
             Some(Command::Iq(entry, id, done)) => {
-                self.pending_iqs.insert(id, done);
+                self.track_iq(id, done);
                 self.queued.push_back(entry);
                 None
             }
@@ -268,6 +268,18 @@ impl Actor {
     /// Answers a ping (the server's or a peer's, to our full JID); the answer is a stanza
     /// like any other, counted for stream management.
     async fn pong(&mut self, ping: &Element, link: &mut Link) -> Result<(), End> {
+        // A pong skips the send queue (it must not wait behind the app's sends), so it is
+        // bounded here instead: a server that pings without ever acknowledging would
+        // otherwise grow the unacked books without end. Past twice the window, pings go
+        // unanswered until acks come.
+        if self.sm.enabled && self.sm.unacked.len() >= self.settings.max_in_flight.saturating_mul(2)
+        {
+            tracing::warn!(
+                unacked = self.sm.unacked.len(),
+                "a ping left unanswered: the server acknowledges nothing"
+            );
+            return Ok(());
+        }
         // Without `from` the server itself asked; an answer without `to` goes back to it.
         let pong = xmpp_parsers::iq::Iq::Result {
             from: None,

@@ -177,6 +177,38 @@ async fn a_pong_to_a_peer_is_counted() {
     assert_eq!(fake.with(|s| s.messages.clone()), ["m1", "m2"]);
 }
 
+#[tokio::test]
+async fn pings_from_a_server_that_never_acks_do_not_grow_the_books() {
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings().with_max_in_flight(2));
+    conn.login().await.unwrap();
+    let h = fake.with(|s| s.h);
+    fake.with(|s| s.stale_ack = Some(h));
+    for n in 0..10 {
+        fake.push(&format!(
+            "<iq xmlns='{C}' type='get' id='p{n}' from='1002-1@localhost/js' \
+             to='1001-1@localhost/sdk'><ping xmlns='urn:xmpp:ping'/></iq>"
+        ))
+        .await;
+    }
+    fake.push(&format!(
+        "<message xmlns='{C}' id='after' type='chat'><body>x</body></message>"
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pongs = fake.with(|s| s.stanzas.iter().filter(|n| *n == "iq-answer").count());
+    assert!(pongs >= 1, "pings are answered while there is room");
+    assert!(
+        pongs <= 4,
+        "{pongs} pongs unacked, more than twice the window of 2"
+    );
+    assert_eq!(
+        fake.connects.load(Ordering::SeqCst),
+        1,
+        "the connection stays up"
+    );
+}
+
 /// Any number of cuts and resumptions: the server gets every message once, in send order.
 #[tokio::test]
 async fn across_many_cuts_nothing_is_lost_duplicated_or_reordered() {
