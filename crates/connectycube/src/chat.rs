@@ -367,7 +367,7 @@ impl ChatClient {
             domain: self.domain.clone(),
             user: self.user,
         };
-        tokio::spawn(self.gap.clone().fill(self.rooms.wanted(), me));
+        self.gap.start(self.rooms.wanted(), me);
     }
 
     /// Notes that the connection dropped, for the gap filler's since-time.

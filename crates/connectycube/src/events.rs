@@ -126,13 +126,13 @@ pub(crate) struct Pump<A> {
     /// Remembers the last message seen per dialog, for the gap filler.
     pub gap: Arc<GapFill>,
     /// What the gap filler fetched (taken by `run`).
-    pub injected: Option<mpsc::UnboundedReceiver<Injected>>,
+    pub injected: Option<mpsc::Receiver<Injected>>,
     /// History messages shown per dialog since its last `Synced`.
     pub fetched: HashMap<DialogId, usize>,
 }
 
 /// The next injected item; never, once the line is closed.
-async fn recv(rx: &mut Option<mpsc::UnboundedReceiver<Injected>>) -> Option<Injected> {
+async fn recv(rx: &mut Option<mpsc::Receiver<Injected>>) -> Option<Injected> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -21,6 +21,8 @@ use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
+/// History messages waiting for the event task, at most.
+const HISTORY_BUFFER: usize = 256;
 /// Dialogs whose last message is remembered ("recently active"); the oldest go first.
 const MAX_DIALOGS: usize = 256;
 /// Recently active dialogs (besides the joined rooms) filled after a new session: the ones
@@ -52,7 +54,9 @@ pub(crate) struct GapFill {
     last_seen: Mutex<HashMap<DialogId, i64>>,
     /// When the connection was last lost (unix seconds).
     offline_since: Mutex<Option<i64>>,
-    inject: mpsc::UnboundedSender<Injected>,
+    inject: mpsc::Sender<Injected>,
+    /// The fill under way, stopped when a newer session starts its own.
+    running: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,13 +72,16 @@ fn now() -> i64 {
 
 impl GapFill {
     /// The filler and the event task's end of its line.
-    pub(crate) fn new() -> (Self, mpsc::UnboundedReceiver<Injected>) {
-        let (inject, rx) = mpsc::unbounded_channel();
+    pub(crate) fn new() -> (Self, mpsc::Receiver<Injected>) {
+        // Bounded: the history waits (in REST pages) while the app reads, instead of piling
+        // up in memory.
+        let (inject, rx) = mpsc::channel(HISTORY_BUFFER);
         let fill = Self {
             rest: Mutex::new(None),
             last_seen: Mutex::default(),
             offline_since: Mutex::new(None),
             inject,
+            running: Mutex::new(None),
         };
         (fill, rx)
     }
@@ -105,6 +112,15 @@ impl GapFill {
         }
         let newest = seen.entry(dialog).or_insert(sent);
         *newest = (*newest).max(sent);
+    }
+
+    /// Runs `fill` as the one fill under way: one a previous session started stops first
+    /// (its since-times are the same or older, so the new fill covers what it would have).
+    pub(crate) fn start(self: &Arc<Self>, rooms: Vec<DialogId>, me: Me) {
+        let task = tokio::spawn(Arc::clone(self).fill(rooms, me));
+        if let Some(previous) = lock(&self.running).replace(task.abort_handle()) {
+            previous.abort();
+        }
     }
 
     /// Notes that the connection dropped (the first drop since it was last up counts).
@@ -143,7 +159,7 @@ impl GapFill {
                 tracing::warn!(%dialog, error = %e, "could not fetch a dialog's history");
                 continue;
             }
-            if self.inject.send(Injected::Synced(dialog)).is_err() {
+            if self.inject.send(Injected::Synced(dialog)).await.is_err() {
                 return;
             }
         }
@@ -170,7 +186,7 @@ impl GapFill {
             // app already has those it sent.
             for message in items.into_iter().filter(|m| m.sender_id != Some(me.user)) {
                 let event = me.event(dialog, group, message);
-                if self.inject.send(Injected::History(event)).is_err() {
+                if self.inject.send(Injected::History(event)).await.is_err() {
                     return Ok(());
                 }
             }
