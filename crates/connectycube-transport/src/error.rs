@@ -1,8 +1,6 @@
 //! Errors of the transport layer, and the one classifier of what is worth retrying:
 //! [`RetryKind`], asked of every error the reconnection manager sees.
 
-use std::fmt;
-
 /// Whether another connection attempt may succeed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -89,99 +87,8 @@ fn is_certificate_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// A stream error condition (RFC 6120 section 4.9.3), or one this crate does not know.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StreamCondition {
-    /// `bad-format`.
-    BadFormat,
-    /// `conflict`: a new stream for the same resource replaced this one.
-    Conflict,
-    /// `connection-timeout`.
-    ConnectionTimeout,
-    /// `host-unknown`.
-    HostUnknown,
-    /// `internal-server-error`.
-    InternalServerError,
-    /// `not-authorized`.
-    NotAuthorized,
-    /// `policy-violation` (ejabberd: too many unacknowledged stanzas).
-    PolicyViolation,
-    /// `resource-constraint`.
-    ResourceConstraint,
-    /// `system-shutdown`.
-    SystemShutdown,
-    /// `undefined-condition`.
-    UndefinedCondition,
-    /// Any other condition, by its element name.
-    Other(String),
-}
-
-impl StreamCondition {
-    /// The condition named `name`.
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "bad-format" => Self::BadFormat,
-            "conflict" => Self::Conflict,
-            "connection-timeout" => Self::ConnectionTimeout,
-            "host-unknown" => Self::HostUnknown,
-            "internal-server-error" => Self::InternalServerError,
-            "not-authorized" => Self::NotAuthorized,
-            "policy-violation" => Self::PolicyViolation,
-            "resource-constraint" => Self::ResourceConstraint,
-            "system-shutdown" => Self::SystemShutdown,
-            "undefined-condition" => Self::UndefinedCondition,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The element name of the condition.
-    pub fn name(&self) -> &str {
-        match self {
-            Self::BadFormat => "bad-format",
-            Self::Conflict => "conflict",
-            Self::ConnectionTimeout => "connection-timeout",
-            Self::HostUnknown => "host-unknown",
-            Self::InternalServerError => "internal-server-error",
-            Self::NotAuthorized => "not-authorized",
-            Self::PolicyViolation => "policy-violation",
-            Self::ResourceConstraint => "resource-constraint",
-            Self::SystemShutdown => "system-shutdown",
-            Self::UndefinedCondition => "undefined-condition",
-            Self::Other(name) => name,
-        }
-    }
-}
-
-impl fmt::Display for StreamCondition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl From<String> for StreamCondition {
-    fn from(name: String) -> Self {
-        Self::from_name(&name)
-    }
-}
-
-impl PartialEq<str> for StreamCondition {
-    fn eq(&self, other: &str) -> bool {
-        self.name() == other
-    }
-}
-
-impl PartialEq<&str> for StreamCondition {
-    fn eq(&self, other: &&str) -> bool {
-        self.name() == *other
-    }
-}
-
-impl From<&str> for StreamCondition {
-    fn from(name: &str) -> Self {
-        Self::from_name(name)
-    }
-}
+/// A stream error condition (RFC 6120 section 4.9.3): xmpp-parsers' type.
+pub use xmpp_parsers::stream_error::DefinedCondition as StreamCondition;
 
 /// Why an established stream ended.
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +137,7 @@ impl StreamError {
         matches!(
             self,
             Self::Server {
-                condition: StreamCondition::Conflict
+                condition: StreamCondition::Conflict,
             }
         )
     }
@@ -281,7 +188,7 @@ mod tests {
         assert!(ConnectError::Timeout(std::time::Duration::from_secs(1)).is_retryable());
         assert!(ConnectError::Stream(StreamError::Closed).is_retryable());
         let conflict = StreamError::Server {
-            condition: "conflict".into(),
+            condition: StreamCondition::Conflict,
         };
         assert_eq!(
             ConnectError::Stream(conflict).retry_kind(),
@@ -305,18 +212,19 @@ mod tests {
     #[test]
     fn conflict_is_recognised() {
         let conflict = StreamError::Server {
-            condition: "conflict".into(),
+            condition: StreamCondition::Conflict,
         };
         assert!(conflict.is_resource_conflict());
+        assert_eq!(conflict.retry_kind(), RetryKind::Fatal);
         let shutdown = StreamError::Server {
-            condition: "system-shutdown".into(),
+            condition: StreamCondition::SystemShutdown,
         };
         assert!(!shutdown.is_resource_conflict());
+        assert_eq!(shutdown.retry_kind(), RetryKind::Retry);
         assert!(!StreamError::Closed.is_resource_conflict());
         assert_eq!(
-            StreamCondition::from_name("x-custom"),
-            StreamCondition::Other("x-custom".into())
+            shutdown.to_string(),
+            "stream error from the server: system-shutdown"
         );
-        assert_eq!(StreamCondition::PolicyViolation.name(), "policy-violation");
     }
 }

@@ -8,6 +8,7 @@ use super::*;
 use crate::connector::Connector;
 use crate::connectors::XmppConnector;
 use crate::connectors::tests::{PASSWORD, cert, creds};
+use crate::error::StreamCondition;
 
 const OPEN: &str =
     "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' from='localhost' id='w1' version='1.0'/>";
@@ -155,7 +156,7 @@ async fn wss_stream_error_and_oversized_message() {
         .unwrap();
     let err = stream.incoming.recv().await.unwrap().unwrap_err();
     assert!(
-        matches!(&err, StreamError::Server { condition } if condition == "conflict"),
+        matches!(&err, StreamError::Server { condition } if *condition == StreamCondition::Conflict),
         "{err:?}"
     );
     drop(stream);

@@ -14,7 +14,7 @@ use xso::minidom_compat::ElementFromEvents;
 use xso::{AsXml, Context, FromEventsBuilder};
 
 use crate::config::{DEFAULT_MAX_STANZA_DEPTH, MAX_STANZA_DEPTH_CEILING};
-use crate::error::StreamError;
+use crate::error::{StreamCondition, StreamError};
 
 /// What the parser accepts from a peer: both limits are checked on each event before the
 /// element builder does any work on it.
@@ -378,14 +378,10 @@ pub fn stream_error(element: &Element) -> Option<StreamError> {
     if !element.is("error", STREAM_NS) {
         return None;
     }
-    let condition = element
-        .children()
-        .find(|c| c.ns() == ns::XMPP_STREAMS && c.name() != "text")
-        .map(|c| c.name().to_owned())
-        .unwrap_or_else(|| "undefined-condition".to_owned());
-    Some(StreamError::Server {
-        condition: condition.into(),
-    })
+    // One that xmpp-parsers cannot read (no condition, an unknown one) still ends the stream.
+    let condition = xmpp_parsers::stream_error::StreamError::try_from(element.clone())
+        .map_or(StreamCondition::UndefinedCondition, |e| e.condition);
+    Some(StreamError::Server { condition })
 }
 
 #[cfg(test)]

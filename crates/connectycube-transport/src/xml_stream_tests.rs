@@ -114,7 +114,7 @@ fn malformed_xml_is_an_xml_error() {
 fn stream_error_conditions() {
     let el: Element = "<stream:error xmlns:stream='http://etherx.jabber.org/streams'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>Replaced</text></stream:error>".parse().unwrap();
     assert!(
-        matches!(stream_error(&el), Some(StreamError::Server { condition }) if condition == "conflict")
+        matches!(stream_error(&el), Some(StreamError::Server { condition }) if condition == StreamCondition::Conflict)
     );
     let msg: Element = "<message xmlns='jabber:client'/>".parse().unwrap();
     assert!(stream_error(&msg).is_none());

@@ -11,6 +11,7 @@ use xmpp_parsers::jid::BareJid;
 
 use super::*;
 use crate::connector::Outgoing;
+use crate::error::StreamCondition;
 use crate::xml_stream::StreamParser;
 
 const SERVER_HEADER: &str = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>";
@@ -396,7 +397,7 @@ async fn server_stream_error_is_typed() {
     )
     .await;
     assert!(
-        matches!(&err, StreamError::Server { condition } if condition == "conflict"),
+        matches!(&err, StreamError::Server { condition } if *condition == StreamCondition::Conflict),
         "{err:?}"
     );
 }
@@ -621,7 +622,7 @@ async fn stream_error_during_negotiation_is_typed() {
     .unwrap();
     let err = connector.connect(&creds(PASSWORD)).await.unwrap_err();
     assert!(
-        matches!(&err, ConnectError::Stream(StreamError::Server { condition }) if condition == "host-unknown"),
+        matches!(&err, ConnectError::Stream(StreamError::Server { condition }) if *condition == StreamCondition::HostUnknown),
         "{err:?}"
     );
     server.await.unwrap();

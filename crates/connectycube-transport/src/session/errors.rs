@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use minidom::Element;
+use xmpp_parsers::stanza_error::StanzaError;
 
 use super::negotiate::SetupError;
 use crate::error::{ConnectError, RetryKind, StreamError};
@@ -113,73 +114,19 @@ impl Disconnect {
     }
 }
 
-/// A stanza error condition (RFC 6120 section 8.3.3), or one this crate does not know.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StanzaErrorCondition {
-    /// `bad-request`.
-    BadRequest,
-    /// `forbidden`.
-    Forbidden,
-    /// `internal-server-error`.
-    InternalServerError,
-    /// `item-not-found`.
-    ItemNotFound,
-    /// `not-acceptable` (ejabberd: blocked by the sender's own privacy list).
-    NotAcceptable,
-    /// `not-allowed`.
-    NotAllowed,
-    /// `not-authorized`.
-    NotAuthorized,
-    /// `policy-violation`.
-    PolicyViolation,
-    /// `recipient-unavailable`.
-    RecipientUnavailable,
-    /// `remote-server-not-found`.
-    RemoteServerNotFound,
-    /// `remote-server-timeout`.
-    RemoteServerTimeout,
-    /// `resource-constraint`.
-    ResourceConstraint,
-    /// `service-unavailable` (ejabberd: the recipient's session ended, or a privacy block).
-    ServiceUnavailable,
-    /// `undefined-condition`.
-    UndefinedCondition,
-    /// Any other condition, by its element name.
-    Other(String),
-}
-
-impl StanzaErrorCondition {
-    /// The condition named `name`.
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "bad-request" => Self::BadRequest,
-            "forbidden" => Self::Forbidden,
-            "internal-server-error" => Self::InternalServerError,
-            "item-not-found" => Self::ItemNotFound,
-            "not-acceptable" => Self::NotAcceptable,
-            "not-allowed" => Self::NotAllowed,
-            "not-authorized" => Self::NotAuthorized,
-            "policy-violation" => Self::PolicyViolation,
-            "recipient-unavailable" => Self::RecipientUnavailable,
-            "remote-server-not-found" => Self::RemoteServerNotFound,
-            "remote-server-timeout" => Self::RemoteServerTimeout,
-            "resource-constraint" => Self::ResourceConstraint,
-            "service-unavailable" => Self::ServiceUnavailable,
-            "undefined-condition" => Self::UndefinedCondition,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
+/// A stanza error condition (RFC 6120 section 8.3.3): xmpp-parsers' type.
+pub use xmpp_parsers::stanza_error::DefinedCondition as StanzaErrorCondition;
+/// A stanza error's `type` (`cancel`, `wait`, `modify`, `auth`, `continue`): xmpp-parsers' type.
+pub use xmpp_parsers::stanza_error::ErrorType as StanzaErrorType;
 
 /// Why a message came back: the condition and text of the error stanza for its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Bounce {
-    /// The stanza error condition.
+    /// The stanza error condition (`undefined-condition` when the error could not be read).
     pub condition: StanzaErrorCondition,
-    /// The error's `type` (`cancel`, `wait`, `modify`, `auth`); `wait` means try later.
-    pub kind: Option<String>,
+    /// The error's `type`; `wait` means try later (`None` when the error could not be read).
+    pub kind: Option<StanzaErrorType>,
     /// The server's explanation, e.g. "User session terminated".
     pub text: Option<String>,
     /// Whether the server had acknowledged the message before it bounced.
@@ -187,30 +134,28 @@ pub struct Bounce {
 }
 
 impl Bounce {
-    /// Reads the `<error/>` of an error stanza.
+    /// Reads the `<error/>` of an error stanza with xmpp-parsers; one it cannot read (no
+    /// `type`, no condition, an unknown one) is an `undefined-condition` of no type.
     pub(crate) fn from_error_stanza(el: &Element, after_ack: bool) -> Self {
-        let error = el.get_child("error", "jabber:client");
-        let stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
-        let condition = error
-            .and_then(|e| {
-                e.children()
-                    .find(|c| c.ns() == stanzas && c.name() != "text")
-            })
-            .map_or(StanzaErrorCondition::UndefinedCondition, |c| {
-                StanzaErrorCondition::from_name(c.name())
-            });
-        Self {
-            condition,
-            kind: error.and_then(|e| e.attr("type")).map(str::to_owned),
-            text: error
-                .and_then(|e| e.get_child("text", stanzas))
-                .map(Element::text),
-            after_ack,
+        let parsed = el
+            .get_child("error", "jabber:client")
+            .and_then(|e| StanzaError::try_from(e.clone()).ok());
+        match parsed {
+            Some(e) => Self {
+                text: best_text(&e),
+                condition: e.defined_condition,
+                kind: Some(e.type_),
+                after_ack,
+            },
+            None => Self {
+                condition: StanzaErrorCondition::UndefinedCondition,
+                kind: None,
+                text: None,
+                after_ack,
+            },
         }
     }
-}
 
-impl Bounce {
     /// Whether the same message may get through later: a `wait` error (ejabberd's full
     /// offline store is `resource-constraint`/`wait`), an unavailable or timed-out recipient,
     /// or ejabberd's "User session terminated" (`service-unavailable`, `cancel`), which it
@@ -223,13 +168,22 @@ impl Bounce {
             .text
             .as_deref()
             .is_some_and(|t| t.to_ascii_lowercase().contains("session terminated"));
-        self.kind.as_deref() == Some("wait")
+        self.kind == Some(StanzaErrorType::Wait)
             || matches!(
                 self.condition,
                 C::RecipientUnavailable | C::RemoteServerTimeout | C::ResourceConstraint
             )
             || (self.condition == C::ServiceUnavailable && terminated)
     }
+}
+
+/// The error's text: the English one, else the one without a language, else any.
+fn best_text(e: &StanzaError) -> Option<String> {
+    ["en", ""]
+        .iter()
+        .find_map(|lang| e.texts.get(*lang))
+        .or_else(|| e.texts.values().next())
+        .cloned()
 }
 
 impl fmt::Display for Bounce {
@@ -296,10 +250,10 @@ impl SendError {
 mod tests {
     use super::*;
 
-    fn bounce(kind: &str) -> SendError {
+    fn bounce(kind: StanzaErrorType) -> SendError {
         SendError::Bounced(Bounce {
             condition: StanzaErrorCondition::ServiceUnavailable,
-            kind: Some(kind.into()),
+            kind: Some(kind),
             text: None,
             after_ack: true,
         })
@@ -309,9 +263,58 @@ mod tests {
     fn a_send_is_retried_after_transient_failures_only() {
         assert!(SendError::ConnectionLost(Disconnect::KeepaliveTimeout).is_retryable());
         assert!(SendError::QueueFull(3).is_retryable());
-        assert!(bounce("wait").is_retryable());
-        assert!(!bounce("cancel").is_retryable(), "a privacy block is final");
+        assert!(bounce(StanzaErrorType::Wait).is_retryable());
+        assert!(
+            !bounce(StanzaErrorType::Cancel).is_retryable(),
+            "a privacy block is final"
+        );
         assert!(!SendError::Closed.is_retryable());
         assert!(!SendError::NotConnected.is_retryable());
+    }
+
+    fn read(error: &str) -> Bounce {
+        let xml = format!("<message xmlns='jabber:client' type='error' id='m1'>{error}</message>");
+        Bounce::from_error_stanza(&xml.parse().unwrap(), false)
+    }
+
+    #[test]
+    fn a_bounce_is_read_with_xmpp_parsers_types() {
+        let b = read(
+            "<error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>\
+             <text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas' xml:lang='en'>User session terminated</text></error>",
+        );
+        assert_eq!(b.condition, StanzaErrorCondition::ServiceUnavailable);
+        assert_eq!(b.kind, Some(StanzaErrorType::Cancel));
+        assert_eq!(b.text.as_deref(), Some("User session terminated"));
+        assert!(b.is_transient(), "ejabberd's closed recipient session");
+        let full = read(
+            "<error type='wait'><resource-constraint xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>",
+        );
+        assert_eq!(full.condition, StanzaErrorCondition::ResourceConstraint);
+        assert!(full.is_transient());
+        let blocked = read(
+            "<error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>",
+        );
+        assert!(!blocked.is_transient(), "a privacy block is final");
+    }
+
+    #[test]
+    fn an_unreadable_bounce_is_an_undefined_condition_not_a_crash() {
+        for error in [
+            "",
+            "<error/>",
+            "<error type='cancel'/>",
+            "<error type='bogus'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>",
+            "<error type='wait'><x-made-up xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>",
+        ] {
+            let b = read(error);
+            assert_eq!(
+                b.condition,
+                StanzaErrorCondition::UndefinedCondition,
+                "{error}"
+            );
+            assert_eq!(b.kind, None, "{error}");
+            assert!(!b.is_transient(), "{error}");
+        }
     }
 }

@@ -75,7 +75,7 @@ use xmpp_parsers::jid::FullJid;
 pub use errors::{Bounce, Disconnect, LoginError, SendError, StanzaErrorCondition};
 pub(crate) use handle::Tracker;
 pub use handle::{SendHandle, SendStage};
-pub use negotiate::SetupError;
+pub use negotiate::{MAX_SETUP_BYTES, MAX_SETUP_STANZAS, SetupError};
 pub use settings::SessionSettings;
 pub use state::ConnectionState;
 

@@ -25,6 +25,13 @@ pub(crate) const BIND_ID: &str = "cc-bind";
 pub(crate) const CARBONS_ID: &str = "cc-carbons";
 pub(crate) const KEEPALIVE_ID: &str = "cc-keepalive";
 
+/// The most stanzas setup keeps for the session (offline messages and presences that arrive
+/// before the carbons answer): ejabberd's admin offline limit (5,000) twice over.
+pub const MAX_SETUP_STANZAS: usize = 10_000;
+/// The most bytes setup keeps for the session (names, attributes and text of what it keeps,
+/// and a fixed overhead per node).
+pub const MAX_SETUP_BYTES: usize = 32 * 1024 * 1024;
+
 /// Why setting up the session (bind or resumption, then stream management) failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -41,6 +48,15 @@ pub enum SetupError {
     /// The server closed the stream during setup.
     #[error("the server closed the stream during setup")]
     Closed,
+    /// The server sent more during setup than the session keeps ([`MAX_SETUP_STANZAS`],
+    /// [`MAX_SETUP_BYTES`]); the connection was dropped.
+    #[error("the server sent more than {stanzas} stanzas or {bytes} bytes during setup")]
+    TooMuchDuringSetup {
+        /// The stanza limit in force.
+        stanzas: usize,
+        /// The byte limit in force.
+        bytes: usize,
+    },
 }
 
 impl SetupError {
@@ -106,11 +122,96 @@ async fn next(
     }
 }
 
+/// How much setup keeps for the session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SetupLimits {
+    pub stanzas: usize,
+    pub bytes: usize,
+}
+
+impl Default for SetupLimits {
+    fn default() -> Self {
+        Self {
+            stanzas: MAX_SETUP_STANZAS,
+            bytes: MAX_SETUP_BYTES,
+        }
+    }
+}
+
+/// What arrived during setup, kept for the session within [`SetupLimits`]: `early` before
+/// `<enabled/>` (not counted in our `h`), `late` after it.
+#[derive(Debug)]
+struct Held {
+    early: Vec<Element>,
+    late: Vec<Element>,
+    bytes: usize,
+    limits: SetupLimits,
+}
+
+impl Held {
+    fn new(limits: SetupLimits) -> Self {
+        Self {
+            early: Vec::new(),
+            late: Vec::new(),
+            bytes: 0,
+            limits,
+        }
+    }
+
+    /// Keeps `el` (in `late` when `counted`), or fails once past a limit.
+    fn keep(&mut self, el: Element, counted: bool) -> Result<(), SetupError> {
+        self.bytes = self.bytes.saturating_add(weight(&el));
+        if self.early.len() + self.late.len() >= self.limits.stanzas
+            || self.bytes > self.limits.bytes
+        {
+            return Err(SetupError::TooMuchDuringSetup {
+                stanzas: self.limits.stanzas,
+                bytes: self.limits.bytes,
+            });
+        }
+        if counted {
+            self.late.push(el);
+        } else {
+            self.early.push(el);
+        }
+        Ok(())
+    }
+}
+
+/// About what `el` weighs in memory: its names, attributes and text, and a fixed overhead
+/// per node. Recursion is bounded by the parser's depth limit.
+pub(crate) fn weight(el: &Element) -> usize {
+    const NODE: usize = 64;
+    let attrs: usize = el
+        .attrs()
+        .iter()
+        .map(|((ns, name), v)| ns.len() + name.len() + v.len() + NODE)
+        .sum();
+    let nodes: usize = el
+        .nodes()
+        .map(|n| match n {
+            minidom::Node::Element(child) => weight(child),
+            minidom::Node::Text(t) => t.len() + NODE,
+        })
+        .sum();
+    NODE + el.name().len() + el.ns().len() + attrs + nodes
+}
+
 /// Sets the session up on `stream`.
 pub(crate) async fn negotiate(
     stream: AuthenticatedStream,
     resume: Option<ResumeFrom>,
     resource: Option<String>,
+) -> Result<Negotiated, SetupError> {
+    negotiate_within(stream, resume, resource, SetupLimits::default()).await
+}
+
+/// [`negotiate`] keeping at most `limits` of what arrives meanwhile.
+pub(crate) async fn negotiate_within(
+    stream: AuthenticatedStream,
+    resume: Option<ResumeFrom>,
+    resource: Option<String>,
+    limits: SetupLimits,
 ) -> Result<Negotiated, SetupError> {
     let sm_offered = stream.features.stream_management.is_some();
     let AuthenticatedStream {
@@ -118,7 +219,7 @@ pub(crate) async fn negotiate(
         outgoing,
         ..
     } = stream;
-    let mut early = Vec::new();
+    let mut held = Held::new(limits);
     let mut failed_h = None;
     if let (true, Some(from)) = (sm_offered, resume) {
         let previd = sm::StreamId(from.previd.clone());
@@ -133,7 +234,7 @@ pub(crate) async fn negotiate(
                     resumed_h: Some(resumed.h),
                     failed_h: None,
                     sm: Some(Some(from.previd)),
-                    early,
+                    early: held.early,
                     late: Vec::new(),
                     counted: Vec::new(),
                 });
@@ -144,7 +245,7 @@ pub(crate) async fn negotiate(
                 failed_h = el.attr("h").and_then(|h| h.parse().ok());
                 break;
             }
-            early.push(el);
+            held.keep(el, false)?;
         }
     }
     let bind = Iq::from_set(BIND_ID, BindQuery::new(resource));
@@ -154,7 +255,7 @@ pub(crate) async fn negotiate(
         if el.is("iq", "jabber:client") && el.attr("id") == Some(BIND_ID) {
             break read_bind(el)?;
         }
-        early.push(el);
+        held.keep(el, false)?;
     };
     if sm_offered {
         send(&outgoing, sm::Enable::new().with_resume().into()).await?;
@@ -174,14 +275,13 @@ pub(crate) async fn negotiate(
             .map_err(|_| SetupError::Closed)?;
         counted.push(entry);
     }
-    let (sm, late) = if sm_offered {
-        let sm = wait_enabled(&mut incoming, &mut early).await?;
-        (sm, wait_carbons(&mut incoming).await?)
+    let sm = if sm_offered {
+        wait_enabled(&mut incoming, &mut held).await?
     } else {
-        let mut before = wait_carbons(&mut incoming).await?;
-        early.append(&mut before);
-        (None, Vec::new())
+        None
     };
+    // With stream management offered, what comes now is handled as any inbound stanza.
+    wait_carbons(&mut incoming, &mut held, sm_offered).await?;
     Ok(Negotiated {
         incoming,
         outgoing,
@@ -189,8 +289,8 @@ pub(crate) async fn negotiate(
         resumed_h: None,
         failed_h,
         sm,
-        early,
-        late,
+        early: held.early,
+        late: held.late,
         counted,
     })
 }
@@ -213,18 +313,19 @@ fn read_bind(el: Element) -> Result<FullJid, SetupError> {
         .map_err(|e| SetupError::Bind(e.to_string()))
 }
 
-/// Waits for the answer to the carbons IQ (a result or an error alike); answers every stanza
-/// that came before it, the answer included.
+/// Waits for the answer to the carbons IQ (a result or an error alike); keeps every stanza
+/// that came before it, the answer included (`counted`: in our `h`).
 async fn wait_carbons(
     incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
-) -> Result<Vec<Element>, SetupError> {
-    let mut seen = Vec::new();
+    held: &mut Held,
+    counted: bool,
+) -> Result<(), SetupError> {
     loop {
         let el = next(incoming).await?;
         let done = el.name() == "iq" && el.attr("id") == Some(CARBONS_ID);
-        seen.push(el);
+        held.keep(el, counted)?;
         if done {
-            return Ok(seen);
+            return Ok(());
         }
     }
 }
@@ -232,7 +333,7 @@ async fn wait_carbons(
 /// Waits for `<enabled/>` (stream management on) or `<failed/>` (off for this connection).
 async fn wait_enabled(
     incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
-    early: &mut Vec<Element>,
+    held: &mut Held,
 ) -> Result<Option<Option<String>>, SetupError> {
     loop {
         let el = next(incoming).await?;
@@ -243,6 +344,125 @@ async fn wait_enabled(
         if el.is("failed", SM_NS) {
             return Ok(None);
         }
-        early.push(el);
+        held.keep(el, false)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmpp_parsers::stream_features::StreamFeatures;
+
+    const C: &str = "jabber:client";
+
+    /// A server that answers the bind, then sends `flood` before it answers anything else
+    /// (it never answers the carbons IQ).
+    fn flooding(flood: Vec<String>) -> AuthenticatedStream {
+        let features: Element = "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>\
+            <bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>"
+            .parse()
+            .unwrap();
+        let (to_client, incoming) = mpsc::channel(64);
+        let (outgoing, mut from_client) = mpsc::channel::<Outgoing>(64);
+        tokio::spawn(async move {
+            while let Some(out) = from_client.recv().await {
+                let el: Element = std::str::from_utf8(out.bytes()).unwrap().parse().unwrap();
+                if el.attr("id") == Some(BIND_ID) {
+                    let bound = format!(
+                        "<iq xmlns='{C}' type='result' id='{BIND_ID}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
+                         <jid>1001-1@localhost/sdk</jid></bind></iq>"
+                    );
+                    let _ = to_client.send(Ok(bound.parse().unwrap())).await;
+                }
+                if el.name() == "enable" {
+                    let enabled = "<enabled xmlns='urn:xmpp:sm:3' id='s' resume='true'/>";
+                    let _ = to_client.send(Ok(enabled.parse().unwrap())).await;
+                    for xml in &flood {
+                        if to_client.send(Ok(xml.parse().unwrap())).await.is_err() {
+                            return; // The client gave up: what the test wants.
+                        }
+                    }
+                }
+            }
+        });
+        AuthenticatedStream {
+            features: StreamFeatures::try_from(features).unwrap(),
+            incoming,
+            outgoing,
+        }
+    }
+
+    fn messages(n: usize, body: &str) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("<message xmlns='{C}' id='o{i}'><body>{body}</body></message>"))
+            .collect()
+    }
+
+    async fn within(stream: AuthenticatedStream, limits: SetupLimits) -> SetupError {
+        let setup = negotiate_within(stream, None, None, limits);
+        match tokio::time::timeout(std::time::Duration::from_secs(20), setup).await {
+            Ok(Err(e)) => e,
+            Ok(Ok(_)) => panic!("setup ended without the carbons answer"),
+            Err(_) => panic!("the flood was kept without bound"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_server_flooding_during_setup_is_cut_off_at_the_stanza_limit() {
+        let flood = messages(MAX_SETUP_STANZAS + 1, "x");
+        let e = within(flooding(flood), SetupLimits::default()).await;
+        assert!(
+            matches!(
+                e,
+                SetupError::TooMuchDuringSetup {
+                    stanzas: MAX_SETUP_STANZAS,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(e.retry_kind(), RetryKind::Retry);
+    }
+
+    #[tokio::test]
+    async fn a_server_flooding_during_setup_is_cut_off_at_the_byte_limit() {
+        let limits = SetupLimits {
+            stanzas: 1_000,
+            bytes: 64 * 1024,
+        };
+        // 20 stanzas of 4 KiB: far below the count, past the bytes.
+        let e = within(flooding(messages(20, &"y".repeat(4096))), limits).await;
+        assert!(
+            matches!(e, SetupError::TooMuchDuringSetup { bytes: 65_536, .. }),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn what_fits_the_limits_is_kept_for_the_session() {
+        let mut flood = messages(3, "z");
+        flood.push(format!("<iq xmlns='{C}' type='result' id='{CARBONS_ID}'/>"));
+        let n = negotiate_within(flooding(flood), None, None, SetupLimits::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            n.late.len(),
+            4,
+            "three messages and the carbons answer, counted"
+        );
+        assert!(n.early.is_empty());
+    }
+
+    #[test]
+    fn weight_grows_with_text_and_attributes() {
+        let small: Element = "<message xmlns='jabber:client'/>".parse().unwrap();
+        let big: Element = format!(
+            "<message xmlns='jabber:client' id='{}'><body>{}</body></message>",
+            "i".repeat(100),
+            "b".repeat(1000)
+        )
+        .parse()
+        .unwrap();
+        assert!(weight(&big) >= weight(&small) + 1100);
     }
 }

@@ -89,7 +89,7 @@ mod tests {
             retries,
             bounce: Bounce {
                 condition: StanzaErrorCondition::ServiceUnavailable,
-                kind: Some(kind.into()),
+                kind: kind.parse().ok(),
                 text: text.map(str::to_owned),
                 after_ack: true,
             },

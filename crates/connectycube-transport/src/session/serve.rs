@@ -13,10 +13,10 @@
 
 use std::collections::VecDeque;
 
-use bytes::Bytes;
 use minidom::Element;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
+use xmpp_parsers::sm;
 
 use super::actor::{Actor, Command, End, fail, flush_held};
 use super::errors::{Disconnect, SendError};
@@ -28,8 +28,11 @@ use crate::error::StreamError;
 
 type Incoming = mpsc::Receiver<Result<Element, StreamError>>;
 
-/// The app's `<r/>`, serialized once.
-const R: &[u8] = b"<r xmlns='urn:xmpp:sm:3'/>";
+/// A stream-management nonza (or stream error) of ours, serialized by minidom from
+/// xmpp-parsers' type. One that cannot be serialized ends the connection as a broken stream.
+fn nonza(el: impl Into<Element>) -> Result<Outgoing, End> {
+    Outgoing::serialize(&el.into()).map_err(|e| End::Lost(Disconnect::Stream(e.into())))
+}
 
 impl Actor {
     /// Serves a connected session until it ends.
@@ -252,11 +255,10 @@ impl Actor {
         if el.ns() == SM_NS {
             return self.on_sm(el, link).await;
         }
-        if self.sm.enabled && matches!(el.name(), "message" | "presence" | "iq") {
-            self.sm.received();
-            if let Err(end) = link.received(self.sm.inbound, &self.settings).await {
-                return Some(end);
-            }
+        if self.sm.received(&el)
+            && let Err(end) = link.received(self.sm.inbound, &self.settings).await
+        {
+            return Some(end);
         }
         if connectycube_protocol::iq::ping::is_request(&el) {
             return self.pong(&el, link).await.err();
@@ -297,22 +299,20 @@ impl Actor {
     }
 
     async fn on_sm(&mut self, el: Element, link: &mut Link) -> Option<End> {
-        match el.name() {
-            "r" => link.send_ack(self.sm.inbound).await.err(),
-            "a" => {
-                let Some(h) = el.attr("h").and_then(|h| h.parse::<u32>().ok()) else {
-                    tracing::warn!("ack without a valid h ignored");
-                    return None;
-                };
-                match self.sm.ack(h) {
-                    Ok(_) => {
-                        link.answered(Instant::now() + self.settings.ack_request_interval);
-                        None
-                    }
-                    Err(e) => Some(self.count_too_high(link, e).await),
+        match sm::Nonza::try_from(el) {
+            Ok(sm::Nonza::Req(_)) => link.send_ack(self.sm.inbound).await.err(),
+            Ok(sm::Nonza::Ack(a)) => match self.sm.ack(a.h) {
+                Ok(_) => {
+                    link.answered(Instant::now() + self.settings.ack_request_interval);
+                    None
                 }
+                Err(e) => Some(self.count_too_high(link, e).await),
+            },
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "an unreadable stream-management element ignored");
+                None
             }
-            _ => None,
         }
     }
 
@@ -325,13 +325,13 @@ impl Actor {
             sent = e.sent,
             "the server's h is beyond what was sent: closing the stream"
         );
-        let error = format!(
-            "<stream:error xmlns:stream='http://etherx.jabber.org/streams'>\
-             <undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>\
-             <handled-count-too-high xmlns='{SM_NS}' h='{}' send-count='{}'/></stream:error>",
-            e.h, e.sent
-        );
-        let _ = link.send(Outgoing::from_bytes(Bytes::from(error))).await;
+        let error = xmpp_parsers::stream_error::StreamError::from(sm::HandledCountTooHigh {
+            h: e.h,
+            send_count: e.sent,
+        });
+        if let Ok(out) = nonza(error) {
+            let _ = link.send(out).await;
+        }
         self.sm.resume_id = None;
         End::Lost(Disconnect::HandledCountTooHigh {
             h: e.h,
@@ -396,10 +396,7 @@ impl Actor {
         if self.sm.enabled {
             link.ack_requested = true;
             link.sent_at_request = self.sm.sent_total;
-            return link
-                .send(Outgoing::from_bytes(Bytes::from_static(R)))
-                .await
-                .err();
+            return link.request().await.err();
         }
         let ping = connectycube_protocol::iq::ping::request(negotiate::KEEPALIVE_ID, None);
         match Outgoing::serialize(&ping) {
@@ -420,21 +417,21 @@ impl Actor {
             }
         }
         if !self.sm.unacked.is_empty() {
-            let _ = link.send(Outgoing::from_bytes(Bytes::from_static(R))).await;
+            let _ = link.request().await;
             let deadline = Instant::now() + std::time::Duration::from_secs(2);
             while !self.sm.unacked.is_empty() && self.can_read() {
                 match tokio::time::timeout_at(deadline, incoming.recv()).await {
-                    Ok(Some(Ok(el))) if el.ns() == SM_NS => {
-                        if el.name() == "a" {
-                            let h = el.attr("h").and_then(|h| h.parse().ok());
-                            if h.is_none_or(|h| self.sm.ack(h).is_err()) {
-                                break;
-                            }
-                        }
-                    }
+                    Ok(Some(Ok(el))) if el.ns() == SM_NS => match sm::Nonza::try_from(el) {
+                        Ok(sm::Nonza::Ack(a)) if self.sm.ack(a.h).is_ok() => {}
+                        Ok(sm::Nonza::Ack(_)) | Err(_) => break,
+                        // An `<r/>` is answered by the closing `<a/>` below.
+                        Ok(_) => {}
+                    },
+                    // Counted, answered and delivered as while serving: one rule for `h`.
                     Ok(Some(Ok(el))) => {
-                        self.sm.received();
-                        self.deliver(el);
+                        if self.on_inbound(el, link).await.is_some() {
+                            break;
+                        }
                     }
                     _ => break,
                 }
@@ -510,8 +507,7 @@ impl Link {
             self.ack_requested = true;
             self.sent_at_request = sm.sent_total;
             self.rerequest_at = None;
-            self.send(Outgoing::from_bytes(Bytes::from_static(R)))
-                .await?;
+            self.request().await?;
         }
         Ok(())
     }
@@ -551,7 +547,11 @@ impl Link {
     async fn send_ack(&mut self, h: u32) -> Result<(), End> {
         self.reported = h;
         self.ack_due = None;
-        let a = format!("<a xmlns='{SM_NS}' h='{h}'/>");
-        self.send(Outgoing::from_bytes(Bytes::from(a))).await
+        self.send(nonza(sm::A::new(h))?).await
+    }
+
+    /// Asks the server for its `h` (`<r/>`).
+    async fn request(&mut self) -> Result<(), End> {
+        self.send(nonza(sm::R)?).await
     }
 }

@@ -155,9 +155,15 @@ impl StreamManagement {
         Ok(newly)
     }
 
-    /// Counts one inbound stanza.
-    pub fn received(&mut self) {
-        self.inbound = self.inbound.wrapping_add(1);
+    /// The one rule for our `h`: with stream management on, an inbound `<message/>`,
+    /// `<presence/>` or `<iq/>` counts; nonzas and any other element never do (XEP-0198
+    /// section 4). Returns whether `el` counted.
+    pub fn received(&mut self, el: &Element) -> bool {
+        let counts = self.enabled && matches!(el.name(), "message" | "presence" | "iq");
+        if counts {
+            self.inbound = self.inbound.wrapping_add(1);
+        }
+        counts
     }
 
     /// Takes the send with message id `id` out of the books as bounced: still
@@ -296,8 +302,35 @@ mod tests {
             sm.sent(entry(id).0);
         }
         assert_eq!(sm.ack(1), Ok(3), "MAX-1 -> 1 is three stanzas");
-        sm.received();
+        sm.enabled = true;
+        let message: Element = "<message xmlns='jabber:client'/>".parse().unwrap();
+        assert!(sm.received(&message));
         assert_eq!(sm.inbound, 0);
+    }
+
+    #[test]
+    fn only_stanzas_count_and_only_with_stream_management_on() {
+        let el = |xml: &str| -> Element { xml.parse().unwrap() };
+        let message = el("<message xmlns='jabber:client' id='m'/>");
+        let mut sm = StreamManagement::default();
+        assert!(!sm.received(&message), "off: nothing counts");
+        sm.enabled = true;
+        for stanza in [
+            "<message xmlns='jabber:client'/>",
+            "<presence xmlns='jabber:client'/>",
+            "<iq xmlns='jabber:client' type='get' id='p'/>",
+        ] {
+            assert!(sm.received(&el(stanza)), "{stanza}");
+        }
+        for other in [
+            "<r xmlns='urn:xmpp:sm:3'/>",
+            "<a xmlns='urn:xmpp:sm:3' h='1'/>",
+            "<features xmlns='http://etherx.jabber.org/streams'/>",
+            "<active xmlns='urn:xmpp:csi:0'/>",
+        ] {
+            assert!(!sm.received(&el(other)), "{other}");
+        }
+        assert_eq!(sm.inbound, 3);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use minidom::Element;
 
 use super::fake::*;
-use crate::error::StreamError;
+use crate::error::{StreamCondition, StreamError};
 use crate::session::*;
 
 #[tokio::test]
@@ -136,7 +136,7 @@ async fn a_resource_conflict_is_never_reconnected() {
     let fake = Fake::default();
     let (conn, _incoming) = session(&fake, settings());
     conn.login().await.unwrap();
-    fake.stream_error("conflict").await;
+    fake.stream_error(StreamCondition::Conflict).await;
     wait_for(&conn, ConnectionState::ForceClosed).await;
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(fake.connects.load(Ordering::SeqCst), 1);

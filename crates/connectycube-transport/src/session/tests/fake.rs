@@ -11,7 +11,7 @@ use xmpp_parsers::stream_features::StreamFeatures;
 
 use crate::connector::{AuthenticatedStream, BoxFuture, Connector, Credentials, Outgoing};
 use crate::error::ConnectError;
-use crate::error::StreamError;
+use crate::error::{StreamCondition, StreamError};
 use crate::session::*;
 
 pub(super) const C: &str = "jabber:client";
@@ -94,13 +94,9 @@ impl Fake {
     }
 
     /// Sends the client a stream error.
-    pub async fn stream_error(&self, condition: &str) {
+    pub async fn stream_error(&self, condition: StreamCondition) {
         let push = self.with(|s| s.push.clone()).unwrap();
-        let _ = push
-            .send(Err(StreamError::Server {
-                condition: condition.into(),
-            }))
-            .await;
+        let _ = push.send(Err(StreamError::Server { condition })).await;
     }
 }
 

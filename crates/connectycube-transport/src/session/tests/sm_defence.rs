@@ -232,3 +232,50 @@ async fn across_many_cuts_nothing_is_lost_duplicated_or_reordered() {
     let want: Vec<String> = (0..200).map(|n| format!("m{n}")).collect();
     assert_eq!(fake.with(|s| s.messages.clone()), want);
 }
+
+/// What arrives while logout waits for the last acks is counted by the same rule as while
+/// serving: stanzas only (a nonza of another namespace is not), a ping answered. The code
+/// before counted every non-SM element there, so its closing `<a/>` claimed one too many.
+#[tokio::test]
+async fn logout_counts_what_arrives_by_the_serving_rule() {
+    let fake = Fake::default();
+    let (conn, mut incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    fake.push(&format!("<r xmlns='{SM}'/>")).await;
+    fake.until("the client's h", |s| !s.client_acks.is_empty())
+        .await;
+    let h0 = fake.with(|s| s.client_acks[s.client_acks.len() - 1]);
+    fake.with(|s| s.hold_acks = true);
+    let sent = conn.send(message(1));
+    fake.until("the message and its <r/>", |s| {
+        s.messages.len() == 1 && s.r_count >= 1
+    })
+    .await;
+    let r0 = fake.with(|s| s.r_count);
+    let logout = tokio::spawn({
+        let conn = conn.clone();
+        async move { conn.logout().await }
+    });
+    fake.until("logout's <r/>", |s| s.r_count > r0).await;
+    fake.push(&format!(
+        "<message xmlns='{C}' type='chat' id='late'><body>x</body></message>"
+    ))
+    .await;
+    fake.push(&format!(
+        "<iq xmlns='{C}' type='get' id='srv-ping'><ping xmlns='urn:xmpp:ping'/></iq>"
+    ))
+    .await;
+    fake.push("<active xmlns='urn:xmpp:csi:0'/>").await;
+    fake.until("the pong", |s| s.stanzas.iter().any(|n| n == "iq-answer"))
+        .await;
+    let h = fake.with(|s| s.h);
+    fake.push(&format!("<a xmlns='{SM}' h='{h}'/>")).await;
+    logout.await.unwrap();
+    assert!(sent.await.is_ok(), "acknowledged before the close");
+    assert_eq!(incoming.recv().await.unwrap().attr("id"), Some("late"));
+    assert_eq!(
+        fake.with(|s| s.client_acks.last().copied()),
+        Some(h0 + 2),
+        "the message and the ping count, the CSI nonza does not"
+    );
+}
