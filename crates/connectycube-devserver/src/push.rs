@@ -3,6 +3,9 @@
 //! stanzas for the users it names (and keeps those for offline users as the cloud does).
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::mpsc;
 
 /// One push from the REST side to the chat side.
@@ -84,12 +87,103 @@ pub enum Push {
     },
 }
 
-/// The REST side's end of the channel.
-pub type PushSender = mpsc::UnboundedSender<Push>;
-/// The chat side's end of the channel.
-pub type PushReceiver = mpsc::UnboundedReceiver<Push>;
+/// How many pushes wait for the chat side at most. Past that a push is dropped and counted
+/// ([`PushSender::dropped`]): with no chat half (`chat: None`, nobody takes the pushes) or a
+/// stalled one, the channel must not grow without bound.
+pub const PUSH_CAPACITY: usize = 1024;
 
-/// A new push channel.
+/// A push that was not queued: the channel was full or its receiver gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("push dropped: the chat side's channel is full or closed")]
+pub struct PushDropped;
+
+/// The REST side's end of the channel: it never blocks a REST answer.
+#[derive(Debug, Clone)]
+pub struct PushSender {
+    tx: mpsc::Sender<Push>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl PushSender {
+    /// Queues `push` for the chat side, or drops it (counted) when the channel is full or
+    /// closed.
+    ///
+    /// # Errors
+    /// [`PushDropped`] when it was dropped.
+    pub fn send(&self, push: Push) -> Result<(), PushDropped> {
+        match self.tx.try_send(push) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let full = matches!(e, mpsc::error::TrySendError::Full(_));
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(full, "a push for the chat side was dropped");
+                Err(PushDropped)
+            }
+        }
+    }
+
+    /// How many pushes were dropped so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// The chat side's end of the channel.
+pub type PushReceiver = mpsc::Receiver<Push>;
+
+/// A new push channel of [`PUSH_CAPACITY`].
 pub fn channel() -> (PushSender, PushReceiver) {
-    mpsc::unbounded_channel()
+    channel_of(PUSH_CAPACITY)
+}
+
+/// A new push channel holding at most `capacity` (at least 1) pushes.
+pub fn channel_of(capacity: usize) -> (PushSender, PushReceiver) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    let dropped = Arc::new(AtomicU64::new(0));
+    (PushSender { tx, dropped }, rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removed(n: u64) -> Push {
+        Push::OccupantsRemoved {
+            dialog: DialogId::generate(),
+            users: vec![UserId(n)],
+        }
+    }
+
+    #[test]
+    fn a_push_channel_nobody_reads_stops_at_its_capacity() {
+        let (tx, mut rx) = channel_of(3);
+        for n in 0..3 {
+            assert_eq!(tx.send(removed(n)), Ok(()));
+        }
+        assert_eq!(
+            tx.send(removed(9)),
+            Err(PushDropped),
+            "full: dropped, not queued"
+        );
+        assert_eq!(tx.dropped(), 1);
+        for n in 0..3 {
+            assert!(
+                matches!(rx.try_recv(), Ok(Push::OccupantsRemoved { users, .. }) if users == [UserId(n)])
+            );
+        }
+        assert!(rx.try_recv().is_err(), "the dropped push was never queued");
+        drop(rx);
+        assert_eq!(tx.send(removed(1)), Err(PushDropped), "closed");
+        assert_eq!(tx.dropped(), 2);
+    }
+
+    #[test]
+    fn the_default_channel_is_bounded() {
+        let (tx, _rx) = channel();
+        let queued = (0..PUSH_CAPACITY as u64 + 10)
+            .filter(|n| tx.send(removed(*n)).is_ok())
+            .count();
+        assert_eq!(queued, PUSH_CAPACITY);
+        assert_eq!(tx.dropped(), 10);
+    }
 }

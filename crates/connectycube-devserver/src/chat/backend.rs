@@ -66,6 +66,18 @@ impl DialogInfo {
             _ => false,
         }
     }
+
+    /// `user`'s MUC affiliation in the dialog's room: `owner` for the owner, `admin` for the
+    /// dialog's admins, `member` for everyone else who may join.
+    pub fn affiliation(&self, user: UserId) -> &'static str {
+        if self.owner == user {
+            "owner"
+        } else if self.admins.contains(&user) {
+            "admin"
+        } else {
+            "member"
+        }
+    }
 }
 
 /// A message to store in a dialog's history.

@@ -132,6 +132,11 @@ fn seconds_since(ctx: &Shared, user: UserId) -> Option<u64> {
     if ctx.router.is_online(user) {
         return Some(0);
     }
+    since_logout(ctx, user)
+}
+
+/// Seconds since `user`'s last logout as stored, `None` when none is.
+fn since_logout(ctx: &Shared, user: UserId) -> Option<u64> {
     let at = ctx.backend.last_activity(user).ok()??;
     let now = chrono::Utc::now().timestamp();
     Some(u64::try_from(now.saturating_sub(at)).unwrap_or(0))
@@ -166,9 +171,14 @@ fn subscribe(s: &mut Session, el: &Element, payload: &Element) {
 }
 
 /// Pushes `user`'s activity to its status_streaming subscribers: `seconds='0'` when the user
-/// comes online; when it goes offline, the seconds since (at least 1, so 0 still means online).
+/// comes online; when it goes offline, the seconds since its last logout as stored (at least
+/// 1, so 0 still means online).
 pub(crate) fn notify_watchers(ctx: &Shared, user: UserId, online: bool) {
-    let seconds = if online { 0 } else { 1 };
+    let seconds = if online {
+        0
+    } else {
+        since_logout(ctx, user).unwrap_or(0).max(1)
+    };
     for (w, res) in ctx.router.watchers(user) {
         let Some(entry) = ctx.router.entry(w, &res) else {
             continue;

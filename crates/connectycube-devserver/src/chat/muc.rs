@@ -99,18 +99,14 @@ pub(crate) fn presence(s: &mut Session, to: &Jid, el: Element) {
         .unwrap_or_else(|| s.user.to_string());
     let bare = room_jid(&s.ctx, room);
     let me = s.ctx.full_jid(key.0, &key.1);
-    let affiliation = if dialog.owner == s.user {
-        "owner"
-    } else {
-        "member"
-    };
+    let affiliation = dialog.affiliation(s.user);
     let others = s.ctx.router.join(room, key.clone(), nick.clone());
     for (u, res, n) in &others {
         s.out.push(pres(
             format!("{bare}/{n}"),
             me.clone(),
             false,
-            x("member", "participant", &[]),
+            x(dialog.affiliation(*u), "participant", &[]),
         ));
         let theirs = s.ctx.full_jid(*u, res);
         send(
@@ -207,13 +203,17 @@ pub(crate) fn leave(ctx: &Shared, room: DialogId, key: &(UserId, String)) {
         return;
     };
     let from = format!("{}/{nick}", room_jid(ctx, room));
+    let affiliation = match ctx.backend.dialog(room) {
+        Ok(Some(d)) => d.affiliation(key.0),
+        _ => "member",
+    };
     for (u, res, _) in rest {
         let to = ctx.full_jid(u, &res);
         send(
             ctx,
             u,
             &res,
-            pres(from.clone(), to, true, x("member", "none", &[])),
+            pres(from.clone(), to, true, x(affiliation, "none", &[])),
         );
     }
     let me = ctx.full_jid(key.0, &key.1);
@@ -221,7 +221,7 @@ pub(crate) fn leave(ctx: &Shared, room: DialogId, key: &(UserId, String)) {
         ctx,
         key.0,
         &key.1,
-        pres(from, me, true, x("member", "none", &["110"])),
+        pres(from, me, true, x(affiliation, "none", &["110"])),
     );
 }
 

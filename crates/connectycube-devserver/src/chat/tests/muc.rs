@@ -287,3 +287,55 @@ async fn edits_and_deletes_made_over_rest_reach_the_joined_occupants() {
         Some(format!("{}/1", room(d)).as_str())
     );
 }
+
+fn affiliation(p: &Element) -> Option<String> {
+    p.get_child("x", MUC_USER)?
+        .get_child("item", MUC_USER)?
+        .attr("affiliation")
+        .map(str::to_owned)
+}
+
+/// The dialog's admins show as `admin`, its owner as `owner`, the rest as `member`: in the
+/// joiner's own presence, in the presences it gets of those already there, and in theirs.
+#[tokio::test]
+async fn room_presences_carry_owner_admin_and_member_affiliations() {
+    let s = server().await;
+    let d = DialogId::generate();
+    s.backend.put_dialog(DialogInfo {
+        id: d,
+        kind: DialogType::Group,
+        owner: UserId(1),
+        occupants: [1, 2, 3].map(UserId).to_vec(),
+        admins: vec![UserId(2)],
+        subscribers: vec![],
+    });
+    let (_owner, mut oi) = joined(&s, d, 1).await;
+    let (c2, mut i2) = s.login(2, "r").await;
+    c2.send(join(d, 2)).await.unwrap();
+    let own = until(&mut i2, |e| codes(e).contains(&"110".into())).await;
+    assert_eq!(affiliation(&own).as_deref(), Some("admin"));
+    let seen_by_owner = until(&mut oi, |e| {
+        e.name() == "presence" && e.attr("from") == Some(format!("{}/2", room(d)).as_str())
+    })
+    .await;
+    assert_eq!(affiliation(&seen_by_owner).as_deref(), Some("admin"));
+    let (c3, mut i3) = s.login(3, "r").await;
+    c3.send(join(d, 3)).await.unwrap();
+    let mut others = Vec::new();
+    loop {
+        let p = until(&mut i3, |e| e.name() == "presence").await;
+        if codes(&p).contains(&"110".into()) {
+            assert_eq!(affiliation(&p).as_deref(), Some("member"));
+            break;
+        }
+        others.push((p.attr("from").map(str::to_owned), affiliation(&p)));
+    }
+    others.sort();
+    assert_eq!(
+        others,
+        [
+            (Some(format!("{}/1", room(d))), Some("owner".into())),
+            (Some(format!("{}/2", room(d))), Some("admin".into())),
+        ]
+    );
+}

@@ -126,6 +126,40 @@ async fn last_activity_and_status_streaming() {
     );
 }
 
+/// Going offline, a user's watchers are told the seconds since its last logout as stored, not
+/// a fixed 1: user 7 logged out 100 s ago, comes online, then sends unavailable presence.
+#[tokio::test]
+async fn the_offline_push_counts_from_the_stored_logout() {
+    let s = server().await;
+    let (a, mut ai) = s.login(1, "a").await;
+    let sub = parse(&format!(
+        "<iq xmlns='jabber:client' type='set' id='sub2'><subscribe xmlns='https://connectycube.com/protocol/status_streaming' user_jid='{}' enable='true'/></iq>",
+        jid(7)
+    ));
+    assert_eq!(
+        a.request(sub, WAIT).await.unwrap().attr("type"),
+        Some("result")
+    );
+    let (u7, _u7i) = s.login(7, "x").await;
+    let seconds = |e: &Element| {
+        e.get_child("query", "jabber:iq:last")
+            .and_then(|q| q.attr("seconds"))
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    let last = |e: &Element| e.name() == "iq" && e.has_child("query", "jabber:iq:last");
+    assert_eq!(seconds(&until(&mut ai, last).await), Some(0), "online");
+    use crate::chat::backend::ChatBackend as _;
+    let logout = chrono::Utc::now().timestamp() - 100;
+    s.backend.set_last_activity(UserId(7), logout).unwrap();
+    u7.send(parse(
+        "<presence xmlns='jabber:client' type='unavailable'/>",
+    ))
+    .await
+    .unwrap();
+    let offline = seconds(&until(&mut ai, last).await).unwrap();
+    assert!((100..110).contains(&offline), "{offline}");
+}
+
 #[tokio::test]
 async fn mobile_iq_and_csi_are_accepted() {
     let s = server().await;
