@@ -19,14 +19,12 @@ pub(crate) const MAX_ADMINS: usize = 5;
 /// The longest dialog name.
 const MAX_NAME: usize = 200;
 
-/// The dialog named by path segment `i`, in the user's application.
-pub(crate) fn path_dialog(
-    st: &RestState,
-    req: &Req,
-    i: usize,
-    me: &User,
-) -> Result<Dialog, ApiError> {
-    let id: DialogId = req.seg(i).parse().map_err(|_| ApiError::not_found())?;
+/// The dialog named by the route's `{id}`, in the user's application.
+pub(crate) fn path_dialog(st: &RestState, req: &Req, me: &User) -> Result<Dialog, ApiError> {
+    let id: DialogId = req
+        .path_param("id")
+        .parse()
+        .map_err(|_| ApiError::not_found())?;
     st.store
         .dialog(id)?
         .filter(|d| d.app_id == me.app_id)
@@ -152,7 +150,7 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 /// `PUT /chat/Dialog/{id}`.
 pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let mut d = path_dialog(st, req, 2, &me)?;
+    let mut d = path_dialog(st, req, &me)?;
     if !d.is_member(me.id) || d.kind == dialog_type::PRIVATE {
         return Err(ApiError::no_permission());
     }
@@ -280,7 +278,11 @@ fn delete_one(st: &RestState, me: &User, id: &str, force: bool) -> Result<Delete
 pub(crate) fn delete(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
     let force = req.flag("force");
-    let ids: Vec<&str> = req.seg(2).split(',').filter(|s| !s.is_empty()).collect();
+    let ids: Vec<&str> = req
+        .path_param("ids")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .collect();
     if let [one] = ids.as_slice() {
         return match delete_one(st, &me, one, force)? {
             Deleted::Done => Ok(Reply::Empty),
@@ -312,7 +314,7 @@ pub(crate) fn delete_result(done: &[&str], missing: &[&str], denied: &[&str]) ->
 /// (the owner only).
 pub(crate) fn clear_history(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let d = path_dialog(st, req, 3, &me)?;
+    let d = path_dialog(st, req, &me)?;
     if !d.is_member(me.id) {
         return Err(ApiError::no_permission());
     }
@@ -328,7 +330,7 @@ pub(crate) fn clear_history(st: &RestState, req: &Req) -> Result<Reply, ApiError
 }
 
 fn public(st: &RestState, req: &Req, me: &User) -> Result<Dialog, ApiError> {
-    let d = path_dialog(st, req, 2, me)?;
+    let d = path_dialog(st, req, me)?;
     if d.kind != dialog_type::PUBLIC {
         return Err(ApiError::forbidden(
             "Only public dialogs can be subscribed to",
@@ -362,7 +364,7 @@ pub(crate) fn unsubscribe(st: &RestState, req: &Req) -> Result<Reply, ApiError> 
 /// `GET /chat/Dialog/{id}/occupants`: the users (subscribers of a public dialog).
 pub(crate) fn occupants(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let d = path_dialog(st, req, 2, &me)?;
+    let d = path_dialog(st, req, &me)?;
     let q = ListQuery::parse(&req.query, &[], 100, 100)?;
     let ids = if d.kind == dialog_type::PUBLIC {
         d.subscribers.clone()
@@ -381,7 +383,7 @@ pub(crate) fn occupants(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 /// `PUT /chat/Dialog/{id}/admins`: the owner adds or removes admins, at most five.
 pub(crate) fn admins(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let mut d = path_dialog(st, req, 2, &me)?;
+    let mut d = path_dialog(st, req, &me)?;
     if d.kind == dialog_type::PRIVATE || d.owner != me.id {
         return Err(ApiError::no_permission());
     }
@@ -403,7 +405,7 @@ fn notifications_answer(enabled: bool) -> Reply {
 /// `GET /chat/Dialog/{id}/notifications`.
 pub(crate) fn get_notifications(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let d = path_dialog(st, req, 2, &me)?;
+    let d = path_dialog(st, req, &me)?;
     if !d.is_member(me.id) {
         return Err(ApiError::no_permission());
     }
@@ -415,7 +417,7 @@ pub(crate) fn get_notifications(st: &RestState, req: &Req) -> Result<Reply, ApiE
 /// `PUT /chat/Dialog/{id}/notifications` with `enabled` 0 or 1.
 pub(crate) fn set_notifications(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let d = path_dialog(st, req, 2, &me)?;
+    let d = path_dialog(st, req, &me)?;
     if !d.is_member(me.id) {
         return Err(ApiError::no_permission());
     }

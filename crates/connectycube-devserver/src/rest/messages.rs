@@ -175,7 +175,7 @@ fn message_ids(segment: &str) -> Vec<MessageId> {
 /// without ids) for the user; `message` edits the user's own messages.
 pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let ids = (req.path.len() > 2).then(|| message_ids(req.seg(2)));
+    let ids = req.params.get("ids").map(message_ids);
     let dialog = match req.text("chat_dialog_id") {
         Some(id) => dialog_by_id(st, &me, &id)?,
         None => {
@@ -229,7 +229,7 @@ pub(crate) fn delete(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
     let force = req.flag("force");
     let (mut done, mut missing, mut denied) = (Vec::new(), Vec::new(), Vec::new());
-    for raw in req.seg(2).split(',').filter(|s| !s.is_empty()) {
+    for raw in req.path_param("ids").split(',').filter(|s| !s.is_empty()) {
         let m = match raw.parse::<MessageId>() {
             Ok(id) => st.store.message(id)?,
             Err(_) => None,
@@ -333,9 +333,12 @@ pub(crate) fn system(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     })))
 }
 
-/// The message named by path segment 2, in a dialog `me` belongs to.
+/// The message named by the route's `{id}`, in a dialog `me` belongs to.
 fn member_message(st: &RestState, req: &Req, me: &User) -> Result<(Dialog, Message), ApiError> {
-    let id: MessageId = req.seg(2).parse().map_err(|_| ApiError::not_found())?;
+    let id: MessageId = req
+        .path_param("id")
+        .parse()
+        .map_err(|_| ApiError::not_found())?;
     let m = st.store.message(id)?.ok_or_else(ApiError::not_found)?;
     let d = dialog_by_id(st, me, &m.dialog_id.to_string())?;
     if !d.is_member(me.id) {

@@ -209,11 +209,11 @@ async fn handle(
         Err(_) => return Ok(ApiError::too_large().into_response()),
     };
     let answer = match request::Req::parse(&parts, bytes) {
-        Ok(req) => {
+        Ok(mut req) => {
             let who = req.token.clone().unwrap_or_else(|| peer.ip().to_string());
             state
                 .within_rate_limit(&who)
-                .and_then(|()| route::dispatch(&state, &req))
+                .and_then(|()| route::dispatch(&state, &mut req))
         }
         Err(e) => Err(e),
     };

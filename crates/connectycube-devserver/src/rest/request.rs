@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use connectycube_rest::route::Params;
 use http::Method;
 use http::request::Parts;
 use serde_json::{Map, Value};
@@ -16,6 +17,8 @@ pub(crate) struct Req {
     pub method: Method,
     /// The path's segments, percent-decoded, a `.json` suffix dropped (the JS SDK adds it).
     pub path: Vec<String>,
+    /// The matched route's `{name}` parameters (set by the dispatcher).
+    pub params: Params,
     /// The query; a repeated key (`id[in][]=1&id[in][]=2`) is comma-joined.
     pub query: BTreeMap<String, String>,
     /// The query's pairs as sent, in order (`filter[]` repeats with commas in its values).
@@ -86,6 +89,7 @@ impl Req {
         Ok(Self {
             method: parts.method.clone(),
             path,
+            params: Params::default(),
             query,
             pairs,
             body,
@@ -99,6 +103,11 @@ impl Req {
     /// Path segment `i` as sent.
     pub(crate) fn seg(&self, i: usize) -> &str {
         self.path.get(i).map_or("", String::as_str)
+    }
+
+    /// The matched route's `{name}` parameter as sent, `""` when the route has none.
+    pub(crate) fn path_param(&self, name: &str) -> &str {
+        self.params.get(name).unwrap_or("")
     }
 
     /// A parameter from the body, else from the query.

@@ -4,7 +4,7 @@
 //! ([`connectycube_rest::ROUTES`]): each handler is keyed by an endpoint type's
 //! [`Metadata`], so the devserver writes no path string of its own except the upload form's
 //! (the presigned form is not a REST endpoint). Literal segments match case-insensitively;
-//! ids are read from the path as sent. A known path with another method answers 405, an
+//! ids are read by the route's parameter names (`{id}`, `{ids}`), as sent. A known path with another method answers 405, an
 //! unknown path 404.
 
 use connectycube_rest::Metadata;
@@ -106,7 +106,8 @@ static HANDLERS: &[(Metadata, Handler)] = &[
 ];
 
 /// Answers `req`.
-pub(crate) fn dispatch(st: &RestState, req: &Req) -> Result<super::reply::Reply, ApiError> {
+/// The handler reads the route's `{name}` parameters from `req.params`.
+pub(crate) fn dispatch(st: &RestState, req: &mut Req) -> Result<super::reply::Reply, ApiError> {
     // The upload form first: `/blobs/upload` would otherwise read as `/blobs/{id}`.
     if req.path.len() == 2 && is_upload(&format!("/{}/{}", req.path[0], req.path[1])) {
         return match req.method {
@@ -115,8 +116,11 @@ pub(crate) fn dispatch(st: &RestState, req: &Req) -> Result<super::reply::Reply,
         };
     }
     match lookup(&req.method, &req.path, |k| req.query.contains_key(k)) {
-        Lookup::Found(route, _) => match handler(route) {
-            Some(h) => h(st, req),
+        Lookup::Found(route, params) => match handler(route) {
+            Some(h) => {
+                req.params = params;
+                h(st, req)
+            }
             None => Err(ApiError::not_found()),
         },
         Lookup::WrongMethod => Err(ApiError::method_not_allowed()),
@@ -151,6 +155,30 @@ pub(crate) fn user_of(st: &RestState, req: &Req) -> Result<(Session, User), ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each route's `{name}` parameters are what its handler reads by name, wherever they
+    /// stand in the path (`/chat/Dialog/clearHistory/{id}` has its id third, not second).
+    #[test]
+    fn every_route_parameter_reaches_the_handler_by_its_name() {
+        for r in connectycube_rest::ROUTES {
+            let names: Vec<&str> = r
+                .path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            let values: Vec<String> = (0..names.len()).map(|i| format!("v{i}x")).collect();
+            let path = r.fill(&values);
+            let segments: Vec<String> = path[1..].split('/').map(str::to_owned).collect();
+            let has_flag = |k: &str| r.flag == Some(k);
+            let Lookup::Found(found, params) = lookup(&r.method, &segments, has_flag) else {
+                panic!("{} does not route", r.name);
+            };
+            assert_eq!(found, r, "{path}");
+            for (name, value) in names.iter().zip(&values) {
+                assert_eq!(params.get(name), Some(value.as_str()), "{} {name}", r.name);
+            }
+        }
+    }
 
     #[test]
     fn every_declared_route_has_exactly_one_handler() {

@@ -22,9 +22,12 @@ fn blob_field(req: &Req, k: &str) -> Option<Value> {
     req.body.get("blob").and_then(|b| b.get(k)).cloned()
 }
 
-/// The file named by path segment 1 as a numeric id, in the user's application.
+/// The file named by the route's `{id}` as a numeric id, in the user's application.
 fn path_blob(st: &RestState, req: &Req, me: &User) -> Result<Blob, ApiError> {
-    let id: u64 = req.seg(1).parse().map_err(|_| ApiError::not_found())?;
+    let id: u64 = req
+        .path_param("id")
+        .parse()
+        .map_err(|_| ApiError::not_found())?;
     st.store
         .blob(id)?
         .filter(|b| b.app_id == me.app_id)
@@ -72,20 +75,34 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         enc(&b.uid),
         enc(&b.upload_key),
     );
-    let mut v = render::blob(&b);
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert(
-            "blob_object_access".into(),
-            json!({
-                "id": b.id,
-                "blob_id": b.id,
-                "expires": render::time(expires),
-                "object_access_type": "Write",
-                "params": params,
-            }),
-        );
-    }
+    let v = with_access(&b, expires, "Write", [("params", params)]);
     Ok(Reply::Json(StatusCode::CREATED, json!({ "blob": v })))
+}
+
+/// The blob's record with its `blob_object_access` (`kind` `Write` or `Read`, until
+/// `expires`), `links` added to the access object.
+fn with_access<const N: usize>(
+    b: &Blob,
+    expires: i64,
+    kind: &str,
+    links: [(&str, String); N],
+) -> Value {
+    let mut access = json!({
+        "id": b.id,
+        "blob_id": b.id,
+        "expires": render::time(expires),
+        "object_access_type": kind,
+    });
+    if let Some(obj) = access.as_object_mut() {
+        for (k, v) in links {
+            obj.insert(k.into(), v.into());
+        }
+    }
+    let mut v = render::blob(b);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("blob_object_access".into(), access);
+    }
+    v
 }
 
 /// S3's XML error, as the storage answers a refused upload.
@@ -254,14 +271,14 @@ pub(crate) fn list(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 /// `GET /blobs/{id}` (the record) or `GET /blobs/{uid}[?token=…]` (the content: public
 /// files for anyone, private ones with a session of their application).
 pub(crate) fn get(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
-    if req.seg(1).bytes().all(|b| b.is_ascii_digit()) {
+    if req.path_param("id").bytes().all(|b| b.is_ascii_digit()) {
         let (_, me) = user_of(st, req)?;
         let b = path_blob(st, req, &me)?;
         return Ok(Reply::ok(json!({ "blob": render::blob(&b) })));
     }
     let b = st
         .store
-        .blob_by_uid(req.seg(1))?
+        .blob_by_uid(req.path_param("id"))?
         .ok_or_else(ApiError::not_found)?;
     if !b.public {
         let s = session_of(st, req)?;
@@ -288,28 +305,21 @@ pub(crate) fn object(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, me) = user_of(st, req)?;
     let b = st
         .store
-        .blob_by_uid(req.seg(1))?
+        .blob_by_uid(req.path_param("uid"))?
         .filter(|b| b.app_id == me.app_id)
         .ok_or_else(ApiError::not_found)?;
     let mut url = format!("{}/blobs/{}", st.api_url, b.uid);
     if !b.public {
         url.push_str(&format!("?token={}", s.token));
     }
-    let mut v = render::blob(&b);
-    if let Some(obj) = v.as_object_mut() {
-        // The docs spell it `dowload_url`; both spellings are given.
-        obj.insert(
-            "blob_object_access".into(),
-            json!({
-                "id": b.id,
-                "blob_id": b.id,
-                "expires": render::time(super::super::store::now() + ACCESS_SECS),
-                "object_access_type": "Read",
-                "dowload_url": url,
-                "download_url": url,
-            }),
-        );
-    }
+    let expires = super::super::store::now() + ACCESS_SECS;
+    // The docs spell it `dowload_url`; both spellings are given.
+    let v = with_access(
+        &b,
+        expires,
+        "Read",
+        [("dowload_url", url.clone()), ("download_url", url)],
+    );
     Ok(Reply::ok(json!({ "blob": v })))
 }
 

@@ -318,7 +318,7 @@ pub(crate) fn by_field(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 /// `GET /users/{id}`.
 pub(crate) fn get(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, _) = user_of(st, req)?;
-    let u = path_user(st, s.app_id, req.seg(1))?;
+    let u = path_user(st, s.app_id, req.path_param("id"))?;
     Ok(Reply::ok(json!({ "user": render::user(&u) })))
 }
 
@@ -334,14 +334,14 @@ fn by_external(st: &RestState, app_id: u64, id: &str) -> Result<User, ApiError> 
 /// `GET /users/external/{id}`.
 pub(crate) fn get_external(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, _) = user_of(st, req)?;
-    let u = by_external(st, s.app_id, req.seg(2))?;
+    let u = by_external(st, s.app_id, req.path_param("id"))?;
     Ok(Reply::ok(json!({ "user": render::user(&u) })))
 }
 
 /// `PUT /users/{id}`: users change only themselves; a new password needs the old one.
 pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, me) = user_of(st, req)?;
-    let target = path_user(st, s.app_id, req.seg(1))?;
+    let target = path_user(st, s.app_id, req.path_param("id"))?;
     if target.id != me.id {
         return Err(ApiError::no_permission());
     }
@@ -370,14 +370,14 @@ fn delete_self(st: &RestState, me: &User, target: &User) -> Result<Reply, ApiErr
 /// `DELETE /users/{id}`: users delete only their own account.
 pub(crate) fn delete(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, me) = user_of(st, req)?;
-    let target = path_user(st, s.app_id, req.seg(1))?;
+    let target = path_user(st, s.app_id, req.path_param("id"))?;
     delete_self(st, &me, &target)
 }
 
 /// `DELETE /users/external/{id}`.
 pub(crate) fn delete_external(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (s, me) = user_of(st, req)?;
-    let target = by_external(st, s.app_id, req.seg(2))?;
+    let target = by_external(st, s.app_id, req.path_param("id"))?;
     delete_self(st, &me, &target)
 }
 
