@@ -178,33 +178,3 @@ fn typing_and_presences_always_pass() {
     assert_eq!(f.admit(&typing), SHOW);
     assert_eq!(counters.snapshot(), DeliveryStats::default());
 }
-
-/// Prints the filter's cost per event (a benchmark, not a check): `cargo test --release -p
-/// connectycube --lib delivery::tests::cost -- --ignored --nocapture`.
-#[test]
-#[ignore = "a benchmark: run it by hand in release mode"]
-fn cost_per_event() {
-    let dialogs: Vec<String> = (0..16).map(|d| id(200, d)).collect();
-    let events: Vec<ChatEvent> = (0..200_000u32)
-        .map(|c| message(&id(1 + (c % 4) as u8, c), &dialogs[(c % 16) as usize]))
-        .collect();
-    let (mut f, counters) = filter(DeliverySettings::default());
-    let start = std::time::Instant::now();
-    for e in &events {
-        std::hint::black_box(f.admit(e));
-    }
-    let fresh = start.elapsed();
-    let start = std::time::Instant::now();
-    for e in events.iter().rev().take(4096) {
-        std::hint::black_box(f.admit(e));
-    }
-    let replayed = start.elapsed();
-    println!(
-        "filter: {} new messages in {fresh:?} ({:.0} ns each); 4096 replayed in {replayed:?} \
-         ({:.0} ns each); {:?}",
-        events.len(),
-        fresh.as_nanos() as f64 / events.len() as f64,
-        replayed.as_nanos() as f64 / 4096.0,
-        counters.snapshot()
-    );
-}

@@ -35,6 +35,9 @@
 mod activity;
 mod app;
 mod attachments;
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench_api;
 mod chat;
 mod delivery;
 mod dialog;
