@@ -242,7 +242,7 @@ pub(crate) async fn negotiate_within(
             if el.is("failed", SM_NS) {
                 // The old session is gone: bind a new one on this stream. Its `h`, when
                 // given, says which of our stanzas the old session handled (XEP-0198 1.6).
-                failed_h = el.attr("h").and_then(|h| h.parse().ok());
+                failed_h = sm::Failed::try_from(el).ok().and_then(|f| f.h);
                 break;
             }
             held.keep(el, false)?;
