@@ -144,10 +144,10 @@ async fn burst(second_resource: bool) {
     let other = second.map(|(c, events)| (c, tokio::spawn(receive(events, index, other_idle))));
     let markers = tokio::spawn(drain(alice_events));
     let started = Instant::now();
-    let handles: Vec<SendHandle> = messages
-        .iter()
-        .map(|m| alice.send_private(UserId(RECEIVER), m).unwrap())
-        .collect();
+    let mut handles: Vec<SendHandle> = Vec::with_capacity(n);
+    for m in &messages {
+        handles.push(alice.send_private_paced(UserId(RECEIVER), m).await.unwrap());
+    }
     for h in &handles {
         let _ = h.clone().await;
     }

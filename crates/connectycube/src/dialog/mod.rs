@@ -86,8 +86,10 @@ impl Dialog {
         self.ready().await.map(drop)
     }
 
-    /// Sends `message`: to the opponent of a private dialog, to the room (joined on demand)
-    /// otherwise. The handle completes when the server has it ("sent").
+    /// Sends `message`: to the opponent of a private dialog (paced by the opponent's
+    /// 'delivered' markers, [`ChatClient::send_private_paced`](crate::ChatClient::send_private_paced)),
+    /// to the room (joined on demand) otherwise. The handle completes when the server has it
+    /// ("sent").
     ///
     /// # Errors
     /// [`Error::Build`] for an unbuildable message, [`Error::Send`] when joining failed.
@@ -98,7 +100,7 @@ impl Dialog {
             Peer::User(to, dialog) => {
                 let mut message = message.clone();
                 message.dialog_id = dialog;
-                chat.send_private(to, &message)
+                chat.send_private_paced(to, &message).await
             }
         }
     }
