@@ -127,7 +127,7 @@ pub(crate) struct Pump<A> {
     pub gap: Arc<GapFill>,
     /// What the gap filler fetched (taken by `run`).
     pub injected: Option<mpsc::Receiver<Injected>>,
-    /// History messages shown per dialog since its last `Synced`.
+    /// History messages shown per dialog by the fill under way in it (since its `Begin`).
     pub fetched: HashMap<DialogId, usize>,
 }
 
@@ -203,6 +203,10 @@ impl<A: Acknowledge> Pump<A> {
     /// What a history message or the end of a dialog's history shows, if anything.
     fn handle_injected(&mut self, inj: Injected) -> Option<(Option<EventItem>, Event)> {
         match inj {
+            Injected::Begin(dialog) => {
+                self.fetched.insert(dialog, 0);
+                None
+            }
             Injected::History(event) => {
                 let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
                     return None;

@@ -211,3 +211,39 @@ async fn a_full_buffer_stops_the_reading() {
     drop(rx);
     task.await.unwrap();
 }
+
+/// A fill that showed a message and then failed (or was stopped by a newer session's fill)
+/// does not add to the count of the fill that closes the gap: `Synced.fetched` is what that
+/// fill showed.
+#[tokio::test]
+async fn synced_counts_only_what_the_closing_fill_showed() {
+    let recorder = Recorder::default();
+    let dialog: DialogId = "5c093376e588ce6856f873fe".parse().unwrap();
+    let history = |counter| classify(markable(counter).1).unwrap();
+    let (inject, injected) = mpsc::channel(8);
+    let mut p = pump(&recorder);
+    p.injected = Some(injected);
+    let mut sub = p.hub.subscribe(crate::fanout::EventKind::Messages.into());
+    let (tx, _rx) = mpsc::channel(8);
+    let task = tokio::spawn(p.run(stream::pending(), tx));
+    // The first fill shows message 1, then its REST call fails: no `Synced`.
+    inject.send(Injected::Begin(dialog)).await.unwrap();
+    inject.send(Injected::History(history(1))).await.unwrap();
+    // The next fill fetches message 1 again (a duplicate, dropped) and message 2.
+    inject.send(Injected::Begin(dialog)).await.unwrap();
+    inject.send(Injected::History(history(1))).await.unwrap();
+    inject.send(Injected::History(history(2))).await.unwrap();
+    inject.send(Injected::Synced(dialog)).await.unwrap();
+    let mut shown = 0;
+    let synced = loop {
+        match sub.next().await.unwrap() {
+            Event::Synced(s) => break s,
+            Event::Chat(_) => shown += 1,
+            other => panic!("{other:?}"),
+        }
+    };
+    task.abort();
+    assert_eq!(shown, 2, "each message once");
+    assert_eq!(synced.dialog, dialog);
+    assert_eq!(synced.fetched, 1, "message 1 was the failed fill's");
+}

@@ -110,7 +110,9 @@ pub struct Blocked {
 pub struct Synced {
     /// The dialog.
     pub dialog: DialogId,
-    /// Messages fetched from the history that had not been shown live.
+    /// Messages the fill that closed the gap fetched from the history and showed: not those
+    /// already shown live, nor those an earlier fill showed before it failed or was stopped
+    /// by a newer session's fill.
     pub fetched: usize,
 }
 

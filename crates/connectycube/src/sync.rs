@@ -40,6 +40,9 @@ const SLACK: i64 = 2;
 /// What the gap filler hands the event task.
 #[derive(Debug)]
 pub(crate) enum Injected {
+    /// A fill starts on a dialog: what an earlier fill of it showed (one that failed or was
+    /// stopped by a newer session's) is not this fill's count.
+    Begin(DialogId),
     /// A message from the history.
     History(ChatEvent),
     /// A dialog's history is through.
@@ -173,6 +176,9 @@ impl GapFill {
         group: bool,
         me: &Me,
     ) -> Result<(), connectycube_rest::RestError> {
+        if self.inject.send(Injected::Begin(dialog)).await.is_err() {
+            return Ok(());
+        }
         for page in 0..MAX_PAGES {
             let request = ListMessages::new(dialog)
                 .filter(MessageField::DateSent, FilterOp::Gte, since)
