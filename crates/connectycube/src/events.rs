@@ -298,15 +298,13 @@ fn for_subscribers(item: &EventItem) -> Event {
     }
 }
 
-/// A bounced 1-1 message whose error names a privacy list: ConnectyCube says "You have been
-/// blocked by the privacy list" (`service-unavailable`), ejabberd "Your active privacy list
-/// has denied the routing of this stanza" (`not-acceptable`).
+/// A bounced 1-1 message whose error says a privacy list refused it
+/// ([`connectycube_protocol::message::error::MessageError::is_privacy_block`]).
 fn blocked(event: &ChatEvent) -> Option<Blocked> {
     let ChatEvent::MessageError(m) = event else {
         return None;
     };
-    let text = m.payload.text.as_deref()?.to_ascii_lowercase();
-    if !(text.contains("privacy") || text.contains("blocked")) {
+    if !m.payload.is_privacy_block() {
         return None;
     }
     let user = user_id_of(m.envelope.from.as_ref()?).ok()?;

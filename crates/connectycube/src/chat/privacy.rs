@@ -13,19 +13,14 @@ use crate::Error;
 /// The list `block` creates when the user has no default list yet.
 pub const BLOCK_LIST: &str = "blocked";
 
-const NS_PRIVACY: &str = "jabber:iq:privacy";
-
 fn iq_id() -> String {
     MessageId::generate().to_string()
 }
 
 /// The `<query/>` of a privacy answer (an empty result carries none).
 fn query_of(answer: &Element) -> Result<PrivacyQuery, Error> {
-    match answer.get_child("query", NS_PRIVACY) {
-        Some(q) => PrivacyQuery::try_from(q.clone())
-            .map_err(|e| Error::Refused(format!("unreadable privacy answer: {e}"))),
-        None => Ok(PrivacyQuery::default()),
-    }
+    PrivacyQuery::of_answer(answer)
+        .map_err(|e| Error::Refused(format!("unreadable privacy answer: {e}")))
 }
 
 /// A rule denying `user`: both ways when `mutual`, else only their stanzas to us.
