@@ -149,7 +149,7 @@ async fn closed(tx: &Option<mpsc::Sender<EventItem>>) {
 
 fn history_dialog(event: &ChatEvent) -> Option<DialogId> {
     match event {
-        ChatEvent::ChatMessage(m) => m.payload.dialog_id.or(m.envelope.dialog_id),
+        ChatEvent::ChatMessage(m) => m.dialog_id(),
         _ => None,
     }
 }
@@ -271,7 +271,7 @@ impl<A: Acknowledge> Pump<A> {
             return;
         };
         let msg = &m.payload;
-        let dialog = msg.dialog_id.or(m.envelope.dialog_id);
+        let dialog = m.dialog_id();
         let wanted = match self.auto_delivered {
             AutoDelivered::Off => false,
             AutoDelivered::Markable => msg.markable,

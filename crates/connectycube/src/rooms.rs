@@ -4,7 +4,7 @@
 //! is not in any room; a resumed one still is).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use connectycube_protocol::event::ChatEvent;
@@ -71,8 +71,7 @@ pub(crate) struct Rooms {
 
 impl Rooms {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Each update leaves the sets consistent, so a panic elsewhere poisons nothing real.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.state)
     }
 
     /// Wants `dialog`, and a receiver for the outcome of its next join.

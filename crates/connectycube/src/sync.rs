@@ -6,8 +6,7 @@
 //! [`RestClient`] ([`crate::ChatClient::enable_gap_fill`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::event::{ChatEvent, Inbound};
@@ -20,6 +19,8 @@ use connectycube_rest::query::FilterOp;
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
+
+use crate::{lock, unix_now};
 
 /// History messages waiting for the event task, at most.
 const HISTORY_BUFFER: usize = 256;
@@ -62,17 +63,6 @@ pub(crate) struct GapFill {
     running: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Plain maps, consistent after every update.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 impl GapFill {
     /// The filler and the event task's end of its line.
     pub(crate) fn new() -> (Self, mpsc::Receiver<Injected>) {
@@ -99,7 +89,7 @@ impl GapFill {
         let ChatEvent::ChatMessage(m) = event else {
             return;
         };
-        let Some(dialog) = m.payload.dialog_id.or(m.envelope.dialog_id) else {
+        let Some(dialog) = m.dialog_id() else {
             return;
         };
         let sent = m
@@ -128,7 +118,7 @@ impl GapFill {
 
     /// Notes that the connection dropped (the first drop since it was last up counts).
     pub(crate) fn went_offline(&self) {
-        lock(&self.offline_since).get_or_insert_with(now);
+        lock(&self.offline_since).get_or_insert_with(unix_now);
     }
 
     /// Fetches what `rooms` and the recently active dialogs got since they were last seen
@@ -137,7 +127,7 @@ impl GapFill {
         let Some(rest) = lock(&self.rest).clone() else {
             return;
         };
-        let offline = lock(&self.offline_since).take().unwrap_or_else(now);
+        let offline = lock(&self.offline_since).take().unwrap_or_else(unix_now);
         let seen = lock(&self.last_seen).clone();
         let mut recent: Vec<(DialogId, i64)> = seen
             .iter()

@@ -1,21 +1,17 @@
 //! Privacy (block) lists over chat (XEP-0016 as ConnectyCube uses it), one call per guide
 //! step, plus `block`/`unblock`, which read, modify and write back the default list.
 
-use connectycube_protocol::ids::{MessageId, UserId};
+use connectycube_protocol::ids::UserId;
 use connectycube_protocol::iq::privacy::{
     PrivacyAction, PrivacyList, PrivacyListNames, PrivacyQuery, PrivacyRule, request,
 };
 use minidom::Element;
 
-use super::ChatClient;
+use super::{ChatClient, iq_id};
 use crate::Error;
 
 /// The list `block` creates when the user has no default list yet.
 pub const BLOCK_LIST: &str = "blocked";
-
-fn iq_id() -> String {
-    MessageId::generate().to_string()
-}
 
 /// The `<query/>` of a privacy answer (an empty result carries none).
 fn query_of(answer: &Element) -> Result<PrivacyQuery, Error> {
