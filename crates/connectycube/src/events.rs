@@ -67,6 +67,22 @@ pub type EventItem = Result<Received, UnreadableStanza>;
 /// do not come from the user's own account are dropped (XEP-0280 §11: anyone else sending one
 /// is forging it), and so is any message, marker, edit or deletion already shown
 /// ([`crate::DeliverySettings`], [`crate::ChatClient::delivery_stats`]).
+///
+/// # This stream and the subscriptions
+/// `ChatEvents` is the raw classified stream: every [`ChatEvent`] the connection brought (and
+/// every history message the gap filler fetched, flagged [`Received::from_history`]), or the
+/// stanza that could not be read, losslessly and in order. The facade's own events exist only
+/// for subscribers ([`crate::ChatClient::subscribe`], [`crate::Event`]):
+///
+/// | subscribers get | this stream has instead |
+/// |---|---|
+/// | [`crate::Event::Blocked`] | the [`ChatEvent::MessageError`] it was read from |
+/// | [`crate::Event::Synced`] | nothing: the dialog's history messages before it are here |
+/// | [`crate::Event::State`] | nothing: [`crate::ChatClient::state_changes`] has them |
+/// | [`crate::Event::Lagged`] | nothing: this stream never drops (a full one pauses reading) |
+///
+/// An app that needs to know when a dialog's gap is closed, or wants blocks typed, listens
+/// through a subscription (and may drop this stream).
 #[derive(Debug)]
 pub struct ChatEvents {
     rx: mpsc::Receiver<EventItem>,
