@@ -7,7 +7,7 @@ use minidom::Element;
 use xmpp_parsers::jid::Jid;
 use xso::{AsXml, FromXml};
 
-use crate::ids::MessageId;
+use crate::ids::{DialogId, MessageId};
 use crate::iq::IqRequest;
 use crate::iq::last_activity::LastActivity;
 use crate::message::chat_state::TypingState;
@@ -26,6 +26,15 @@ pub struct Inbound<T> {
     pub envelope: Envelope,
     /// The event's content.
     pub payload: T,
+}
+
+impl Inbound<Message> {
+    /// The message's dialog: the payload's `dialog_id` wins over the envelope's when they
+    /// disagree (the payload is what the sender wrote for this message; the envelope is
+    /// where it was routed from), as in the official SDKs.
+    pub fn dialog_id(&self) -> Option<DialogId> {
+        self.payload.dialog_id.or(self.envelope.dialog_id)
+    }
 }
 
 /// An edit (XEP-0308 correction).
@@ -242,4 +251,25 @@ fn with_dialog(
         payloads.push(extra.to_element()?);
     }
     Ok(env.build(body, payloads))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xmpp_parsers::message::MessageType;
+
+    #[test]
+    fn a_messages_dialog_is_the_payloads_before_the_envelopes() {
+        let a: DialogId = "5c093376e588ce6856f873fe".parse().unwrap();
+        let b: DialogId = "5c094c0ce588ce6856f87422".parse().unwrap();
+        let mut m = Inbound {
+            envelope: Envelope::new(MessageType::Chat, None),
+            payload: Message::new("hi"),
+        };
+        assert_eq!(m.dialog_id(), None);
+        m.envelope.dialog_id = Some(b);
+        assert_eq!(m.dialog_id(), Some(b));
+        m.payload.dialog_id = Some(a);
+        assert_eq!(m.dialog_id(), Some(a), "the payload wins");
+    }
 }

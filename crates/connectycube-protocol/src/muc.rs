@@ -13,6 +13,7 @@ use xmpp_parsers::presence::{Presence, Type as PresenceType};
 use crate::address::{ChatDomain, dialog_id_of, occupant_user_id};
 use crate::ids::{DialogId, UserId};
 use crate::message::ParseError;
+use crate::message::error::MessageError;
 
 /// XEP-0045 `muc#user` namespace, where rooms put status codes.
 const MUC_USER: &str = "http://jabber.org/protocol/muc#user";
@@ -53,6 +54,22 @@ pub fn join(domain: &ChatDomain, dialog: DialogId, user: UserId) -> Result<Eleme
         .with_to(Jid::from(to))
         .with_payloads(vec![muc.into()])
         .into())
+}
+
+/// The dialog and error of a room's error presence (`<presence type='error'>` from the room
+/// or one of its occupant JIDs): the answer to a join the room refused, e.g.
+/// `registration-required` for a user who is not an occupant. `None` for any other stanza.
+pub fn join_refusal(el: &Element) -> Option<(DialogId, MessageError)> {
+    if el.name() != "presence" || el.attr("type") != Some("error") {
+        return None;
+    }
+    let dialog = dialog_id_of(&Jid::new(el.attr("from")?).ok()?).ok()?;
+    let error = el
+        .children()
+        .find(|c| c.name() == "error")
+        .map(MessageError::from_element)
+        .unwrap_or_default();
+    Some((dialog, error))
 }
 
 /// `<presence type='unavailable' to='{room}/{user_id}'/>`.
@@ -231,5 +248,29 @@ mod tests {
         assert_eq!(online_occupants(el).unwrap(), vec![UserId(7), UserId(9)]);
         let req = online_occupants_request("d1", domain().room_jid(dialog()).unwrap());
         assert_eq!(req.attr("type"), Some("get"));
+    }
+
+    #[test]
+    fn a_rooms_error_presence_is_a_refused_join() {
+        let refused: Element = "<presence xmlns='jabber:client' type='error' \
+            from='1_5c094c0ce588ce6856f87422@muc.localhost/7'><error type='auth'>\
+            <registration-required xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error>\
+            </presence>"
+            .parse()
+            .unwrap();
+        let (d, error) = join_refusal(&refused).unwrap();
+        assert_eq!(d, dialog());
+        assert_eq!(error.condition.as_deref(), Some("registration-required"));
+        let joined = RoomPresence::Joined(Occupant {
+            dialog: dialog(),
+            room: domain().room_jid(dialog()).unwrap(),
+            user: UserId(7),
+            is_self: true,
+        });
+        assert!(join_refusal(&joined.to_element()).is_none());
+        let user: Element = "<presence xmlns='jabber:client' type='error' from='5-1@localhost/r'/>"
+            .parse()
+            .unwrap();
+        assert!(join_refusal(&user).is_none(), "not from a room");
     }
 }

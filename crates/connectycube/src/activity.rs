@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::event::{ChatEvent, Inbound};
-use connectycube_protocol::ids::{MessageId, UserId};
+use connectycube_protocol::ids::UserId;
 use connectycube_protocol::iq::status_streaming::Subscribe;
 use connectycube_protocol::message::system::SystemMessage;
 use connectycube_transport::session::ChatConnection;
@@ -48,11 +48,7 @@ impl LastActivityUpdates {
         domain: ChatDomain,
         watchers: Watchers,
     ) -> Self {
-        *watchers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(user)
-            .or_default() += 1;
+        *crate::lock(&watchers).entry(user).or_default() += 1;
         Self {
             user,
             events,
@@ -86,7 +82,7 @@ impl Release {
     /// Counts one watcher less; the unsubscribe request when it was the last.
     fn release(self, user: UserId) -> Option<connectycube_transport::session::SendHandle> {
         let last = {
-            let mut w = self.watchers.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut w = crate::lock(&self.watchers);
             let n = w.entry(user).or_default();
             *n = n.saturating_sub(1);
             let last = *n == 0;
@@ -103,10 +99,7 @@ impl Release {
             user_jid,
             enable: false,
         };
-        Some(
-            self.connection
-                .send(sub.request(MessageId::generate().to_string())),
-        )
+        Some(self.connection.send(sub.request(crate::chat::iq_id())))
     }
 }
 

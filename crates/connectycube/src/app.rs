@@ -185,18 +185,10 @@ fn renewer(plain: RestClient, create: CreateSession, ended: Arc<AtomicBool>) -> 
             if ended.load(Ordering::SeqCst) {
                 return Err(RestError::InvalidRequest("the user logged out".into()));
             }
-            create.timestamp = chrono_now();
+            create.timestamp = crate::unix_now();
             Ok(rest.send(&create).await?.session.token.expose().to_owned())
         })
     })
-}
-
-/// Unix seconds now (the session request's timestamp).
-fn chrono_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Chat credentials from the REST session, asked for before every connection attempt: a

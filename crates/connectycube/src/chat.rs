@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connectycube_protocol::address::ChatDomain;
-use connectycube_protocol::event::{ChatEvent, Inbound};
+use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{AppId, DialogId, MessageId, UserId};
 use connectycube_protocol::iq::activity::ClientState;
 use connectycube_protocol::iq::last_activity::{self, LastActivity};
 use connectycube_protocol::iq::status_streaming::Subscribe;
+use connectycube_protocol::message::ChatKind;
 use connectycube_protocol::message::chat_state::TypingState;
-use connectycube_protocol::message::{ChatKind, Envelope};
 use connectycube_protocol::model::Message;
 use connectycube_protocol::muc;
 use connectycube_rest::RestClient;
@@ -25,7 +25,6 @@ use futures_util::Stream;
 use minidom::Element;
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
-use xmpp_parsers::message::MessageType;
 
 use crate::Error;
 use crate::activity::{LastActivityUpdates, SystemMessages, Watchers};
@@ -273,24 +272,6 @@ impl ChatClient {
             .send(message.to_stanza(room, ChatKind::Groupchat)?))
     }
 
-    /// Sends a status stanza (marker, typing) to `to`, built from its event form.
-    fn status<T>(
-        &self,
-        to: UserId,
-        dialog: Option<DialogId>,
-        payload: T,
-        event: fn(Box<Inbound<T>>) -> ChatEvent,
-    ) -> Result<SendHandle, Error> {
-        let mut envelope = Envelope::new(
-            MessageType::Chat,
-            Some(Jid::from(self.domain.user_jid(to)?)),
-        );
-        envelope.id = Some(MessageId::generate().to_string());
-        envelope.dialog_id = dialog;
-        let event = event(Box::new(Inbound { envelope, payload }));
-        Ok(self.connection.send(event.to_element()?))
-    }
-
     /// Tells the sender that their message arrived (`received` marker).
     ///
     /// # Errors
@@ -301,7 +282,7 @@ impl ChatClient {
         dialog: Option<DialogId>,
         id: MessageId,
     ) -> Result<SendHandle, Error> {
-        self.status(sender, dialog, id, ChatEvent::Delivered)
+        self.send_event(Peer::User(sender, dialog), id, ChatEvent::Delivered)
     }
 
     /// Tells the sender that their message was read (`displayed` marker).
@@ -314,7 +295,7 @@ impl ChatClient {
         dialog: Option<DialogId>,
         id: MessageId,
     ) -> Result<SendHandle, Error> {
-        self.status(sender, dialog, id, ChatEvent::Read)
+        self.send_event(Peer::User(sender, dialog), id, ChatEvent::Read)
     }
 
     /// Says that this user is typing (or stopped) in a 1-1 dialog.
@@ -322,7 +303,7 @@ impl ChatClient {
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
     pub fn typing(&self, to: UserId, state: TypingState) -> Result<SendHandle, Error> {
-        self.status(to, None, state, ChatEvent::Typing)
+        self.send_event(Peer::User(to, None), state, ChatEvent::Typing)
     }
 
     /// Joins a group or public dialog's room, to send and receive its messages; resolves
@@ -427,11 +408,10 @@ impl ChatClient {
     /// [`Error::Iq`] when no answer came, [`Error::Refused`] when the server refused (e.g. the
     /// user never logged in).
     pub async fn last_activity(&self, user: UserId) -> Result<u64, Error> {
-        let id = MessageId::generate().to_string();
         let answer = self
             .connection
             .request(
-                last_activity::request(id, self.domain.user_jid(user)?),
+                last_activity::request(iq_id(), self.domain.user_jid(user)?),
                 IQ_TIMEOUT,
             )
             .await?;
@@ -454,7 +434,7 @@ impl ChatClient {
         };
         let answer = self
             .connection
-            .request(sub.request(MessageId::generate().to_string()), IQ_TIMEOUT)
+            .request(sub.request(iq_id()), IQ_TIMEOUT)
             .await?;
         expect_result(&answer)
     }
@@ -494,10 +474,7 @@ impl ChatClient {
     pub async fn set_client_state(&self, state: ClientState) -> Result<(), Error> {
         let answer = self
             .connection
-            .request(
-                state.mobile_iq(MessageId::generate().to_string()),
-                IQ_TIMEOUT,
-            )
+            .request(state.mobile_iq(iq_id()), IQ_TIMEOUT)
             .await?;
         expect_result(&answer)
     }
@@ -510,6 +487,11 @@ impl ChatClient {
         let answer = self.connection.request(iq, IQ_TIMEOUT).await?;
         expect_result(&answer).map(|()| answer)
     }
+}
+
+/// A fresh id for an IQ request (an ObjectId, as the official SDKs use), to match its answer.
+pub(crate) fn iq_id() -> String {
+    MessageId::generate().to_string()
 }
 
 fn expect_result(answer: &Element) -> Result<(), Error> {

@@ -68,6 +68,22 @@ pub type EventItem = Result<Received, UnreadableStanza>;
 /// do not come from the user's own account are dropped (XEP-0280 §11: anyone else sending one
 /// is forging it), and so is any message, marker, edit or deletion already shown
 /// ([`crate::DeliverySettings`], [`crate::ChatClient::delivery_stats`]).
+///
+/// # This stream and the subscriptions
+/// `ChatEvents` is the raw classified stream: every [`ChatEvent`] the connection brought (and
+/// every history message the gap filler fetched, flagged [`Received::from_history`]), or the
+/// stanza that could not be read, losslessly and in order. The facade's own events exist only
+/// for subscribers ([`crate::ChatClient::subscribe`], [`crate::Event`]):
+///
+/// | subscribers get | this stream has instead |
+/// |---|---|
+/// | [`crate::Event::Blocked`] | the [`ChatEvent::MessageError`] it was read from |
+/// | [`crate::Event::Synced`] | nothing: the dialog's history messages before it are here |
+/// | [`crate::Event::State`] | nothing: [`crate::ChatClient::state_changes`] has them |
+/// | [`crate::Event::Lagged`] | nothing: this stream never drops (a full one pauses reading) |
+///
+/// An app that needs to know when a dialog's gap is closed, or wants blocks typed, listens
+/// through a subscription (and may drop this stream).
 #[derive(Debug)]
 pub struct ChatEvents {
     rx: mpsc::Receiver<EventItem>,
@@ -128,7 +144,7 @@ pub(crate) struct Pump<A> {
     pub gap: Arc<GapFill>,
     /// What the gap filler fetched (taken by `run`).
     pub injected: Option<mpsc::Receiver<Injected>>,
-    /// History messages shown per dialog since its last `Synced`.
+    /// History messages shown per dialog by the fill under way in it (since its `Begin`).
     pub fetched: HashMap<DialogId, usize>,
     /// Learns of the markers and bounces that answer paced sends.
     pub flow: Arc<Flow>,
@@ -152,7 +168,7 @@ async fn closed(tx: &Option<mpsc::Sender<EventItem>>) {
 
 fn history_dialog(event: &ChatEvent) -> Option<DialogId> {
     match event {
-        ChatEvent::ChatMessage(m) => m.payload.dialog_id.or(m.envelope.dialog_id),
+        ChatEvent::ChatMessage(m) => m.dialog_id(),
         _ => None,
     }
 }
@@ -206,6 +222,10 @@ impl<A: Acknowledge> Pump<A> {
     /// What a history message or the end of a dialog's history shows, if anything.
     fn handle_injected(&mut self, inj: Injected) -> Option<(Option<EventItem>, Event)> {
         match inj {
+            Injected::Begin(dialog) => {
+                self.fetched.insert(dialog, 0);
+                None
+            }
             Injected::History(event) => {
                 let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
                     return None;
@@ -271,7 +291,7 @@ impl<A: Acknowledge> Pump<A> {
             return;
         };
         let msg = &m.payload;
-        let dialog = msg.dialog_id.or(m.envelope.dialog_id);
+        let dialog = m.dialog_id();
         let wanted = match self.auto_delivered {
             AutoDelivered::Off => false,
             AutoDelivered::Markable => msg.markable,
@@ -298,15 +318,13 @@ fn for_subscribers(item: &EventItem) -> Event {
     }
 }
 
-/// A bounced 1-1 message whose error names a privacy list: ConnectyCube says "You have been
-/// blocked by the privacy list" (`service-unavailable`), ejabberd "Your active privacy list
-/// has denied the routing of this stanza" (`not-acceptable`).
+/// A bounced 1-1 message whose error says a privacy list refused it
+/// ([`connectycube_protocol::message::error::MessageError::is_privacy_block`]).
 fn blocked(event: &ChatEvent) -> Option<Blocked> {
     let ChatEvent::MessageError(m) = event else {
         return None;
     };
-    let text = m.payload.text.as_deref()?.to_ascii_lowercase();
-    if !(text.contains("privacy") || text.contains("blocked")) {
+    if !m.payload.is_privacy_block() {
         return None;
     }
     let user = user_id_of(m.envelope.from.as_ref()?).ok()?;

@@ -212,3 +212,78 @@ async fn a_full_buffer_stops_the_reading() {
     drop(rx);
     task.await.unwrap();
 }
+
+/// A fill that showed a message and then failed (or was stopped by a newer session's fill)
+/// does not add to the count of the fill that closes the gap: `Synced.fetched` is what that
+/// fill showed.
+#[tokio::test]
+async fn synced_counts_only_what_the_closing_fill_showed() {
+    let recorder = Recorder::default();
+    let dialog: DialogId = "5c093376e588ce6856f873fe".parse().unwrap();
+    let history = |counter| classify(markable(counter).1).unwrap();
+    let (inject, injected) = mpsc::channel(8);
+    let mut p = pump(&recorder);
+    p.injected = Some(injected);
+    let mut sub = p.hub.subscribe(crate::fanout::EventKind::Messages.into());
+    let (tx, _rx) = mpsc::channel(8);
+    let task = tokio::spawn(p.run(stream::pending(), tx));
+    // The first fill shows message 1, then its REST call fails: no `Synced`.
+    inject.send(Injected::Begin(dialog)).await.unwrap();
+    inject.send(Injected::History(history(1))).await.unwrap();
+    // The next fill fetches message 1 again (a duplicate, dropped) and message 2.
+    inject.send(Injected::Begin(dialog)).await.unwrap();
+    inject.send(Injected::History(history(1))).await.unwrap();
+    inject.send(Injected::History(history(2))).await.unwrap();
+    inject.send(Injected::Synced(dialog)).await.unwrap();
+    let mut shown = 0;
+    let synced = loop {
+        match sub.next().await.unwrap() {
+            Event::Synced(s) => break s,
+            Event::Chat(_) => shown += 1,
+            other => panic!("{other:?}"),
+        }
+    };
+    task.abort();
+    assert_eq!(shown, 2, "each message once");
+    assert_eq!(synced.dialog, dialog);
+    assert_eq!(synced.fetched, 1, "message 1 was the failed fill's");
+}
+
+/// `ChatEvents` is the raw classified stream: a privacy bounce stays a `MessageError` there
+/// and a dialog's `Synced` never shows; subscribers get both as the facade's events.
+#[tokio::test]
+async fn blocked_and_synced_reach_subscribers_and_the_stream_keeps_the_raw_events() {
+    let recorder = Recorder::default();
+    let dialog: DialogId = "5c093376e588ce6856f873fe".parse().unwrap();
+    let bounce: Element = r#"<message xmlns="jabber:client" type="error" id="b1"
+        from="29085-105@chat.connectycube.com" to="29086-105@chat.connectycube.com">
+        <error type="cancel" code="503">
+        <service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>
+        <text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">You have been blocked by the privacy list</text>
+        </error></message>"#
+        .parse()
+        .unwrap();
+    let (inject, injected) = mpsc::channel(8);
+    let mut p = pump(&recorder);
+    p.injected = Some(injected);
+    let mut sub = p.hub.subscribe(crate::fanout::EventFilter::ALL);
+    let (tx, mut rx) = mpsc::channel(8);
+    let input = stream::iter(vec![bounce]).chain(stream::pending());
+    let task = tokio::spawn(p.run(Box::pin(input), tx));
+    let raw = rx.recv().await.unwrap().unwrap();
+    assert!(matches!(raw.event, ChatEvent::MessageError(_)), "{raw:?}");
+    let Event::Blocked(blocked) = sub.next().await.unwrap() else {
+        panic!("the subscriber's form is typed")
+    };
+    assert_eq!(blocked.user, UserId(29085));
+    inject.send(Injected::Begin(dialog)).await.unwrap();
+    let history = classify(markable(1).1).unwrap();
+    inject.send(Injected::History(history)).await.unwrap();
+    inject.send(Injected::Synced(dialog)).await.unwrap();
+    assert!(rx.recv().await.unwrap().unwrap().from_history);
+    assert!(matches!(sub.next().await.unwrap(), Event::Chat(_)));
+    assert!(matches!(sub.next().await.unwrap(), Event::Synced(_)));
+    // The subscriber saw `Synced`, so the pump is past it: the stream got nothing for it.
+    assert!(rx.try_recv().is_err(), "no Synced on the raw stream");
+    task.abort();
+}

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use connectycube_protocol::UnreadableStanza;
@@ -28,6 +28,7 @@ use futures_util::Stream;
 use tokio::sync::watch;
 
 use crate::events::Received;
+use crate::lock;
 
 /// One kind of event, to subscribe to only what a listener shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,7 +111,9 @@ pub struct Blocked {
 pub struct Synced {
     /// The dialog.
     pub dialog: DialogId,
-    /// Messages fetched from the history that had not been shown live.
+    /// Messages the fill that closed the gap fetched from the history and showed: not those
+    /// already shown live, nor those an earlier fill showed before it failed or was stopped
+    /// by a newer session's fill.
     pub fetched: usize,
 }
 
@@ -212,14 +215,9 @@ fn chat_kind(event: &ChatEvent) -> EventKind {
 /// A message's dialog, for [`Lagged::dialogs`].
 fn message_dialog(event: &Event) -> Option<Option<DialogId>> {
     match event.chat()? {
-        ChatEvent::ChatMessage(m) => Some(m.payload.dialog_id.or(m.envelope.dialog_id)),
+        ChatEvent::ChatMessage(m) => Some(m.dialog_id()),
         _ => None,
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic elsewhere while holding the lock leaves a queue that is still consistent.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One subscriber's queue.

@@ -73,6 +73,21 @@ pub use connectycube_rest as rest;
 /// The XMPP connection.
 pub use connectycube_transport as transport;
 
+/// Locks `m`, also after a panic elsewhere while it was held: every lock in this crate guards
+/// plain maps and queues that each update leaves consistent, so a poisoned one holds nothing
+/// half-written.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Unix seconds now (0 for a clock before 1970): the REST session's timestamp and the gap
+/// filler's since-times.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 // The handles an app shares between tasks: checked at compile time.
 const _: () = {
     const fn shareable<T: Send + Sync + std::fmt::Debug + Clone>() {}

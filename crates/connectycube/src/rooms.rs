@@ -4,17 +4,16 @@
 //! is not in any room; a resumed one still is).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use connectycube_protocol::address::dialog_id_of;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::DialogId;
 use connectycube_protocol::message::error::MessageError;
+use connectycube_protocol::muc;
 use connectycube_transport::session::SendError;
 use minidom::Element;
 use tokio::sync::oneshot;
-use xmpp_parsers::jid::Jid;
 
 /// Why joining a room failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -72,8 +71,7 @@ pub(crate) struct Rooms {
 
 impl Rooms {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // Each update leaves the sets consistent, so a panic elsewhere poisons nothing real.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.state)
     }
 
     /// Wants `dialog`, and a receiver for the outcome of its next join.
@@ -135,21 +133,9 @@ impl Rooms {
     /// Learns from an inbound stanza before it is classified: an error presence from a room
     /// fails its joins.
     pub(crate) fn on_stanza(&self, el: &Element) {
-        if el.name() != "presence" || el.attr("type") != Some("error") {
-            return;
-        }
-        let Some(dialog) = el
-            .attr("from")
-            .and_then(|f| Jid::new(f).ok())
-            .and_then(|j| dialog_id_of(&j).ok())
-        else {
+        let Some((dialog, error)) = muc::join_refusal(el) else {
             return;
         };
-        let error = el
-            .children()
-            .find(|c| c.name() == "error")
-            .map(MessageError::from_element)
-            .unwrap_or_default();
         tracing::debug!(%dialog, condition = ?error.condition, "a room refused the join");
         self.fail(dialog, &JoinError::Refused { dialog, error });
     }

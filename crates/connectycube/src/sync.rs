@@ -6,8 +6,7 @@
 //! [`RestClient`] ([`crate::ChatClient::enable_gap_fill`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::event::{ChatEvent, Inbound};
@@ -20,6 +19,8 @@ use connectycube_rest::query::FilterOp;
 use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
+
+use crate::{lock, unix_now};
 
 /// History messages waiting for the event task, at most.
 const HISTORY_BUFFER: usize = 256;
@@ -40,6 +41,9 @@ const SLACK: i64 = 2;
 /// What the gap filler hands the event task.
 #[derive(Debug)]
 pub(crate) enum Injected {
+    /// A fill starts on a dialog: what an earlier fill of it showed (one that failed or was
+    /// stopped by a newer session's) is not this fill's count.
+    Begin(DialogId),
     /// A message from the history.
     History(ChatEvent),
     /// A dialog's history is through.
@@ -57,17 +61,6 @@ pub(crate) struct GapFill {
     inject: mpsc::Sender<Injected>,
     /// The fill under way, stopped when a newer session starts its own.
     running: Mutex<Option<tokio::task::AbortHandle>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Plain maps, consistent after every update.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl GapFill {
@@ -96,7 +89,7 @@ impl GapFill {
         let ChatEvent::ChatMessage(m) = event else {
             return;
         };
-        let Some(dialog) = m.payload.dialog_id.or(m.envelope.dialog_id) else {
+        let Some(dialog) = m.dialog_id() else {
             return;
         };
         let sent = m
@@ -125,7 +118,7 @@ impl GapFill {
 
     /// Notes that the connection dropped (the first drop since it was last up counts).
     pub(crate) fn went_offline(&self) {
-        lock(&self.offline_since).get_or_insert_with(now);
+        lock(&self.offline_since).get_or_insert_with(unix_now);
     }
 
     /// Fetches what `rooms` and the recently active dialogs got since they were last seen
@@ -134,7 +127,7 @@ impl GapFill {
         let Some(rest) = lock(&self.rest).clone() else {
             return;
         };
-        let offline = lock(&self.offline_since).take().unwrap_or_else(now);
+        let offline = lock(&self.offline_since).take().unwrap_or_else(unix_now);
         let seen = lock(&self.last_seen).clone();
         let mut recent: Vec<(DialogId, i64)> = seen
             .iter()
@@ -173,6 +166,9 @@ impl GapFill {
         group: bool,
         me: &Me,
     ) -> Result<(), connectycube_rest::RestError> {
+        if self.inject.send(Injected::Begin(dialog)).await.is_err() {
+            return Ok(());
+        }
         for page in 0..MAX_PAGES {
             let request = ListMessages::new(dialog)
                 .filter(MessageField::DateSent, FilterOp::Gte, since)

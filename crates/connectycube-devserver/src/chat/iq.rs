@@ -81,7 +81,7 @@ pub(crate) fn handle(s: &mut Session, mut el: Element) {
         (cc::LAST, "query") => last(s, &el, to),
         (cc::STATUS_STREAMING, "subscribe") => subscribe(s, &el, &payload),
         (cc::TIGASE_MOBILE, "mobile") => {
-            s.inactive = payload.attr("enable") == Some("true");
+            s.set_inactive(payload.attr("enable") == Some("true"));
             s.out.push(result_iq(&el, None));
         }
         (DISCO_ITEMS, "query") => disco_items(s, &el, to),

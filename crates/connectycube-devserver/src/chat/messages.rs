@@ -1,5 +1,6 @@
 //! 1-1 messages: privacy check, ConnectyCube's history semantics (save, markers, edit,
-//! delete), delivery with carbons, offline storage with delay stamps, error bounces.
+//! delete), delivery with carbons, offline storage with delay stamps, push notifications for
+//! recipients offline or in the background, error bounces.
 
 use super::xml::{self, Attr};
 use std::sync::Arc;
@@ -69,6 +70,10 @@ pub(crate) fn handle(s: &mut Session, mut el: Element) {
     let copies = carbons_apply(&el);
     if copies {
         sent_carbons(s, &el);
+    }
+    // Recorded before the delivery, so a recipient that reads the message finds its push.
+    if store && !s.ctx.router.in_foreground(recipient) {
+        s.ctx.notifications.message(recipient, s.user, &el);
     }
     deliver_to_user(&s.ctx, recipient, target.as_deref(), el.clone(), store);
     if copies && target.is_some() {

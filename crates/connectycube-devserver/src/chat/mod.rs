@@ -2,7 +2,8 @@
 //! STARTTLS (5222) and WebSocket (RFC 7395, ws and wss) on ephemeral 127.0.0.1 ports; SASL
 //! PLAIN with a password or a REST session token; bind, presence, 1-1 routing with carbons and
 //! offline storage; XEP-0198 with resumption; MUC rooms for group and public dialogs; privacy
-//! lists; last activity; history through a [`backend::ChatBackend`].
+//! lists; last activity; history through a [`backend::ChatBackend`]; the push notifications
+//! the cloud would send for recipients offline or inactive, recorded ([`notifications`]).
 
 mod auth;
 pub mod backend;
@@ -12,6 +13,7 @@ mod listener;
 pub mod memory;
 mod messages;
 mod muc;
+pub mod notifications;
 mod privacy;
 mod pushes;
 mod router;
@@ -37,6 +39,7 @@ use tokio::task::JoinHandle;
 use crate::push::PushReceiver;
 use crate::tls::{DevTls, TlsError};
 use backend::ChatBackend;
+use notifications::Notifications;
 use router::Router;
 
 /// How the chat server runs.
@@ -125,6 +128,8 @@ pub(crate) struct Shared {
     pub domain: ChatDomain,
     pub backend: Arc<dyn ChatBackend>,
     pub router: Router,
+    /// The push notifications the cloud would have sent.
+    pub notifications: Arc<Notifications>,
     pub tls: DevTls,
     next_conn: AtomicU64,
 }
@@ -158,6 +163,7 @@ pub struct ChatHandle {
     ca_pem: String,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    notifications: Arc<Notifications>,
 }
 
 impl ChatHandle {
@@ -184,6 +190,13 @@ impl ChatHandle {
     /// `wss://localhost:{port}/` (the certificate names `localhost` and 127.0.0.1).
     pub fn wss_url(&self) -> String {
         format!("wss://localhost:{}/", self.ports.wss)
+    }
+
+    /// The push notifications the cloud would have sent so far, oldest first: one per chat
+    /// message to a user who was offline or whose every session was inactive
+    /// ([`notifications`]).
+    pub fn notifications(&self) -> Vec<notifications::Notification> {
+        self.notifications.snapshot()
     }
 
     /// The CA certificate (PEM) that signed the server's certificate: trust it explicitly.
@@ -233,10 +246,12 @@ impl ChatServer {
             None => DevTls::generate(&[config.host.as_str()])?,
         };
         let (shutdown, stop) = watch::channel(false);
+        let notifications = Arc::new(Notifications::default());
         let shared = Arc::new(Shared {
             domain: ChatDomain::new(config.host.clone(), config.app_id),
             backend,
             router: Router::default(),
+            notifications: notifications.clone(),
             tls: tls.clone(),
             next_conn: AtomicU64::new(1),
             config: config.clone(),
@@ -250,6 +265,7 @@ impl ChatServer {
             ca_pem: tls.ca_pem().to_owned(),
             shutdown,
             tasks,
+            notifications,
         })
     }
 }

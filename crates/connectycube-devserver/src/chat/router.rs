@@ -58,6 +58,8 @@ pub struct Entry {
     pub conn: u64,
     /// The stream-management id, when resumable.
     pub sm_id: Option<String>,
+    /// Marked inactive (CSI `<inactive/>` or the mobile IQ): the app is in the background.
+    pub inactive: bool,
 }
 
 #[derive(Default)]
@@ -118,6 +120,15 @@ impl Router {
         {
             f(e);
         }
+    }
+
+    /// Whether the user has a session in the foreground: available and not inactive. A
+    /// message to a user without one gets a push notification.
+    pub fn in_foreground(&self, user: UserId) -> bool {
+        self.lock()
+            .sessions
+            .get(&user)
+            .is_some_and(|m| m.values().any(|e| e.available && !e.inactive))
     }
 
     /// The entry of one resource.

@@ -281,8 +281,7 @@ impl Session {
             return self.on_sm(el).await;
         }
         if el.ns() == "urn:xmpp:csi:0" {
-            self.inactive = el.name() == "inactive";
-            return;
+            return self.set_inactive(el.name() == "inactive");
         }
         if el.ns() != CLIENT_NS || !is_stanza(&el) {
             self.closing = Some(("unsupported-stanza-type", End::Error));
@@ -443,6 +442,17 @@ impl Session {
             .ok()
     }
 
+    /// Marks this session in the background (or back in the foreground): while every session
+    /// of the user is, messages to them also make push notifications.
+    pub fn set_inactive(&mut self, inactive: bool) {
+        self.inactive = inactive;
+        if let Some(resource) = &self.resource {
+            self.ctx
+                .router
+                .update(self.user, resource, |e| e.inactive = inactive);
+        }
+    }
+
     /// Binds `resource` (or a fresh one): registers the mailbox, replacing a session that
     /// held the same resource (it closes with `conflict`).
     pub fn bind(&mut self, resource: Option<String>) -> String {
@@ -459,6 +469,7 @@ impl Session {
                 carbons: false,
                 conn: self.conn,
                 sm_id: None,
+                inactive: false,
             },
         );
         if let Some(old) = old {

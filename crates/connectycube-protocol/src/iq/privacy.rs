@@ -10,6 +10,7 @@ use xso::{AsXml, FromXml};
 use super::ns;
 use crate::address::{ChatDomain, user_id_of};
 use crate::ids::UserId;
+use crate::message::ParseError;
 
 /// `<query xmlns='jabber:iq:privacy'>`: requests and answers alike.
 #[derive(FromXml, AsXml, Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +25,20 @@ pub struct PrivacyQuery {
     /// Lists: names only when listing, one list with items when getting or setting.
     #[xml(child(n = ..))]
     pub lists: Vec<List>,
+}
+
+impl PrivacyQuery {
+    /// The `<query/>` of the server's answer to a privacy request; a bare `result` (what a
+    /// set gets) carries none and reads as an empty query.
+    ///
+    /// # Errors
+    /// [`ParseError`] when the query is not a XEP-0016 query.
+    pub fn of_answer(answer: &Element) -> Result<Self, ParseError> {
+        match answer.get_child("query", ns::PRIVACY) {
+            Some(query) => Ok(Self::try_from(query.clone())?),
+            None => Ok(Self::default()),
+        }
+    }
 }
 
 impl IqGetPayload for PrivacyQuery {}
@@ -409,6 +424,33 @@ mod tests {
         assert_eq!(
             q.get_child("default", ns::PRIVACY).unwrap().attr("name"),
             None
+        );
+    }
+
+    #[test]
+    fn answers_are_read_by_their_query_and_a_bare_result_is_empty() {
+        let names: Element = "<iq xmlns='jabber:client' type='result' id='n'>\
+            <query xmlns='jabber:iq:privacy'><default name='blocked'/>\
+            <list name='blocked'/><list name='work'/></query></iq>"
+            .parse()
+            .unwrap();
+        let names = PrivacyListNames::from(&PrivacyQuery::of_answer(&names).unwrap());
+        assert_eq!(names.default.as_deref(), Some("blocked"));
+        assert_eq!(names.names, ["blocked", "work"]);
+        let bare: Element = "<iq xmlns='jabber:client' type='result' id='s'/>"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            PrivacyQuery::of_answer(&bare).unwrap(),
+            PrivacyQuery::default()
+        );
+        let bad: Element = "<iq xmlns='jabber:client' type='result' id='b'>\
+            <query xmlns='jabber:iq:privacy'><list/></query></iq>"
+            .parse()
+            .unwrap();
+        assert!(
+            PrivacyQuery::of_answer(&bad).is_err(),
+            "a list needs a name"
         );
     }
 }

@@ -42,6 +42,17 @@ impl MessageError {
         }
     }
 
+    /// Whether the error says a privacy list refused the stanza. Neither server gives it a
+    /// condition of its own, so the text decides: ConnectyCube says "You have been blocked by
+    /// the privacy list" (`service-unavailable`), ejabberd "Your active privacy list has
+    /// denied the routing of this stanza" (`not-acceptable`).
+    pub fn is_privacy_block(&self) -> bool {
+        self.text.as_deref().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("privacy") || t.contains("blocked")
+        })
+    }
+
     /// The `<error>` element, in RFC 6120 form plus the legacy `code`.
     ///
     /// # Errors
@@ -103,5 +114,25 @@ mod tests {
         let m = MessageError::from_element(&legacy);
         assert_eq!((m.code, m.kind.as_deref()), (Some(403), None));
         assert_eq!(m.text.as_deref(), Some("Forbidden"));
+    }
+
+    #[test]
+    fn privacy_blocks_are_told_by_their_text() {
+        let with = |condition: &str, text: Option<&str>| MessageError {
+            condition: Some(condition.into()),
+            text: text.map(str::to_owned),
+            ..MessageError::default()
+        };
+        let connectycube = with(
+            "service-unavailable",
+            Some("You have been blocked by the privacy list"),
+        );
+        let ejabberd = with(
+            "not-acceptable",
+            Some("Your active privacy list has denied the routing of this stanza"),
+        );
+        assert!(connectycube.is_privacy_block() && ejabberd.is_privacy_block());
+        assert!(!with("service-unavailable", None).is_privacy_block());
+        assert!(!with("item-not-found", Some("No such user")).is_privacy_block());
     }
 }

@@ -1,31 +1,22 @@
 //! Privacy (block) lists over chat (XEP-0016 as ConnectyCube uses it), one call per guide
 //! step, plus `block`/`unblock`, which read, modify and write back the default list.
 
-use connectycube_protocol::ids::{MessageId, UserId};
+use connectycube_protocol::ids::UserId;
 use connectycube_protocol::iq::privacy::{
     PrivacyAction, PrivacyList, PrivacyListNames, PrivacyQuery, PrivacyRule, request,
 };
 use minidom::Element;
 
-use super::ChatClient;
+use super::{ChatClient, iq_id};
 use crate::Error;
 
 /// The list `block` creates when the user has no default list yet.
 pub const BLOCK_LIST: &str = "blocked";
 
-const NS_PRIVACY: &str = "jabber:iq:privacy";
-
-fn iq_id() -> String {
-    MessageId::generate().to_string()
-}
-
 /// The `<query/>` of a privacy answer (an empty result carries none).
 fn query_of(answer: &Element) -> Result<PrivacyQuery, Error> {
-    match answer.get_child("query", NS_PRIVACY) {
-        Some(q) => PrivacyQuery::try_from(q.clone())
-            .map_err(|e| Error::Refused(format!("unreadable privacy answer: {e}"))),
-        None => Ok(PrivacyQuery::default()),
-    }
+    PrivacyQuery::of_answer(answer)
+        .map_err(|e| Error::Refused(format!("unreadable privacy answer: {e}")))
 }
 
 /// A rule denying `user`: both ways when `mutual`, else only their stanzas to us.

@@ -54,7 +54,7 @@ impl ChatClient {
     }
 
     /// Sends the event `make` builds from `payload` to `peer`.
-    fn send_event<T>(
+    pub(super) fn send_event<T>(
         &self,
         peer: Peer,
         payload: T,
@@ -139,7 +139,7 @@ impl ChatClient {
     /// [`Error::Iq`] when no answer came, [`Error::Refused`] for an error answer.
     pub async fn ping(&self) -> Result<(), Error> {
         let to = Jid::new(self.domain.host()).ok();
-        self.request(ping::request(MessageId::generate().to_string(), to))
+        self.request(ping::request(super::iq_id(), to))
             .await
             .map(drop)
     }

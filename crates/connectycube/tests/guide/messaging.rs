@@ -119,10 +119,33 @@ async fn a_silent_message_arrives_marked_silent() {
     assert!(!next_message(&mut t.bob_events).await.silent);
 }
 
+/// Inactive (in the background) while connected, Bob still gets his messages over chat, and
+/// each also makes a push notification (none for a silent one); once active again, none.
 #[tokio::test]
-async fn the_client_marks_itself_inactive_and_active() {
-    let t = two().await;
+async fn an_inactive_client_gets_pushes_until_it_is_active_again() {
+    let mut t = two().await;
+    let (mine, _) = t.private().await;
     let chat = t.bob.chat();
+    let pushes = |t: &super::Two| t.srv.chat().unwrap().notifications();
     chat.set_client_state(ClientState::Inactive).await.unwrap();
+    let mut quiet = Message::new("quiet");
+    quiet.silent = true;
+    for message in [quiet, Message::new("while away")] {
+        mine.send(&message).await.unwrap().await.unwrap();
+        assert_eq!(next_message(&mut t.bob_events).await.id, message.id);
+    }
     chat.set_client_state(ClientState::Active).await.unwrap();
+    mine.send_text("back").await.unwrap();
+    assert_eq!(
+        next_message(&mut t.bob_events).await.body.as_deref(),
+        Some("back")
+    );
+    let pushed: Vec<_> = pushes(&t)
+        .into_iter()
+        .map(|n| (n.user, n.sender, n.body))
+        .collect();
+    assert_eq!(
+        pushed,
+        [(t.bob.user(), t.alice.user(), "while away".to_owned())]
+    );
 }

@@ -160,15 +160,58 @@ async fn the_offline_push_counts_from_the_stored_logout() {
     assert!((100..110).contains(&offline), "{offline}");
 }
 
+/// A message to a user offline, or whose session is inactive (mobile IQ or CSI), makes a
+/// push notification; one to a session in the foreground does not. Delivery over chat goes
+/// on either way.
 #[tokio::test]
-async fn mobile_iq_and_csi_are_accepted() {
+async fn offline_and_inactive_recipients_get_pushes() {
+    use connectycube_protocol::iq::activity::ClientState::{Active, Inactive};
     let s = server().await;
     let (a, _ai) = s.login(1, "a").await;
-    let iq = connectycube_protocol::iq::activity::ClientState::Inactive.mobile_iq("mob1");
+    // User 3 never logs in: offline.
+    a.send(chat(&jid(3), "m0", "offline")).await.unwrap();
+    let (b, mut bi) = s.login(2, "b").await;
+    let mut to_b = async |id: &str, text: &str| {
+        a.send(chat(&jid(2), id, text)).await.unwrap();
+        assert_eq!(body(&next_body(&mut bi).await).as_deref(), Some(text));
+    };
+    to_b("m1", "foreground").await;
+    let state = |iq: Element| async {
+        b.request(iq, WAIT)
+            .await
+            .unwrap()
+            .attr("type")
+            .map(str::to_owned)
+    };
     assert_eq!(
-        a.request(iq, WAIT).await.unwrap().attr("type"),
+        state(Inactive.mobile_iq("mob1")).await.as_deref(),
         Some("result")
     );
-    drop(a.send(connectycube_protocol::iq::activity::ClientState::Active.csi()));
-    a.ping_with_timeout(WAIT).await.unwrap();
+    to_b("m2", "mobile inactive").await;
+    assert_eq!(
+        state(Active.mobile_iq("mob2")).await.as_deref(),
+        Some("result")
+    );
+    to_b("m3", "mobile active").await;
+    // CSI is a nonza: the ping after it is answered once the server has it.
+    drop(b.send(Inactive.csi()));
+    b.ping_with_timeout(WAIT).await.unwrap();
+    to_b("m4", "csi inactive").await;
+    drop(b.send(Active.csi()));
+    b.ping_with_timeout(WAIT).await.unwrap();
+    to_b("m5", "csi active").await;
+    let pushed: Vec<_> = s
+        .handle
+        .notifications()
+        .into_iter()
+        .map(|n| (n.user, n.body))
+        .collect();
+    assert_eq!(
+        pushed,
+        [
+            (UserId(3), "offline".to_owned()),
+            (UserId(2), "mobile inactive".to_owned()),
+            (UserId(2), "csi inactive".to_owned()),
+        ]
+    );
 }
