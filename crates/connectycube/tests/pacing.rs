@@ -47,8 +47,8 @@ async fn send_paced(alice: &ChatClient, bob: &ChatClient, n: usize) -> Vec<SendH
 #[tokio::test]
 async fn paced_sends_wait_for_markers_and_all_arrive() {
     let window = DeliverySettings::default().with_delivered_window(50, Duration::from_secs(5));
-    let (alice, _alice_events) = client_with(1011, window);
-    let (bob, bob_events) = client_with(1012, DeliverySettings::default());
+    let (alice, _alice_events) = client_with(1021, window);
+    let (bob, bob_events) = client_with(1022, DeliverySettings::default());
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     let received = tokio::spawn(distinct_messages(bob_events, 1_000));
     send_paced(&alice, &bob, 1_000).await;
@@ -63,8 +63,8 @@ async fn paced_sends_wait_for_markers_and_all_arrive() {
 async fn a_recipient_that_never_marks_is_waited_for_once() {
     let window = DeliverySettings::default().with_delivered_window(20, Duration::from_secs(1));
     let silent = DeliverySettings::default().with_auto_delivered(AutoDelivered::Off);
-    let (alice, _alice_events) = client_with(1013, window);
-    let (bob, bob_events) = client_with(1014, silent);
+    let (alice, _alice_events) = client_with(1023, window);
+    let (bob, bob_events) = client_with(1024, silent);
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     let received = tokio::spawn(distinct_messages(bob_events, 300));
     send_paced(&alice, &bob, 300).await;
