@@ -61,13 +61,33 @@ fn cut_moments(state: &mut u64) -> Vec<Duration> {
     at
 }
 
-/// Cuts every connection of `proxy` at each moment (from now).
-fn cutter(proxy: Arc<Proxy>, moments: Vec<Duration>) -> tokio::task::JoinHandle<()> {
+/// Cuts `client`'s connection through `proxy` at each moment (from now); a moment that finds
+/// it reconnecting waits until it is connected again (30 s at most), so every cut breaks a
+/// live session.
+fn cutter(
+    proxy: Arc<Proxy>,
+    client: &ChatClient,
+    moments: Vec<Duration>,
+) -> tokio::task::JoinHandle<()> {
+    let connection = client.connection().clone();
     tokio::spawn(async move {
         let start = tokio::time::Instant::now();
         for at in moments {
             tokio::time::sleep_until(start + at).await;
+            let back = async {
+                while !connection.state().is_connected() {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(30), back).await;
             proxy.cut();
+            // Until the session has seen this cut, a second one would find nothing to break.
+            let noticed = async {
+                while connection.state().is_connected() {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(5), noticed).await;
         }
     })
 }
@@ -125,8 +145,8 @@ async fn burst_with_cuts(second_resource: bool) {
     let (sender_cuts, app_cuts) = (cut_moments(&mut state), cut_moments(&mut state));
     // The proxies live until the end (`to_sender`, `to_app`): dropping one refuses reconnections.
     let cutters = [
-        cutter(to_sender.clone(), sender_cuts.clone()),
-        cutter(to_app.clone(), app_cuts.clone()),
+        cutter(to_sender.clone(), &peers.sender.0, sender_cuts.clone()),
+        cutter(to_app.clone(), &peers.app.0, app_cuts.clone()),
     ];
     let label = format!("burst with cuts (second resource: {second_resource}, seed {seed})");
     let mut report = run(label, peers).await;

@@ -111,11 +111,12 @@ async fn js_burst(stream_management: bool) {
         "js burst (JS SDK stream management: {stream_management}): {n} messages, acked in \
          {acked_in:.2?}, JS done in {delivered_in:.2?}; JS app: received {} ({} distinct of \
          ours, {foreign} from earlier runs), lost {lost}, duplicated {duplicated}, out of order \
-         {out_of_order}; JS saw {} error events, {} disconnects, {} reconnects, ended {}; our \
+         {out_of_order}; JS stream management enabled by the server: {}; JS saw {} error events, {} disconnects, {} reconnects, ended {}; our \
          handles: final stages {:?}, handle/receipt mismatches {}; our sender saw {} \
          'delivered' markers and {} error events",
         ids.len(),
         n - lost,
+        counts["sm_enabled"],
         counts["errors"],
         counts["disconnects"],
         counts["reconnects"],

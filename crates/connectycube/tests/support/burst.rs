@@ -116,6 +116,12 @@ impl Seen {
         self.got.iter().filter(|c| **c == 0).count()
     }
 
+    /// The first few burst messages (by index) never shown, to find them in a trace.
+    pub fn first_lost(&self) -> Vec<usize> {
+        let lost = self.got.iter().enumerate().filter(|(_, c)| **c == 0);
+        lost.map(|(i, _)| i).take(10).collect()
+    }
+
     /// Burst messages shown more than once.
     pub fn duplicated(&self) -> usize {
         self.got.iter().filter(|c| **c > 1).count()
@@ -262,7 +268,7 @@ impl fmt::Display for Report {
             "{}: {} messages, acked in {:.2?}, delivered in {:.2?}; app: lost {}, duplicated {}, \
              out of order {}, duplicates dropped by the facade {}; handle/receipt mismatches {}, \
              final stages {:?}; sender saw {} 'delivered' markers and {} error events; second \
-             resource lost {:?}{}",
+             resource lost {:?}{}{}",
             self.label,
             self.n,
             self.acked_in,
@@ -277,6 +283,10 @@ impl fmt::Display for Report {
             self.markers.errors,
             self.second_lost,
             self.extra,
+            match self.app.first_lost() {
+                l if l.is_empty() => String::new(),
+                l => format!("; first lost at the app (indexes): {l:?}"),
+            },
         )
     }
 }
