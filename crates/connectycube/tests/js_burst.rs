@@ -112,7 +112,7 @@ async fn js_burst(stream_management: bool) {
          {acked_in:.2?}, JS done in {delivered_in:.2?}; JS app: received {} ({} distinct of \
          ours, {foreign} from earlier runs), lost {lost}, duplicated {duplicated}, out of order \
          {out_of_order}; JS stream management enabled by the server: {}; JS saw {} error events, {} disconnects, {} reconnects, ended {}; our \
-         handles: final stages {:?}, handle/receipt mismatches {}; our sender saw {} \
+         handles: final stages {:?} (why not acked: {:?}), handle/receipt mismatches {}; our sender saw {} \
          'delivered' markers and {} error events",
         ids.len(),
         n - lost,
@@ -122,6 +122,7 @@ async fn js_burst(stream_management: bool) {
         counts["reconnects"],
         counts["status"],
         t.stages,
+        t.reasons,
         t.mismatched,
         markers.delivered,
         markers.errors,

@@ -217,6 +217,16 @@ pub struct Tally {
     /// Handles whose stage says `Acked` for a message the app never got, or not `Acked` for
     /// one it got.
     pub mismatched: usize,
+    /// Why handles failed or bounced: the error's text (numbers as `#`), how many.
+    pub reasons: HashMap<String, usize>,
+}
+
+/// A reason's text with its numbers (queue lengths, counters) masked, so like ones add up.
+fn reason(error: &impl fmt::Display) -> String {
+    let text = error.to_string();
+    text.chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
 }
 
 /// Tallies `handles` against `got` (times each message was shown, same order).
@@ -224,13 +234,16 @@ pub fn tally(handles: &[SendHandle], got: &[u32]) -> Tally {
     let mut tally = Tally::default();
     for (h, c) in handles.iter().zip(got) {
         let stage = h.stage();
-        let name = match stage {
-            SendStage::Acked => "acked",
-            SendStage::Bounced(_) => "bounced",
-            SendStage::Failed(_) => "failed",
-            SendStage::Retrying(_) => "retrying",
-            _ => "other",
+        let (name, why) = match &stage {
+            SendStage::Acked => ("acked", None),
+            SendStage::Bounced(b) => ("bounced", Some(reason(b))),
+            SendStage::Failed(e) => ("failed", Some(reason(e))),
+            SendStage::Retrying(b) => ("retrying", Some(reason(b))),
+            _ => ("other", None),
         };
+        if let Some(why) = why {
+            *tally.reasons.entry(why).or_default() += 1;
+        }
         *tally.stages.entry(name).or_default() += 1;
         tally.mismatched += usize::from(matches!(stage, SendStage::Acked) != (*c > 0));
     }
@@ -267,7 +280,7 @@ impl fmt::Display for Report {
             f,
             "{}: {} messages, acked in {:.2?}, delivered in {:.2?}; app: lost {}, duplicated {}, \
              out of order {}, duplicates dropped by the facade {}; handle/receipt mismatches {}, \
-             final stages {:?}; sender saw {} 'delivered' markers and {} error events; second \
+             final stages {:?} (why not acked: {:?}); sender saw {} 'delivered' markers and {} error events; second \
              resource lost {:?}{}{}",
             self.label,
             self.n,
@@ -279,6 +292,7 @@ impl fmt::Display for Report {
             self.duplicates_dropped,
             self.tally.mismatched,
             self.tally.stages,
+            self.tally.reasons,
             self.markers.delivered,
             self.markers.errors,
             self.second_lost,
