@@ -13,6 +13,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use connectycube::protocol::ids::{DialogId, UserId};
@@ -20,7 +21,8 @@ use connectycube::transport::session::SendStage;
 use connectycube_fixtures::js_peer::JsPeer;
 use serde_json::{Value, json};
 use support::burst::{
-    RECEIVER, SENDER, client, count, drain, kick, messages, send_all, settle, tally, var,
+    Markers, RECEIVER, SENDER, Seen, Tally, client, count, drain, kick, messages, send_all, settle,
+    tally, var,
 };
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -61,22 +63,77 @@ async fn wait_for_js(js: &mut JsPeer, n: usize) -> Value {
     }
 }
 
-/// What the JS app got, by burst index: (times shown, out-of-order arrivals, foreign ids).
-fn by_index(ids: &[Value], index: &HashMap<String, usize>) -> (Vec<u32>, usize, usize) {
-    let mut got = vec![0u32; index.len()];
-    let (mut newest, mut out_of_order, mut foreign) = (None, 0, 0);
+/// What the JS app got (`ids` in arrival order) by burst index, and how many ids were not
+/// this run's. A message counts as out of order when it arrives after a later-sent one.
+fn by_index(ids: &[Value], index: &HashMap<String, usize>) -> (Seen, usize) {
+    let mut seen = Seen {
+        got: vec![0; index.len()],
+        out_of_order: 0,
+    };
+    let (mut newest, mut foreign) = (None, 0);
     for id in ids {
         let Some(&i) = id.as_str().and_then(|id| index.get(id)) else {
             foreign += 1; // An earlier run's offline message.
             continue;
         };
-        got[i] += 1;
-        if got[i] == 1 {
-            out_of_order += usize::from(newest.is_some_and(|n| i < n));
+        seen.got[i] += 1;
+        if seen.got[i] == 1 {
+            seen.out_of_order += usize::from(newest.is_some_and(|n| i < n));
             newest = newest.max(Some(i));
         }
     }
-    (got, out_of_order, foreign)
+    (seen, foreign)
+}
+
+/// One JS burst's figures, printed as one line.
+struct JsReport {
+    stream_management: bool,
+    n: usize,
+    acked_in: Duration,
+    delivered_in: Duration,
+    /// Messages the JS app's listener got, copies and other runs' included.
+    received: usize,
+    foreign: usize,
+    seen: Seen,
+    /// The peer's last `counts` answer.
+    counts: Value,
+    tally: Tally,
+    markers: Markers,
+}
+
+impl fmt::Display for JsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (c, t) = (&self.counts, &self.tally);
+        write!(
+            f,
+            "js burst (JS SDK stream management: {}): {} messages, acked in {:.2?}, JS done in \
+             {:.2?}; JS app: received {} ({} distinct of ours, {} from earlier runs), lost {}, \
+             duplicated {}, out of order {}; JS stream management enabled by the server: {}; \
+             JS saw {} error events, {} disconnects, {} reconnects, ended {}; our handles: \
+             final stages {:?} (why not acked: {:?}), handle/receipt mismatches {}; our sender \
+             saw {} 'delivered' markers and {} error events",
+            self.stream_management,
+            self.n,
+            self.acked_in,
+            self.delivered_in,
+            self.received,
+            self.n - self.seen.lost(),
+            self.foreign,
+            self.seen.lost(),
+            self.seen.duplicated(),
+            self.seen.out_of_order,
+            c["sm_enabled"],
+            c["errors"],
+            c["disconnects"],
+            c["reconnects"],
+            c["status"],
+            t.stages,
+            t.reasons,
+            t.mismatched,
+            self.markers.delivered,
+            self.markers.errors,
+        )
+    }
 }
 
 async fn js_burst(stream_management: bool) {
@@ -103,34 +160,26 @@ async fn js_burst(stream_management: bool) {
     let _ = js.call(json!({"cmd": "disconnect"}), WAIT).await;
     let markers = markers.await.unwrap();
     alice.logout().await;
-    let (got, out_of_order, foreign) = by_index(ids, &index);
-    let lost = got.iter().filter(|c| **c == 0).count();
-    let duplicated = got.iter().filter(|c| **c > 1).count();
-    let t = tally(&handles, &got);
-    println!(
-        "js burst (JS SDK stream management: {stream_management}): {n} messages, acked in \
-         {acked_in:.2?}, JS done in {delivered_in:.2?}; JS app: received {} ({} distinct of \
-         ours, {foreign} from earlier runs), lost {lost}, duplicated {duplicated}, out of order \
-         {out_of_order}; JS stream management enabled by the server: {}; JS saw {} error events, {} disconnects, {} reconnects, ended {}; our \
-         handles: final stages {:?} (why not acked: {:?}), handle/receipt mismatches {}; our sender saw {} \
-         'delivered' markers and {} error events",
-        ids.len(),
-        n - lost,
-        counts["sm_enabled"],
-        counts["errors"],
-        counts["disconnects"],
-        counts["reconnects"],
-        counts["status"],
-        t.stages,
-        t.reasons,
-        t.mismatched,
-        markers.delivered,
-        markers.errors,
-    );
+    let (seen, foreign) = by_index(ids, &index);
+    let shown: usize = seen.got.iter().map(|c| *c as usize).sum();
+    let report = JsReport {
+        stream_management,
+        n,
+        acked_in,
+        delivered_in,
+        received: ids.len(),
+        foreign,
+        tally: tally(&handles, &seen.got),
+        seen,
+        counts: counts.clone(),
+        markers,
+    };
+    println!("{report}");
     assert!(ids.len() as u64 >= counts["total"].as_u64().unwrap());
     assert_eq!(
-        got.iter().map(|c| *c as usize).sum::<usize>() + foreign,
-        ids.len()
+        shown + foreign,
+        ids.len(),
+        "every id the JS app got is counted once"
     );
     let unresolved = handles
         .iter()
