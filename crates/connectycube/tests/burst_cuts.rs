@@ -49,10 +49,17 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
+/// Stanzas a second assumed for spreading cuts when the send rate is unbounded (0): about
+/// what the test ejabberd took unpaced (20,000 acked in 3 to 15 s).
+const UNPACED_RATE: u64 = 2_000;
+
 /// `CUTS` moments within the burst (from 0.2 s to the time its sends take at the send rate),
 /// in order.
 fn cut_moments(state: &mut u64) -> Vec<Duration> {
-    let rate = u64::from(send_rate().max(1));
+    let rate = match u64::from(send_rate()) {
+        0 => UNPACED_RATE,
+        r => r,
+    };
     let span_ms = (count() as u64 * 1_000 / rate).max(1_000);
     let mut at: Vec<Duration> = (0..CUTS)
         .map(|_| Duration::from_millis(200 + next(state) % span_ms))
