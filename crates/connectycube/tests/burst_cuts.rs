@@ -128,7 +128,7 @@ fn summary(side: &str, s: &Sessions) -> String {
         s.resumed.load(Ordering::Relaxed),
         s.new.load(Ordering::Relaxed),
     );
-    format!("{side}: {CUTS} cuts, {r} resumed, {n} new sessions")
+    format!("{side}: {CUTS} cuts, {r} resumed, {n} new sessions (server-closed sessions too)")
 }
 
 async fn burst_with_cuts(second_resource: bool) {
