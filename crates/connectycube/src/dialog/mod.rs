@@ -87,10 +87,13 @@ impl Dialog {
     }
 
     /// Sends `message`: to the opponent of a private dialog, to the room (joined on demand)
-    /// otherwise. The handle completes when the server has it ("sent").
+    /// otherwise. The handle completes when the server has it ("sent"). While the room is
+    /// being rejoined after a drop, the message waits for the rejoin (at most 15 s), so it
+    /// never reaches the server ahead of it ([`crate::ChatClient::join`]).
     ///
     /// # Errors
-    /// [`Error::Build`] for an unbuildable message, [`Error::Send`] when joining failed.
+    /// [`Error::Build`] for an unbuildable message, [`Error::Join`] when joining failed or the
+    /// rejoin did not come in time.
     pub async fn send(&self, message: &Message) -> Result<SendHandle, Error> {
         let chat = self.session.chat();
         match self.ready().await? {
