@@ -197,9 +197,9 @@ mod tests {
     fn the_seed_names_every_test_user_with_its_password() {
         let seed = seed_json(&[2001]);
         assert!(seed.contains(r#"{"id": 1001, "login": "user1001", "password": "pass1001"}"#));
-        assert!(seed.contains(r#""id": 1020"#));
+        assert!(seed.contains(r#""id": 1024"#));
         assert!(seed.contains(r#""id": 2001"#));
-        assert!(!seed.contains(r#""id": 1021"#));
+        assert!(!seed.contains(r#""id": 1025"#));
     }
 
     #[test]

@@ -35,11 +35,17 @@ commands:
                                   ejabberd, then the devserver (release) with 1,000 concurrent
                                   connections and its memory per connection; S = ejabberd,
                                   devserver or both (default); each server stopped after
-  burst [ARGS]                    issue 11's burst proofs against the test ejabberd at its
+  burst [--only NAME]... [ARGS]   issue 11's burst proofs against the test ejabberd at its
                                   default limits (20,000 messages each; long, so ignored by
-                                  `cargo test`): the transport's, then the facade's (a
-                                  receiver auto-marking 'delivered', and with a second
-                                  resource online); ARGS go to the test binaries
+                                  `cargo test`), one file after another, going on past a
+                                  failing one and listing the failures at the end: the
+                                  transport's (`transport`), the facade's (`burst`: a receiver
+                                  auto-marking 'delivered', and with a second resource
+                                  online), the same with 5 random cuts on each side
+                                  (`burst_cuts`), and the official JS SDK as the receiver
+                                  (`js_burst`); `--only` picks files; ARGS go to the test
+                                  binaries (CC_BURST_COUNT, CC_BURST_SEND_RATE and
+                                  CC_BURST_SEED are read from the environment)
   ejabberd up|down|status         the private ejabberd the transport tests use (127.0.0.1 only);
                                   `down` stops only an instance `up` started in this worktree
   ejabberd register <id>          add user `{id}-1@localhost` with password `pass{id}`
@@ -173,21 +179,78 @@ fn install_js_peer() -> Result<(), String> {
     }
 }
 
-/// Issue 11's burst tests (ignored by the default run), each against the test ejabberd; the
-/// facade's two share their users, so they run one at a time.
+/// Issue 11's burst test files, in the order `burst` runs them: a name for `--only`, the
+/// crate and the test file, and the test binary's extra arguments.
+const BURSTS: [(&str, &str, &str, &[&str]); 4] = [
+    ("transport", "connectycube-transport", "burst", &[]),
+    // The facade's cases share their users, so they run one at a time.
+    ("burst", "connectycube", "burst", &["--test-threads=1"]),
+    (
+        "burst_cuts",
+        "connectycube",
+        "burst_cuts",
+        &["--test-threads=1"],
+    ),
+    (
+        "js_burst",
+        "connectycube",
+        "js_burst",
+        &["--test-threads=1"],
+    ),
+];
+
+/// Splits `burst`'s arguments into the files chosen by `--only NAME` (all when none is) and
+/// the rest, for the test binaries.
+fn burst_args<'a>(extra: &[&'a str]) -> Result<(Vec<&'a str>, Vec<&'a str>), String> {
+    let (mut only, mut rest) = (Vec::new(), Vec::new());
+    let mut it = extra.iter();
+    while let Some(a) = it.next() {
+        if *a == "--only" {
+            let name = *it.next().ok_or("--only needs a name")?;
+            if !BURSTS.iter().any(|b| b.0 == name) {
+                let names: Vec<&str> = BURSTS.iter().map(|b| b.0).collect();
+                return Err(format!("--only {name:?}: one of {names:?}"));
+            }
+            only.push(name);
+        } else {
+            rest.push(*a);
+        }
+    }
+    Ok((only, rest))
+}
+
+/// Issue 11's burst tests (ignored by the default run), one file after another against one
+/// test ejabberd (started for the run and stopped after it, or reused): a failing file does
+/// not stop the others; the failures are listed at the end.
 fn burst(extra: &[&str]) -> Result<(), String> {
-    let runs: [(&str, &[&str]); 2] = [
-        ("connectycube-transport", &[]),
-        ("connectycube", &["--test-threads=1"]),
-    ];
-    for (krate, more) in runs {
-        let mut args = vec!["test", "-p", krate, "--test", "burst", "--", "--ignored"];
+    let (only, rest) = burst_args(extra)?;
+    let chosen: Vec<_> = BURSTS
+        .iter()
+        .filter(|b| only.is_empty() || only.contains(&b.0))
+        .collect();
+    if chosen.iter().any(|b| b.0 == "js_burst") {
+        install_js_peer()?;
+    }
+    let started = ejabberd::up()?;
+    let env = ejabberd::env();
+    let mut failed = Vec::new();
+    for (name, krate, file, more) in chosen {
+        println!("== burst: {name} ({krate} --test {file})");
+        let mut args = vec!["test", "-p", krate, "--test", file, "--", "--ignored"];
         args.push("--nocapture");
         args.extend_from_slice(more);
-        args.extend_from_slice(extra);
-        with_ejabberd(&args)?;
+        args.extend_from_slice(&rest);
+        let ran = env.clone().and_then(|env| cargo_with_env(&args, &env));
+        if let Err(e) = ran {
+            eprintln!("xtask: burst {name}: {e}");
+            failed.push(*name);
+        }
     }
-    Ok(())
+    let stopped = if started { ejabberd::down() } else { Ok(()) };
+    if !failed.is_empty() {
+        return Err(format!("burst files failed: {}", failed.join(", ")));
+    }
+    stopped
 }
 
 /// Users the XMPP benchmark logs in as (registered on top of the test users).
@@ -329,5 +392,20 @@ fn cargo_with_env(args: &[&str], env: &[(String, String)]) -> Result<(), String>
         Ok(())
     } else {
         Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_only_picks_files_and_passes_the_rest_on() {
+        let (only, rest) =
+            burst_args(&["--only", "js_burst", "--exact", "--only", "burst"]).unwrap_or_default();
+        assert_eq!(only, ["js_burst", "burst"]);
+        assert_eq!(rest, ["--exact"]);
+        assert!(burst_args(&["--only", "nope"]).is_err());
+        assert!(burst_args(&["--only"]).is_err());
     }
 }

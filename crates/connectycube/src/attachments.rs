@@ -18,6 +18,14 @@ pub enum FileProgress {
         /// The file UID the attachment will carry.
         uid: String,
     },
+    /// Part of the content went to the connection (after each chunk of up to 64 KiB; a
+    /// slow reader of progress may see fewer, never out of order).
+    Uploading {
+        /// File bytes sent so far.
+        sent: u64,
+        /// The file's size.
+        total: u64,
+    },
     /// The content is uploaded and declared complete.
     Uploaded {
         /// Bytes sent.
@@ -55,7 +63,31 @@ impl Dialog {
         progress(FileProgress::Created {
             uid: blob.uid.clone(),
         });
-        let bytes = rest.upload_file(&blob, path).await?;
+        let total = tokio::fs::metadata(path)
+            .await
+            .map_err(|source| connectycube_rest::RestError::File {
+                path: path.to_path_buf(),
+                source,
+            })?
+            .len();
+        let (tx, mut rx) = tokio::sync::watch::channel(0u64);
+        let bytes = {
+            // The body reports from inside hyper; a watch hands the latest count over to
+            // `progress`, which need not be `'static`.
+            let upload = rest.upload_file_with_progress(&blob, path, move |sent| {
+                let _ = tx.send(sent);
+            });
+            tokio::pin!(upload);
+            loop {
+                tokio::select! {
+                    done = &mut upload => break done?,
+                    Ok(()) = rx.changed() => {
+                        let sent = *rx.borrow_and_update();
+                        progress(FileProgress::Uploading { sent, total });
+                    }
+                }
+            }
+        };
         rest.send(&CompleteBlob {
             id: blob.id,
             size: bytes,

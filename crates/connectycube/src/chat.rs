@@ -31,6 +31,7 @@ use crate::activity::{LastActivityUpdates, SystemMessages, Watchers};
 use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
 use crate::events::{ChatEvents, Pump};
 use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
+use crate::flow::Flow;
 use crate::rooms::{JoinError, Rooms};
 use crate::sync::GapFill;
 
@@ -90,6 +91,8 @@ pub struct ChatClient {
     rooms: Arc<Rooms>,
     /// Fills the gaps after a new session, once enabled.
     gap: Arc<GapFill>,
+    /// Paces 1-1 sends by the recipients' 'delivered' markers.
+    flow: Arc<Flow>,
 }
 
 impl ChatClient {
@@ -132,6 +135,7 @@ impl ChatClient {
             watchers: Watchers::default(),
             rooms: Arc::default(),
             gap: Arc::new(gap),
+            flow: Arc::new(Flow::new(&config.delivery)),
         };
         let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
@@ -145,6 +149,7 @@ impl ChatClient {
             gap: client.gap.clone(),
             injected: Some(injected),
             fetched: Default::default(),
+            flow: client.flow.clone(),
         };
         tokio::spawn(pump.run(incoming, tx));
         tokio::spawn(crate::lifecycle::run(
@@ -183,7 +188,10 @@ impl ChatClient {
 
     /// What the event stream dropped and flagged so far (duplicates, out-of-order messages).
     pub fn delivery_stats(&self) -> DeliveryStats {
-        self.counters.snapshot()
+        DeliveryStats {
+            paced_waits: self.flow.waits(),
+            ..self.counters.snapshot()
+        }
     }
 
     /// A new listener for every event from now on, connection states included, or for the
@@ -221,6 +229,29 @@ impl ChatClient {
     pub fn send_private(&self, to: UserId, message: &Message) -> Result<SendHandle, Error> {
         let to = Jid::from(self.domain.user_jid(to)?);
         Ok(self.connection.send(message.to_stanza(to, ChatKind::Chat)?))
+    }
+
+    /// Sends a 1-1 message once the recipient has answered enough of the earlier ones with
+    /// 'delivered' markers ([`DeliverySettings::delivered_window`]): what a program that sends
+    /// many messages should call. The server acknowledges a message as soon as it routed it,
+    /// so without this a sender faster than its recipient's reader fills the recipient's
+    /// queue at the server until the server closes the recipient (ejabberd's
+    /// `max_ack_queue`) and bounces the queue back. A recipient that sends no markers slows
+    /// the first window's worth of sends by [`DeliverySettings::delivered_timeout`] once.
+    ///
+    /// # Errors
+    /// As [`ChatClient::send_private`].
+    pub async fn send_private_paced(
+        &self,
+        to: UserId,
+        message: &Message,
+    ) -> Result<SendHandle, Error> {
+        self.flow.admit(to, message.id).await;
+        let sent = self.send_private(to, message);
+        if sent.is_err() {
+            self.flow.forget(to, &message.id);
+        }
+        sent
     }
 
     /// Sends a message to a group, public or broadcast dialog. A room the client is not in

@@ -1,16 +1,20 @@
 //! What the app is shown once: duplicates the server replays (after a resumption, as a carbon,
 //! as an offline redelivery) are dropped by id, and a message older than one already shown
 //! from the same sending process is flagged as out of order. Memory is bounded: a window of
-//! ids per dialog, a bounded number of dialogs.
+//! ids per dialog, a bounded number of dialogs, and for messages a window of each sending
+//! process's ObjectId counters ([`crate::replay`]) that catches copies far older than the ids.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use connectycube_protocol::event::ChatEvent;
-use connectycube_protocol::ids::{MessageId, ObjectId};
+use connectycube_protocol::ids::MessageId;
 use connectycube_protocol::message::Envelope;
 use connectycube_protocol::message::envelope::CarbonDirection;
+
+use crate::replay::{Replays, Seen};
 
 /// When the client acknowledges a message it takes in with the automatic 'delivered'
 /// marker (sent to the message's sender, with its dialog id, as the official SDKs do).
@@ -46,11 +50,20 @@ pub struct DeliverySettings {
     pub subscriber_buffer: usize,
     /// Which messages get the automatic 'delivered' marker.
     pub auto_delivered: AutoDelivered,
+    /// 1-1 messages per recipient that [`crate::ChatClient::send_private_paced`] lets go
+    /// unanswered by a 'delivered' (or 'read') marker before the next send waits; 0: no
+    /// pacing. Keeps the recipient's queue at the server far below ejabberd's
+    /// `max_ack_queue` (5,000), past which the server closes the recipient's session.
+    pub delivered_window: usize,
+    /// How long an unanswered message holds the window: a recipient silent for this long
+    /// is not waited for again until it answers.
+    pub delivered_timeout: Duration,
 }
 
 impl Default for DeliverySettings {
     /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered, 1024
-    /// per subscriber, 'delivered' by [`AutoDelivered::MarkableOrDialog`].
+    /// per subscriber, 'delivered' by [`AutoDelivered::MarkableOrDialog`], paced sends
+    /// holding at most 1,000 unanswered messages per recipient for 5 s.
     fn default() -> Self {
         Self {
             dedupe_window: 256,
@@ -58,6 +71,8 @@ impl Default for DeliverySettings {
             event_buffer: 1024,
             subscriber_buffer: 1024,
             auto_delivered: AutoDelivered::default(),
+            delivered_window: 1_000,
+            delivered_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -87,6 +102,14 @@ impl DeliverySettings {
         self
     }
 
+    /// Lets paced sends leave `messages` per recipient unanswered (0: no pacing), each
+    /// holding its place for at most `timeout`.
+    pub fn with_delivered_window(mut self, messages: usize, timeout: Duration) -> Self {
+        self.delivered_window = messages;
+        self.delivered_timeout = timeout;
+        self
+    }
+
     /// Buffers up to `events` events ahead of the app.
     pub fn with_event_buffer(mut self, events: usize) -> Self {
         self.event_buffer = events;
@@ -102,6 +125,8 @@ pub struct DeliveryStats {
     pub duplicates_dropped: u64,
     /// Messages shown with [`crate::Received::out_of_order`] set.
     pub out_of_order: u64,
+    /// Paced sends that waited for the recipient's markers.
+    pub paced_waits: u64,
 }
 
 /// The counters behind [`DeliveryStats`], shared by the filter and the client.
@@ -116,6 +141,7 @@ impl Counters {
         DeliveryStats {
             duplicates_dropped: self.duplicates.load(Ordering::Relaxed),
             out_of_order: self.out_of_order.load(Ordering::Relaxed),
+            paced_waits: 0,
         }
     }
 }
@@ -152,31 +178,11 @@ enum DialogKey {
     Peer(String),
 }
 
-/// The part of an ObjectId one sending process shares (its random bytes), and its counter.
-fn process_and_counter(id: &ObjectId) -> ([u8; 5], u32) {
-    let b = id.bytes();
-    let mut random = [0u8; 5];
-    random.copy_from_slice(&b[4..9]);
-    (random, u32::from_be_bytes([0, b[9], b[10], b[11]]))
-}
-
-/// Whether 24-bit counter `a` comes before `b` (serial arithmetic: the counter wraps, and a
-/// process's counter starts anywhere).
-fn counter_before(a: u32, b: u32) -> bool {
-    const HALF: u32 = 1 << 23;
-    let diff = b.wrapping_sub(a) & 0x00ff_ffff;
-    diff != 0 && diff < HALF
-}
-
 /// Remembered per dialog.
 #[derive(Debug, Default)]
 struct DialogMemory {
     order: VecDeque<Key>,
     seen: HashSet<Key>,
-    /// The highest counter shown per sending process.
-    newest: HashMap<[u8; 5], u32>,
-    /// Processes in the order first seen, to bound `newest`.
-    processes: VecDeque<[u8; 5]>,
     /// When the dialog was last used (the filter's clock), for forgetting dialogs.
     used: u64,
 }
@@ -186,6 +192,9 @@ struct DialogMemory {
 pub(crate) struct DeliveryFilter {
     settings: DeliverySettings,
     dialogs: HashMap<DialogKey, DialogMemory>,
+    /// Messages by their sender's ObjectId counter, per dialog and sender: catches copies
+    /// far older than the id window (what a server re-routes after closing a session).
+    replays: Replays<(DialogKey, String)>,
     clock: u64,
     counters: Arc<Counters>,
 }
@@ -195,6 +204,7 @@ impl DeliveryFilter {
         Self {
             settings,
             dialogs: HashMap::new(),
+            replays: Replays::default(),
             clock: 0,
             counters,
         }
@@ -202,15 +212,21 @@ impl DeliveryFilter {
 
     /// Decides on `event` and remembers it.
     pub(crate) fn admit(&mut self, event: &ChatEvent) -> Verdict {
-        let Some((dialog, key)) = identify(event) else {
+        let Some((dialog, key, sender)) = identify(event) else {
             return Verdict::Show {
                 out_of_order: false,
             };
         };
         let window = self.settings.dedupe_window.max(1);
         self.clock += 1;
-        let memory = self.memory(dialog);
-        if memory.seen.contains(&key) {
+        let again = self.memory(dialog.clone()).seen.contains(&key);
+        let seen = match &key {
+            Key::Message(id) if !again => {
+                Some(self.replays.admit(&(dialog.clone(), sender), &id.0))
+            }
+            _ => None,
+        };
+        if again || seen == Some(Seen::Again) {
             self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
             let total = self.counters.duplicates.load(Ordering::Relaxed);
             tracing::debug!(
@@ -220,11 +236,8 @@ impl DeliveryFilter {
             );
             return Verdict::Duplicate;
         }
-        let out_of_order = match &key {
-            Key::Message(id) => memory.note_order(&id.0),
-            _ => false,
-        };
-        memory.remember(key, window);
+        let out_of_order = seen == Some(Seen::New { late: true });
+        self.memory(dialog).remember(key, window);
         if out_of_order {
             self.counters.out_of_order.fetch_add(1, Ordering::Relaxed);
             let total = self.counters.out_of_order.load(Ordering::Relaxed);
@@ -244,6 +257,7 @@ impl DeliveryFilter {
                 .min_by_key(|(_, m)| m.used)
                 .map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
+                self.replays.forget(|(d, _)| *d == oldest);
                 self.dialogs.remove(&oldest);
             }
         }
@@ -264,36 +278,11 @@ impl DialogMemory {
             }
         }
     }
-
-    /// Whether `id` is older than a message already shown from the same process; records it
-    /// as that process's newest otherwise.
-    fn note_order(&mut self, id: &ObjectId) -> bool {
-        /// Sending processes remembered per dialog.
-        const MAX_PROCESSES: usize = 64;
-        let (process, counter) = process_and_counter(id);
-        match self.newest.get_mut(&process) {
-            Some(newest) if counter_before(counter, *newest) => true,
-            Some(newest) => {
-                *newest = counter;
-                false
-            }
-            None => {
-                if self.processes.len() >= MAX_PROCESSES
-                    && let Some(old) = self.processes.pop_front()
-                {
-                    self.newest.remove(&old);
-                }
-                self.processes.push_back(process);
-                self.newest.insert(process, counter);
-                false
-            }
-        }
-    }
 }
 
 /// The dialog and identity of an event the filter tracks; `None` for the rest (typing,
 /// presences, IQs...), which always pass.
-fn identify(event: &ChatEvent) -> Option<(DialogKey, Key)> {
+fn identify(event: &ChatEvent) -> Option<(DialogKey, Key, String)> {
     let (envelope, key) = match event {
         ChatEvent::ChatMessage(m) => (&m.envelope, Key::Message(m.payload.id)),
         ChatEvent::Delivered(m) => (&m.envelope, Key::Delivered(m.payload, from(&m.envelope))),
@@ -315,7 +304,7 @@ fn identify(event: &ChatEvent) -> Option<(DialogKey, Key)> {
         }
         _ => DialogKey::Peer(peer(envelope)),
     };
-    Some((dialog, key))
+    Some((dialog, key, from(envelope)))
 }
 
 /// Who sent the stanza (bare address; for a carbon, the sender of the message inside).

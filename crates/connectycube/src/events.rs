@@ -21,6 +21,7 @@ use xmpp_parsers::message::MessageType;
 
 use crate::delivery::{AutoDelivered, DeliveryFilter, Verdict};
 use crate::fanout::{Blocked, Event, Hub, Synced, Unreadable};
+use crate::flow::Flow;
 use crate::rooms::Rooms;
 use crate::sync::{GapFill, Injected};
 
@@ -145,6 +146,8 @@ pub(crate) struct Pump<A> {
     pub injected: Option<mpsc::Receiver<Injected>>,
     /// History messages shown per dialog by the fill under way in it (since its `Begin`).
     pub fetched: HashMap<DialogId, usize>,
+    /// Learns of the markers and bounces that answer paced sends.
+    pub flow: Arc<Flow>,
 }
 
 /// The next injected item; never, once the line is closed.
@@ -256,6 +259,7 @@ impl<A: Acknowledge> Pump<A> {
             return None;
         }
         self.rooms.on_event(&event);
+        self.flow.observe(&event, self.user);
         let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
             return None;
         };

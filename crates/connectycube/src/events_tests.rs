@@ -44,6 +44,7 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         gap: Arc::new(GapFill::new().0),
         injected: None,
         fetched: Default::default(),
+        flow: Arc::new(Flow::new(&DeliverySettings::default())),
     }
 }
 

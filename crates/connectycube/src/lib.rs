@@ -45,7 +45,9 @@ mod dialogs;
 mod error;
 mod events;
 pub mod fanout;
+mod flow;
 mod lifecycle;
+mod replay;
 mod rooms;
 mod sync;
 

@@ -82,7 +82,15 @@ impl UploadForm {
 }
 
 /// The envelope followed by the file's first `len` bytes, a chunk at a time, then the end.
-pub(crate) fn form_body(envelope: &FormEnvelope, file: tokio::fs::File, len: u64) -> UploadBody {
+///
+/// `on_sent` hears the file bytes handed to the connection so far, chunk by chunk (the
+/// envelope's few hundred bytes are not counted: the caller knows the file's size).
+pub(crate) fn form_body(
+    envelope: &FormEnvelope,
+    file: tokio::fs::File,
+    len: u64,
+    mut on_sent: impl FnMut(u64) + Send + 'static,
+) -> UploadBody {
     let frame = |b: &[u8]| {
         stream::once(future::ready(Ok::<_, std::io::Error>(Frame::data(
             Bytes::copy_from_slice(b),
@@ -90,11 +98,25 @@ pub(crate) fn form_body(envelope: &FormEnvelope, file: tokio::fs::File, len: u64
     };
     // `take` keeps the body at the declared length if the file grows meanwhile; if it
     // shrinks, hyper sees the body end early and fails the request.
-    let content = ReaderStream::with_capacity(file.take(len), CHUNK).map(|r| r.map(Frame::data));
+    let mut sent = 0u64;
+    let content = ReaderStream::with_capacity(file.take(len), CHUNK).map(move |r| {
+        if let Ok(chunk) = &r {
+            sent += chunk.len() as u64;
+            on_sent(sent);
+        }
+        r.map(Frame::data)
+    });
     let frames = frame(envelope.head())
         .chain(content)
         .chain(frame(envelope.tail()));
     StreamBody::new(frames).boxed_unsync()
+}
+
+/// The file an upload sends, and how the form names it.
+struct Upload<'a> {
+    path: &'a Path,
+    file_name: &'a str,
+    content_type: &'a str,
 }
 
 fn file_error(path: &Path, e: std::io::Error) -> RestError {
@@ -112,14 +134,32 @@ impl RestClient {
     /// [`RestError::File`] when the file cannot be read, [`RestError::Http`] when the storage
     /// refuses the upload (its XML error in `errors`), timeout or connection failures.
     pub async fn upload_file(&self, blob: &Blob, path: impl AsRef<Path>) -> Result<u64, RestError> {
+        self.upload_file_with_progress(blob, path, |_| {}).await
+    }
+
+    /// As [`RestClient::upload_file`], telling `on_sent` how many of the file's bytes went to
+    /// the connection so far, after each chunk of up to 64 KiB (for a progress bar).
+    ///
+    /// # Errors
+    /// As [`RestClient::upload_file`].
+    pub async fn upload_file_with_progress(
+        &self,
+        blob: &Blob,
+        path: impl AsRef<Path>,
+        on_sent: impl FnMut(u64) + Send + 'static,
+    ) -> Result<u64, RestError> {
         let form = UploadForm::of(blob)?;
         let name = blob.name.as_deref().unwrap_or("file");
         let content_type = blob
             .content_type
             .as_deref()
             .unwrap_or("application/octet-stream");
-        self.upload_to_form(&form, path.as_ref(), name, content_type)
-            .await
+        let file = Upload {
+            path: path.as_ref(),
+            file_name: name,
+            content_type,
+        };
+        self.upload_counted(&form, file, on_sent).await
     }
 
     /// Uploads the file at `path` to `form` as the part `file` named `file_name`.
@@ -133,6 +173,25 @@ impl RestClient {
         file_name: &str,
         content_type: &str,
     ) -> Result<u64, RestError> {
+        let file = Upload {
+            path,
+            file_name,
+            content_type,
+        };
+        self.upload_counted(form, file, |_| {}).await
+    }
+
+    async fn upload_counted(
+        &self,
+        form: &UploadForm,
+        upload: Upload<'_>,
+        on_sent: impl FnMut(u64) + Send + 'static,
+    ) -> Result<u64, RestError> {
+        let Upload {
+            path,
+            file_name,
+            content_type,
+        } = upload;
         let file = tokio::fs::File::open(path)
             .await
             .map_err(|e| file_error(path, e))?;
@@ -147,7 +206,7 @@ impl RestClient {
             .uri(form.url.as_str())
             .header(CONTENT_TYPE, envelope.content_type())
             .header(CONTENT_LENGTH, envelope.body_len(len))
-            .body(form_body(&envelope, file, len))
+            .body(form_body(&envelope, file, len, on_sent))
             .map_err(|e| RestError::InvalidRequest(e.to_string()))?;
         let timeout = self.config().upload_timeout;
         let limit = self.config().max_response_bytes;
@@ -251,7 +310,11 @@ mod tests {
         std::fs::write(&path, &content).unwrap();
         let env = FormEnvelope::new(&[("key".into(), "v".into())], "big.bin", "x/y");
         let file = tokio::fs::File::open(&path).await.unwrap();
-        let mut body = form_body(&env, file, content.len() as u64);
+        let counts = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = counts.clone();
+        let mut body = form_body(&env, file, content.len() as u64, move |sent| {
+            seen.lock().unwrap().push(sent);
+        });
         let (mut frames, mut largest, mut all) = (0usize, 0usize, Vec::new());
         while let Some(frame) = body.frame().await {
             let data = frame.unwrap().into_data().unwrap();
@@ -265,5 +328,10 @@ mod tests {
         assert_eq!(all.len() as u64, env.body_len(content.len() as u64));
         assert!(all.starts_with(env.head()) && all.ends_with(env.tail()));
         assert!(all[env.head().len()..all.len() - env.tail().len()] == content[..]);
+        // One count per file chunk, rising to the file's length.
+        let counts = counts.lock().unwrap();
+        assert_eq!(counts.len(), frames - 2);
+        assert!(counts.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(counts.last().copied(), Some(content.len() as u64));
     }
 }

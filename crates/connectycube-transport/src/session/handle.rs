@@ -64,10 +64,18 @@ impl Clone for Tracker {
 
 impl Tracker {
     fn set(&self, stage: SendStage, settled: bool) {
+        self.set_if(stage, settled, |_| true);
+    }
+
+    /// Moves to `stage` when `from` accepts the stage now; checked under the same lock as the
+    /// change, so a concurrent ack cannot slip between the check and the write.
+    fn set_if(&self, stage: SendStage, settled: bool, from: impl Fn(&SendStage) -> bool) {
         let wakers = {
             let mut cell = lock(&self.0);
             // A settled failure is final; only a bounce may follow an ack.
-            if matches!(cell.stage, SendStage::Failed(_) | SendStage::Bounced(_)) {
+            if matches!(cell.stage, SendStage::Failed(_) | SendStage::Bounced(_))
+                || !from(&cell.stage)
+            {
                 return;
             }
             cell.stage = stage;
@@ -82,9 +90,11 @@ impl Tracker {
 
     /// Written to the socket; with `final_` (no stream management) the future resolves.
     pub fn written(&self, final_: bool) {
-        if matches!(lock(&self.0).stage, SendStage::Queued) {
-            self.set(SendStage::Written, final_);
-        }
+        // The writer reports after the bytes left; the server's ack (read by another task)
+        // may already have been recorded, and must not be turned back into `Written`.
+        self.set_if(SendStage::Written, final_, |now| {
+            matches!(now, SendStage::Queued)
+        });
     }
 
     /// Acknowledged by the server.
@@ -211,6 +221,34 @@ mod tests {
         tracker.acked();
         assert!(waiting.await.unwrap().is_ok());
         assert!(matches!(handle.next_stage().await, SendStage::Acked));
+    }
+
+    #[test]
+    fn a_late_written_does_not_undo_an_ack() {
+        let (handle, tracker) = SendHandle::new();
+        tracker.acked();
+        tracker.written(false);
+        assert!(matches!(handle.stage(), SendStage::Acked));
+    }
+
+    /// The writer and the ack reader race in the session; whichever order they land in, the
+    /// ack is the final stage (the check-then-set of old could end `Written` after `Acked`).
+    #[test]
+    fn written_racing_an_ack_never_ends_written() {
+        for _ in 0..2_000 {
+            let (handle, tracker) = SendHandle::new();
+            let writer = tracker.clone();
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+            let b = barrier.clone();
+            let t = std::thread::spawn(move || {
+                b.wait();
+                writer.written(false);
+            });
+            barrier.wait();
+            tracker.acked();
+            t.join().unwrap();
+            assert!(matches!(handle.stage(), SendStage::Acked));
+        }
     }
 
     #[tokio::test]

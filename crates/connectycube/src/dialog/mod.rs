@@ -86,10 +86,12 @@ impl Dialog {
         self.ready().await.map(drop)
     }
 
-    /// Sends `message`: to the opponent of a private dialog, to the room (joined on demand)
-    /// otherwise. The handle completes when the server has it ("sent"). While the room is
-    /// being rejoined after a drop, the message waits for the rejoin (at most 15 s), so it
-    /// never reaches the server ahead of it ([`crate::ChatClient::join`]).
+    /// Sends `message`: to the opponent of a private dialog (paced by the opponent's
+    /// 'delivered' markers, [`ChatClient::send_private_paced`](crate::ChatClient::send_private_paced)),
+    /// to the room (joined on demand) otherwise. The handle completes when the server has it
+    /// ("sent"). While the room is being rejoined after a drop, the message waits for the
+    /// rejoin (at most 15 s), so it never reaches the server ahead of it
+    /// ([`crate::ChatClient::join`]).
     ///
     /// # Errors
     /// [`Error::Build`] for an unbuildable message, [`Error::Join`] when joining failed or the
@@ -101,7 +103,7 @@ impl Dialog {
             Peer::User(to, dialog) => {
                 let mut message = message.clone();
                 message.dialog_id = dialog;
-                chat.send_private(to, &message)
+                chat.send_private_paced(to, &message).await
             }
         }
     }

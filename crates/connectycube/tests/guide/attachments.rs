@@ -10,7 +10,14 @@ async fn send_file_uploads_attaches_sends_and_reports_each_step() {
     let mut t = two().await;
     let (mine, theirs) = t.private().await;
     let path = std::env::temp_dir().join(format!("cc-guide-{}.png", std::process::id()));
-    std::fs::write(&path, b"\x89PNG not really").unwrap();
+    // Three 64 KiB chunks and a bit: progress in bytes between the steps.
+    let content: Vec<u8> = b"\x89PNG not really"
+        .iter()
+        .copied()
+        .cycle()
+        .take(3 * 64 * 1024 + 100)
+        .collect();
+    std::fs::write(&path, &content).unwrap();
     let mut steps = Vec::new();
     let sent = mine
         .send_file(
@@ -24,14 +31,42 @@ async fn send_file_uploads_attaches_sends_and_reports_each_step() {
         .unwrap();
     std::fs::remove_file(&path).unwrap();
     let uid = sent.attachments[0].uid.clone().unwrap();
+    let total = content.len() as u64;
+    let uploading: Vec<u64> = steps
+        .iter()
+        .filter_map(|p| match p {
+            FileProgress::Uploading { sent, total: t } if *t == total => Some(*sent),
+            _ => None,
+        })
+        .collect();
+    assert!(!uploading.is_empty(), "byte progress: {steps:?}");
+    assert!(uploading.windows(2).all(|w| w[0] < w[1]), "{uploading:?}");
+    assert!(uploading.iter().all(|s| *s <= total));
+    let rest: Vec<_> = steps
+        .iter()
+        .filter(|p| !matches!(p, FileProgress::Uploading { .. }))
+        .cloned()
+        .collect();
     assert_eq!(
-        steps,
+        rest,
         [
             FileProgress::Created { uid: uid.clone() },
-            FileProgress::Uploaded { bytes: 15 },
+            FileProgress::Uploaded { bytes: total },
             FileProgress::Sent
         ]
     );
+    // Created first, every byte count before Uploaded.
+    let first_uploading = steps
+        .iter()
+        .position(|p| matches!(p, FileProgress::Uploading { .. }));
+    let uploaded = steps
+        .iter()
+        .position(|p| matches!(p, FileProgress::Uploaded { .. }));
+    assert!(first_uploading > Some(0) && first_uploading < uploaded);
+    let last_uploading = steps
+        .iter()
+        .rposition(|p| matches!(p, FileProgress::Uploading { .. }));
+    assert!(last_uploading < uploaded);
     let got = next_message(&mut t.bob_events).await;
     let attachment = &got.attachments[0];
     assert_eq!(attachment.uid.as_deref(), Some(uid.as_str()));
@@ -43,8 +78,5 @@ async fn send_file_uploads_attaches_sends_and_reports_each_step() {
         "{url}"
     );
     let stored = t.srv.store().blob_data(&uid).unwrap().unwrap();
-    assert_eq!(
-        stored, b"\x89PNG not really",
-        "the file's content is in storage"
-    );
+    assert_eq!(stored, content, "the file's content is in storage");
 }

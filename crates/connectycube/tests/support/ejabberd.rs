@@ -18,6 +18,11 @@ fn var(name: &str) -> String {
 
 /// A client for test user `user` of the test ejabberd (password `pass{user}`), not logged in.
 pub fn client(user: u64) -> (ChatClient, ChatEvents) {
+    client_with(user, DeliverySettings::default())
+}
+
+/// As [`client`], with `delivery` settings.
+pub fn client_with(user: u64, delivery: DeliverySettings) -> (ChatClient, ChatEvents) {
     let connection = ConnectionConfig::direct_tls(
         var("CC_XMPP_DOMAIN"),
         var("CC_XMPP_TLS_PORT").parse().unwrap(),
@@ -30,7 +35,7 @@ pub fn client(user: u64) -> (ChatClient, ChatEvents) {
         user: UserId(user),
         password: format!("pass{user}"),
         settings: SessionSettings::default(),
-        delivery: DeliverySettings::default(),
+        delivery,
     };
     ChatClient::new(config).unwrap()
 }

@@ -7,6 +7,7 @@
 #[allow(unused_imports)]
 pub use connectycube_fixtures::proxy;
 
+pub mod burst;
 pub mod ejabberd;
 
 use std::time::Duration;

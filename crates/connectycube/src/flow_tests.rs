@@ -1,0 +1,132 @@
+//! Pacing by markers, on tokio's paused clock (no server).
+
+use std::sync::Arc;
+
+use connectycube_protocol::classify_xml;
+use connectycube_protocol::ids::ObjectId;
+
+use super::*;
+
+const PEER: UserId = UserId(29085);
+const ME: UserId = UserId(29086);
+
+fn id(counter: u32) -> MessageId {
+    MessageId(ObjectId::from_parts(1_700_000_000, [3; 5], counter))
+}
+
+fn flow(window: usize, timeout: Duration) -> Arc<Flow> {
+    Arc::new(Flow::new(
+        &DeliverySettings::default().with_delivered_window(window, timeout),
+    ))
+}
+
+fn marker(kind: &str, of: MessageId, from: &str) -> ChatEvent {
+    classify_xml(&format!(
+        r#"<message xmlns="jabber:client" id="{}" from="{from}@chat.connectycube.com/a"
+             to="29086-105@chat.connectycube.com" type="chat">
+           <{kind} xmlns="urn:xmpp:chat-markers:0" id="{of}"/></message>"#,
+        id(900)
+    ))
+    .unwrap()
+}
+
+fn bounce(of: MessageId) -> ChatEvent {
+    classify_xml(&format!(
+        r#"<message xmlns="jabber:client" id="{of}" from="29085-105@chat.connectycube.com"
+             to="29086-105@chat.connectycube.com/a" type="error"><body>hi</body>
+           <error type="cancel"><service-unavailable
+             xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>"#
+    ))
+    .unwrap()
+}
+
+/// Starts a paced admission of `id` and lets it run as far as it can.
+async fn start(flow: &Arc<Flow>, id: MessageId) -> tokio::task::JoinHandle<()> {
+    let f = flow.clone();
+    let task = tokio::spawn(async move { f.admit(PEER, id).await });
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    task
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_window_waits_for_a_marker_and_each_marker_frees_one_place() {
+    let f = flow(3, Duration::from_secs(5));
+    for c in 0..3 {
+        f.admit(PEER, id(c)).await;
+    }
+    let fourth = start(&f, id(3)).await;
+    assert!(!fourth.is_finished(), "the window is full");
+    // A marker from someone else, or our own from another device, frees nothing.
+    f.observe(&marker("received", id(0), "777-105"), ME);
+    f.observe(&marker("received", id(0), "29086-105"), ME);
+    tokio::task::yield_now().await;
+    assert!(!fourth.is_finished());
+    f.observe(&marker("received", id(0), "29085-105"), ME);
+    fourth.await.unwrap();
+    assert_eq!(f.pending(PEER), 3);
+    assert_eq!(f.waits(), 1);
+    // 'read' answers too, and a bounce ends a wait (nothing will answer it).
+    let fifth = start(&f, id(4)).await;
+    assert!(!fifth.is_finished());
+    f.observe(&marker("displayed", id(1), "29085-105"), ME);
+    fifth.await.unwrap();
+    let sixth = start(&f, id(5)).await;
+    assert!(!sixth.is_finished());
+    f.observe(&bounce(id(2)), ME);
+    sixth.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_recipient_is_waited_for_once_then_not_until_it_answers() {
+    let f = flow(2, Duration::from_secs(5));
+    f.admit(PEER, id(0)).await;
+    f.admit(PEER, id(1)).await;
+    let third = start(&f, id(2)).await;
+    assert!(!third.is_finished());
+    tokio::time::advance(Duration::from_secs(5)).await;
+    third.await.unwrap();
+    // Silent now: sends are neither held nor tracked.
+    for c in 3..100 {
+        start(&f, id(c)).await.await.unwrap();
+    }
+    assert_eq!(f.pending(PEER), 0);
+    // It answers again: paced again.
+    f.observe(&marker("received", id(99), "29085-105"), ME);
+    f.admit(PEER, id(100)).await;
+    f.admit(PEER, id(101)).await;
+    assert!(!start(&f, id(102)).await.is_finished());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forgotten_send_frees_its_place_and_window_zero_never_waits() {
+    let f = flow(1, Duration::from_secs(5));
+    f.admit(PEER, id(0)).await;
+    let second = start(&f, id(1)).await;
+    assert!(!second.is_finished());
+    f.forget(PEER, &id(0));
+    second.await.unwrap();
+    let off = flow(0, Duration::from_secs(5));
+    for c in 0..10_000 {
+        off.admit(PEER, id(c)).await;
+    }
+    assert_eq!((off.pending(PEER), off.waits()), (0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn answers_out_of_order_leave_no_growing_backlog() {
+    let f = flow(100, Duration::from_secs(5));
+    for round in 0..50u32 {
+        for c in 0..100 {
+            f.admit(PEER, id(round * 100 + c)).await;
+        }
+        // Answered newest first: the order queue is compacted, not left full of holes.
+        for c in (0..100).rev() {
+            f.observe(&marker("received", id(round * 100 + c), "29085-105"), ME);
+        }
+    }
+    assert_eq!(f.pending(PEER), 0);
+    let order = f.lock().recipients.get(&PEER).map_or(0, |r| r.order.len());
+    assert!(order <= 2 * 100 + 64, "{order}");
+}
