@@ -256,7 +256,9 @@ impl ChatClient {
 
     /// Sends a message to a group, public or broadcast dialog. A room the client is not in
     /// is joined on demand: the join presence goes out first, so the server takes the message
-    /// after it (a refused join shows as the message bouncing).
+    /// after it (a refused join shows as the message bouncing). It does not wait for a room
+    /// being rejoined after a drop: `join(dialog).await` first does ([`ChatClient::join`]),
+    /// and so does [`crate::Dialog::send`].
     ///
     /// # Errors
     /// [`Error::Build`] when a custom property name is not an XML name.
@@ -309,14 +311,21 @@ impl ChatClient {
     /// Joins a group or public dialog's room, to send and receive its messages; resolves
     /// when the room confirms (its presence for us, status 110). The client stays in the room:
     /// after a reconnect that could not resume it joins again, until
-    /// [`ChatClient::leave_dialog`] (or a removal by an admin).
+    /// [`ChatClient::leave_dialog`] (or a removal by an admin). From a drop of the connection
+    /// until the room is known again (the session resumed, or the rejoin after a new one was
+    /// answered) it resolves on that outcome, so a message sent after it never reaches the
+    /// server ahead of the rejoin; [`ChatClient::send_to_dialog`] alone does not wait.
     ///
     /// # Errors
-    /// [`Error::Join`]: refused by the room (an error presence), no answer within 15 s, or
-    /// the presence did not reach the server.
+    /// [`Error::Join`]: refused by the room (an error presence), no answer within 15 s (also
+    /// when the connection is not back by then), or the presence did not reach the server.
     pub async fn join(&self, dialog: DialogId) -> Result<(), Error> {
         if self.rooms.is_joined(dialog) {
             return Ok(());
+        }
+        // A rejoin (or the resumption) will settle it; a join of our own would only race it.
+        if let Some(settled) = self.rooms.settled(dialog) {
+            return self.join_outcome(dialog, settled).await;
         }
         let outcome = self.rooms.expect_join(dialog);
         if let Err(e) = self.send_join(dialog)?.await {
@@ -324,6 +333,15 @@ impl ChatClient {
             self.rooms.fail(dialog, &e);
             return Err(e.into());
         }
+        self.join_outcome(dialog, outcome).await
+    }
+
+    /// Waits, bounded, for the outcome of `dialog`'s join.
+    async fn join_outcome(
+        &self,
+        dialog: DialogId,
+        outcome: tokio::sync::oneshot::Receiver<Result<(), JoinError>>,
+    ) -> Result<(), Error> {
         match tokio::time::timeout(JOIN_TIMEOUT, outcome).await {
             Ok(Ok(result)) => Ok(result?),
             // The event task is gone: the client is closing.
@@ -385,6 +403,17 @@ impl ChatClient {
     /// Notes that the connection dropped, for the gap filler's since-time.
     pub(crate) fn went_offline(&self) {
         self.gap.went_offline();
+        self.rooms.went_offline();
+    }
+
+    /// The session resumed: the rooms are still joined.
+    pub(crate) fn resumed(&self) {
+        self.rooms.resumed();
+    }
+
+    /// The connection ended for good: no room is joined any more.
+    pub(crate) fn closed(&self) {
+        self.rooms.closed();
     }
 
     /// The rooms the client stays in (joined, or a join under way).

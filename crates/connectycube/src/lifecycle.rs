@@ -23,6 +23,8 @@ where
         let Some(state) = state else { return };
         match state {
             ConnectionState::Reconnecting => client.went_offline(),
+            ConnectionState::Resumed => client.resumed(),
+            ConnectionState::ForceClosed | ConnectionState::Closed => client.closed(),
             ConnectionState::NewSession => {
                 client.rejoin();
                 client.fill_gaps();

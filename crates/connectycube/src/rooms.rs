@@ -1,7 +1,9 @@
 //! Group rooms that stay joined: the client remembers the rooms the app joined, learns the
 //! outcome of each join from the room's presences (status 110 for success, an error presence
 //! for refusal), and joins them again after a reconnect that could not resume (a new session
-//! is not in any room; a resumed one still is).
+//! is not in any room; a resumed one still is). From a drop until the room is known again
+//! (the resumption, or the rejoin's self-presence) the room is *pending*: a join waits for
+//! that outcome instead of letting a message overtake the rejoin.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -60,6 +62,9 @@ struct State {
     wanted: BTreeSet<DialogId>,
     /// Rooms whose self-presence came in this session.
     joined: BTreeSet<DialogId>,
+    /// Wanted rooms whose membership is unsettled since the connection dropped: until the
+    /// session resumes or the rejoin's self-presence comes.
+    pending: BTreeSet<DialogId>,
     waiters: HashMap<DialogId, Vec<Waiter>>,
 }
 
@@ -99,6 +104,7 @@ impl Rooms {
         let mut s = self.lock();
         s.wanted.remove(&dialog);
         s.joined.remove(&dialog);
+        s.pending.remove(&dialog);
     }
 
     /// Fails the waiting joins of `dialog` with `error` (a send that failed).
@@ -106,6 +112,7 @@ impl Rooms {
         let waiters = {
             let mut s = self.lock();
             s.wanted.remove(&dialog);
+            s.pending.remove(&dialog);
             s.waiters.remove(&dialog).unwrap_or_default()
         };
         for w in waiters {
@@ -113,9 +120,65 @@ impl Rooms {
         }
     }
 
-    /// Whether this session is in `dialog`'s room.
+    /// Whether this session is in `dialog`'s room (known: not pending).
     pub(crate) fn is_joined(&self, dialog: DialogId) -> bool {
-        self.lock().joined.contains(&dialog)
+        let s = self.lock();
+        s.joined.contains(&dialog) && !s.pending.contains(&dialog)
+    }
+
+    /// A receiver for how `dialog`'s pending membership settles (the resumption, or the
+    /// outcome of the rejoin); `None` when it is not pending. One check under the lock, so an
+    /// outcome cannot slip in between.
+    pub(crate) fn settled(
+        &self,
+        dialog: DialogId,
+    ) -> Option<oneshot::Receiver<Result<(), JoinError>>> {
+        let mut s = self.lock();
+        if !s.pending.contains(&dialog) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        let waiters = s.waiters.entry(dialog).or_default();
+        waiters.retain(|w| !w.is_closed());
+        waiters.push(tx);
+        Some(rx)
+    }
+
+    /// The connection dropped: whether the rooms are still joined depends on the next session.
+    pub(crate) fn went_offline(&self) {
+        let mut s = self.lock();
+        s.pending = s.wanted.clone();
+    }
+
+    /// The connection ended for good (reconnection gave up, or logout): the server forgot
+    /// the rooms, and the joins waiting fail now instead of at their timeout. A later login
+    /// is a fresh session: `join` sends the presence again.
+    pub(crate) fn closed(&self) {
+        let waiters: Vec<Waiter> = {
+            let mut s = self.lock();
+            s.joined.clear();
+            s.pending.clear();
+            s.waiters.drain().flat_map(|(_, w)| w).collect()
+        };
+        for w in waiters {
+            let _ = w.send(Err(JoinError::Send(SendError::Closed)));
+        }
+    }
+
+    /// The session resumed: the rooms joined before the drop still are.
+    pub(crate) fn resumed(&self) {
+        let waiters: Vec<Waiter> = {
+            let mut s = self.lock();
+            let pending = std::mem::take(&mut s.pending);
+            let joined: Vec<DialogId> = pending.intersection(&s.joined).copied().collect();
+            joined
+                .iter()
+                .flat_map(|d| s.waiters.remove(d).unwrap_or_default())
+                .collect()
+        };
+        for w in waiters {
+            let _ = w.send(Ok(()));
+        }
     }
 
     /// The rooms the app wants to be in.
@@ -127,6 +190,7 @@ impl Rooms {
     pub(crate) fn new_session(&self) -> Vec<DialogId> {
         let mut s = self.lock();
         s.joined.clear();
+        s.pending = s.wanted.clone();
         s.wanted.iter().copied().collect()
     }
 
@@ -148,6 +212,7 @@ impl Rooms {
                 let waiters = {
                     let mut s = self.lock();
                     s.joined.insert(o.dialog);
+                    s.pending.remove(&o.dialog);
                     s.waiters.remove(&o.dialog).unwrap_or_default()
                 };
                 for w in waiters {

@@ -71,3 +71,39 @@ fn a_new_session_rejoins_every_wanted_room_until_left_or_kicked() {
     rooms.on_event(&classify_xml(&kicked).unwrap());
     assert!(rooms.new_session().is_empty());
 }
+
+#[tokio::test]
+async fn a_drop_leaves_the_room_pending_until_resumed_rejoined_or_closed() {
+    let rooms = Rooms::default();
+    let joined = rooms.expect_join(dialog());
+    let own = classify_xml(&self_presence(None, &["110"])).unwrap();
+    rooms.on_event(&own);
+    joined.await.unwrap().unwrap();
+    assert!(rooms.settled(dialog()).is_none(), "nothing to wait for");
+
+    // Resumed: still in the room.
+    rooms.went_offline();
+    assert!(!rooms.is_joined(dialog()));
+    let settled = rooms.settled(dialog()).unwrap();
+    rooms.resumed();
+    assert!(settled.await.unwrap().is_ok());
+    assert!(rooms.is_joined(dialog()));
+
+    // A new session: pending until the rejoin's self-presence.
+    rooms.went_offline();
+    assert_eq!(rooms.new_session(), [dialog()]);
+    let settled = rooms.settled(dialog()).unwrap();
+    rooms.on_event(&own);
+    assert!(settled.await.unwrap().is_ok());
+    assert!(rooms.is_joined(dialog()));
+
+    // Given up: the waiting joins fail at once, and nothing counts as joined.
+    rooms.went_offline();
+    let settled = rooms.settled(dialog()).unwrap();
+    rooms.closed();
+    assert!(matches!(
+        settled.await.unwrap(),
+        Err(JoinError::Send(SendError::Closed))
+    ));
+    assert!(!rooms.is_joined(dialog()) && rooms.settled(dialog()).is_none());
+}

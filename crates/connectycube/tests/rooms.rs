@@ -26,14 +26,18 @@ async fn group(rest: &RestClient, name: &str, occupants: &[&ChatClient]) -> Dial
 
 /// `login`'s client through a proxy that can cut it, reconnecting after 100 ms.
 async fn cuttable(srv: &DevServer, login: &str) -> (ChatClient, Proxy) {
+    cuttable_after(srv, login, Duration::from_millis(100)).await
+}
+
+/// As [`cuttable`], reconnecting after `delay`.
+async fn cuttable_after(srv: &DevServer, login: &str, delay: Duration) -> (ChatClient, Proxy) {
     let (_, user, token) = rest(srv, login).await;
     let chat = srv.chat().unwrap();
     let proxy = Proxy::start(chat.ports().direct_tls).await;
     let mut connection = chat.connection_config();
     connection.port = proxy.port;
     let mut config = chat_config(srv, connection, user, token, DeliverySettings::default());
-    config.settings =
-        SessionSettings::default().with_reconnection_timeout(Duration::from_millis(100));
+    config.settings = SessionSettings::default().with_reconnection_timeout(delay);
     let (client, events) = ChatClient::new(config).unwrap();
     drain(events);
     client.login().await.unwrap();
@@ -183,4 +187,37 @@ async fn rooms_are_not_rejoined_after_a_resumption() {
     let (received, rejoined) = cut_and_observe(true).await;
     assert!(!rejoined, "a resumed session is still in the room");
     assert!(received, "and gets the room's messages");
+}
+
+/// A join made while the client reconnects resolves on the rejoin of the new session, so the
+/// message sent after it reaches the room. Before, the join returned at once (the room still
+/// counted as joined), the message waited in the transport's queue, went out as soon as the
+/// new session was up, ahead of the rejoin, and the room refused it.
+#[tokio::test]
+async fn a_join_while_reconnecting_waits_for_the_rejoin_so_the_send_lands() {
+    let srv = server_with(&["ann", "bob"], |c| {
+        c.chat.as_mut().unwrap().resume_timeout = Duration::ZERO;
+    })
+    .await;
+    let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
+    drain(ann_events);
+    // Reconnecting for a while, so the join below is made before the new session.
+    let (bob, proxy) = cuttable_after(&srv, "bob", Duration::from_millis(500)).await;
+    let dialog = group(&ann_rest, "ours", &[&bob]).await;
+    ann.join(dialog).await.unwrap();
+    bob.join(dialog).await.unwrap();
+    let mut ann_messages = ann.subscribe(EventKind::Messages);
+    let mut states = bob.subscribe(EventKind::Connection);
+
+    proxy.cut();
+    state(&mut states, ConnectionState::Reconnecting).await;
+    bob.join(dialog).await.unwrap();
+    assert!(bob.joined_dialogs().contains(&dialog));
+    let mut m = Message::new("after the rejoin");
+    m.dialog_id = Some(dialog);
+    bob.send_to_dialog(dialog, &m).unwrap().await.unwrap();
+    assert_eq!(group_message(&mut ann_messages).await, "after the rejoin");
+    ann.logout().await;
+    bob.logout().await;
+    srv.shutdown().await;
 }

@@ -89,10 +89,13 @@ impl Dialog {
     /// Sends `message`: to the opponent of a private dialog (paced by the opponent's
     /// 'delivered' markers, [`ChatClient::send_private_paced`](crate::ChatClient::send_private_paced)),
     /// to the room (joined on demand) otherwise. The handle completes when the server has it
-    /// ("sent").
+    /// ("sent"). While the room is being rejoined after a drop, the message waits for the
+    /// rejoin (at most 15 s), so it never reaches the server ahead of it
+    /// ([`crate::ChatClient::join`]).
     ///
     /// # Errors
-    /// [`Error::Build`] for an unbuildable message, [`Error::Send`] when joining failed.
+    /// [`Error::Build`] for an unbuildable message, [`Error::Join`] when joining failed or the
+    /// rejoin did not come in time.
     pub async fn send(&self, message: &Message) -> Result<SendHandle, Error> {
         let chat = self.session.chat();
         match self.ready().await? {
