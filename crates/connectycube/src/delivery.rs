@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::event::ChatEvent;
-use connectycube_protocol::ids::MessageId;
+use connectycube_protocol::ids::{MessageId, UserId};
 use connectycube_protocol::message::Envelope;
 use connectycube_protocol::message::envelope::CarbonDirection;
 
@@ -194,7 +195,7 @@ pub(crate) struct DeliveryFilter {
     dialogs: HashMap<DialogKey, DialogMemory>,
     /// Messages by their sender's ObjectId counter, per dialog and sender: catches copies
     /// far older than the id window (what a server re-routes after closing a session).
-    replays: Replays<(DialogKey, String)>,
+    replays: Replays<(DialogKey, Option<UserId>)>,
     clock: u64,
     counters: Arc<Counters>,
 }
@@ -282,7 +283,7 @@ impl DialogMemory {
 
 /// The dialog and identity of an event the filter tracks; `None` for the rest (typing,
 /// presences, IQs...), which always pass.
-fn identify(event: &ChatEvent) -> Option<(DialogKey, Key, String)> {
+fn identify(event: &ChatEvent) -> Option<(DialogKey, Key, Option<UserId>)> {
     let (envelope, key) = match event {
         ChatEvent::ChatMessage(m) => (&m.envelope, Key::Message(m.payload.id)),
         ChatEvent::Delivered(m) => (&m.envelope, Key::Delivered(m.payload, from(&m.envelope))),
@@ -304,7 +305,8 @@ fn identify(event: &ChatEvent) -> Option<(DialogKey, Key, String)> {
         }
         _ => DialogKey::Peer(peer(envelope)),
     };
-    Some((dialog, key, from(envelope)))
+    let sender = envelope.from.as_ref().and_then(|j| user_id_of(j).ok());
+    Some((dialog, key, sender))
 }
 
 /// Who sent the stanza (bare address; for a carbon, the sender of the message inside).

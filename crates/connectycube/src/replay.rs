@@ -116,7 +116,11 @@ impl CounterWindow {
 /// Every remembered process window, keyed by where its messages go and who sent them.
 #[derive(Debug)]
 pub(crate) struct Replays<K> {
-    windows: HashMap<(K, [u8; 5]), CounterWindow>,
+    /// Per key, its processes' windows: looked up by reference, so a message costs no
+    /// allocation once its window exists.
+    windows: HashMap<K, HashMap<[u8; 5], CounterWindow>>,
+    /// Windows held in all.
+    count: usize,
     clock: u64,
 }
 
@@ -124,6 +128,7 @@ impl<K> Default for Replays<K> {
     fn default() -> Self {
         Self {
             windows: HashMap::new(),
+            count: 0,
             clock: 0,
         }
     }
@@ -135,25 +140,27 @@ impl<K: std::hash::Hash + Eq + Clone> Replays<K> {
         let (process, counter) = process_and_counter(id);
         self.clock += 1;
         let clock = self.clock;
-        let slot = (key.clone(), process);
-        if let Some(w) = self.windows.get_mut(&slot) {
+        if let Some(w) = self.windows.get_mut(key).and_then(|p| p.get_mut(&process)) {
             w.used = clock;
             return w.admit(counter);
         }
         self.make_room(key);
         self.windows
-            .insert(slot, CounterWindow::new(counter, clock));
+            .entry(key.clone())
+            .or_default()
+            .insert(process, CounterWindow::new(counter, clock));
+        self.count += 1;
         Seen::New { late: false }
     }
 
     /// Forgets the least recently used window of `key` when it has too many, and the least
     /// recently used of all when the whole table is full.
     fn make_room(&mut self, key: &K) {
-        let of_key = self.windows.keys().filter(|(k, _)| k == key).count();
+        let of_key = self.windows.get(key).map_or(0, HashMap::len);
         if of_key >= MAX_PROCESSES_PER_DIALOG {
             self.forget_oldest(|k| k == key);
         }
-        if self.windows.len() >= MAX_PROCESSES {
+        if self.count >= MAX_PROCESSES {
             self.forget_oldest(|_| true);
         }
     }
@@ -162,23 +169,43 @@ impl<K: std::hash::Hash + Eq + Clone> Replays<K> {
         let oldest = self
             .windows
             .iter()
-            .filter(|((k, _), _)| among(k))
-            .min_by_key(|(_, w)| w.used)
-            .map(|(slot, _)| slot.clone());
-        if let Some(slot) = oldest {
-            self.windows.remove(&slot);
+            .filter(|(k, _)| among(k))
+            .flat_map(|(k, p)| p.iter().map(move |(process, w)| (k, *process, w.used)))
+            .min_by_key(|(_, _, used)| *used)
+            .map(|(k, process, _)| (k.clone(), process));
+        if let Some((k, process)) = oldest
+            && let Some(p) = self.windows.get_mut(&k)
+        {
+            p.remove(&process);
+            self.count -= 1;
+            if p.is_empty() {
+                self.windows.remove(&k);
+            }
         }
     }
 
     /// Forgets every window whose key `matches` (a dialog the owner forgot).
     pub(crate) fn forget(&mut self, matches: impl Fn(&K) -> bool) {
-        self.windows.retain(|(k, _), _| !matches(k));
+        let count = &mut self.count;
+        self.windows.retain(|k, p| {
+            let keep = !matches(k);
+            if !keep {
+                *count -= p.len();
+            }
+            keep
+        });
     }
 
     /// Windows held now.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.windows.len()
+        self.count
+    }
+
+    /// Windows held for `key`.
+    #[cfg(test)]
+    pub(crate) fn len_of(&self, key: &K) -> usize {
+        self.windows.get(key).map_or(0, HashMap::len)
     }
 }
 
@@ -248,7 +275,7 @@ mod tests {
         for p in 0..40u8 {
             r.admit(&3, &id(p, 1));
         }
-        assert!(r.windows.keys().filter(|(k, _)| *k == 3).count() <= MAX_PROCESSES_PER_DIALOG);
+        assert!(r.len_of(&3) <= MAX_PROCESSES_PER_DIALOG);
         for k in 0..1_000u16 {
             r.admit(&(k + 10), &id(1, 1));
         }
