@@ -37,6 +37,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::push::PushReceiver;
+
+/// Locks `m`, also after a panic elsewhere while it was held: the chat's locks guard maps and
+/// queues that every update leaves consistent, so a poisoned one holds nothing half-done.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 use crate::tls::{DevTls, TlsError};
 use backend::ChatBackend;
 use notifications::Notifications;

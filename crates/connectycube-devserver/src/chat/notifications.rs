@@ -38,8 +38,7 @@ pub(crate) struct Notifications {
 
 impl Notifications {
     fn lock(&self) -> MutexGuard<'_, VecDeque<Notification>> {
-        // Each push leaves the queue consistent, so a poisoned lock holds nothing half-done.
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.log)
     }
 
     /// Records a notification to `user` for `el` when it is a message that gets one (a

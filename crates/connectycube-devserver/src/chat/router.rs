@@ -81,8 +81,7 @@ pub struct Router {
 
 impl Router {
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock leaves maps that are still consistent entries; keep going.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        super::lock(&self.state)
     }
 
     /// Registers a bound resource; returns the entry it replaces, if any.

@@ -11,11 +11,10 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::ids::{AppId, UserId};
+use connectycube::protocol::ids::UserId;
 use connectycube::protocol::model::Message;
-use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::{SendHandle, SendStage, SessionSettings};
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
+use connectycube::{ChatClient, ChatEvents, DeliverySettings};
 
 /// The sending user of every burst (test user of `xtask/src/ejabberd.rs`).
 pub const SENDER: u64 = 1018;
@@ -57,18 +56,7 @@ pub fn client_with(
     port: Option<u16>,
     settings: SessionSettings,
 ) -> (ChatClient, ChatEvents) {
-    let port = port.unwrap_or_else(|| var("CC_XMPP_TLS_PORT").parse().unwrap());
-    let connection = ConnectionConfig::direct_tls(var("CC_XMPP_DOMAIN"), port)
-        .with_address(var("CC_XMPP_ADDR"))
-        .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
-    let config = ChatConfig {
-        connection,
-        app_id: AppId(var("CC_XMPP_APP_ID").parse().unwrap()),
-        user: UserId(user),
-        password: format!("pass{user}"),
-        settings,
-        delivery: DeliverySettings::default(),
-    };
+    let config = super::ejabberd::config(user, port, settings, DeliverySettings::default());
     ChatClient::new(config).unwrap()
 }
 

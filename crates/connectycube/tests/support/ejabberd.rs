@@ -23,21 +23,29 @@ pub fn client(user: u64) -> (ChatClient, ChatEvents) {
 
 /// As [`client`], with `delivery` settings.
 pub fn client_with(user: u64, delivery: DeliverySettings) -> (ChatClient, ChatEvents) {
-    let connection = ConnectionConfig::direct_tls(
-        var("CC_XMPP_DOMAIN"),
-        var("CC_XMPP_TLS_PORT").parse().unwrap(),
-    )
-    .with_address(var("CC_XMPP_ADDR"))
-    .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
-    let config = ChatConfig {
+    ChatClient::new(config(user, None, SessionSettings::default(), delivery)).unwrap()
+}
+
+/// What test user `user` logs in with: the server's direct TLS port, or `port` instead (a
+/// cut proxy in front of it).
+pub fn config(
+    user: u64,
+    port: Option<u16>,
+    settings: SessionSettings,
+    delivery: DeliverySettings,
+) -> ChatConfig {
+    let port = port.unwrap_or_else(|| var("CC_XMPP_TLS_PORT").parse().unwrap());
+    let connection = ConnectionConfig::direct_tls(var("CC_XMPP_DOMAIN"), port)
+        .with_address(var("CC_XMPP_ADDR"))
+        .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
+    ChatConfig {
         connection,
         app_id: AppId(var("CC_XMPP_APP_ID").parse().unwrap()),
         user: UserId(user),
         password: format!("pass{user}"),
-        settings: SessionSettings::default(),
+        settings,
         delivery,
-    };
-    ChatClient::new(config).unwrap()
+    }
 }
 
 /// The next event of `kind` (as `ChatEvent::kind` names it), within 10 s.
