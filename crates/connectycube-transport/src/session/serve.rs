@@ -255,16 +255,21 @@ impl Actor {
         if el.ns() == SM_NS {
             return self.on_sm(el, link).await;
         }
-        if self.sm.received(&el)
-            && let Err(end) = link.received(self.sm.inbound, &self.settings).await
-        {
-            return Some(end);
-        }
+        let acked = if self.sm.received(&el) {
+            link.received(self.sm.inbound, &self.settings).await
+        } else {
+            Ok(())
+        };
         if connectycube_protocol::iq::ping::is_request(&el) {
-            return self.pong(&el, link).await.err();
+            return match acked {
+                Ok(()) => self.pong(&el, link).await.err(),
+                Err(end) => Some(end),
+            };
         }
+        // Counted, so delivered even when the ack could not go out (the link broke): the
+        // next `<resume h>` tells the server we have it, and it is not sent again.
         self.deliver(el);
-        None
+        acked.err()
     }
 
     /// Answers a ping (the server's or a peer's, to our full JID); the answer is a stanza

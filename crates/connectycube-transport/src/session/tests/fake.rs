@@ -58,12 +58,16 @@ pub(super) struct Server {
     pub r_count: usize,
     /// The stream errors the client sent (its child element names).
     pub stream_errors: Vec<String>,
+    /// The current connection stopped reading what the client writes ([`Fake::deafen`]).
+    pub deaf: bool,
 }
 
 #[derive(Clone, Default)]
 pub(super) struct Fake {
     pub server: Arc<Mutex<Server>>,
     pub connects: Arc<AtomicUsize>,
+    /// Wakes the current connection's reader to stop reading ([`Fake::deafen`]).
+    pub deafen: Arc<tokio::sync::Notify>,
 }
 
 impl Fake {
@@ -74,6 +78,15 @@ impl Fake {
     /// Drops the current connection as a network failure would.
     pub fn cut(&self) {
         self.with(|s| s.push.take());
+    }
+
+    /// Breaks the current connection's client-to-server half only: what the client writes
+    /// fails from now on, while what the server pushes still arrives (a link that broke
+    /// between a read and the next write).
+    pub async fn deafen(&self) {
+        self.deafen.notify_one();
+        self.until("the connection stopped reading", |s| s.deaf)
+            .await;
     }
 
     /// Pushes an element to the client on the current connection.
@@ -132,8 +145,12 @@ impl Connector for Fake {
             let (outgoing, from_client) = mpsc::channel(64);
             // The fake keeps the only strong sender: `cut()` drops it and the client sees EOF.
             let weak = to_client.downgrade();
-            self.with(|s| s.push = Some(to_client));
-            tokio::spawn(serve(self.server.clone(), from_client, weak));
+            self.with(|s| {
+                s.push = Some(to_client);
+                s.deaf = false;
+            });
+            let deafen = self.deafen.clone();
+            tokio::spawn(serve(self.server.clone(), from_client, weak, deafen));
             Ok(AuthenticatedStream {
                 features: features(),
                 incoming,
@@ -148,8 +165,18 @@ async fn serve(
     server: Arc<Mutex<Server>>,
     mut from_client: mpsc::Receiver<Outgoing>,
     to_client: mpsc::WeakSender<Result<Element, StreamError>>,
+    deafen: Arc<tokio::sync::Notify>,
 ) {
-    while let Some(out) = from_client.recv().await {
+    loop {
+        let out = tokio::select! {
+            out = from_client.recv() => out,
+            () = deafen.notified() => {
+                drop(from_client);
+                server.lock().unwrap().deaf = true;
+                return;
+            }
+        };
+        let Some(out) = out else { return };
         let el: Element = std::str::from_utf8(out.bytes()).unwrap().parse().unwrap();
         out.written();
         // A cut connection: the fake dropped the strong sender.

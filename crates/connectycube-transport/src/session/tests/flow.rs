@@ -96,6 +96,25 @@ async fn inbound_stanzas_are_acknowledged_unprompted() {
 }
 
 #[tokio::test]
+async fn a_stanza_whose_ack_cannot_go_out_is_still_delivered() {
+    let fake = Fake::default();
+    fake.with(|s| s.resumable = true);
+    // An ack after every stanza: the message's own ack is the write that fails.
+    let (conn, mut incoming) = session(&fake, settings().with_ack_pace(1, Duration::ZERO));
+    conn.login().await.unwrap();
+    fake.push(&inbound(1)).await;
+    assert_eq!(incoming.recv().await.unwrap().attr("id"), Some("in1"));
+    fake.deafen().await;
+    fake.push(&inbound(2)).await;
+    // Counted in the `h` the resumption reports, so the server will not send it again: the
+    // app must have it (before the fix it was dropped with the broken link).
+    let got = tokio::time::timeout(Duration::from_secs(5), incoming.recv()).await;
+    assert_eq!(got.unwrap().unwrap().attr("id"), Some("in2"));
+    wait_for(&conn, ConnectionState::Ready).await;
+    assert!(fake.connects.load(Ordering::SeqCst) >= 2, "it reconnected");
+}
+
+#[tokio::test]
 async fn a_bounce_after_the_ack_is_correlated_and_can_be_resent() {
     let fake = Fake::default();
     // Automatic resends off: the app decides.
