@@ -10,6 +10,11 @@
 //! end to end. A recipient that does not answer within
 //! [`DeliverySettings::delivered_timeout`] (offline, another SDK with markers off) is not
 //! waited for again until a marker from it arrives.
+//!
+//! A recipient with several devices online gets each message on each of them, and each device
+//! answers; ejabberd queues for each device apart, so the window counts what the slowest
+//! device that answers has not answered yet. A device that stops answering for
+//! [`DeliverySettings::delivered_timeout`] no longer holds the others back.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +31,17 @@ use crate::DeliverySettings;
 
 /// Recipients remembered at once; the least recently used is forgotten first.
 const MAX_RECIPIENTS: usize = 1024;
+/// Answering devices (resources) remembered per recipient; the one quiet longest goes first.
+const MAX_DEVICES: usize = 8;
+
+/// One device (resource) of a recipient that answers with markers.
+#[derive(Debug, Clone, Copy)]
+struct Device {
+    /// One past the highest send sequence number it answered.
+    upto: u64,
+    /// When it last answered.
+    last: Instant,
+}
 
 /// One recipient's unanswered messages.
 #[derive(Debug, Default)]
@@ -38,6 +54,14 @@ struct Recipient {
     silent: bool,
     /// The table's clock when last used, for forgetting recipients.
     used: u64,
+    /// The sequence number of the next admitted send.
+    next_seq: u64,
+    /// Sequence numbers of recent sends, for the devices that answer after the first.
+    seqs: HashMap<MessageId, u64>,
+    /// The same ids in send order, to forget the oldest.
+    seq_order: VecDeque<MessageId>,
+    /// The devices that answer, by resource.
+    devices: HashMap<String, Device>,
 }
 
 impl Recipient {
@@ -64,6 +88,57 @@ impl Recipient {
             .iter()
             .find_map(|id| self.pending.get(id))
             .map(|sent| *sent + timeout)
+    }
+
+    /// Counts `id` as sent; `keep` sequence numbers are remembered for late answers.
+    fn sent(&mut self, id: MessageId, now: Instant, keep: usize) {
+        self.pending.insert(id, now);
+        self.order.push_back(id);
+        self.seqs.insert(id, self.next_seq);
+        self.seq_order.push_back(id);
+        self.next_seq += 1;
+        while self.seq_order.len() > keep {
+            if let Some(old) = self.seq_order.pop_front() {
+                self.seqs.remove(&old);
+            }
+        }
+    }
+
+    /// How many sends the slowest device still answering (within `timeout`) has not
+    /// answered, and when that device stops counting as answering.
+    fn slowest(&self, now: Instant, timeout: Duration) -> Option<(u64, Instant)> {
+        self.devices
+            .values()
+            .filter(|d| now.duration_since(d.last) < timeout)
+            .map(|d| (self.next_seq.saturating_sub(d.upto), d.last + timeout))
+            .max_by_key(|(lag, _)| *lag)
+    }
+
+    /// Learns that `device` answered `id` at `now`.
+    fn device_answered(&mut self, device: &str, id: &MessageId, now: Instant) {
+        let Some(seq) = self.seqs.get(id).copied() else {
+            return;
+        };
+        if let Some(d) = self.devices.get_mut(device) {
+            d.upto = d.upto.max(seq + 1);
+            d.last = now;
+            return;
+        }
+        if self.devices.len() >= MAX_DEVICES {
+            let quietest = self
+                .devices
+                .iter()
+                .min_by_key(|(_, d)| d.last)
+                .map(|(r, _)| r.clone());
+            if let Some(quietest) = quietest {
+                self.devices.remove(&quietest);
+            }
+        }
+        let d = Device {
+            upto: seq + 1,
+            last: now,
+        };
+        self.devices.insert(device.to_owned(), d);
     }
 
     fn answered(&mut self, id: &MessageId) {
@@ -155,12 +230,17 @@ impl Flow {
                     // Not tracked: a recipient that never answers must not fill the table.
                     return;
                 }
-                if r.pending.len() < self.window {
-                    r.pending.insert(id, Instant::now());
-                    r.order.push_back(id);
+                let now = Instant::now();
+                let slowest = r.slowest(now, self.timeout);
+                let lag = slowest.map_or(0, |(lag, _)| lag);
+                if r.pending.len() < self.window && lag < self.window as u64 {
+                    r.sent(id, now, self.window.saturating_mul(2) + 64);
                     return;
                 }
-                r.next_expiry(self.timeout)
+                match (r.next_expiry(self.timeout), slowest) {
+                    (Some(a), Some((_, b))) => Some(a.min(b)),
+                    (a, b) => a.or(b.map(|(_, b)| b)),
+                }
             };
             if !waited {
                 waited = true;
@@ -193,9 +273,13 @@ impl Flow {
             }
             _ => return,
         };
-        let Some(from) = envelope.from.as_ref().and_then(|j| user_id_of(j).ok()) else {
+        let Some(address) = envelope.from.as_ref() else {
             return;
         };
+        let Ok(from) = user_id_of(address) else {
+            return;
+        };
+        let device = address.resource().map(|r| r.as_str().to_owned());
         if from == own {
             return;
         }
@@ -204,6 +288,12 @@ impl Flow {
             match table.recipients.get_mut(&from) {
                 Some(r) => {
                     r.answered(&id);
+                    // A bounce is the server's, not a device's answer.
+                    if let (Some(device), false) =
+                        (&device, matches!(event, ChatEvent::MessageError(_)))
+                    {
+                        r.device_answered(device, &id, Instant::now());
+                    }
                     true
                 }
                 None => false,

@@ -130,3 +130,47 @@ async fn answers_out_of_order_leave_no_growing_backlog() {
     let order = f.lock().recipients.get(&PEER).map_or(0, |r| r.order.len());
     assert!(order <= 2 * 100 + 64, "{order}");
 }
+
+fn marker_from(of: MessageId, device: &str) -> ChatEvent {
+    classify_xml(&format!(
+        r#"<message xmlns="jabber:client" id="{}" from="29085-105@chat.connectycube.com/{device}"
+             to="29086-105@chat.connectycube.com" type="chat">
+           <received xmlns="urn:xmpp:chat-markers:0" id="{of}"/></message>"#,
+        id(900)
+    ))
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_slowest_answering_device_holds_the_window_until_it_goes_quiet() {
+    let f = flow(3, Duration::from_secs(5));
+    for c in 0..3 {
+        f.admit(PEER, id(c)).await;
+    }
+    // The phone answers the first message, the desktop all three: the phone is 2 behind.
+    f.observe(&marker_from(id(0), "phone"), ME);
+    for c in 0..3 {
+        f.observe(&marker_from(id(c), "desktop"), ME);
+    }
+    f.admit(PEER, id(3)).await;
+    let fifth = start(&f, id(4)).await;
+    assert!(
+        !fifth.is_finished(),
+        "the phone has 3 unanswered: 1, 2 and 3"
+    );
+    // The desktop answering more frees nothing; the phone catching up does.
+    f.observe(&marker_from(id(3), "desktop"), ME);
+    tokio::task::yield_now().await;
+    assert!(!fifth.is_finished());
+    f.observe(&marker_from(id(1), "phone"), ME);
+    fifth.await.unwrap();
+    // The phone goes quiet (3 behind: 2, 3 and 4): after the timeout it no longer holds
+    // the desktop back.
+    f.observe(&marker_from(id(4), "desktop"), ME);
+    let sixth = start(&f, id(5)).await;
+    assert!(!sixth.is_finished(), "the phone is 3 behind");
+    tokio::time::advance(Duration::from_secs(5)).await;
+    sixth.await.unwrap();
+    f.admit(PEER, id(6)).await;
+    assert_eq!(f.waits(), 2);
+}
