@@ -236,8 +236,10 @@ impl ChatClient {
     /// many messages should call. The server acknowledges a message as soon as it routed it,
     /// so without this a sender faster than its recipient's reader fills the recipient's
     /// queue at the server until the server closes the recipient (ejabberd's
-    /// `max_ack_queue`) and bounces the queue back. A recipient that sends no markers slows
-    /// the first window's worth of sends by [`DeliverySettings::delivered_timeout`] once.
+    /// `max_ack_queue`) and bounces the queue back. With several of the recipient's devices
+    /// answering, the slowest one sets the pace (the server queues for each apart). A
+    /// recipient that sends no markers slows the first window's worth of sends by
+    /// [`DeliverySettings::delivered_timeout`] once.
     ///
     /// # Errors
     /// As [`ChatClient::send_private`].

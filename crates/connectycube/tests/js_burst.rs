@@ -69,6 +69,7 @@ fn by_index(ids: &[Value], index: &HashMap<String, usize>) -> (Seen, usize) {
     let mut seen = Seen {
         got: vec![0; index.len()],
         out_of_order: 0,
+        unreadable: 0,
     };
     let (mut newest, mut foreign) = (None, 0);
     for id in ids {

@@ -97,6 +97,8 @@ pub struct Seen {
     pub got: Vec<u32>,
     /// Messages shown flagged out of order.
     pub out_of_order: usize,
+    /// Stanzas the facade could not read (shown as errors): a lost message may be one.
+    pub unreadable: usize,
 }
 
 impl Seen {
@@ -126,13 +128,17 @@ pub async fn receive(
     let mut seen = Seen {
         got: vec![0; index.len()],
         out_of_order: 0,
+        unreadable: 0,
     };
     let mut distinct = 0;
     while distinct < index.len() {
         let Ok(Some(item)) = tokio::time::timeout(idle, events.next()).await else {
             break;
         };
-        let Ok(received) = item else { continue };
+        let Ok(received) = item else {
+            seen.unreadable += 1;
+            continue;
+        };
         let ChatEvent::ChatMessage(m) = &received.event else {
             continue;
         };
@@ -270,7 +276,7 @@ impl fmt::Display for Report {
         write!(
             f,
             "{}: {} messages, acked in {:.2?}, delivered in {:.2?}; app: lost {}, duplicated {}, \
-             out of order {}, duplicates dropped by the facade {}; paced sends that waited {}; \
+             out of order {}, unreadable {}, duplicates dropped by the facade {}; paced sends that waited {}; \
              handle/receipt mismatches {}, \
              final stages {:?} (why not acked: {:?}); sender saw {} 'delivered' markers and {} error events; second \
              resource lost {:?}{}{}",
@@ -281,6 +287,7 @@ impl fmt::Display for Report {
             self.app.lost(),
             self.app.duplicated(),
             self.app.out_of_order,
+            self.app.unreadable,
             self.duplicates_dropped,
             self.paced_waits,
             self.tally.mismatched,
