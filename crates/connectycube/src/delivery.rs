@@ -251,16 +251,9 @@ impl DeliveryFilter {
     fn memory(&mut self, dialog: DialogKey) -> &mut DialogMemory {
         if !self.dialogs.contains_key(&dialog)
             && self.dialogs.len() >= self.settings.max_dialogs.max(1)
+            && let Some(oldest) = crate::forget_least(&mut self.dialogs, |m| m.used)
         {
-            let oldest = self
-                .dialogs
-                .iter()
-                .min_by_key(|(_, m)| m.used)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                self.replays.forget(|(d, _)| *d == oldest);
-                self.dialogs.remove(&oldest);
-            }
+            self.replays.forget(|(d, _)| *d == oldest);
         }
         let clock = self.clock;
         let memory = self.dialogs.entry(dialog).or_default();

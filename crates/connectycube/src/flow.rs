@@ -125,14 +125,7 @@ impl Recipient {
             return;
         }
         if self.devices.len() >= MAX_DEVICES {
-            let quietest = self
-                .devices
-                .iter()
-                .min_by_key(|(_, d)| d.last)
-                .map(|(r, _)| r.clone());
-            if let Some(quietest) = quietest {
-                self.devices.remove(&quietest);
-            }
+            crate::forget_least(&mut self.devices, |d| d.last);
         }
         let d = Device {
             upto: seq + 1,
@@ -160,14 +153,7 @@ struct Table {
 impl Table {
     fn recipient(&mut self, to: UserId) -> &mut Recipient {
         if !self.recipients.contains_key(&to) && self.recipients.len() >= MAX_RECIPIENTS {
-            let oldest = self
-                .recipients
-                .iter()
-                .min_by_key(|(_, r)| r.used)
-                .map(|(u, _)| *u);
-            if let Some(oldest) = oldest {
-                self.recipients.remove(&oldest);
-            }
+            crate::forget_least(&mut self.recipients, |r| r.used);
         }
         self.clock += 1;
         let clock = self.clock;
@@ -279,7 +265,7 @@ impl Flow {
         let Ok(from) = user_id_of(address) else {
             return;
         };
-        let device = address.resource().map(|r| r.as_str().to_owned());
+        let device = address.resource();
         if from == own {
             return;
         }
@@ -290,9 +276,9 @@ impl Flow {
                     r.answered(&id);
                     // A bounce is the server's, not a device's answer.
                     if let (Some(device), false) =
-                        (&device, matches!(event, ChatEvent::MessageError(_)))
+                        (device, matches!(event, ChatEvent::MessageError(_)))
                     {
-                        r.device_answered(device, &id, Instant::now());
+                        r.device_answered(device.as_str(), &id, Instant::now());
                     }
                     true
                 }

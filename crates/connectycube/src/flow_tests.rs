@@ -174,3 +174,27 @@ async fn the_slowest_answering_device_holds_the_window_until_it_goes_quiet() {
     f.admit(PEER, id(6)).await;
     assert_eq!(f.waits(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn past_eight_devices_the_quietest_is_forgotten_and_holds_nothing() {
+    let f = flow(3, Duration::from_secs(5));
+    for c in 0..3 {
+        f.admit(PEER, id(c)).await;
+    }
+    // d0 answers only the first message, then eight other devices answer the third.
+    f.observe(&marker_from(id(0), "d0"), ME);
+    for d in 1..=8 {
+        tokio::time::advance(Duration::from_millis(1)).await;
+        f.observe(&marker_from(id(2), &format!("d{d}")), ME);
+    }
+    f.admit(PEER, id(3)).await;
+    // Remembered, d0 would be 4 behind (1 to 4) and hold this send for 5 s.
+    let fifth = start(&f, id(4)).await;
+    assert!(fifth.is_finished(), "d0 was forgotten");
+    let devices = f
+        .lock()
+        .recipients
+        .get(&PEER)
+        .map_or(0, |r| r.devices.len());
+    assert_eq!(devices, MAX_DEVICES);
+}

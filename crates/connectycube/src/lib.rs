@@ -80,6 +80,24 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Removes the entry of `map` with the smallest `age` (the least recently used) and returns
+/// its key: how each bounded table of this crate makes room for a new entry.
+pub(crate) fn forget_least<K, V, A>(
+    map: &mut std::collections::HashMap<K, V>,
+    age: impl Fn(&V) -> A,
+) -> Option<K>
+where
+    K: Clone + Eq + std::hash::Hash,
+    A: Ord,
+{
+    let key = map
+        .iter()
+        .min_by_key(|(_, v)| age(v))
+        .map(|(k, _)| k.clone())?;
+    map.remove(&key);
+    Some(key)
+}
+
 /// Unix seconds now (0 for a clock before 1970): the REST session's timestamp and the gap
 /// filler's since-times.
 pub(crate) fn unix_now() -> i64 {
@@ -96,3 +114,18 @@ const _: () = {
     shareable::<Dialog>();
     shareable::<ChatClient>();
 };
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    #[test]
+    fn forget_least_removes_the_oldest_entry_and_names_it() {
+        let mut ages = HashMap::from([("a", 3), ("b", 1), ("c", 2)]);
+        assert_eq!(super::forget_least(&mut ages, |age| *age), Some("b"));
+        assert_eq!(ages.len(), 2);
+        assert!(!ages.contains_key("b"));
+        let mut empty: HashMap<&str, u8> = HashMap::new();
+        assert_eq!(super::forget_least(&mut empty, |age| *age), None);
+    }
+}

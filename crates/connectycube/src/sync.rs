@@ -97,11 +97,8 @@ impl GapFill {
             .date_sent
             .unwrap_or_else(|| i64::from(m.payload.id.0.timestamp()));
         let mut seen = lock(&self.last_seen);
-        if !seen.contains_key(&dialog)
-            && seen.len() >= MAX_DIALOGS
-            && let Some(oldest) = seen.iter().min_by_key(|(_, t)| **t).map(|(d, _)| *d)
-        {
-            seen.remove(&oldest);
+        if !seen.contains_key(&dialog) && seen.len() >= MAX_DIALOGS {
+            crate::forget_least(&mut seen, |t| *t);
         }
         let newest = seen.entry(dialog).or_insert(sent);
         *newest = (*newest).max(sent);
