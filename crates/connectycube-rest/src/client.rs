@@ -125,7 +125,8 @@ impl fmt::Debug for RestClient {
 }
 
 impl RestClient {
-    /// A client for `config`, verifying TLS against the webpki roots (and the custom root).
+    /// A client for `config`, verifying TLS against the roots the crate's features choose (the
+    /// bundled webpki roots by default) and the custom root, if any.
     ///
     /// # Errors
     /// [`RestError::InvalidRequest`] when the custom root is not a PEM certificate.
@@ -345,9 +346,16 @@ where
     }
 }
 
+/// The rustls configuration for `config`. The features choose the crypto provider
+/// (`aws-lc-rs`, else `ring`, else the process-wide default) and the roots (`platform-verifier`:
+/// the operating system's verifier, replacing the bundled roots; `webpki-roots`: the Mozilla
+/// roots compiled in); a custom root CA always takes the built-in verifier with the bundled
+/// roots (when on) plus that root.
 fn tls_config(config: &RestConfig) -> Result<rustls::ClientConfig, RestError> {
     let invalid = |what: String| RestError::InvalidRequest(what);
+    let provider = crypto_provider()?;
     let mut roots = rustls::RootCertStore::empty();
+    #[cfg(feature = "webpki-roots")]
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(pem) = &config.custom_root_ca_pem {
         for cert in CertificateDer::pem_slice_iter(pem) {
@@ -357,10 +365,43 @@ fn tls_config(config: &RestConfig) -> Result<rustls::ClientConfig, RestError> {
                 .map_err(|e| invalid(format!("custom root CA rejected: {e}")))?;
         }
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| invalid(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+        .map_err(|e| invalid(format!("TLS setup: {e}")))?;
+    #[cfg(feature = "platform-verifier")]
+    if config.custom_root_ca_pem.is_none() {
+        let verifier = rustls_platform_verifier::Verifier::new(provider)
+            .map_err(|e| invalid(format!("TLS setup: {e}")))?;
+        return Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth());
+    }
+    // A plain-HTTP client (a local server) may have nothing to trust.
+    if roots.is_empty() && !config.allow_plain_http {
+        return Err(invalid(
+            "no trusted root: enable the `webpki-roots` or `platform-verifier` feature, or \
+             configure a custom root CA"
+                .into(),
+        ));
+    }
+    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+}
+
+/// The crypto provider the features choose: `aws-lc-rs`, else `ring`, else the process-wide
+/// default. Explicit, so the choice does not depend on what other crates in the build enable.
+fn crypto_provider() -> Result<Arc<rustls::crypto::CryptoProvider>, RestError> {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = Some(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let provider = Some(Arc::new(rustls::crypto::ring::default_provider()));
+    #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+    let provider = rustls::crypto::CryptoProvider::get_default().cloned();
+    provider.ok_or_else(|| {
+        RestError::InvalidRequest(
+            "no TLS crypto provider: enable the `ring` or `aws-lc-rs` feature, or install a \
+             process-wide default with rustls::crypto::CryptoProvider::install_default"
+                .into(),
+        )
+    })
 }

@@ -1,5 +1,15 @@
-//! TLS client setup: rustls with the ring provider, webpki roots plus optional custom roots, and
-//! the pinning that lets a local server use the self-signed certificate `openssl req -x509` makes.
+//! TLS client setup: rustls with the crypto provider and trusted roots the crate's features
+//! choose, optional custom roots, and the pinning that lets a local server use the self-signed
+//! certificate `openssl req -x509` makes.
+//!
+//! Features only add, so any combination builds and picks deterministically:
+//! - crypto provider: `aws-lc-rs` when that feature is on (an explicit choice wins over the
+//!   default), else `ring` (the default), else the process-wide default provider an app
+//!   installed with [`rustls::crypto::CryptoProvider::install_default`].
+//! - roots: `platform-verifier` verifies with the operating system's verifier and trust store,
+//!   and replaces the bundled roots when `webpki-roots` is on too; `webpki-roots` alone (the
+//!   default) trusts the Mozilla roots compiled in. A configured custom root CA always takes the
+//!   built-in verifier: the bundled roots (when on) plus that root, pinned.
 
 use std::sync::Arc;
 
@@ -18,7 +28,7 @@ use crate::config::ConnectionConfig;
 use crate::error::ConnectError;
 
 /// Builds the rustls client configuration for `config`: certificates are always verified, against
-/// the webpki roots and the configured custom roots, if any.
+/// the roots the features choose (see the [module](self)) and the configured custom roots, if any.
 ///
 /// A certificate in [`ConnectionConfig::custom_root_ca_pem`] is also pinned: when the server
 /// presents exactly that certificate (same DER) as its own and the only objection is that it is
@@ -28,10 +38,22 @@ use crate::error::ConnectError;
 /// accepted on the pin alone, since its exact bytes identify it.
 ///
 /// # Errors
-/// [`ConnectError::InvalidConfig`] when the custom root is not a usable PEM certificate.
+/// [`ConnectError::InvalidConfig`] when the custom root is not a usable PEM certificate, or
+/// when the features leave no crypto provider or no trusted root.
+///
+/// ```
+/// use connectycube_transport::config::ConnectionConfig;
+/// use connectycube_transport::tls::client_config;
+///
+/// let tls = client_config(&ConnectionConfig::connectycube())?;
+/// assert!(tls.alpn_protocols.is_empty());
+/// let broken = ConnectionConfig::connectycube().with_custom_root_ca_pem("not a certificate");
+/// assert!(client_config(&broken).is_err());
+/// # Ok::<(), connectycube_transport::error::ConnectError>(())
+/// ```
 pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConfig>, ConnectError> {
-    let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let provider = crypto_provider()?;
+    let mut roots = bundled_roots();
     let mut pinned = Vec::new();
     if let Some(pem) = &config.custom_root_ca_pem {
         for cert in CertificateDer::pem_slice_iter(pem) {
@@ -49,16 +71,26 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConf
             ));
         }
     }
-    // An explicit provider, so the choice does not depend on which crypto features other crates
-    // in the build happen to enable.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .map_err(|e| ConnectError::InvalidConfig(format!("TLS setup: {e}")))?;
-    let verifier: Arc<dyn ServerCertVerifier> = if pinned.is_empty() {
-        webpki
-    } else {
-        Arc::new(PinningVerifier { webpki, pinned })
+    let verifier: Arc<dyn ServerCertVerifier> = match platform_verifier(&pinned, &provider) {
+        Some(platform) => platform?,
+        None => {
+            if roots.is_empty() {
+                return Err(ConnectError::InvalidConfig(
+                    "no trusted root: enable the `webpki-roots` or `platform-verifier` feature, \
+                     or configure a custom root CA"
+                        .into(),
+                ));
+            }
+            let webpki =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| ConnectError::InvalidConfig(format!("TLS setup: {e}")))?;
+            if pinned.is_empty() {
+                webpki
+            } else {
+                Arc::new(PinningVerifier { webpki, pinned })
+            }
+        }
     };
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -68,6 +100,61 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<rustls::ClientConf
         .with_no_client_auth();
     tls.alpn_protocols = Vec::new();
     Ok(Arc::new(tls))
+}
+
+/// The crypto provider the features choose: `aws-lc-rs`, else `ring`, else the process-wide
+/// default. An explicit provider, so the choice does not depend on which crypto features other
+/// crates in the build happen to enable.
+fn crypto_provider() -> Result<Arc<rustls::crypto::CryptoProvider>, ConnectError> {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = Some(Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+    let provider = Some(Arc::new(rustls::crypto::ring::default_provider()));
+    #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+    let provider = rustls::crypto::CryptoProvider::get_default().cloned();
+    provider.ok_or_else(|| {
+        ConnectError::InvalidConfig(
+            "no TLS crypto provider: enable the `ring` or `aws-lc-rs` feature, or install a \
+             process-wide default with rustls::crypto::CryptoProvider::install_default"
+                .into(),
+        )
+    })
+}
+
+/// The roots compiled in with the `webpki-roots` feature (none without it).
+fn bundled_roots() -> RootCertStore {
+    #[cfg(feature = "webpki-roots")]
+    let roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+    #[cfg(not(feature = "webpki-roots"))]
+    let roots = Vec::new();
+    RootCertStore { roots }
+}
+
+/// The operating system's verifier (`platform-verifier` feature) when no custom root is
+/// configured; `None` leaves the choice to the built-in verifier. It replaces the bundled roots:
+/// the platform's trust decisions (an enterprise's added or removed roots) are the ones to keep.
+#[cfg(feature = "platform-verifier")]
+fn platform_verifier(
+    pinned: &[CertificateDer<'static>],
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Option<Result<Arc<dyn ServerCertVerifier>, ConnectError>> {
+    if !pinned.is_empty() {
+        return None;
+    }
+    Some(
+        rustls_platform_verifier::Verifier::new(provider.clone())
+            .map(|v| Arc::new(v) as Arc<dyn ServerCertVerifier>)
+            .map_err(|e| ConnectError::InvalidConfig(format!("TLS setup: {e}"))),
+    )
+}
+
+/// Without the `platform-verifier` feature, the built-in verifier always decides.
+#[cfg(not(feature = "platform-verifier"))]
+fn platform_verifier(
+    _pinned: &[CertificateDer<'static>],
+    _provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Option<Result<Arc<dyn ServerCertVerifier>, ConnectError>> {
+    None
 }
 
 /// Runs the TLS handshake over `io` for the configured domain.
