@@ -9,11 +9,77 @@ enum Part {
     Fmt,
     Clippy,
     Doc,
+    Features,
+    Package,
     Test,
 }
 
 /// Every check, in the order `cargo xtask ci` runs them (cheapest first).
-const ALL: [Part; 4] = [Part::Fmt, Part::Clippy, Part::Doc, Part::Test];
+const ALL: [Part; 6] = [
+    Part::Fmt,
+    Part::Clippy,
+    Part::Doc,
+    Part::Features,
+    Part::Package,
+    Part::Test,
+];
+
+/// The feature combinations `cargo xtask ci features` checks (`cargo clippy -p CRATE ARGS --
+/// -D warnings`): for
+/// each library with TLS choices, none of them, each crypto provider and each root source alone,
+/// and everything on at once (both providers, both root sources: features only add, so every
+/// combination must build and pick deterministically).
+pub const FEATURE_SETS: [(&str, &[&str]); 12] = [
+    ("connectycube-transport", &["--no-default-features"]),
+    (
+        "connectycube-transport",
+        &["--no-default-features", "--features", "ring,webpki-roots"],
+    ),
+    (
+        "connectycube-transport",
+        &[
+            "--no-default-features",
+            "--features",
+            "aws-lc-rs,platform-verifier",
+        ],
+    ),
+    ("connectycube-transport", &["--all-features"]),
+    ("connectycube-rest", &["--no-default-features"]),
+    (
+        "connectycube-rest",
+        &["--no-default-features", "--features", "aws-lc-rs"],
+    ),
+    (
+        "connectycube-rest",
+        &[
+            "--no-default-features",
+            "--features",
+            "ring,platform-verifier",
+        ],
+    ),
+    ("connectycube-rest", &["--all-features"]),
+    ("connectycube", &["--no-default-features"]),
+    (
+        "connectycube",
+        &[
+            "--no-default-features",
+            "--features",
+            "ring,platform-verifier,websocket",
+        ],
+    ),
+    ("connectycube", &["--features", "aws-lc-rs"]),
+    ("connectycube", &["--all-features"]),
+];
+
+/// `cargo package` for every published crate (verified: each packaged crate builds alone).
+const PACKAGE: [&str; 6] = [
+    "package",
+    "--workspace",
+    "--exclude",
+    "xtask",
+    "--exclude",
+    "connectycube-fixtures",
+];
 
 impl Part {
     fn parse(word: &str) -> Result<Self, String> {
@@ -21,14 +87,18 @@ impl Part {
             "fmt" => Ok(Self::Fmt),
             "clippy" => Ok(Self::Clippy),
             "doc" => Ok(Self::Doc),
+            "features" => Ok(Self::Features),
+            "package" => Ok(Self::Package),
             "test" => Ok(Self::Test),
             other => Err(format!(
-                "unknown check `{other}` (fmt, clippy, doc or test)"
+                "unknown check `{other}` (fmt, clippy, doc, features, package or test)"
             )),
         }
     }
 
-    /// The cargo arguments and extra environment of the check (`Test` is `cargo xtask test`).
+    /// The cargo arguments and extra environment of the check (`Test` is `cargo xtask test`,
+    /// `Features` runs [`FEATURE_SETS`] one after another, `Package` checks the licences,
+    /// READMEs and metadata first).
     fn command(
         self,
     ) -> (
@@ -53,7 +123,8 @@ impl Part {
                 &["doc", "--workspace", "--no-deps"],
                 &[("RUSTDOCFLAGS", "-D warnings")],
             ),
-            Self::Test => (&[], &[]),
+            Self::Package => (&PACKAGE, &[]),
+            Self::Features | Self::Test => (&[], &[]),
         }
     }
 }
@@ -76,22 +147,43 @@ pub fn run(words: &[&str]) -> Result<(), String> {
         println!("xtask ci: {part:?}");
         match part {
             Part::Test => crate::run_tests(&[])?,
-            _ => {
-                let (args, env) = part.command();
-                let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-                let status = Command::new(cargo)
-                    .current_dir(crate::workspace_root())
-                    .args(args)
-                    .envs(env.iter().copied())
-                    .status()
-                    .map_err(|e| format!("cannot run cargo: {e}"))?;
-                if !status.success() {
-                    return Err(format!("`cargo {}` failed ({status})", args.join(" ")));
+            Part::Features => {
+                for (krate, features) in FEATURE_SETS {
+                    // clippy is `cargo check` plus lints; `-D warnings` catches code a
+                    // combination leaves unused without rebuilding the dependencies.
+                    let mut args = vec!["clippy", "-p", krate];
+                    args.extend_from_slice(features);
+                    args.extend_from_slice(&["--", "-D", "warnings"]);
+                    println!("xtask ci: cargo {}", args.join(" "));
+                    cargo(&args, &[])?;
                 }
+            }
+            _ => {
+                if part == Part::Package {
+                    crate::package::check(&crate::workspace_root())?;
+                }
+                let (args, env) = part.command();
+                cargo(args, env)?;
             }
         }
     }
     Ok(())
+}
+
+/// Runs `cargo ARGS` in the workspace with `env` added.
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(crate::workspace_root())
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +199,10 @@ mod tests {
     fn parts_run_alone_and_in_canonical_order() {
         assert_eq!(select(&["doc"]), Ok(vec![Part::Doc]));
         assert_eq!(select(&["test", "fmt"]), Ok(vec![Part::Fmt, Part::Test]));
+        assert_eq!(
+            select(&["package", "features"]),
+            Ok(vec![Part::Features, Part::Package])
+        );
         assert!(select(&["lint"]).is_err());
     }
 
@@ -124,5 +220,32 @@ mod tests {
                 &[("RUSTDOCFLAGS", "-D warnings")][..]
             )
         );
+        assert_eq!(
+            Part::Package.command().0.join(" "),
+            "package --workspace --exclude xtask --exclude connectycube-fixtures"
+        );
+    }
+
+    #[test]
+    fn feature_sets_cover_none_each_choice_and_all_for_every_tls_crate() {
+        for krate in [
+            "connectycube-transport",
+            "connectycube-rest",
+            "connectycube",
+        ] {
+            let sets: Vec<String> = FEATURE_SETS
+                .iter()
+                .filter(|(k, _)| *k == krate)
+                .map(|(_, f)| f.join(" "))
+                .collect();
+            assert!(
+                sets.contains(&"--no-default-features".to_string()),
+                "{krate}"
+            );
+            assert!(sets.contains(&"--all-features".to_string()), "{krate}");
+            for choice in ["ring", "aws-lc-rs", "platform-verifier"] {
+                assert!(sets.iter().any(|s| s.contains(choice)), "{krate}: {choice}");
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 mod ci;
 mod devserver;
 mod ejabberd;
+mod package;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -15,11 +16,16 @@ commands:
                                   (REST session, group dialog, messages with their statuses,
                                   a reaction, the history; nothing to install)
   quickstart ejabberd             the quickstart's chat half against the test ejabberd
-  ci [fmt|clippy|doc|test]...     the checks CI runs, in this order (all four when none is
+  ci [fmt|clippy|doc|features|package|test]...
+                                  the checks CI runs, in this order (all six when none is
                                   named): `cargo fmt --all -- --check`; `cargo clippy
                                   --workspace --all-targets --all-features -- -D warnings`;
                                   `cargo doc --workspace --no-deps` with RUSTDOCFLAGS=-D warnings;
-                                  `cargo xtask test`
+                                  `cargo clippy -D warnings` of each TLS feature combination (none, each
+                                  provider and root source, all); the published crates' licence
+                                  files, READMEs and metadata, then `cargo package --workspace`
+                                  (each package built alone); `cargo xtask test` (unit,
+                                  integration and doc tests)
   test [ARGS]                     run `cargo test --workspace --all-features ARGS` against the
                                   test ejabberd (started for the run and stopped after it, or
                                   an instance already running here reused and left running);
@@ -35,7 +41,7 @@ commands:
                                   ejabberd, then the devserver (release) with 1,000 concurrent
                                   connections and its memory per connection; S = ejabberd,
                                   devserver or both (default); each server stopped after
-  burst [--only NAME]... [ARGS]   issue 11's burst proofs against the test ejabberd at its
+  burst [--only NAME]... [ARGS]   the burst proofs against the test ejabberd at its
                                   default limits (20,000 messages each; long, so ignored by
                                   `cargo test`), one file after another, going on past a
                                   failing one and listing the failures at the end: the
@@ -126,9 +132,8 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// The transport's integration tests a second time, against the devserver binary (issue 9:
-/// "the transport's integration tests run against both servers"); the server is stopped
-/// whatever happens.
+/// The transport's integration tests a second time, against the devserver binary, so they
+/// hold against both servers; the server is stopped whatever happens.
 fn transport_tests_on_devserver(extra: &[&str]) -> Result<(), String> {
     install_js_peer()?;
     let server = devserver::Running::start(devserver::Profile::Debug, &[], &[])?;
@@ -179,7 +184,7 @@ fn install_js_peer() -> Result<(), String> {
     }
 }
 
-/// Issue 11's burst test files, in the order `burst` runs them: a name for `--only`, the
+/// The burst test files, in the order `burst` runs them: a name for `--only`, the
 /// crate and the test file, and the test binary's extra arguments.
 const BURSTS: [(&str, &str, &str, &[&str]); 4] = [
     ("transport", "connectycube-transport", "burst", &[]),
@@ -219,7 +224,7 @@ fn burst_args<'a>(extra: &[&'a str]) -> Result<(Vec<&'a str>, Vec<&'a str>), Str
     Ok((only, rest))
 }
 
-/// Issue 11's burst tests (ignored by the default run), one file after another against one
+/// The burst tests (ignored by the default run), one file after another against one
 /// test ejabberd (started for the run and stopped after it, or reused): a failing file does
 /// not stop the others; the failures are listed at the end.
 fn burst(extra: &[&str]) -> Result<(), String> {

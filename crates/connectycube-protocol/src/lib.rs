@@ -1,18 +1,4 @@
-//! ConnectyCube chat as typed values: identifiers, addresses, the message and dialog model, and
-//! (in later modules) every stanza the chat exchanges. No I/O: bring your own transport, or use
-//! `connectycube-transport`.
-//!
-//! ```
-//! use connectycube_protocol::address::ChatDomain;
-//! use connectycube_protocol::ids::{AppId, UserId};
-//! use connectycube_protocol::model::Message;
-//!
-//! let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
-//! let jid = domain.user_jid(UserId(4448514)).unwrap();
-//! assert_eq!(jid.to_string(), "4448514-105@chat.connectycube.com");
-//! let message = Message::new("hello");
-//! assert!(message.markable);
-//! ```
+#![doc = include_str!("../README.md")]
 
 pub mod address;
 pub mod classify;

@@ -1,5 +1,5 @@
 //! The XMPP connection to ConnectyCube chat: TLS (rustls over tokio), login, stream management
-//! and the reconnection manager (issue 3).
+//! and the reconnection manager that resumes the session after a drop.
 //!
 //! Connecting: [`config::ConnectionConfig`] says where and how (direct TLS as ConnectyCube's
 //! port 5223, STARTTLS, or with the `websocket` feature RFC 7395 WebSocket);
@@ -23,6 +23,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod config;
 pub mod connector;
