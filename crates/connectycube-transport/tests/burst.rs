@@ -1,4 +1,4 @@
-//! Issue 11's burst against the test ejabberd at its default limits (`max_ack_queue` 5,000):
+//! The transport's burst against the test ejabberd at its default limits (`max_ack_queue` 5,000):
 //! 20,000 1-1 messages sent as fast as the API takes them to a receiver that keeps reading.
 //! Nothing may be lost, and every handle's final stage must match what the receiver got.
 //! Copies are possible at this layer (a message the server bounced after the receiver read

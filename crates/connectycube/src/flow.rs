@@ -4,7 +4,7 @@
 //! neither stream management nor a send-rate bound tells a sender that its recipient reads
 //! slower than it sends. The recipient's server queue then grows until `max_ack_queue` closes
 //! its session, and the queue bounces into the sender's session, which is closed in turn
-//! (docs/PERFORMANCE.md, issue 11). The recipient's facade answers every message with a
+//! (docs/PERFORMANCE.md, the burst figures). The recipient's facade answers every message with a
 //! 'delivered' marker when it takes it in: a sender that keeps at most
 //! [`DeliverySettings::delivered_window`] messages per recipient unanswered bounds that queue
 //! end to end. A recipient that does not answer within

@@ -1,4 +1,4 @@
-//! Issue 11's proof through the facade, against the test ejabberd at its default limits
+//! The burst proof through the facade, against the test ejabberd at its default limits
 //! (`max_ack_queue` 5,000, 100 offline messages per user): 20,000 1-1 messages sent as fast
 //! as `send_private` takes them, to (a) a receiver whose facade answers each with its
 //! automatic 'delivered' marker, and (b) the same with a second resource of the receiver

@@ -1,4 +1,4 @@
-//! Issue 11's cuts proof through the facade, against the test ejabberd at its default limits:
+//! The burst-with-cuts proof through the facade, against the test ejabberd at its default limits:
 //! the burst of `burst.rs` (20,000 1-1 messages) while the sender's and the receiver's
 //! connections are each cut 5 times at random moments of the burst (each side connects
 //! through its own cut proxy). To (a) a receiver whose facade answers each message with its

@@ -1,4 +1,4 @@
-//! Issue 11's side-by-side measurement: the burst of `burst.rs` (20,000 1-1 messages from our
+//! The side-by-side burst measurement: the burst of `burst.rs` (20,000 1-1 messages from our
 //! facade) to the official JS SDK (npm `connectycube`, pinned in `fixtures/js-peer/`) as the
 //! receiver, logged in to the test ejabberd (default limits) over WebSocket as the transport's
 //! JS tests do, with its stream management off (its default) and on. The SDK sends its

@@ -1,4 +1,4 @@
-//! What issue 11's facade burst tests share (`burst.rs`, `burst_cuts.rs`, `js_burst.rs`):
+//! What the facade's burst tests share (`burst.rs`, `burst_cuts.rs`, `js_burst.rs`):
 //! clients of the test ejabberd's burst users, the one send every burst goes through, reading
 //! what a receiving app saw, the tally of handles against receipts, and the printed report.
 //!
