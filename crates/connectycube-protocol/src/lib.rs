@@ -12,4 +12,7 @@ pub mod muc;
 pub use classify::{ClassifyError, UnreadableStanza, classify, classify_xml};
 pub use event::ChatEvent;
 
+/// The XMPP types this crate's stanzas are built on (`xmpp-parsers`), for `Element`, `Jid` and
+/// the parsers; a link to that crate's own documentation, not a copy of it.
+#[doc(no_inline)]
 pub use xmpp_parsers;

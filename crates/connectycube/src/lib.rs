@@ -1,36 +1,14 @@
-//! ConnectyCube chat SDK for Rust: log in, open dialogs and exchange messages in real time.
+#![doc = include_str!("../README.md")]
 //!
-//! [`Client`] is the one entry point: built from the application's credentials (ConnectyCube's
-//! cloud by default, any installation with [`AppConfig::with_endpoints`]), its
-//! [`login`](Client::login) creates the user's REST session and connects the chat, giving a
-//! [`Session`]. Dialogs are [`Dialog`] values that carry their actions (send, typing, markers,
-//! edit, delete, reactions, history, files). Under it are the layers it re-exports: [`protocol`]
-//! (stanzas, identifiers, the chat model; no I/O), [`transport`] (the TLS XMPP session with
-//! stream management and reconnection) and [`rest`] (the REST API); [`ChatClient`] is the chat
-//! half on its own. `docs/GUIDE.md` maps every section of the official guide to its call.
+//! ## Where to start
 //!
-//! ```no_run
-//! use connectycube::protocol::ids::{AppId, UserId};
-//! use connectycube::rest::chat::dialogs::CreateDialog;
-//! use connectycube::rest::session::{Secret, SessionUser};
-//! use connectycube::{AppConfig, Client};
-//!
-//! # async fn run() -> Result<(), connectycube::Error> {
-//! let client = Client::new(AppConfig::new(AppId(105), "auth key"));
-//! let user = SessionUser::Login {
-//!     login: "john".into(),
-//!     password: Secret("awesomepwd".into()),
-//! };
-//! let (me, mut events) = client.login(user).await?;
-//! let dialog = me.create_dialog(&CreateDialog::private(UserId(56))).await?;
-//! dialog.send_text("hello").await?;
-//! while let Some(event) = events.next().await {
-//!     println!("{:?}", event?.kind());
-//! }
-//! me.logout().await?;
-//! # Ok(())
-//! # }
-//! ```
+//! [`Client::new`] with an [`AppConfig`], then [`Client::login`] gives a [`Session`] and its
+//! [`ChatEvents`]; [`Session::create_dialog`], [`Session::dialogs`] and [`Session::dialog`] give
+//! [`Dialog`] values. Every error converts into [`Error`]. The layers underneath are re-exported
+//! whole as [`protocol`], [`transport`] and [`rest`] and documented in place, so every type a
+//! signature here names links to its page. `docs/GUIDE.md` in the repository maps every section
+//! of the official guide to its call.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod activity;
 mod app;
@@ -66,12 +44,35 @@ pub use events::{ChatEvents, EventItem, Received};
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
 
-/// Stanzas, identifiers and the chat model (no I/O).
-pub use connectycube_protocol as protocol;
-/// The REST client.
-pub use connectycube_rest as rest;
-/// The XMPP connection.
-pub use connectycube_transport as transport;
+/// Stanzas, identifiers and the chat model (no I/O): the `connectycube-protocol` crate,
+/// documented here so every type the facade names links.
+pub mod protocol {
+    #[doc(no_inline)]
+    pub use connectycube_protocol::xmpp_parsers;
+    #[doc(inline)]
+    pub use connectycube_protocol::{
+        ChatEvent, ClassifyError, UnreadableStanza, address, classify, classify_xml, event, ids,
+        iq, message, model, muc,
+    };
+}
+/// The REST client: the `connectycube-rest` crate, documented here.
+pub mod rest {
+    #[doc(inline)]
+    pub use connectycube_rest::{
+        Metadata, ROUTES, RestClient, RestConfig, RestError, chat, client, endpoint, error, login,
+        page, query, route, session, storage, users,
+    };
+}
+/// The XMPP connection: the `connectycube-transport` crate, documented here.
+pub mod transport {
+    #[cfg(feature = "websocket")]
+    #[doc(inline)]
+    pub use connectycube_transport::websocket;
+    #[doc(inline)]
+    pub use connectycube_transport::{
+        config, connector, connectors, error, sasl, session, tls, xml_stream,
+    };
+}
 
 /// Locks `m`, also after a panic elsewhere while it was held: every lock in this crate guards
 /// plain maps and queues that each update leaves consistent, so a poisoned one holds nothing
