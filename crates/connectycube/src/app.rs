@@ -61,6 +61,16 @@ impl fmt::Debug for AppConfig {
 
 impl AppConfig {
     /// The application on ConnectyCube's cloud (`api.connectycube.com`, `chat.connectycube.com`).
+    ///
+    /// ```
+    /// use connectycube::AppConfig;
+    /// use connectycube::protocol::ids::AppId;
+    ///
+    /// let app = AppConfig::new(AppId(105), "auth key");
+    /// assert_eq!(app.chat.domain, "chat.connectycube.com");
+    /// assert_eq!(app.rest.api_url.host_str(), Some("api.connectycube.com"));
+    /// assert!(!format!("{app:?}").contains("auth key"), "the key is never printed");
+    /// ```
     pub fn new(app_id: AppId, auth_key: impl Into<String>) -> Self {
         Self {
             app_id,
@@ -78,6 +88,21 @@ impl AppConfig {
     ///
     /// # Errors
     /// [`Error::Rest`] when `api_url` is not a URL.
+    ///
+    /// ```
+    /// use connectycube::AppConfig;
+    /// use connectycube::protocol::ids::AppId;
+    /// use connectycube::transport::config::ConnectionConfig;
+    ///
+    /// let chat = ConnectionConfig::direct_tls("chat.example.com", 5223);
+    /// let app = AppConfig::new(AppId(1), "key").with_endpoints("https://api.example.com", chat.clone())?;
+    /// assert_eq!(app.rest.api_url.host_str(), Some("api.example.com"));
+    /// assert!(!app.rest.allow_plain_http);
+    /// let local = AppConfig::new(AppId(1), "key").with_endpoints("http://127.0.0.1:8080", chat.clone())?;
+    /// assert!(local.rest.allow_plain_http, "asked for by name");
+    /// assert!(AppConfig::new(AppId(1), "key").with_endpoints("not a url", chat).is_err());
+    /// # Ok::<(), connectycube::Error>(())
+    /// ```
     pub fn with_endpoints(mut self, api_url: &str, chat: ConnectionConfig) -> Result<Self, Error> {
         self.rest = self.rest.with_api_url(api_url)?;
         self.rest.allow_plain_http = self.rest.api_url.scheme() == "http";
@@ -86,6 +111,16 @@ impl AppConfig {
     }
 
     /// Chooses what the chat logs in with.
+    ///
+    /// ```
+    /// use connectycube::{AppConfig, ChatAuth};
+    /// use connectycube::protocol::ids::AppId;
+    ///
+    /// let app = AppConfig::new(AppId(1), "key");
+    /// assert_eq!(app.chat_auth, ChatAuth::Auto);
+    /// let app = app.with_chat_auth(ChatAuth::SessionToken);
+    /// assert_eq!(app.chat_auth, ChatAuth::SessionToken);
+    /// ```
     pub fn with_chat_auth(mut self, auth: ChatAuth) -> Self {
         self.chat_auth = auth;
         self
@@ -100,6 +135,14 @@ pub struct Client {
 
 impl Client {
     /// A client for `config`.
+    ///
+    /// ```
+    /// use connectycube::{AppConfig, Client};
+    /// use connectycube::protocol::ids::AppId;
+    ///
+    /// let client = Client::new(AppConfig::new(AppId(105), "auth key"));
+    /// assert_eq!(client.config().app_id, AppId(105));
+    /// ```
     pub fn new(config: AppConfig) -> Self {
         Self {
             config: Arc::new(config),
@@ -107,6 +150,14 @@ impl Client {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use connectycube::{AppConfig, Client};
+    /// use connectycube::protocol::ids::AppId;
+    ///
+    /// let client = Client::new(AppConfig::new(AppId(7), "key"));
+    /// assert_eq!(client.config().chat.domain, "chat.connectycube.com");
+    /// ```
     pub fn config(&self) -> &AppConfig {
         &self.config
     }
@@ -118,6 +169,25 @@ impl Client {
     /// # Errors
     /// [`Error::Rest`] when the session cannot be created, [`Error::Login`] when the chat
     /// refuses, [`Error::Unsupported`] for a login that names no user.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// use connectycube::rest::session::{Secret, SessionUser};
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// let user = SessionUser::Login { login: "ann".into(), password: Secret("ann-password1".into()) };
+    /// let (ann, mut events) = client.login(user).await?;
+    /// assert_eq!(ann.chat().state(), ConnectionState::Ready);
+    ///
+    /// let wrong = SessionUser::Login { login: "ann".into(), password: Secret("wrong".into()) };
+    /// let refused = client.login(wrong).await.unwrap_err();
+    /// assert!(!refused.is_retryable(), "bad credentials are final");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn login(&self, user: SessionUser) -> Result<(Session, ChatEvents), Error> {
         let create = CreateSession::new(self.config.app_id, self.config.auth_key.0.clone(), user);
         let ended = Arc::new(AtomicBool::new(false));
@@ -222,16 +292,57 @@ pub struct Session {
 
 impl Session {
     /// The logged-in user.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// assert_eq!(ann.chat().user(), ann.user());
+    /// assert_ne!(ann.user().0, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn user(&self) -> UserId {
         self.user
     }
 
     /// The chat half (typing, markers, privacy lists, last activity, raw stanzas).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// assert_eq!(ann.chat().state(), ConnectionState::Ready);
+    /// ann.chat().ping().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn chat(&self) -> &ChatClient {
         &self.chat
     }
 
     /// The REST half, for any endpoint the facade has no call for.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::rest::chat::dialogs::ListDialogs;
+    ///
+    /// assert!(ann.rest().token().is_some(), "a REST session is open");
+    /// let page = ann.rest().send(&ListDialogs::new()).await?;
+    /// assert!(page.items.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn rest(&self) -> &RestClient {
         &self.rest
     }
@@ -249,6 +360,21 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] when the REST session could not be destroyed (the chat is closed).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// ann.logout().await?;
+    /// assert_eq!(ann.rest().token(), None);
+    /// assert_ne!(ann.chat().state(), ConnectionState::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn logout(&self) -> Result<(), Error> {
         self.chat.logout().await;
         self.end_rest().await
@@ -258,6 +384,19 @@ impl Session {
     ///
     /// # Errors
     /// As [`Session::logout`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// ann.destroy().await?;
+    /// assert_eq!(ann.rest().token(), None);
+    /// assert!(ann.chat().ping().await.is_err(), "the chat client is stopped");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn destroy(&self) -> Result<(), Error> {
         self.chat.destroy().await;
         self.end_rest().await

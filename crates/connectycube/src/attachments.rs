@@ -42,6 +42,35 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] when the upload fails (nothing is sent), or as [`Dialog::send`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::FileProgress;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::{AttachmentType, Message};
+    ///
+    /// let file = std::env::temp_dir().join(format!("cc-doc-{}.jpeg", std::process::id()));
+    /// std::fs::write(&file, b"not really a cat")?;
+    /// let mut steps = Vec::new();
+    /// let sent = dialog
+    ///     .send_file(&file, "image/jpeg", AttachmentType::Image, Message::new("a cat"), |p| {
+    ///         steps.push(p)
+    ///     })
+    ///     .await?;
+    /// std::fs::remove_file(&file)?;
+    /// assert!(matches!(steps.last(), Some(FileProgress::Sent)));
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(got.attachments[0].uid, sent.attachments[0].uid);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send_file(
         &self,
         path: impl AsRef<Path>,
@@ -111,6 +140,18 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] when there is no session token.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let url = dialog.private_url("97f5802dcbd34a59a4921d73f6baedd000")?;
+    /// assert!(url.contains("97f5802dcbd34a59a4921d73f6baedd000"));
+    /// assert!(url.starts_with(&srv.api_url()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn private_url(&self, uid: &str) -> Result<String, Error> {
         Ok(self.session().rest().private_url(uid)?.to_string())
     }

@@ -15,6 +15,18 @@ use crate::{Dialog, Error, Session};
 
 impl Session {
     /// The dialog value for `info` (from a list, a search, an event), without a request.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let again = ann.dialog_of(dialog.info().clone());
+    /// assert_eq!(again.id(), dialog.id());
+    /// assert_eq!(again.opponent(), Some(bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn dialog_of(&self, info: model::Dialog) -> Dialog {
         Dialog::new(self.clone(), info)
     }
@@ -23,6 +35,22 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::model::DialogType;
+    /// use connectycube::rest::chat::dialogs::CreateDialog;
+    ///
+    /// let group = ann.create_dialog(&CreateDialog::group("Rustaceans", [bob.user()])).await?;
+    /// assert_eq!(group.kind(), DialogType::Group);
+    /// assert_eq!(group.info().name.as_deref(), Some("Rustaceans"));
+    /// assert!(group.info().occupants_ids.contains(&bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_dialog(&self, dialog: &CreateDialog) -> Result<Dialog, Error> {
         let info = self.rest().send(dialog).await?;
         Ok(self.dialog_of(info))
@@ -32,6 +60,20 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::dialogs::ListDialogs;
+    ///
+    /// let mine = ann.dialogs(&ListDialogs::new().limit(10)).await?;
+    /// assert_eq!(mine.len(), 1);
+    /// assert_eq!(mine[0].id(), dialog.id());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn dialogs(&self, query: &ListDialogs) -> Result<Vec<Dialog>, Error> {
         let page = self.rest().send(query).await?;
         Ok(page.items.into_iter().map(|d| self.dialog_of(d)).collect())
@@ -41,6 +83,17 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Unsupported`] when the user has no such dialog; [`Error::Rest`] otherwise.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let seen_by_bob = bob.dialog(dialog.id()).await?;
+    /// assert_eq!(seen_by_bob.opponent(), Some(ann.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn dialog(&self, id: DialogId) -> Result<Dialog, Error> {
         let query = ListDialogs::new().eq(DialogField::Id, id).limit(1);
         self.dialogs(&query)
@@ -54,6 +107,21 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers; ids it could not delete are in the result.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::dialogs::CreateDialog;
+    ///
+    /// let group = ann.create_dialog(&CreateDialog::group("Short-lived", [bob.user()])).await?;
+    /// let result = ann.delete_dialogs([group.id()], true).await?;
+    /// assert_eq!(result.deleted, [group.id().to_string()]);
+    /// assert!(ann.dialog(group.id()).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_dialogs(
         &self,
         ids: impl IntoIterator<Item = DialogId>,
@@ -75,6 +143,21 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::dialogs::CreateDialog;
+    ///
+    /// let public = ann.create_dialog(&CreateDialog::public("Announcements")).await?;
+    /// let joined = bob.subscribe_dialog(public.id()).await?;
+    /// assert_eq!(joined.id(), public.id());
+    /// assert!(public.occupants().await?.iter().any(|o| o.id == bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn subscribe_dialog(&self, id: DialogId) -> Result<Dialog, Error> {
         let info = self.rest().send(&Subscribe { id }).await?;
         Ok(self.dialog_of(info))
@@ -84,6 +167,20 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("one").await?;
+    /// dialog.send_text("two").await?;
+    /// let counts = bob.unread_counts([dialog.id()]).await?;
+    /// assert_eq!(counts.get(dialog.id()), Some(2));
+    /// assert_eq!(ann.unread_counts([]).await?.total, 0, "ann's own messages");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unread_counts(
         &self,
         dialogs: impl IntoIterator<Item = DialogId>,
@@ -102,6 +199,21 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::search::GlobalSearch;
+    ///
+    /// dialog.send_text("who brings the ukulele?").await?;
+    /// let search = GlobalSearch::builder("ukulele").dialogs([dialog.id()]).limit(3).build()?;
+    /// let found = bob.search(&search).await?;
+    /// assert_eq!(found.messages.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn search(&self, search: &GlobalSearch) -> Result<SearchResults, Error> {
         Ok(self.rest().send(search).await?)
     }
@@ -110,6 +222,18 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::Search`] for an empty text; [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("the ukulele is in the van").await?;
+    /// assert_eq!(bob.search_text("ukulele").await?.messages.len(), 1);
+    /// assert!(bob.search_text("").await.is_err(), "an empty text is refused before any request");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn search_text(&self, text: &str) -> Result<SearchResults, Error> {
         self.search(&GlobalSearch::builder(text).build()?).await
     }

@@ -16,6 +16,20 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// use connectycube::rest::chat::dialogs::UpdateDialog;
+    ///
+    /// dialog.update(&UpdateDialog::new(dialog.id()).name("New name").description("Plans")).await?;
+    /// assert_eq!(dialog.info().name.as_deref(), Some("New name"));
+    /// assert_eq!(bob.dialog(dialog.id()).await?.info().name.as_deref(), Some("New name"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update(&mut self, change: &UpdateDialog) -> Result<(), Error> {
         self.info = self.session.rest().send(change).await?;
         Ok(())
@@ -25,6 +39,17 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// dialog.rename("Renamed").await?;
+    /// assert_eq!(dialog.info().name.as_deref(), Some("Renamed"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn rename(&mut self, name: &str) -> Result<(), Error> {
         self.update(&UpdateDialog::new(self.id()).name(name)).await
     }
@@ -33,6 +58,17 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// dialog.change_occupants([], [bob.user()]).await?;
+    /// assert_eq!(dialog.info().occupants_ids, [ann.user()]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn change_occupants(
         &mut self,
         add: impl IntoIterator<Item = UserId>,
@@ -48,6 +84,18 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// let result = dialog.delete(true).await?;
+    /// assert_eq!(result.deleted, [dialog.id().to_string()]);
+    /// assert!(bob.dialog(dialog.id()).await.is_err(), "gone for everyone");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete(&self, force: bool) -> Result<DeleteResult, Error> {
         self.session.delete_dialogs([self.id()], force).await
     }
@@ -56,6 +104,22 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::dialogs::CreateDialog;
+    ///
+    /// let public = ann.create_dialog(&CreateDialog::public("News")).await?;
+    /// let mut news = bob.subscribe_dialog(public.id()).await?;
+    /// news.unsubscribe().await?;
+    /// news.subscribe().await?;
+    /// assert!(public.occupants().await?.iter().any(|o| o.id == bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn subscribe(&mut self) -> Result<(), Error> {
         self.info = self
             .session
@@ -69,6 +133,21 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::dialogs::CreateDialog;
+    ///
+    /// let public = ann.create_dialog(&CreateDialog::public("News")).await?;
+    /// let news = bob.subscribe_dialog(public.id()).await?;
+    /// news.unsubscribe().await?;
+    /// assert!(!public.occupants().await?.iter().any(|o| o.id == bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unsubscribe(&self) -> Result<(), Error> {
         self.session
             .rest()
@@ -81,6 +160,17 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// let ids: Vec<_> = dialog.occupants().await?.iter().map(|o| o.id).collect();
+    /// assert!(ids.contains(&ann.user()) && ids.contains(&bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn occupants(&self) -> Result<Vec<Occupant>, Error> {
         let page = self
             .session
@@ -94,6 +184,17 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// dialog.change_admins([bob.user()], []).await?;
+    /// assert!(dialog.info().admins_ids.contains(&bob.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn change_admins(
         &mut self,
         add: impl IntoIterator<Item = UserId>,
@@ -108,6 +209,16 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// assert!(dialog.notifications().await?, "on by default");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn notifications(&self) -> Result<bool, Error> {
         let get = GetNotifications { id: self.id() };
         Ok(self.session.rest().send(&get).await?.enabled)
@@ -117,6 +228,17 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// assert!(!dialog.set_notifications(false).await?);
+    /// assert!(!dialog.notifications().await?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn set_notifications(&self, enabled: bool) -> Result<bool, Error> {
         let put = UpdateNotifications {
             id: self.id(),
@@ -129,6 +251,18 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("new").await?;
+    /// assert_eq!(bobs.unread_count().await?, 1);
+    /// assert_eq!(dialog.unread_count().await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unread_count(&self) -> Result<u64, Error> {
         let counts = self.session.unread_counts([self.id()]).await?;
         Ok(counts.get(self.id()).unwrap_or(0))

@@ -28,6 +28,23 @@ pub struct History {
 
 impl Dialog {
     /// The dialog's history, oldest first unless sorted otherwise; pages of 100.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// for text in ["one", "two", "three"] {
+    ///     dialog.send_text(text).await?;
+    /// }
+    /// let all: Vec<_> = bobs.history().stream().try_collect().await?;
+    /// let bodies: Vec<_> = all.iter().map(|m| m.body.as_deref()).collect();
+    /// assert_eq!(bodies, [Some("one"), Some("two"), Some("three")]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn history(&self) -> History {
         History {
             rest: self.session.rest().clone(),
@@ -39,6 +56,31 @@ impl Dialog {
 
 impl History {
     /// Keeps messages whose `field` compares to `value` with `op` (e.g. `DateSent`, `Gt`, t).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::messages::MessageField;
+    /// use connectycube::rest::query::FilterOp;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// dialog.send_text("one").await?;
+    /// dialog.send_text("two").await?;
+    /// let newest_first: Vec<_> = bobs
+    ///     .history()
+    ///     .filter(MessageField::DateSent, FilterOp::Gt, 1_583_402_980)
+    ///     .sort_desc(MessageField::DateSent)
+    ///     .page_size(1)
+    ///     .stream()
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(newest_first.len(), 2, "pages are fetched until the end");
+    /// assert!(newest_first[0].date_sent >= newest_first[1].date_sent);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn filter(mut self, field: MessageField, op: FilterOp, value: impl Display) -> Self {
         self.query = self.query.filter(field, op, value);
         self
@@ -63,6 +105,21 @@ impl History {
     }
 
     /// Reading does not mark the messages read (the API's default does).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// dialog.send_text("unread").await?;
+    /// let peek: Vec<_> = bobs.history().keep_unread().stream().try_collect().await?;
+    /// assert_eq!(peek.len(), 1);
+    /// assert_eq!(bobs.unread_count().await?, 1, "still unread");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn keep_unread(mut self) -> Self {
         self.query = self.query.keep_unread();
         self

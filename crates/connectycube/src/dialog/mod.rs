@@ -31,26 +31,80 @@ impl Dialog {
     }
 
     /// The dialog as the server last described it.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// assert_eq!(dialog.info().id, dialog.id());
+    /// assert_eq!(dialog.info().occupants_ids.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> &model::Dialog {
         &self.info
     }
 
     /// Its id.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// assert_eq!(bobs.id(), dialog.id(), "the same dialog seen by both");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn id(&self) -> DialogId {
         self.info.id
     }
 
     /// Private, group, public or broadcast.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::model::DialogType;
+    ///
+    /// assert_eq!(dialog.kind(), DialogType::Private);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn kind(&self) -> DialogType {
         self.info.kind
     }
 
     /// The session acting on it.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// assert_eq!(dialog.session().user(), ann.user());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn session(&self) -> &Session {
         &self.session
     }
 
     /// The other user of a private dialog.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// assert_eq!(dialog.opponent(), Some(bob.user()));
+    /// assert_eq!(bobs.opponent(), Some(ann.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn opponent(&self) -> Option<UserId> {
         let me = self.session.user();
         self.info.occupants_ids.iter().copied().find(|&u| u != me)
@@ -82,6 +136,18 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Join`] when the room refuses or does not answer.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// // `group()` made bob join; ann created the room and joins on demand, or now:
+    /// dialog.join().await?;
+    /// assert!(ann.chat().joined_dialogs().contains(&dialog.id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn join(&self) -> Result<(), Error> {
         self.ready().await.map(drop)
     }
@@ -96,6 +162,29 @@ impl Dialog {
     /// # Errors
     /// [`Error::Build`] for an unbuildable message, [`Error::Join`] when joining failed or the
     /// rejoin did not come in time.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::Message;
+    ///
+    /// let mut message = Message::new("How are you today?");
+    /// message.custom.insert("country".into(), "USA".into());
+    /// let handle = dialog.send(&message).await?;
+    /// handle.await?; // the server has it
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(got.body.as_deref(), Some("How are you today?"));
+    /// assert_eq!(got.custom.get("country").and_then(|v| v.as_str()), Some("USA"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send(&self, message: &Message) -> Result<SendHandle, Error> {
         let chat = self.session.chat();
         match self.ready().await? {
@@ -112,6 +201,25 @@ impl Dialog {
     ///
     /// # Errors
     /// As [`Dialog::send`] and its handle.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("hello").await?;
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(got.id, sent.id);
+    /// assert_eq!(got.dialog_id, Some(dialog.id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send_text(&self, text: impl Into<String>) -> Result<Message, Error> {
         let mut message = Message::new(text);
         message.dialog_id = Some(self.id());
@@ -123,6 +231,25 @@ impl Dialog {
     ///
     /// # Errors
     /// As [`Dialog::send`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::message::chat_state::TypingState;
+    ///
+    /// dialog.start_typing().await?.await?;
+    /// let typing = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Typing(t) => Some(t.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(typing, TypingState::Composing);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn start_typing(&self) -> Result<SendHandle, Error> {
         self.typing(TypingState::Composing).await
     }
@@ -131,6 +258,25 @@ impl Dialog {
     ///
     /// # Errors
     /// As [`Dialog::send`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::message::chat_state::TypingState;
+    ///
+    /// dialog.stop_typing().await?.await?;
+    /// let typing = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Typing(t) => Some(t.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(typing, TypingState::Paused);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn stop_typing(&self) -> Result<SendHandle, Error> {
         self.typing(TypingState::Paused).await
     }
@@ -139,6 +285,25 @@ impl Dialog {
     ///
     /// # Errors
     /// As [`Dialog::send`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::message::chat_state::TypingState;
+    ///
+    /// dialog.typing(TypingState::Composing).await?.await?; // in the group's room
+    /// let (in_dialog, state) = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Typing(t) => Some((t.envelope.dialog_id, t.payload)),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!((in_dialog, state), (Some(dialog.id()), TypingState::Composing));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn typing(&self, state: TypingState) -> Result<SendHandle, Error> {
         let peer = self.ready().await?;
         self.session.chat().typing_to(peer, state)
@@ -155,6 +320,32 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a message with no sender.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::Message;
+    ///
+    /// let sent = dialog.send_text("ping").await?;
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// bobs.deliver(&got)?.await?; // also sent by itself for markable messages
+    /// let marked = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Delivered(d) => Some(d.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(marked, sent.id);
+    /// assert!(bobs.deliver(&Message::new("no sender")).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn deliver(&self, message: &Message) -> Result<SendHandle, Error> {
         let sender = Self::sender_of(message)?;
         self.session
@@ -166,6 +357,30 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a message with no sender.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("read me").await?;
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// bobs.read(&got)?.await?;
+    /// let read = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Read(r) => Some(r.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(read, sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn read(&self, message: &Message) -> Result<SendHandle, Error> {
         let sender = Self::sender_of(message)?;
         self.session
@@ -177,6 +392,25 @@ impl Dialog {
     ///
     /// # Errors
     /// As [`Dialog::send`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let first = dialog.send_text("Helo").await?;
+    /// dialog.edit(first.id, "Hello", true).await?.await?;
+    /// let edit = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Edited(e) => Some(e.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!((edit.message_id, edit.body.as_str()), (first.id, "Hello"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn edit(
         &self,
         id: MessageId,
@@ -191,6 +425,25 @@ impl Dialog {
     ///
     /// # Errors
     /// As [`Dialog::send`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let oops = dialog.send_text("to be deleted").await?;
+    /// dialog.delete_message(oops.id).await?.await?;
+    /// let deleted = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Deleted(d) => Some(d.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(deleted, oops.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_message(&self, id: MessageId) -> Result<SendHandle, Error> {
         let peer = self.ready().await?;
         self.session.chat().delete_message(peer, id)
@@ -200,6 +453,21 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let typo = dialog.send_text("typo hre").await?;
+    /// dialog.update_messages([typo.id], "typo here").await?;
+    /// let history: Vec<_> = bobs.history().stream().try_collect().await?;
+    /// assert_eq!(history[0].body.as_deref(), Some("typo here"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update_messages(
         &self,
         ids: impl IntoIterator<Item = MessageId>,
@@ -214,6 +482,19 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let first = dialog.send_text("one").await?;
+    /// dialog.send_text("two").await?;
+    /// bobs.mark_read([first.id]).await?;
+    /// assert_eq!(bobs.unread_count().await?, 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn mark_read(&self, ids: impl IntoIterator<Item = MessageId>) -> Result<(), Error> {
         let request = UpdateMessages::messages(self.id(), ids).read();
         self.session.rest().send(&request).await?;
@@ -224,6 +505,20 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("one").await?;
+    /// dialog.send_text("two").await?;
+    /// assert_eq!(bobs.unread_count().await?, 2);
+    /// bobs.mark_all_read().await?;
+    /// assert_eq!(bobs.unread_count().await?, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn mark_all_read(&self) -> Result<(), Error> {
         let request = UpdateMessages::all_in(self.id()).read();
         self.session.rest().send(&request).await?;
@@ -234,6 +529,25 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let gone = dialog.send_text("delete me").await?;
+    /// dialog.send_text("keep me").await?;
+    /// let result = dialog.delete_messages([gone.id], false).await?;
+    /// assert_eq!(result.deleted, [gone.id.to_string()]);
+    /// let anns_history: Vec<_> = dialog.history().stream().try_collect().await?;
+    /// assert_eq!(anns_history.len(), 1, "gone from ann's history only");
+    /// let bobs_history: Vec<_> = bobs.history().stream().try_collect().await?;
+    /// assert_eq!(bobs_history.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_messages(
         &self,
         ids: impl IntoIterator<Item = MessageId>,
@@ -254,6 +568,26 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let message = dialog.send_text("Rust 1.0 was ten years ago").await?;
+    /// bobs.react(message.id, "🔥").await?;
+    /// let reactions = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Reactions(r) => Some(r.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(reactions.message_id, message.id);
+    /// assert_eq!(dialog.reactions(message.id).await?.users_of("🔥"), [bob.user()]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn react(&self, id: MessageId, reaction: &str) -> Result<(), Error> {
         self.update_reactions(UpdateReactions::add(id, reaction))
             .await
@@ -263,6 +597,19 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let message = dialog.send_text("hello").await?;
+    /// bobs.react(message.id, "👍").await?;
+    /// bobs.unreact(message.id, "👍").await?;
+    /// assert!(dialog.reactions(message.id).await?.users_of("👍").is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unreact(&self, id: MessageId, reaction: &str) -> Result<(), Error> {
         self.update_reactions(UpdateReactions::remove(id, reaction))
             .await
@@ -272,6 +619,21 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let message = dialog.send_text("launch day").await?;
+    /// bobs.react(message.id, "🔥").await?;
+    /// bobs.change_reaction(message.id, "🔥", "🚀").await?;
+    /// let reactions = dialog.reactions(message.id).await?;
+    /// assert!(reactions.users_of("🔥").is_empty());
+    /// assert_eq!(reactions.users_of("🚀"), [bob.user()]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn change_reaction(&self, id: MessageId, old: &str, new: &str) -> Result<(), Error> {
         self.update_reactions(UpdateReactions::replace(id, old, new))
             .await
@@ -286,6 +648,20 @@ impl Dialog {
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let message = dialog.send_text("vote").await?;
+    /// bobs.react(message.id, "👍").await?;
+    /// dialog.react(message.id, "👍").await?;
+    /// let reactions = dialog.reactions(message.id).await?;
+    /// assert_eq!(reactions.users_of("👍").len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn reactions(&self, id: MessageId) -> Result<MessageReactions, Error> {
         Ok(self.session.rest().send(&ListReactions { id }).await?)
     }
