@@ -70,6 +70,20 @@ impl LastActivityUpdates {
     ///
     /// # Errors
     /// [`crate::Error::Send`] when the request did not reach the server.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let updates = ann.chat().watch_last_activity(bob.user()).await?;
+    /// let again = ann.chat().watch_last_activity(bob.user()).await?;
+    /// updates.unsubscribe().await?; // `again` still watches
+    /// assert_eq!(again.user(), bob.user());
+    /// again.unsubscribe().await?; // the last one: the server subscription ends
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unsubscribe(mut self) -> Result<(), crate::Error> {
         if let Some(handle) = self.release.take().and_then(|r| r.release(self.user)) {
             handle.await?;

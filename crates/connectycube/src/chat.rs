@@ -102,6 +102,32 @@ impl ChatClient {
     /// # Errors
     /// [`Error::Connect`] for an unusable TLS configuration, [`Error::Address`] for a host that
     /// makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// use connectycube::protocol::ids::AppId;
+    /// use connectycube::transport::session::{ConnectionState, SessionSettings};
+    /// use connectycube::{ChatClient, ChatConfig, DeliverySettings};
+    ///
+    /// # let (ann, _) = login(&client, "ann").await?;
+    /// let config = ChatConfig {
+    ///     connection: srv.chat().ok_or("no chat")?.connection_config(),
+    ///     app_id: AppId(srv.app_id()),
+    ///     user: ann.user(),
+    ///     password: "ann-password1".into(),
+    ///     settings: SessionSettings::default(),
+    ///     delivery: DeliverySettings::default(),
+    /// };
+    /// let (chat, _events) = ChatClient::new(config)?;
+    /// assert_eq!(chat.state(), ConnectionState::Idle);
+    /// chat.login().await?;
+    /// assert_eq!(chat.state(), ConnectionState::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(config: ChatConfig) -> Result<(Self, ChatEvents), Error> {
         Self::with_credentials(config, None)
     }
@@ -164,16 +190,59 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`LoginError`] as the transport reports it.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// let chat = ann.chat();
+    /// chat.logout().await;
+    /// assert_ne!(chat.state(), ConnectionState::Ready);
+    /// chat.login().await?;
+    /// assert_eq!(chat.state(), ConnectionState::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn login(&self) -> Result<(), LoginError> {
         self.connection.login().await
     }
 
     /// Logs out; no reconnection follows.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// ann.chat().logout().await;
+    /// assert_eq!(ann.chat().state(), ConnectionState::Closed);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn logout(&self) {
         self.connection.logout().await;
     }
 
     /// Logs out and stops the client for good.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// ann.chat().destroy().await;
+    /// assert!(ann.chat().login().await.is_err(), "a destroyed client stays down");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn destroy(&self) {
         self.connection.destroy().await;
     }
@@ -182,11 +251,38 @@ impl ChatClient {
     ///
     /// # Errors
     /// As [`ChatClient::login`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// ann.chat().logout().await;
+    /// ann.chat().relogin().await?;
+    /// assert_eq!(ann.chat().state(), ConnectionState::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn relogin(&self) -> Result<(), LoginError> {
         self.connection.relogin().await
     }
 
     /// What the event stream dropped and flagged so far (duplicates, out-of-order messages).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("hello").await?;
+    /// let stats = bob.chat().delivery_stats();
+    /// assert_eq!((stats.duplicates_dropped, stats.out_of_order), (0, 0));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delivery_stats(&self) -> DeliveryStats {
         DeliveryStats {
             paced_waits: self.flow.waits(),
@@ -198,26 +294,97 @@ impl ChatClient {
     /// kinds in `filter` (`EventKind::Messages.into()`, `EventFilter::ALL`). Any number may
     /// listen; each gets its own bounded queue and, when it falls behind, an exact account of
     /// what it missed instead of holding the others back ([`crate::fanout`]).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use std::time::Duration;
+    /// use connectycube::EventKind;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let mut messages = bob.chat().subscribe(EventKind::Messages);
+    /// dialog.send_text("hi").await?;
+    /// let event = tokio::time::timeout(Duration::from_secs(10), messages.next()).await?;
+    /// let event = event.ok_or("the client stopped")?;
+    /// assert!(matches!(event.chat(), Some(ChatEvent::ChatMessage(_))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn subscribe(&self, filter: impl Into<EventFilter>) -> Subscription {
         self.hub.subscribe(filter.into())
     }
 
     /// The connection state now.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// assert_eq!(ann.chat().state(), ConnectionState::Ready);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn state(&self) -> ConnectionState {
         self.connection.state()
     }
 
     /// Every state change, starting with the current state.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::transport::session::ConnectionState;
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut changes = Box::pin(ann.chat().state_changes());
+    /// assert_eq!(changes.next().await, Some(ConnectionState::Ready), "the current state first");
+    /// ann.chat().logout().await;
+    /// assert_eq!(changes.next().await, Some(ConnectionState::Closed));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn state_changes(&self) -> impl Stream<Item = ConnectionState> + use<> {
         self.connection.state_changes()
     }
 
     /// The underlying session, for raw stanzas.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// let jid = ann.chat().connection().jid().ok_or("not bound")?;
+    /// assert!(jid.to_string().starts_with(&format!("{}-", ann.user())));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connection(&self) -> &ChatConnection {
         &self.connection
     }
 
     /// The logged-in user.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// assert_eq!(ann.chat().user(), ann.user());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn user(&self) -> UserId {
         self.user
     }
@@ -226,6 +393,26 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Build`] when a custom property name is not an XML name.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::Message;
+    ///
+    /// let message = Message::new("straight to bob");
+    /// ann.chat().send_private(bob.user(), &message)?.await?;
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(got.id, message.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_private(&self, to: UserId, message: &Message) -> Result<SendHandle, Error> {
         let to = Jid::from(self.domain.user_jid(to)?);
         Ok(self.connection.send(message.to_stanza(to, ChatKind::Chat)?))
@@ -243,6 +430,29 @@ impl ChatClient {
     ///
     /// # Errors
     /// As [`ChatClient::send_private`].
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::Message;
+    ///
+    /// for n in 0..3 {
+    ///     let handle = ann.chat().send_private_paced(bob.user(), &Message::new(format!("{n}"))).await?;
+    ///     handle.await?;
+    /// }
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(got.body.as_deref(), Some("0"));
+    /// assert_eq!(ann.chat().delivery_stats().paced_waits, 0, "bob keeps up");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send_private_paced(
         &self,
         to: UserId,
@@ -264,6 +474,26 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Build`] when a custom property name is not an XML name.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::Message;
+    ///
+    /// ann.chat().join(dialog.id()).await?;
+    /// ann.chat().send_to_dialog(dialog.id(), &Message::new("hello, group"))?.await?;
+    /// let got = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(got.dialog_id, Some(dialog.id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_to_dialog(&self, dialog: DialogId, message: &Message) -> Result<SendHandle, Error> {
         let room = Jid::from(self.domain.room_jid(dialog)?);
         if self.rooms.want(dialog) {
@@ -280,6 +510,25 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("hi").await?;
+    /// bob.chat().mark_delivered(ann.user(), Some(dialog.id()), sent.id)?.await?;
+    /// let delivered = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Delivered(d) => Some(d.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(delivered, sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mark_delivered(
         &self,
         sender: UserId,
@@ -293,6 +542,25 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("hi").await?;
+    /// bob.chat().mark_read(ann.user(), Some(dialog.id()), sent.id)?.await?;
+    /// let read = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Read(r) => Some(r.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(read, sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mark_read(
         &self,
         sender: UserId,
@@ -306,6 +574,25 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::message::chat_state::TypingState;
+    ///
+    /// ann.chat().typing(bob.user(), TypingState::Composing)?.await?;
+    /// let typing = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Typing(t) => Some(t.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(typing, TypingState::Composing);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn typing(&self, to: UserId, state: TypingState) -> Result<SendHandle, Error> {
         self.send_event(Peer::User(to, None), state, ChatEvent::Typing)
     }
@@ -321,6 +608,18 @@ impl ChatClient {
     /// # Errors
     /// [`Error::Join`]: refused by the room (an error presence), no answer within 15 s (also
     /// when the connection is not back by then), or the presence did not reach the server.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// ann.chat().join(dialog.id()).await?;
+    /// assert!(ann.chat().joined_dialogs().contains(&dialog.id()));
+    /// ann.chat().join(dialog.id()).await?; // already in: returns at once
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn join(&self, dialog: DialogId) -> Result<(), Error> {
         if self.rooms.is_joined(dialog) {
             return Ok(());
@@ -361,6 +660,17 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Protocol`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// ann.chat().join_dialog(dialog.id())?.await?; // the server has the presence
+    /// assert!(ann.chat().joined_dialogs().contains(&dialog.id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn join_dialog(&self, dialog: DialogId) -> Result<SendHandle, Error> {
         self.rooms.want(dialog);
         self.send_join(dialog)
@@ -376,6 +686,18 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Protocol`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// assert!(bob.chat().joined_dialogs().contains(&dialog.id()));
+    /// bob.chat().leave_dialog(dialog.id())?.await?;
+    /// assert!(bob.chat().joined_dialogs().is_empty(), "not rejoined any more");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn leave_dialog(&self, dialog: DialogId) -> Result<SendHandle, Error> {
         self.rooms.forget(dialog);
         Ok(self
@@ -389,6 +711,19 @@ impl ChatClient {
     /// what arrived live, marked [`crate::Received::from_history`], then one
     /// [`crate::fanout::Synced`] per dialog for subscribers. `rest` must be logged in as
     /// this user. A dialog whose history cannot be fetched gets no `Synced` (logged).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// // Client::login has done this already; a ChatClient built alone needs it for gap filling.
+    /// ann.chat().enable_gap_fill(ann.rest().clone());
+    /// ann.chat().ping().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn enable_gap_fill(&self, rest: RestClient) {
         self.gap.enable(rest);
     }
@@ -419,6 +754,16 @@ impl ChatClient {
     }
 
     /// The rooms the client stays in (joined, or a join under way).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// assert_eq!(bob.chat().joined_dialogs(), [dialog.id()]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn joined_dialogs(&self) -> Vec<DialogId> {
         self.rooms.wanted()
     }
@@ -438,6 +783,17 @@ impl ChatClient {
     /// # Errors
     /// [`Error::Iq`] when no answer came, [`Error::Refused`] when the server refused (e.g. the
     /// user never logged in).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let seconds = ann.chat().last_activity(bob.user()).await?;
+    /// assert!(seconds < 60, "bob is online");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn last_activity(&self, user: UserId) -> Result<u64, Error> {
         let answer = self
             .connection
@@ -458,6 +814,26 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// ann.chat().subscribe_last_activity(bob.user(), true).await?;
+    /// bob.logout().await?;
+    /// let who = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::LastActivity(a) => Some(a.user),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(who, bob.user());
+    /// ann.chat().subscribe_last_activity(bob.user(), false).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn subscribe_last_activity(&self, user: UserId, enable: bool) -> Result<(), Error> {
         let sub = Subscribe {
             user_jid: self.domain.user_jid(user)?,
@@ -477,6 +853,24 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came, [`Error::Refused`] when the server refused.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use std::time::Duration;
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut updates = ann.chat().watch_last_activity(bob.user()).await?;
+    /// assert_eq!(updates.user(), bob.user());
+    /// bob.logout().await?; // the server pushes bob's activity
+    /// let pushed = tokio::time::timeout(Duration::from_secs(10), updates.next()).await?;
+    /// assert!(matches!(pushed, Some(Ok(_))));
+    /// updates.unsubscribe().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn watch_last_activity(&self, user: UserId) -> Result<LastActivityUpdates, Error> {
         // Listening first: a push right after the answer is not missed.
         let events = self.subscribe(EventKind::Presence);
@@ -492,6 +886,26 @@ impl ChatClient {
     }
 
     /// The system messages from now on.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use std::time::Duration;
+    /// use connectycube::protocol::model::CustomProperties;
+    /// use futures_util::StreamExt;
+    ///
+    /// let mut system = bob.chat().system_messages();
+    /// let mut properties = CustomProperties::new();
+    /// properties.insert("action".into(), "refresh".into());
+    /// ann.chat().send_system_message(bob.user(), properties)?.await?;
+    /// let got = tokio::time::timeout(Duration::from_secs(10), system.next()).await?;
+    /// let got = got.ok_or("the client stopped")?.map_err(|lag| format!("missed: {lag:?}"))?;
+    /// assert_eq!(got.payload.properties().get("action").and_then(|v| v.as_str()), Some("refresh"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn system_messages(&self) -> SystemMessages {
         SystemMessages {
             events: self.subscribe(EventKind::System),
@@ -502,6 +916,20 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use connectycube::protocol::iq::activity::ClientState;
+    ///
+    /// ann.chat().set_client_state(ClientState::Inactive).await?; // pushes while connected
+    /// ann.chat().set_client_state(ClientState::Active).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn set_client_state(&self, state: ClientState) -> Result<(), Error> {
         let answer = self
             .connection
@@ -514,6 +942,20 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came; [`Error::Refused`] for an error answer.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::iq::last_activity;
+    ///
+    /// let jid = ann.chat().domain().user_jid(bob.user())?;
+    /// let answer = ann.chat().request(last_activity::request("q1", jid)).await?;
+    /// assert_eq!(answer.attr("type"), Some("result"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn request(&self, iq: Element) -> Result<Element, Error> {
         let answer = self.connection.request(iq, IQ_TIMEOUT).await?;
         expect_result(&answer).map(|()| answer)

@@ -80,24 +80,51 @@ impl Default for DeliverySettings {
 
 impl DeliverySettings {
     /// Remembers `ids` ids per dialog.
+    ///
+    /// ```
+    /// use connectycube::DeliverySettings;
+    ///
+    /// let settings = DeliverySettings::default().with_dedupe_window(64);
+    /// assert_eq!(settings.dedupe_window, 64);
+    /// ```
     pub fn with_dedupe_window(mut self, ids: usize) -> Self {
         self.dedupe_window = ids;
         self
     }
 
     /// Remembers up to `dialogs` dialogs.
+    ///
+    /// ```
+    /// use connectycube::DeliverySettings;
+    ///
+    /// assert_eq!(DeliverySettings::default().max_dialogs, 256);
+    /// assert_eq!(DeliverySettings::default().with_max_dialogs(16).max_dialogs, 16);
+    /// ```
     pub fn with_max_dialogs(mut self, dialogs: usize) -> Self {
         self.max_dialogs = dialogs;
         self
     }
 
     /// Sends the automatic 'delivered' marker by `rule`.
+    ///
+    /// ```
+    /// use connectycube::{AutoDelivered, DeliverySettings};
+    ///
+    /// let manual = DeliverySettings::default().with_auto_delivered(AutoDelivered::Off);
+    /// assert_eq!(manual.auto_delivered, AutoDelivered::Off);
+    /// ```
     pub fn with_auto_delivered(mut self, rule: AutoDelivered) -> Self {
         self.auto_delivered = rule;
         self
     }
 
     /// Lets each subscription hold up to `events` events.
+    ///
+    /// ```
+    /// use connectycube::DeliverySettings;
+    ///
+    /// assert_eq!(DeliverySettings::default().with_subscriber_buffer(8).subscriber_buffer, 8);
+    /// ```
     pub fn with_subscriber_buffer(mut self, events: usize) -> Self {
         self.subscriber_buffer = events;
         self
@@ -105,6 +132,15 @@ impl DeliverySettings {
 
     /// Lets paced sends leave `messages` per recipient unanswered (0: no pacing), each
     /// holding its place for at most `timeout`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use connectycube::DeliverySettings;
+    ///
+    /// let unpaced = DeliverySettings::default().with_delivered_window(0, Duration::ZERO);
+    /// assert_eq!(unpaced.delivered_window, 0);
+    /// assert_eq!(DeliverySettings::default().delivered_timeout, Duration::from_secs(5));
+    /// ```
     pub fn with_delivered_window(mut self, messages: usize, timeout: Duration) -> Self {
         self.delivered_window = messages;
         self.delivered_timeout = timeout;
@@ -112,6 +148,12 @@ impl DeliverySettings {
     }
 
     /// Buffers up to `events` events ahead of the app.
+    ///
+    /// ```
+    /// use connectycube::DeliverySettings;
+    ///
+    /// assert_eq!(DeliverySettings::default().with_event_buffer(4096).event_buffer, 4096);
+    /// ```
     pub fn with_event_buffer(mut self, events: usize) -> Self {
         self.event_buffer = events;
         self

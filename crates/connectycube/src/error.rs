@@ -65,6 +65,13 @@ pub enum Error {
 impl Error {
     /// Whether trying the same thing again later may succeed. Each layer classifies its own
     /// errors; bad input, refusals, bad credentials and unusable configurations are final.
+    ///
+    /// ```
+    /// use connectycube::Error;
+    ///
+    /// assert!(!Error::Refused("<iq type='error'/>".into()).is_retryable());
+    /// assert!(!Error::Unsupported("no opponent".into()).is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Connect(e) => e.is_retryable(),

@@ -42,6 +42,24 @@ pub struct Received {
 
 impl Received {
     /// The event, without the arrival flags.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("hi").await?;
+    /// let received = loop {
+    ///     let received = bob_events.next().await.ok_or("the client stopped")??;
+    ///     if received.kind() == "ChatMessage" {
+    ///         break received;
+    ///     }
+    /// };
+    /// assert!(!received.out_of_order && !received.from_history);
+    /// assert_eq!(received.into_event().kind(), "ChatMessage");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_event(self) -> ChatEvent {
         self.event
     }
@@ -95,6 +113,25 @@ impl ChatEvents {
     }
 
     /// The next event; `None` once the client is gone.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// dialog.send_text("first").await?;
+    /// let body = loop {
+    ///     let received = bob_events.next().await.ok_or("the client stopped")??;
+    ///     if let ChatEvent::ChatMessage(m) = received.into_event() {
+    ///         break m.payload.body;
+    ///     }
+    /// };
+    /// assert_eq!(body.as_deref(), Some("first"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn next(&mut self) -> Option<EventItem> {
         self.rx.recv().await
     }

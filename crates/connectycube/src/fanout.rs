@@ -69,17 +69,40 @@ impl EventFilter {
     pub const ALL: Self = Self(u16::MAX);
 
     /// Only events of `kind`.
+    ///
+    /// ```
+    /// use connectycube::{EventFilter, EventKind};
+    ///
+    /// let filter = EventFilter::only(EventKind::Typing);
+    /// assert!(filter.accepts(EventKind::Typing));
+    /// assert!(!filter.accepts(EventKind::Messages));
+    /// ```
     pub fn only(kind: EventKind) -> Self {
         Self(kind.bit())
     }
 
     /// These kinds and `kind`.
+    ///
+    /// ```
+    /// use connectycube::{EventFilter, EventKind};
+    ///
+    /// let filter = EventFilter::only(EventKind::Messages).and(EventKind::Statuses);
+    /// assert!(filter.accepts(EventKind::Statuses));
+    /// assert!(!filter.accepts(EventKind::Presence));
+    /// ```
     #[must_use]
     pub fn and(self, kind: EventKind) -> Self {
         Self(self.0 | kind.bit())
     }
 
     /// Whether `kind` passes.
+    ///
+    /// ```
+    /// use connectycube::{EventFilter, EventKind};
+    ///
+    /// assert!(EventFilter::ALL.accepts(EventKind::Other));
+    /// assert!(EventFilter::from(EventKind::Errors).accepts(EventKind::Errors));
+    /// ```
     pub fn accepts(self, kind: EventKind) -> bool {
         self.0 & kind.bit() != 0
     }
@@ -175,6 +198,13 @@ pub enum Event {
 
 impl Event {
     /// Its kind; `None` for [`Event::Lagged`], which every subscription gets.
+    ///
+    /// ```
+    /// use connectycube::{Event, EventKind};
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// assert_eq!(Event::State(ConnectionState::Ready).kind(), Some(EventKind::Connection));
+    /// ```
     pub fn kind(&self) -> Option<EventKind> {
         Some(match self {
             Self::Chat(r) => chat_kind(&r.event),
@@ -186,6 +216,13 @@ impl Event {
     }
 
     /// The classified event, if this is one.
+    ///
+    /// ```
+    /// use connectycube::Event;
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// assert!(Event::State(ConnectionState::Reconnecting).chat().is_none(), "not a stanza");
+    /// ```
     pub fn chat(&self) -> Option<&ChatEvent> {
         match self {
             Self::Chat(r) => Some(&r.event),
@@ -355,6 +392,32 @@ pub struct Subscription {
 
 impl Subscription {
     /// The next event; `None` once the client is gone.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// use std::time::Duration;
+    /// use connectycube::{Event, EventFilter};
+    /// use connectycube::transport::session::ConnectionState;
+    ///
+    /// let mut all = ann.chat().subscribe(EventFilter::ALL);
+    /// ann.chat().logout().await;
+    /// let closed = tokio::time::timeout(Duration::from_secs(10), async {
+    ///     while let Some(event) = all.next().await {
+    ///         if matches!(event, Event::State(ConnectionState::Closed)) {
+    ///             return true;
+    ///         }
+    ///     }
+    ///     false
+    /// })
+    /// .await?;
+    /// assert!(closed);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn next(&mut self) -> Option<Event> {
         futures_util::StreamExt::next(self).await
     }

@@ -45,6 +45,17 @@ pub enum JoinError {
 
 impl JoinError {
     /// Whether joining again later may succeed (a timeout, or a send that may be retried).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use connectycube::JoinError;
+    /// use connectycube::protocol::ids::DialogId;
+    ///
+    /// let dialog: DialogId = "5356c64ab35c12bd3b108a41".parse()?;
+    /// let timeout = JoinError::Timeout { dialog, timeout: Duration::from_secs(15) };
+    /// assert!(timeout.is_retryable());
+    /// # Ok::<(), connectycube::protocol::ids::IdError>(())
+    /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Timeout { .. } => true,

@@ -20,6 +20,14 @@ fn query_of(answer: &Element) -> Result<PrivacyQuery, Error> {
 }
 
 /// A rule denying `user`: both ways when `mutual`, else only their stanzas to us.
+///
+/// ```
+/// use connectycube::privacy::deny;
+/// use connectycube::protocol::ids::UserId;
+///
+/// let rule = deny(UserId(56), true);
+/// assert_eq!((rule.user, rule.mutual), (UserId(56), true));
+/// ```
 pub fn deny(user: UserId, mutual: bool) -> PrivacyRule {
     PrivacyRule {
         user,
@@ -29,6 +37,13 @@ pub fn deny(user: UserId, mutual: bool) -> PrivacyRule {
 }
 
 /// A rule allowing `user` (an exception in a list that denies more).
+///
+/// ```
+/// use connectycube::privacy::{allow, deny};
+/// use connectycube::protocol::ids::UserId;
+///
+/// assert_ne!(allow(UserId(56), false).action, deny(UserId(56), false).action);
+/// ```
 pub fn allow(user: UserId, mutual: bool) -> PrivacyRule {
     PrivacyRule {
         user,
@@ -38,6 +53,15 @@ pub fn allow(user: UserId, mutual: bool) -> PrivacyRule {
 }
 
 /// A list named `name` of `rules`, in order.
+///
+/// ```
+/// use connectycube::privacy::{allow, deny, privacy_list};
+/// use connectycube::protocol::ids::UserId;
+///
+/// let list = privacy_list("custom", [deny(UserId(1), false), allow(UserId(2), true)]);
+/// assert_eq!(list.name, "custom");
+/// assert_eq!(list.rules.len(), 2);
+/// ```
 pub fn privacy_list(name: &str, rules: impl IntoIterator<Item = PrivacyRule>) -> PrivacyList {
     PrivacyList {
         name: name.to_owned(),
@@ -51,6 +75,23 @@ impl ChatClient {
     /// # Errors
     /// [`Error::Privacy`] for a list with no rules, [`Error::Refused`] when the server
     /// refuses (e.g. replacing the default list: decline it first).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{deny, privacy_list};
+    /// use connectycube::protocol::model::Message;
+    ///
+    /// let chat = bob.chat();
+    /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), false)])).await?;
+    /// chat.set_default_privacy_list("custom").await?;
+    /// let sent = ann.chat().send_private(bob.user(), &Message::new("are you there?"))?;
+    /// assert!(sent.await.is_err(), "bounced: bob blocks ann");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_privacy_list(&self, list: &PrivacyList) -> Result<(), Error> {
         let iq = request::set_list(&iq_id(), list, &self.domain)?;
         self.request(iq).await.map(drop)
@@ -60,6 +101,21 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Refused`] when there is no such list.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{deny, privacy_list};
+    ///
+    /// let chat = bob.chat();
+    /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), false)])).await?;
+    /// chat.set_default_privacy_list("custom").await?;
+    /// assert_eq!(chat.privacy_list_names().await?.default.as_deref(), Some("custom"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn set_default_privacy_list(&self, name: &str) -> Result<(), Error> {
         self.request(request::set_default(&iq_id(), Some(name)))
             .await
@@ -70,6 +126,22 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{deny, privacy_list};
+    ///
+    /// let chat = bob.chat();
+    /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), false)])).await?;
+    /// chat.set_default_privacy_list("custom").await?;
+    /// chat.decline_default_privacy_list().await?;
+    /// assert_eq!(chat.privacy_list_names().await?.default, None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn decline_default_privacy_list(&self) -> Result<(), Error> {
         self.request(request::set_default(&iq_id(), None))
             .await
@@ -80,6 +152,24 @@ impl ChatClient {
     ///
     /// # Errors
     /// As the three steps.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{allow, deny, privacy_list};
+    ///
+    /// let chat = bob.chat();
+    /// let rules = [deny(ann.user(), false), allow(bob.user(), false)];
+    /// chat.create_privacy_list(&privacy_list("custom", rules)).await?;
+    /// let mut list = chat.privacy_list("custom").await?;
+    /// list.rules.retain(|r| r.user != ann.user());
+    /// chat.update_privacy_list(&list).await?;
+    /// assert_eq!(chat.privacy_list("custom").await?.rules.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update_privacy_list(&self, list: &PrivacyList) -> Result<(), Error> {
         self.decline_default_privacy_list().await?;
         self.create_privacy_list(list).await?;
@@ -90,6 +180,20 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Refused`] for an error or unreadable answer.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{deny, privacy_list};
+    ///
+    /// let chat = bob.chat();
+    /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), false)])).await?;
+    /// assert_eq!(chat.privacy_list_names().await?.names, ["custom"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn privacy_list_names(&self) -> Result<PrivacyListNames, Error> {
         let answer = self.request(request::names(&iq_id())).await?;
         Ok(PrivacyListNames::from(&query_of(&answer)?))
@@ -99,6 +203,22 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Refused`] when there is no such list.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{deny, privacy_list};
+    ///
+    /// let chat = bob.chat();
+    /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), true)])).await?;
+    /// let list = chat.privacy_list("custom").await?;
+    /// assert_eq!(list.rules[0].user, ann.user());
+    /// assert!(chat.privacy_list("missing").await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn privacy_list(&self, name: &str) -> Result<PrivacyList, Error> {
         let answer = self.request(request::list(&iq_id(), name)).await?;
         let query = query_of(&answer)?;
@@ -114,6 +234,21 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Refused`] when the server refuses.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::privacy::{deny, privacy_list};
+    ///
+    /// let chat = bob.chat();
+    /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), false)])).await?;
+    /// chat.remove_privacy_list("custom").await?;
+    /// assert!(chat.privacy_list_names().await?.names.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn remove_privacy_list(&self, name: &str) -> Result<(), Error> {
         self.request(request::remove_list(&iq_id(), name))
             .await
@@ -125,6 +260,20 @@ impl ChatClient {
     ///
     /// # Errors
     /// As reading and updating the list.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::BLOCK_LIST;
+    ///
+    /// bob.chat().block(ann.user()).await?;
+    /// let blocked = bob.chat().privacy_list(BLOCK_LIST).await?;
+    /// assert!(blocked.rules.iter().any(|r| r.user == ann.user()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn block(&self, user: UserId) -> Result<(), Error> {
         let mut list = self.default_privacy_list().await?;
         list.rules.retain(|r| r.user != user);
@@ -137,6 +286,24 @@ impl ChatClient {
     ///
     /// # Errors
     /// As reading and updating the list.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::BLOCK_LIST;
+    ///
+    /// bob.chat().block(ann.user()).await?;
+    /// bob.chat().unblock(ann.user()).await?;
+    /// let still = match bob.chat().privacy_list(BLOCK_LIST).await {
+    ///     Ok(list) => list.rules.iter().any(|r| r.user == ann.user()),
+    ///     Err(_) => false, // the list went with its last rule
+    /// };
+    /// assert!(!still);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unblock(&self, user: UserId) -> Result<(), Error> {
         let mut list = self.default_privacy_list().await?;
         let before = list.rules.len();

@@ -29,6 +29,17 @@ pub enum Peer {
 
 impl ChatClient {
     /// The chat host and application the client addresses.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let jid = ann.chat().domain().user_jid(bob.user())?;
+    /// assert_eq!(jid.to_string(), format!("{}-{}@{}", bob.user(), srv.app_id(), ann.chat().domain().host()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn domain(&self) -> &ChatDomain {
         &self.domain
     }
@@ -69,6 +80,27 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// use connectycube::Peer;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::message::chat_state::TypingState;
+    ///
+    /// ann.chat().join(dialog.id()).await?;
+    /// ann.chat().typing_to(Peer::Room(dialog.id()), TypingState::Composing)?.await?;
+    /// let typing = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Typing(t) => Some(t.envelope.dialog_id),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(typing, Some(dialog.id()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn typing_to(&self, peer: Peer, state: TypingState) -> Result<SendHandle, Error> {
         self.send_event(peer, state, ChatEvent::Typing)
     }
@@ -77,6 +109,26 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::Peer;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("hi").await?;
+    /// bob.chat().delivered_to(Peer::User(ann.user(), Some(dialog.id())), sent.id)?.await?;
+    /// let delivered = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Delivered(d) => Some(d.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(delivered, sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delivered_to(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
         self.send_event(peer, id, ChatEvent::Delivered)
     }
@@ -85,6 +137,26 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::Peer;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("hi").await?;
+    /// bob.chat().read_to(Peer::User(ann.user(), Some(dialog.id())), sent.id)?.await?;
+    /// let read = wait(&mut ann_events, |e| match e {
+    ///     ChatEvent::Read(r) => Some(r.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(read, sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn read_to(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
         self.send_event(peer, id, ChatEvent::Read)
     }
@@ -94,6 +166,27 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Build`] when the text cannot be carried in XML.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::Peer;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("Helo").await?;
+    /// let bob_peer = Peer::User(bob.user(), Some(dialog.id()));
+    /// ann.chat().edit_message(bob_peer, sent.id, "Hello", true)?.await?;
+    /// let edit = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Edited(e) => Some(e.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(edit.body, "Hello");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn edit_message(
         &self,
         peer: Peer,
@@ -113,6 +206,26 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Address`] for a host that makes no JID.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::Peer;
+    /// use connectycube::protocol::event::ChatEvent;
+    ///
+    /// let sent = dialog.send_text("oops").await?;
+    /// ann.chat().delete_message(Peer::User(bob.user(), Some(dialog.id())), sent.id)?.await?;
+    /// let deleted = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::Deleted(d) => Some(d.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(deleted, sent.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_message(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
         self.send_event(peer, id, ChatEvent::Deleted)
     }
@@ -122,6 +235,27 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Build`] when a parameter name is not an XML name.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::protocol::event::ChatEvent;
+    /// use connectycube::protocol::model::CustomProperties;
+    ///
+    /// let mut properties = CustomProperties::new();
+    /// properties.insert("call".into(), "missed".into());
+    /// ann.chat().send_system_message(bob.user(), properties)?.await?;
+    /// let system = wait(&mut bob_events, |e| match e {
+    ///     ChatEvent::System(s) => Some(s.payload),
+    ///     _ => None,
+    /// })
+    /// .await?;
+    /// assert_eq!(system.properties().get("call").and_then(|v| v.as_str()), Some("missed"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send_system_message(
         &self,
         to: UserId,
@@ -137,6 +271,19 @@ impl ChatClient {
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came, [`Error::Refused`] for an error answer.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
+    /// ann.chat().ping().await?;
+    /// ann.chat().logout().await;
+    /// assert!(ann.chat().ping().await.is_err(), "nobody to answer");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn ping(&self) -> Result<(), Error> {
         let to = Jid::new(self.domain.host()).ok();
         self.request(ping::request(super::iq_id(), to))
