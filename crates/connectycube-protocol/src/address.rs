@@ -35,6 +35,15 @@ pub struct ChatDomain {
 
 impl ChatDomain {
     /// The domain for `app_id` on `host`; the MUC service is `muc.{host}`, as on ConnectyCube.
+    ///
+    /// ```
+    /// use connectycube_protocol::address::ChatDomain;
+    /// use connectycube_protocol::ids::AppId;
+    ///
+    /// let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
+    /// assert_eq!(domain.muc_host(), "muc.chat.connectycube.com");
+    /// assert_eq!(domain.app_id(), AppId(105));
+    /// ```
     pub fn new(host: impl Into<String>, app_id: AppId) -> Self {
         let host = host.into();
         let muc_host = format!("muc.{host}");
@@ -64,6 +73,16 @@ impl ChatDomain {
     ///
     /// # Errors
     /// [`AddressError::Invalid`] when the configured host is not a valid domain.
+    ///
+    /// ```
+    /// use connectycube_protocol::address::ChatDomain;
+    /// use connectycube_protocol::ids::{AppId, UserId};
+    ///
+    /// let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
+    /// assert_eq!(domain.user_jid(UserId(56))?.to_string(), "56-105@chat.connectycube.com");
+    /// assert!(ChatDomain::new("not a host", AppId(105)).user_jid(UserId(56)).is_err());
+    /// # Ok::<(), connectycube_protocol::address::AddressError>(())
+    /// ```
     pub fn user_jid(&self, user: UserId) -> Result<BareJid, AddressError> {
         parse_bare(&format!("{user}-{}@{}", self.app_id, self.host))
     }
@@ -72,6 +91,16 @@ impl ChatDomain {
     ///
     /// # Errors
     /// [`AddressError::Invalid`] when the configured host is not a valid domain.
+    ///
+    /// ```
+    /// use connectycube_protocol::address::ChatDomain;
+    /// use connectycube_protocol::ids::AppId;
+    ///
+    /// let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
+    /// let room = domain.room_jid("5356c64ab35c12bd3b108a41".parse()?)?;
+    /// assert_eq!(room.to_string(), "105_5356c64ab35c12bd3b108a41@muc.chat.connectycube.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn room_jid(&self, dialog: DialogId) -> Result<BareJid, AddressError> {
         parse_bare(&format!("{}_{dialog}@{}", self.app_id, self.muc_host))
     }
@@ -80,6 +109,16 @@ impl ChatDomain {
     ///
     /// # Errors
     /// [`AddressError::Invalid`] when the configured host is not a valid domain.
+    ///
+    /// ```
+    /// use connectycube_protocol::address::ChatDomain;
+    /// use connectycube_protocol::ids::{AppId, UserId};
+    ///
+    /// let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
+    /// let me = domain.occupant_jid("5356c64ab35c12bd3b108a41".parse()?, UserId(56))?;
+    /// assert_eq!(me.resource().as_str(), "56");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn occupant_jid(&self, dialog: DialogId, user: UserId) -> Result<FullJid, AddressError> {
         let room = self.room_jid(dialog)?;
         room.with_resource_str(&user.to_string())
@@ -87,6 +126,18 @@ impl ChatDomain {
     }
 
     /// Whether `jid` lives on this deployment's MUC service.
+    ///
+    /// ```
+    /// use connectycube_protocol::address::ChatDomain;
+    /// use connectycube_protocol::ids::{AppId, UserId};
+    /// use xmpp_parsers::jid::Jid;
+    ///
+    /// let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
+    /// let room = Jid::from(domain.room_jid("5356c64ab35c12bd3b108a41".parse()?)?);
+    /// let user = Jid::from(domain.user_jid(UserId(56))?);
+    /// assert!(domain.is_room(&room) && !domain.is_room(&user));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_room(&self, jid: &Jid) -> bool {
         jid.domain().as_str() == self.muc_host
     }

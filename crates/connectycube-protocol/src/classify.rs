@@ -104,6 +104,20 @@ pub fn classify(el: Element) -> Result<ChatEvent, UnreadableStanza> {
 /// # Errors
 /// [`ClassifyError::Xml`] for text that is not one namespaced element, else as [`classify`]
 /// ([`ClassifyError::Stanza`]).
+///
+/// ```
+/// use connectycube_protocol::{ChatEvent, classify_xml};
+///
+/// let xml = "<message xmlns='jabber:client' type='chat' id='5c094c0ce588ce6856f87422' \
+///            from='56-105@chat.connectycube.com/phone' to='57-105@chat.connectycube.com'>\
+///            <body>hello</body></message>";
+/// match classify_xml(xml)? {
+///     ChatEvent::ChatMessage(m) => assert_eq!(m.payload.body.as_deref(), Some("hello")),
+///     other => panic!("not a message: {}", other.kind()),
+/// }
+/// assert!(classify_xml("<not xml").is_err());
+/// # Ok::<(), connectycube_protocol::ClassifyError>(())
+/// ```
 pub fn classify_xml(xml: &str) -> Result<ChatEvent, ClassifyError> {
     let el: Element = xml.parse()?;
     Ok(classify(el)?)

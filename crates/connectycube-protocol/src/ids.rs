@@ -56,6 +56,16 @@ fn next_counter() -> u32 {
 
 impl ObjectId {
     /// Generates a fresh id, unique within this process and (with high probability) globally.
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::ObjectId;
+    ///
+    /// let a = ObjectId::generate();
+    /// let b = ObjectId::generate();
+    /// assert_ne!(a, b);
+    /// assert_eq!(a.to_string().len(), 24);
+    /// assert_eq!(a.to_string().parse::<ObjectId>(), Ok(a));
+    /// ```
     pub fn generate() -> Self {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -65,6 +75,13 @@ impl ObjectId {
     }
 
     /// Builds an id from its three BSON parts; only the low 24 bits of `counter` are kept.
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::ObjectId;
+    ///
+    /// let id = ObjectId::from_parts(0x5c09_4c0c, [0xe5, 0x88, 0xce, 0x68, 0x56], 0xf8_7422);
+    /// assert_eq!(id.to_string(), "5c094c0ce588ce6856f87422");
+    /// ```
     pub fn from_parts(seconds: u32, random: [u8; 5], counter: u32) -> Self {
         let mut b = [0u8; 12];
         b[..4].copy_from_slice(&seconds.to_be_bytes());
@@ -79,6 +96,15 @@ impl ObjectId {
     }
 
     /// The creation time, in Unix seconds, that the id carries.
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::ObjectId;
+    ///
+    /// let id: ObjectId = "5c094c0ce588ce6856f87422".parse()?;
+    /// assert_eq!(id.timestamp(), 1_544_113_164); // 2018-12-06
+    /// assert!("not an id".parse::<ObjectId>().is_err());
+    /// # Ok::<(), connectycube_protocol::ids::IdError>(())
+    /// ```
     pub fn timestamp(&self) -> u32 {
         u32::from_be_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
     }

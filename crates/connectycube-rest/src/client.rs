@@ -69,6 +69,14 @@ impl fmt::Debug for RestConfig {
 impl RestConfig {
     /// The production API, 30 s timeout, 3 retries, 10 min per upload, answers up to 16 MiB,
     /// `Retry-After` waited out up to 60 s.
+    ///
+    /// ```
+    /// use connectycube_rest::RestConfig;
+    ///
+    /// let config = RestConfig::new();
+    /// assert_eq!(config.api_url.as_str(), "https://api.connectycube.com/");
+    /// assert!(!config.allow_plain_http);
+    /// ```
     #[allow(clippy::expect_used)] // a constant that parses: checked by a test
     pub fn new() -> Self {
         Self {
@@ -87,6 +95,15 @@ impl RestConfig {
     ///
     /// # Errors
     /// [`RestError::InvalidRequest`] when `url` is not a URL.
+    ///
+    /// ```
+    /// use connectycube_rest::RestConfig;
+    ///
+    /// let config = RestConfig::new().with_api_url("https://api.example.com")?;
+    /// assert_eq!(config.api_url.host_str(), Some("api.example.com"));
+    /// assert!(RestConfig::new().with_api_url("no url").is_err());
+    /// # Ok::<(), connectycube_rest::RestError>(())
+    /// ```
     pub fn with_api_url(mut self, url: &str) -> Result<Self, RestError> {
         self.api_url = Url::parse(url)
             .map_err(|e| RestError::InvalidRequest(format!("API URL `{url}`: {e}")))?;
@@ -130,6 +147,16 @@ impl RestClient {
     ///
     /// # Errors
     /// [`RestError::InvalidRequest`] when the custom root is not a PEM certificate.
+    ///
+    /// ```
+    /// use connectycube_rest::{RestClient, RestConfig};
+    ///
+    /// let client = RestClient::new(RestConfig::new())?; // no request is made yet
+    /// assert_eq!(client.token(), None);
+    /// client.set_token(Some("a session token".into()));
+    /// assert!(!format!("{client:?}").contains("a session token"), "never printed");
+    /// # Ok::<(), connectycube_rest::RestError>(())
+    /// ```
     pub fn new(config: RestConfig) -> Result<Self, RestError> {
         let tls = tls_config(&config)?;
         let builder = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls);

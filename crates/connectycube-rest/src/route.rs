@@ -110,6 +110,15 @@ impl Metadata {
 
     /// The path with each `{..}` filled, in order, by `params`, percent-encoded (commas kept:
     /// lists of ids are comma-joined in one segment). A missing value leaves the segment empty.
+    ///
+    /// ```
+    /// use connectycube_rest::ROUTES;
+    ///
+    /// let route = ROUTES.iter().find(|r| r.path.contains("{id}")).ok_or("a route with an id")?;
+    /// let path = route.fill(&["5356c64ab35c12bd3b108a41"]);
+    /// assert!(path.contains("5356c64ab35c12bd3b108a41") && !path.contains('{'));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fill<S: AsRef<str>>(&self, params: &[S]) -> String {
         let mut values = params.iter();
         let mut out = String::with_capacity(self.path.len() + 32);

@@ -172,6 +172,21 @@ pub struct CreateSession {
 
 impl CreateSession {
     /// A session for `user`, stamped now.
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::AppId;
+    /// use connectycube_rest::endpoint::Endpoint;
+    /// use connectycube_rest::session::{CreateSession, Secret, SessionUser};
+    ///
+    /// let user = SessionUser::Login { login: "john".into(), password: Secret("11111111".into()) };
+    /// let create = CreateSession::new(AppId(1), "auth key", user);
+    /// assert_eq!(create.path(), "/session");
+    /// let body = create.body()?.ok_or("a body")?;
+    /// assert_eq!(body["application_id"], "1");
+    /// assert_eq!(body["user"]["login"], "john");
+    /// assert!(!format!("{create:?}").contains("11111111"), "the password is never printed");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(application_id: AppId, auth_key: impl Into<String>, user: SessionUser) -> Self {
         Self {
             application_id,

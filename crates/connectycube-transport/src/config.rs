@@ -67,16 +67,40 @@ pub struct ConnectionConfig {
 
 impl ConnectionConfig {
     /// ConnectyCube's production chat: `chat.connectycube.com:5223`, direct TLS.
+    ///
+    /// ```
+    /// use connectycube_transport::config::{ConnectionConfig, ConnectionMode};
+    ///
+    /// let config = ConnectionConfig::connectycube();
+    /// assert_eq!((config.domain.as_str(), config.port), ("chat.connectycube.com", 5223));
+    /// assert_eq!(config.mode, ConnectionMode::DirectTls);
+    /// ```
     pub fn connectycube() -> Self {
         Self::direct_tls("chat.connectycube.com", 5223)
     }
 
     /// Direct TLS to `domain:port`.
+    ///
+    /// ```
+    /// use connectycube_transport::config::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::direct_tls("chat.example.com", 5223).with_address("10.0.0.7");
+    /// assert_eq!(config.connect_host(), "10.0.0.7");
+    /// assert_eq!(config.domain, "chat.example.com", "the certificate is checked for the domain");
+    /// ```
     pub fn direct_tls(domain: impl Into<String>, port: u16) -> Self {
         Self::new(domain.into(), port, ConnectionMode::DirectTls)
     }
 
     /// STARTTLS to `domain:port`.
+    ///
+    /// ```
+    /// use connectycube_transport::config::{ConnectionConfig, ConnectionMode};
+    ///
+    /// let config = ConnectionConfig::starttls("localhost", 5222);
+    /// assert_eq!(config.mode, ConnectionMode::StartTls);
+    /// assert_eq!(config.connect_host(), "localhost");
+    /// ```
     pub fn starttls(domain: impl Into<String>, port: u16) -> Self {
         Self::new(domain.into(), port, ConnectionMode::StartTls)
     }
@@ -118,12 +142,27 @@ impl ConnectionConfig {
     }
 
     /// Trusts the root certificate(s) in this PEM in addition to the webpki roots.
+    ///
+    /// ```
+    /// use connectycube_transport::config::ConnectionConfig;
+    ///
+    /// let pem = b"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n".to_vec();
+    /// let config = ConnectionConfig::direct_tls("localhost", 5223).with_custom_root_ca_pem(pem.clone());
+    /// assert_eq!(config.custom_root_ca_pem, Some(pem));
+    /// ```
     pub fn with_custom_root_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.custom_root_ca_pem = Some(pem.into());
         self
     }
 
     /// Sets the largest accepted stanza in bytes.
+    ///
+    /// ```
+    /// use connectycube_transport::config::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::connectycube().with_max_stanza_size(64 * 1024);
+    /// assert_eq!(config.max_stanza_size, 64 * 1024);
+    /// ```
     pub fn with_max_stanza_size(mut self, bytes: usize) -> Self {
         self.max_stanza_size = bytes;
         self

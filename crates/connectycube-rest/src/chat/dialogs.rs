@@ -109,6 +109,15 @@ impl ListDialogs {
     }
 
     /// Page size (server default 100).
+    ///
+    /// ```
+    /// use connectycube_rest::chat::dialogs::ListDialogs;
+    /// use connectycube_rest::endpoint::Endpoint;
+    ///
+    /// let list = ListDialogs::new().limit(50);
+    /// assert_eq!(list.path(), "/chat/Dialog");
+    /// assert!(list.query().to_string().contains("limit=50"));
+    /// ```
     pub fn limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
@@ -228,11 +237,34 @@ impl CreateDialog {
     }
 
     /// A 1-1 dialog with `user` (the server adds the current user).
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::UserId;
+    /// use connectycube_rest::chat::dialogs::CreateDialog;
+    /// use connectycube_rest::endpoint::Endpoint;
+    ///
+    /// let create = CreateDialog::private(UserId(56));
+    /// assert_eq!(create.path(), "/chat/Dialog");
+    /// let body = create.body()?.ok_or("a body")?;
+    /// assert_eq!(body["occupants_ids"], serde_json::json!([56]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn private(user: UserId) -> Self {
         Self::new(DialogType::Private, None, vec![user])
     }
 
     /// A group dialog named `name` with `occupants` (the server adds the current user).
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::UserId;
+    /// use connectycube_rest::chat::dialogs::CreateDialog;
+    /// use connectycube_rest::endpoint::Endpoint;
+    ///
+    /// let create = CreateDialog::group("Team", [UserId(56), UserId(57)]);
+    /// let body = create.body()?.ok_or("a body")?;
+    /// assert_eq!(body["name"], "Team");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn group(name: impl Into<String>, occupants: impl IntoIterator<Item = UserId>) -> Self {
         Self::new(
             DialogType::Group,

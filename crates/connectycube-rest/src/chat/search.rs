@@ -101,6 +101,13 @@ impl GlobalSearchBuilder {
     }
 
     /// The search, when it is within the documented limits.
+    ///
+    /// ```
+    /// use connectycube_rest::chat::search::GlobalSearch;
+    ///
+    /// assert!(GlobalSearch::builder("ukulele").limit(3).build().is_ok());
+    /// assert!(GlobalSearch::builder("").build().is_err(), "the API refuses an empty text");
+    /// ```
     pub fn build(self) -> Result<GlobalSearch, SearchError> {
         let chars = self.text.chars().count();
         if chars < MIN_TEXT_CHARS {

@@ -38,6 +38,18 @@ impl XmppConnector {
     ///
     /// # Errors
     /// [`ConnectError::InvalidConfig`] when the custom root certificate is not usable PEM.
+    ///
+    /// ```
+    /// use connectycube_transport::config::ConnectionConfig;
+    /// use connectycube_transport::connectors::XmppConnector;
+    ///
+    /// // Builds the TLS configuration now; no socket is opened until `connect`.
+    /// let connector = XmppConnector::new(ConnectionConfig::connectycube())?;
+    /// let broken = ConnectionConfig::connectycube().with_custom_root_ca_pem("not PEM");
+    /// assert!(XmppConnector::new(broken).is_err());
+    /// # drop(connector);
+    /// # Ok::<(), connectycube_transport::error::ConnectError>(())
+    /// ```
     pub fn new(config: ConnectionConfig) -> Result<Self, ConnectError> {
         let tls = tls::client_config(&config)?;
         Ok(Self { config, tls })
