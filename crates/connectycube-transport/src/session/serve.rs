@@ -152,6 +152,7 @@ impl Actor {
                 return Err(self.count_too_high(link, e).await);
             }
             waiting.extend(self.sm.unacked.drain(..).filter(|e| !e.bounced()));
+            tracing::debug!(h, resending = waiting.len(), "chat session resumed");
             self.set_state(ConnectionState::Resumed);
         } else {
             // `<failed h/>`: what the old session handled is done; the rest goes again.
@@ -183,6 +184,12 @@ impl Actor {
                     self.sm.sent(entry);
                 }
             }
+            tracing::debug!(
+                reconnecting = setup.reconnecting,
+                stream_management = self.sm.enabled,
+                resending = waiting.len(),
+                "new chat session"
+            );
             if setup.reconnecting {
                 self.set_state(ConnectionState::NewSession);
             }
