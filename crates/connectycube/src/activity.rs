@@ -61,6 +61,17 @@ impl LastActivityUpdates {
     }
 
     /// The watched user.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// let updates = ann.chat().watch_last_activity(bob.user()).await?;
+    /// assert_eq!(updates.user(), bob.user());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn user(&self) -> UserId {
         self.user
     }

@@ -87,18 +87,66 @@ impl History {
     }
 
     /// Newest first by `field`.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::messages::MessageField;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// dialog.send_text("older").await?;
+    /// dialog.send_text("newer").await?;
+    /// let newest_first: Vec<_> = bobs.history().sort_desc(MessageField::DateSent).stream().try_collect().await?;
+    /// assert!(newest_first[0].date_sent >= newest_first[1].date_sent);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sort_desc(mut self, field: MessageField) -> Self {
         self.query = self.query.sort_desc(field);
         self
     }
 
     /// Oldest first by `field`.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::rest::chat::messages::MessageField;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// dialog.send_text("older").await?;
+    /// dialog.send_text("newer").await?;
+    /// let oldest_first: Vec<_> = bobs.history().sort_asc(MessageField::DateSent).stream().try_collect().await?;
+    /// assert!(oldest_first[0].date_sent <= oldest_first[1].date_sent);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sort_asc(mut self, field: MessageField) -> Self {
         self.query = self.query.sort_asc(field);
         self
     }
 
     /// Messages per request (1 to 100).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// for text in ["a", "b", "c"] {
+    ///     dialog.send_text(text).await?;
+    /// }
+    /// let all: Vec<_> = bobs.history().page_size(2).stream().try_collect().await?;
+    /// assert_eq!(all.len(), 3, "two pages, read through");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn page_size(mut self, size: u32) -> Self {
         self.page = size.clamp(1, MAX_PAGE);
         self
@@ -127,6 +175,22 @@ impl History {
 
     /// The messages, one request per page as the stream is read; a failed request ends it
     /// with its error.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use futures_util::StreamExt;
+    ///
+    /// dialog.send_text("hello").await?;
+    /// let mut pages = Box::pin(bobs.history().stream());
+    /// let first = pages.next().await.ok_or("an empty history")??;
+    /// assert_eq!(first.body.as_deref(), Some("hello"));
+    /// assert!(pages.next().await.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stream(self) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
         struct Cursor {
             history: History,
