@@ -72,9 +72,11 @@ pub const FEATURE_SETS: [(&str, &[&str]); 12] = [
 ];
 
 /// `cargo package` for every published crate (verified: each packaged crate builds alone).
-const PACKAGE: [&str; 6] = [
+/// `--allow-dirty`: the check is the packages' content, so it also runs before a commit.
+const PACKAGE: [&str; 7] = [
     "package",
     "--workspace",
+    "--allow-dirty",
     "--exclude",
     "xtask",
     "--exclude",
@@ -222,7 +224,7 @@ mod tests {
         );
         assert_eq!(
             Part::Package.command().0.join(" "),
-            "package --workspace --exclude xtask --exclude connectycube-fixtures"
+            "package --workspace --allow-dirty --exclude xtask --exclude connectycube-fixtures"
         );
     }
 
