@@ -387,7 +387,7 @@ impl Actor {
             Some(b) => {
                 tracing::info!(%id, %reason, retries = b.retries, "a sent message bounced");
                 b.tracker.bounced(b.bounce.clone());
-                let _ = self.bounces.send(Bounced {
+                self.bounces.send(Bounced {
                     id: b.id.into(),
                     bounce: b.bounce,
                     stanza: b.bytes,
