@@ -140,6 +140,7 @@ impl ChatClient {
         let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
             ack: client.clone(),
+            outbox: Default::default(),
             user: config.user,
             own: Jid::from(jid),
             filter: DeliveryFilter::new(config.delivery, counters),
