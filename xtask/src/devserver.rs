@@ -33,7 +33,7 @@ pub struct Running {
     info: HashMap<String, String>,
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::workspace_root().join("target"));
@@ -145,7 +145,8 @@ impl Running {
         }
     }
 
-    fn get(&self, key: &str) -> Result<&str> {
+    /// A value of the ready file (`chat_host`, `direct_tls_port`, ...).
+    pub fn get(&self, key: &str) -> Result<&str> {
         self.info
             .get(key)
             .map(String::as_str)
