@@ -1,23 +1,27 @@
 //! The automatic 'delivered' markers, bounded under a flood.
 //!
 //! The facade answers every incoming message with a 'delivered' marker, and each marker is a
-//! send that stays in the session's books until the server acknowledges it. Messages that come
-//! in faster than the server takes our markers (a flood from thousands of senders) would queue
-//! markers without end: a receiver of 200,000 messages from 10,000 senders grew to 204 MiB.
-//! So at most [`MAX_IN_FLIGHT`] markers wait for the server; past that, only the newest marker
-//! per sender and dialog waits here, and goes out when an earlier one settles. The newest
-//! answers the earlier ones of its sender too: the server hands one sender's messages to a
-//! device in order, and a sender's pacing counts answers that way (`flow.rs`).
+//! send. The session writes at most `max_in_flight` stanzas the server has not acknowledged;
+//! the rest wait in its queue, which has no bound of its own. Messages that come in faster
+//! than the server takes our markers (a flood from thousands of senders) would grow that
+//! queue without end: a receiver of 200,000 messages from 10,000 senders grew to 204 MiB. So
+//! at most [`MAX_IN_FLIGHT`] markers wait in the session's queue; past that, only the newest
+//! marker per sender and dialog waits here, and goes out when an earlier one has left the
+//! queue. The newest answers the earlier ones of its sender too: the server hands one
+//! sender's messages to a device in order, and a sender's pacing counts answers that way
+//! (`flow.rs`).
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::pin::Pin;
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
+use connectycube_transport::session::{SendHandle, SendStage};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
-/// Markers sent and not yet settled by the server, at most.
+/// Markers in the session's queue (not yet written), at most.
 pub(crate) const MAX_IN_FLIGHT: usize = 1_000;
 /// Senders (per dialog) with a marker waiting, at most; past that the oldest waiting marker is
 /// given up (its sender's pacing stops waiting for it after its `delivered_timeout`).
@@ -25,7 +29,7 @@ pub(crate) const MAX_WAITING: usize = 10_000;
 
 /// Sends the automatic 'delivered' marker (the client; a recorder in tests).
 pub(crate) trait Acknowledge: Send + 'static {
-    /// What settles when the server has the marker.
+    /// What resolves when the marker has left the session's queue.
     type Handle: Future + Unpin + Send;
 
     /// Tells `sender` that message `id` reached this device; `None` when it could not be sent.
@@ -38,7 +42,7 @@ pub(crate) trait Acknowledge: Send + 'static {
 }
 
 impl Acknowledge for crate::ChatClient {
-    type Handle = connectycube_transport::session::SendHandle;
+    type Handle = Pin<Box<dyn Future<Output = ()> + Send>>;
 
     fn delivered(
         &self,
@@ -47,9 +51,18 @@ impl Acknowledge for crate::ChatClient {
         id: MessageId,
     ) -> Option<Self::Handle> {
         // A lost 'delivered' marker is not worth failing the message for.
-        self.mark_delivered(sender, dialog, id)
+        let handle = self
+            .mark_delivered(sender, dialog, id)
             .inspect_err(|e| tracing::debug!(error = %e, "could not send a delivered marker"))
-            .ok()
+            .ok()?;
+        Some(Box::pin(left_queue(handle)))
+    }
+}
+
+/// Resolves when `handle`'s stanza left the session's queue: written, settled or failed.
+async fn left_queue(mut handle: SendHandle) {
+    while matches!(handle.stage(), SendStage::Queued) {
+        handle.next_stage().await;
     }
 }
 
@@ -102,7 +115,7 @@ impl<H: Future + Unpin> Outbox<H> {
         }
     }
 
-    /// Resolves when a marker in flight settles; never while none is.
+    /// Resolves when a marker left the session's queue; never while none is in it.
     pub async fn settled(&mut self) {
         if self.in_flight.is_empty() {
             return std::future::pending().await;
