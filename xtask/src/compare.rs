@@ -190,8 +190,13 @@ pub fn bench(args: &[&str]) -> Result {
         "--no-run",
     ])?;
     let mut users = Users { next: Users::FIRST };
+    let flood_users = if o.skip.iter().any(|s| s == "flood") {
+        0
+    } else {
+        o.flood.0 + 1
+    };
     let needed =
-        o.rounds * (o.sizes.len() + 1) * LIBS.len() * 2 + 2 * o.connections + o.flood.0 + 10;
+        o.rounds * (o.sizes.len() + 1) * LIBS.len() * 2 + 2 * o.connections + flood_users + 8;
     let ids: Vec<u32> = (Users::FIRST..Users::FIRST + needed as u32).collect();
     // The devserver at its defaults (ejabberd's max_ack_queue, 5,000), as a user runs it.
     let server = Running::start(devserver::Profile::Release, &ids, &[])?;
