@@ -124,7 +124,7 @@ pub struct ChatConnection {
     /// Unbounded so `send` neither blocks nor reorders: a bounded queue would need a task per
     /// overflowing send, and such tasks overtake each other. Commands are few and small next
     /// to the stanzas they carry, which the caller produced anyway.
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<Box<Command>>,
     state: watch::Receiver<ConnectionState>,
     /// Every state change, for new subscribers.
     state_events: Fanout<ConnectionState>,
@@ -232,7 +232,7 @@ impl ChatConnection {
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).ok()?;
+        self.commands.send(Box::new(make(tx))).ok()?;
         rx.await.ok()
     }
 
@@ -330,9 +330,9 @@ impl ChatConnection {
     }
 
     fn enqueue(&self, cmd: Command, handle: SendHandle) -> SendHandle {
-        match self.commands.send(cmd) {
+        match self.commands.send(Box::new(cmd)).map_err(|e| *e.0) {
             Ok(()) => handle,
-            Err(mpsc::error::SendError(Command::Send(entry))) => {
+            Err(Command::Send(entry)) => {
                 actor::fail(entry, SendError::Closed);
                 handle
             }

@@ -119,7 +119,7 @@ impl Actor {
                         None => Some(End::Lost(Disconnect::Stream(StreamError::Closed.into()))),
                     }
                 }
-                cmd = self.commands.recv() => self.on_command(cmd),
+                cmd = self.commands.recv() => self.on_command(cmd.map(|c| *c)),
                 _ = sleep_until(wake) => {
                     let now = Instant::now();
                     if link.ack_due.is_some_and(|t| t <= now)
