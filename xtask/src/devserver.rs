@@ -15,8 +15,10 @@ type Result<T = ()> = std::result::Result<T, String>;
 /// The application the test users belong to (the JIDs are `{id}-1@localhost`, as on ejabberd).
 const APP_ID: u32 = 1;
 
-/// How long the binary may take to bind its ports and write its coordinates.
+/// How long the binary may take to bind its ports and write its coordinates, and more per
+/// seeded user (a benchmark seeds thousands).
 const READY_WITHIN: Duration = Duration::from_secs(30);
+const READY_PER_USER: Duration = Duration::from_millis(10);
 
 /// Which build of the binary to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +35,7 @@ pub struct Running {
     info: HashMap<String, String>,
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::workspace_root().join("target"));
@@ -112,7 +114,8 @@ impl Running {
             child,
             info: HashMap::new(),
         };
-        running.info = running.wait_ready(&ready, &log)?;
+        let within = READY_WITHIN + READY_PER_USER * extra_users.len() as u32;
+        running.info = running.wait_ready(&ready, &log, within)?;
         println!(
             "devserver running (pid {}): REST {}, direct TLS {}, log {}",
             running.child.id(),
@@ -123,7 +126,12 @@ impl Running {
         Ok(running)
     }
 
-    fn wait_ready(&mut self, ready: &Path, log: &Path) -> Result<HashMap<String, String>> {
+    fn wait_ready(
+        &mut self,
+        ready: &Path,
+        log: &Path,
+        within: Duration,
+    ) -> Result<HashMap<String, String>> {
         let started = Instant::now();
         loop {
             if let Ok(text) = fs::read_to_string(ready) {
@@ -135,9 +143,9 @@ impl Running {
                     log.display()
                 ));
             }
-            if started.elapsed() > READY_WITHIN {
+            if started.elapsed() > within {
                 return Err(format!(
-                    "the devserver did not listen within {READY_WITHIN:?}; see {}",
+                    "the devserver did not listen within {within:?}; see {}",
                     log.display()
                 ));
             }
@@ -145,7 +153,8 @@ impl Running {
         }
     }
 
-    fn get(&self, key: &str) -> Result<&str> {
+    /// A value of the ready file (`chat_host`, `direct_tls_port`, ...).
+    pub fn get(&self, key: &str) -> Result<&str> {
         self.info
             .get(key)
             .map(String::as_str)

@@ -2,6 +2,7 @@
 //! developers and CI alike.
 
 mod ci;
+mod compare;
 mod devserver;
 mod ejabberd;
 mod package;
@@ -41,6 +42,17 @@ commands:
                                   ejabberd, then the devserver (release) with 1,000 concurrent
                                   connections and its memory per connection; S = ejabberd,
                                   devserver or both (default); each server stopped after
+  bench compare [--rounds R] [--sizes N,M] [--pings P] [--connections C]
+                [--flood SxP] [--libs rust,js-wss,js-xmpps]
+                [--skip throughput,rtt,memory,flood]
+                                  the facade at its defaults against the official JS SDK
+                                  (wss and xmpps) on one release devserver at its defaults,
+                                  interleaved rounds of one process per run: throughput at
+                                  each size (2,000 and 20,000), client CPU per message, RTT
+                                  p50/p99 over P ping-pongs (200), memory per connection with
+                                  C idle connections (1,000), and the receiver's peak memory
+                                  under a flood from S senders of P messages each (10000x20,
+                                  each side its own process); medians and ratios at the end
   burst [--only NAME]... [ARGS]   the burst proofs against the test ejabberd at its
                                   default limits (20,000 messages each; long, so ignored by
                                   `cargo test`), one file after another, going on past a
@@ -76,6 +88,7 @@ fn main() -> ExitCode {
         ["test", "devserver", rest @ ..] => transport_tests_on_devserver(rest),
         ["test", rest @ ..] => run_tests(rest),
         ["bench", "xmpp", rest @ ..] => bench_xmpp(rest),
+        ["bench", "compare", rest @ ..] => compare::bench(rest),
         ["burst", rest @ ..] => burst(rest),
         ["quickstart"] => cargo(&QUICKSTART),
         ["quickstart", "ejabberd"] => with_ejabberd(&QUICKSTART),
@@ -167,7 +180,7 @@ const GUIDE_EXAMPLES: [&str; 9] = [
 
 /// Installs the pinned official JS SDK the interoperability tests run as a peer
 /// (`fixtures/js-peer`, `npm ci`: exactly the versions of its lock file), once.
-fn install_js_peer() -> Result<(), String> {
+pub(crate) fn install_js_peer() -> Result<(), String> {
     let dir = workspace_root().join("fixtures/js-peer");
     if dir.join("node_modules/connectycube/package.json").is_file() {
         return Ok(());
@@ -380,7 +393,7 @@ fn with_ejabberd_then(
 }
 
 /// Runs `cargo ARGS` in the workspace, with no server around it.
-fn cargo(args: &[&str]) -> Result<(), String> {
+pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_with_env(args, &[])
 }
 

@@ -176,6 +176,19 @@ impl RestClient {
         })
     }
 
+    /// A client for another user of the same application: it shares this one's connection
+    /// pool, TLS setup and settings, and has no session (nor renewer) of its own. A program
+    /// with many users pays for one pool and one root store instead of one per user.
+    pub fn without_session(&self) -> Self {
+        Self {
+            http: self.http.clone(),
+            upload: self.upload.clone(),
+            config: Arc::clone(&self.config),
+            session: Arc::default(),
+            renewer: None,
+        }
+    }
+
     /// Renews the session with `renewer` when the API says it expired (once per request;
     /// requests that find it expired together share one renewal).
     pub fn with_session_renewer(mut self, renewer: SessionRenewer) -> Self {

@@ -297,3 +297,22 @@ async fn a_retry_after_beyond_the_cap_goes_back_to_the_caller() {
     assert_eq!(replay.seen.lock().unwrap().requests, 1);
     replay.assert_done();
 }
+
+#[tokio::test]
+async fn a_client_without_session_shares_the_connections_not_the_token() {
+    let replay = Replay::start().await;
+    let first = replay_client(&replay).await;
+    let second = first.without_session();
+    assert_eq!(second.token(), None, "no session of its own");
+    second.set_token(Some("token-2".into()));
+    assert_eq!(
+        first.token().as_deref(),
+        Some("token-1"),
+        "the first keeps its own"
+    );
+    // Both reach the server through the shared pool.
+    replay.expect(http("dialogs/list"));
+    second.send(&ListDialogs::new()).await.unwrap();
+    let tokens = replay.seen.lock().unwrap().tokens.clone();
+    assert_eq!(tokens, [Some("token-2".to_owned())]);
+}

@@ -29,7 +29,7 @@ fn chat(to: u32, id: &str) -> Element {
     .unwrap()
 }
 
-// About 20 s (the default send rate of 1,000 stanzas a second): run by `cargo xtask burst`.
+// Long (20,000 messages and their checks): run by `cargo xtask burst`.
 #[ignore = "long: cargo xtask burst"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_messages_none_lost() {

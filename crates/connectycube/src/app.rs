@@ -3,8 +3,8 @@
 //! [`Session`] that does everything the guide does.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use connectycube_protocol::ids::{AppId, DialogId, UserId};
 use connectycube_rest::client::SessionRenewer;
@@ -12,6 +12,7 @@ use connectycube_rest::session::{CreateSession, DestroySession, GetSession, Secr
 use connectycube_rest::{RestClient, RestConfig, RestError};
 use connectycube_transport::config::ConnectionConfig;
 use connectycube_transport::connector::Credentials;
+use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{CredentialsProvider, SessionSettings};
 
 use crate::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Error};
@@ -131,6 +132,17 @@ impl AppConfig {
 #[derive(Debug, Clone)]
 pub struct Client {
     config: Arc<AppConfig>,
+    /// What every user's session shares, made at the first login.
+    shared: Arc<OnceLock<Shared>>,
+}
+
+/// The HTTP connection pool and the TLS setups (root stores, verifiers) of an application's
+/// users: made once, so a program with thousands of users does not hold thousands of copies
+/// (with a pooled REST connection each).
+#[derive(Debug)]
+struct Shared {
+    rest: RestClient,
+    chat: XmppConnector,
 }
 
 impl Client {
@@ -146,7 +158,21 @@ impl Client {
     pub fn new(config: AppConfig) -> Self {
         Self {
             config: Arc::new(config),
+            shared: Arc::default(),
         }
+    }
+
+    /// The shared setup, made on first use (two first logins at once may both make it; one
+    /// is kept).
+    fn shared(&self) -> Result<&Shared, Error> {
+        if let Some(shared) = self.shared.get() {
+            return Ok(shared);
+        }
+        let made = Shared {
+            rest: RestClient::new(self.config.rest.clone())?,
+            chat: XmppConnector::new(self.config.chat.clone())?,
+        };
+        Ok(self.shared.get_or_init(|| made))
     }
 
     /// The configuration.
@@ -191,7 +217,7 @@ impl Client {
     pub async fn login(&self, user: SessionUser) -> Result<(Session, ChatEvents), Error> {
         let create = CreateSession::new(self.config.app_id, self.config.auth_key.0.clone(), user);
         let ended = Arc::new(AtomicBool::new(false));
-        let plain = RestClient::new(self.config.rest.clone())?;
+        let plain = self.shared()?.rest.without_session();
         let rest =
             plain
                 .clone()
@@ -242,7 +268,8 @@ impl Client {
             Some(_) => None,
             None => Some(token_provider(rest.clone(), jid)),
         };
-        ChatClient::with_credentials(config, provider)
+        let connector = self.shared()?.chat.clone();
+        ChatClient::with_connector(connector, config, provider)
     }
 }
 

@@ -129,18 +129,21 @@ impl ChatClient {
     /// # }
     /// ```
     pub fn new(config: ChatConfig) -> Result<(Self, ChatEvents), Error> {
-        Self::with_credentials(config, None)
+        let connector = XmppConnector::new(config.connection.clone())?;
+        Self::with_connector(connector, config, None)
     }
 
-    /// As [`ChatClient::new`]; with `provider`, the password is asked for before every
-    /// connection attempt (a renewed session token) instead of taken from `config`.
-    pub(crate) fn with_credentials(
+    /// As [`ChatClient::new`], through `connector` (shared by an application's users; its
+    /// configuration wins over `config.connection`); with `provider`, the password is asked
+    /// for before every connection attempt (a renewed session token) instead of taken from
+    /// `config`.
+    pub(crate) fn with_connector(
+        connector: XmppConnector,
         config: ChatConfig,
         provider: Option<CredentialsProvider>,
     ) -> Result<(Self, ChatEvents), Error> {
-        let domain = ChatDomain::new(config.connection.domain.clone(), config.app_id);
+        let domain = ChatDomain::new(connector.config().domain.clone(), config.app_id);
         let jid = domain.user_jid(config.user)?;
-        let connector = XmppConnector::new(config.connection)?;
         let credentials = Credentials {
             jid: jid.clone(),
             password: config.password,
@@ -166,6 +169,7 @@ impl ChatClient {
         let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
             ack: client.clone(),
+            outbox: Default::default(),
             user: config.user,
             own: Jid::from(jid),
             filter: DeliveryFilter::new(config.delivery, counters),

@@ -12,7 +12,7 @@ use connectycube_protocol::UnreadableStanza;
 use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::classify;
 use connectycube_protocol::event::ChatEvent;
-use connectycube_protocol::ids::{DialogId, MessageId, UserId};
+use connectycube_protocol::ids::{DialogId, UserId};
 use futures_util::{Stream, StreamExt};
 use minidom::Element;
 use tokio::sync::mpsc;
@@ -22,6 +22,7 @@ use xmpp_parsers::message::MessageType;
 use crate::delivery::{AutoDelivered, DeliveryFilter, Verdict};
 use crate::fanout::{Blocked, Event, Hub, Synced, Unreadable};
 use crate::flow::Flow;
+use crate::markers::{Acknowledge, Outbox};
 use crate::rooms::Rooms;
 use crate::sync::{GapFill, Injected};
 
@@ -104,11 +105,13 @@ pub type EventItem = Result<Received, UnreadableStanza>;
 /// through a subscription (and may drop this stream).
 #[derive(Debug)]
 pub struct ChatEvents {
-    rx: mpsc::Receiver<EventItem>,
+    /// Boxed items: a channel allocates its first block of 32 slots when made, 7 KiB of
+    /// unboxed events for every connection, read or idle.
+    rx: mpsc::Receiver<Box<EventItem>>,
 }
 
 impl ChatEvents {
-    pub(crate) fn new(rx: mpsc::Receiver<EventItem>) -> Self {
+    pub(crate) fn new(rx: mpsc::Receiver<Box<EventItem>>) -> Self {
         Self { rx }
     }
 
@@ -133,7 +136,7 @@ impl ChatEvents {
     /// # }
     /// ```
     pub async fn next(&mut self) -> Option<EventItem> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|item| *item)
     }
 }
 
@@ -142,29 +145,16 @@ impl Stream for ChatEvents {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventItem>> {
         // Receiving only: every side effect happened in the pump.
-        self.rx.poll_recv(cx)
-    }
-}
-
-/// Sends the automatic 'delivered' marker (the client; a recorder in tests).
-pub(crate) trait Acknowledge: Send + 'static {
-    /// Tells `sender` that message `id` reached this device; fire and forget.
-    fn delivered(&self, sender: UserId, dialog: Option<DialogId>, id: MessageId);
-}
-
-impl Acknowledge for crate::ChatClient {
-    fn delivered(&self, sender: UserId, dialog: Option<DialogId>, id: MessageId) {
-        // A lost 'delivered' marker is not worth failing the message for.
-        if let Err(e) = self.mark_delivered(sender, dialog, id) {
-            tracing::debug!(error = %e, "could not send the automatic delivered marker");
-        }
+        self.rx.poll_recv(cx).map(|item| item.map(|item| *item))
     }
 }
 
 /// Who the pump works for.
-pub(crate) struct Pump<A> {
+pub(crate) struct Pump<A: Acknowledge> {
     /// Sends the markers.
     pub ack: A,
+    /// The automatic markers in flight and waiting (bounded).
+    pub outbox: Outbox<A::Handle>,
     /// This user (no marker for our own messages).
     pub user: UserId,
     /// This user's address (carbons must come from it).
@@ -196,7 +186,7 @@ async fn recv(rx: &mut Option<mpsc::Receiver<Injected>>) -> Option<Injected> {
 }
 
 /// Resolves when the app dropped its stream; never, once it did.
-async fn closed(tx: &Option<mpsc::Sender<EventItem>>) {
+async fn closed(tx: &Option<mpsc::Sender<Box<EventItem>>>) {
     match tx {
         Some(tx) => tx.closed().await,
         None => std::future::pending().await,
@@ -215,7 +205,7 @@ impl<A: Acknowledge> Pump<A> {
     /// until the app dropped its stream and no subscriber is left. Waiting on a full `tx`
     /// stops reading `input`, so a slow app slows the connection's reader instead of filling
     /// memory.
-    pub(crate) async fn run<S>(mut self, mut input: S, tx: mpsc::Sender<EventItem>)
+    pub(crate) async fn run<S>(mut self, mut input: S, tx: mpsc::Sender<Box<EventItem>>)
     where
         S: Stream<Item = Element> + Unpin,
     {
@@ -245,10 +235,11 @@ impl<A: Acknowledge> Pump<A> {
                 },
                 // The app dropped its stream: go on for the subscribers, if any.
                 () = closed(&primary) => { primary = None; continue; }
+                () = self.outbox.settled() => { self.outbox.refill(&self.ack); continue; }
             };
             self.hub.publish(&event);
             if let (Some(tx), Some(item)) = (&primary, item)
-                && tx.send(item).await.is_err()
+                && tx.send(Box::new(item)).await.is_err()
             {
                 primary = None;
             }
@@ -264,6 +255,7 @@ impl<A: Acknowledge> Pump<A> {
                 None
             }
             Injected::History(event) => {
+                let event = *event;
                 let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
                     return None;
                 };
@@ -323,7 +315,7 @@ impl<A: Acknowledge> Pump<A> {
         genuine
     }
 
-    fn auto_deliver(&self, event: &ChatEvent) {
+    fn auto_deliver(&mut self, event: &ChatEvent) {
         let ChatEvent::ChatMessage(m) = event else {
             return;
         };
@@ -340,7 +332,7 @@ impl<A: Acknowledge> Pump<A> {
             && !msg.carbon
             && let Some(sender) = msg.sender_id.filter(|s| *s != self.user)
         {
-            self.ack.delivered(sender, dialog, msg.id);
+            self.outbox.push(&self.ack, sender, dialog, msg.id);
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use connectycube_protocol::ids::ObjectId;
+use connectycube_protocol::ids::{MessageId, ObjectId};
 use futures_util::stream;
 
 use super::*;
@@ -16,8 +16,16 @@ use crate::delivery::{AutoDelivered, Counters, DeliverySettings};
 struct Recorder(Arc<Mutex<Vec<(UserId, MessageId)>>>);
 
 impl Acknowledge for Recorder {
-    fn delivered(&self, sender: UserId, _dialog: Option<DialogId>, id: MessageId) {
+    type Handle = std::future::Ready<()>;
+
+    fn delivered(
+        &self,
+        sender: UserId,
+        _: Option<DialogId>,
+        id: MessageId,
+    ) -> Option<Self::Handle> {
         self.0.lock().unwrap().push((sender, id));
+        Some(std::future::ready(()))
     }
 }
 
@@ -35,6 +43,7 @@ fn markable(counter: u32) -> (MessageId, Element) {
 fn pump(recorder: &Recorder) -> Pump<Recorder> {
     Pump {
         ack: recorder.clone(),
+        outbox: Default::default(),
         user: UserId(29086),
         own: "29086-105@chat.connectycube.com".parse().unwrap(),
         filter: DeliveryFilter::new(DeliverySettings::default(), Arc::new(Counters::default())),
@@ -229,11 +238,20 @@ async fn synced_counts_only_what_the_closing_fill_showed() {
     let task = tokio::spawn(p.run(stream::pending(), tx));
     // The first fill shows message 1, then its REST call fails: no `Synced`.
     inject.send(Injected::Begin(dialog)).await.unwrap();
-    inject.send(Injected::History(history(1))).await.unwrap();
+    inject
+        .send(Injected::History(Box::new(history(1))))
+        .await
+        .unwrap();
     // The next fill fetches message 1 again (a duplicate, dropped) and message 2.
     inject.send(Injected::Begin(dialog)).await.unwrap();
-    inject.send(Injected::History(history(1))).await.unwrap();
-    inject.send(Injected::History(history(2))).await.unwrap();
+    inject
+        .send(Injected::History(Box::new(history(1))))
+        .await
+        .unwrap();
+    inject
+        .send(Injected::History(Box::new(history(2))))
+        .await
+        .unwrap();
     inject.send(Injected::Synced(dialog)).await.unwrap();
     let mut shown = 0;
     let synced = loop {
@@ -278,7 +296,10 @@ async fn blocked_and_synced_reach_subscribers_and_the_stream_keeps_the_raw_event
     assert_eq!(blocked.user, UserId(29085));
     inject.send(Injected::Begin(dialog)).await.unwrap();
     let history = classify(markable(1).1).unwrap();
-    inject.send(Injected::History(history)).await.unwrap();
+    inject
+        .send(Injected::History(Box::new(history)))
+        .await
+        .unwrap();
     inject.send(Injected::Synced(dialog)).await.unwrap();
     assert!(rx.recv().await.unwrap().unwrap().from_history);
     assert!(matches!(sub.next().await.unwrap(), Event::Chat(_)));

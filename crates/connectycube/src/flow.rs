@@ -134,10 +134,23 @@ impl Recipient {
         self.devices.insert(device.to_owned(), d);
     }
 
-    fn answered(&mut self, id: &MessageId) {
+    /// `id` was answered; a marker (`cumulative`) answers the sends before it too: the server
+    /// hands one sender's messages to a device in order, and a receiver flooded with messages
+    /// answers only the newest of each sender (`markers.rs`). A bounce answers only its own.
+    fn answered(&mut self, id: &MessageId, cumulative: bool) {
         self.silent = false;
-        if self.pending.remove(id).is_some() && self.order.len() > 2 * self.pending.len() + 64 {
-            // Answers out of send order leave holes; compact before they cost memory.
+        if self.pending.remove(id).is_none() {
+            return;
+        }
+        if cumulative {
+            while let Some(front) = self.order.pop_front() {
+                if front == *id {
+                    break;
+                }
+                self.pending.remove(&front);
+            }
+        } else if self.order.len() > 2 * self.pending.len() + 64 {
+            // Bounces out of send order leave holes; compact before they cost memory.
             let pending = &self.pending;
             self.order.retain(|id| pending.contains_key(id));
         }
@@ -273,11 +286,10 @@ impl Flow {
             let mut table = self.lock();
             match table.recipients.get_mut(&from) {
                 Some(r) => {
-                    r.answered(&id);
                     // A bounce is the server's, not a device's answer.
-                    if let (Some(device), false) =
-                        (device, matches!(event, ChatEvent::MessageError(_)))
-                    {
+                    let bounce = matches!(event, ChatEvent::MessageError(_));
+                    r.answered(&id, !bounce);
+                    if let (Some(device), false) = (device, bounce) {
                         r.device_answered(device.as_str(), &id, Instant::now());
                     }
                     true

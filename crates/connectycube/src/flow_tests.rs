@@ -198,3 +198,21 @@ async fn past_eight_devices_the_quietest_is_forgotten_and_holds_nothing() {
         .map_or(0, |r| r.devices.len());
     assert_eq!(devices, MAX_DEVICES);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_marker_answers_the_earlier_sends_too_a_bounce_only_its_own() {
+    let f = flow(10, Duration::from_secs(5));
+    for c in 0..8 {
+        f.admit(PEER, id(c)).await;
+    }
+    // A flooded receiver answers only the newest of its sender's messages (markers.rs).
+    f.observe(&marker("received", id(4), "29085-105"), ME);
+    assert_eq!(f.pending(PEER), 3, "0..=4 answered by one marker");
+    f.observe(&bounce(id(6)), ME);
+    assert_eq!(f.pending(PEER), 2, "a bounce answers its own message only");
+    f.observe(&marker("received", id(7), "29085-105"), ME);
+    assert_eq!(f.pending(PEER), 0);
+    // A late marker for an answered message changes nothing.
+    f.observe(&marker("received", id(5), "29085-105"), ME);
+    assert_eq!(f.pending(PEER), 0);
+}

@@ -25,6 +25,7 @@ mod events;
 pub mod fanout;
 mod flow;
 mod lifecycle;
+mod markers;
 mod replay;
 mod rooms;
 mod sync;

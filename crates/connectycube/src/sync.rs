@@ -44,8 +44,8 @@ pub(crate) enum Injected {
     /// A fill starts on a dialog: what an earlier fill of it showed (one that failed or was
     /// stopped by a newer session's) is not this fill's count.
     Begin(DialogId),
-    /// A message from the history.
-    History(ChatEvent),
+    /// A message from the history (boxed: the channel's slots stay small).
+    History(Box<ChatEvent>),
     /// A dialog's history is through.
     Synced(DialogId),
 }
@@ -179,7 +179,12 @@ impl GapFill {
             // app already has those it sent.
             for message in items.into_iter().filter(|m| m.sender_id != Some(me.user)) {
                 let event = me.event(dialog, group, message);
-                if self.inject.send(Injected::History(event)).await.is_err() {
+                if self
+                    .inject
+                    .send(Injected::History(Box::new(event)))
+                    .await
+                    .is_err()
+                {
                     return Ok(());
                 }
             }

@@ -12,8 +12,34 @@ use crate::xml_stream::{Frame, StreamLimits, StreamParser, StreamWriter, stream_
 
 /// How many elements may wait in each channel; the writer applies back-pressure beyond that.
 const CHANNEL_CAPACITY: usize = 256;
-/// Bytes read from the socket at a time.
+/// Bytes read from the socket at a time, at most (and the writer's batch size).
 const READ_CHUNK: usize = 16 * 1024;
+/// Bytes read at a time by a quiet connection: most stanzas fit, and an idle connection of
+/// the thousands a program may hold keeps this much, not `READ_CHUNK`.
+const QUIET_READ: usize = 2 * 1024;
+
+/// How much room the next read gets: doubled after a read that filled it (a burst), back to
+/// [`QUIET_READ`] after one that did not. Idle buffers are given back (see `shrink_idle`).
+#[derive(Debug)]
+struct ReadSize(usize);
+
+impl ReadSize {
+    fn next(&mut self, read: usize) {
+        self.0 = if read >= self.0 {
+            (self.0 * 2).min(READ_CHUNK)
+        } else {
+            QUIET_READ
+        };
+    }
+}
+
+/// Gives back `buf`'s allocation once it is empty and larger than a quiet connection needs:
+/// a connection keeps the size of its largest burst otherwise.
+fn shrink_idle(buf: &mut BytesMut) {
+    if buf.is_empty() && buf.capacity() > QUIET_READ {
+        *buf = BytesMut::new();
+    }
+}
 
 /// One XMPP stream over a byte socket during negotiation.
 pub(crate) struct StreamIo<S> {
@@ -79,7 +105,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> StreamIo<S> {
                 Some(frame) => return Ok(frame),
                 None => {}
             }
-            self.rx.reserve(READ_CHUNK);
+            self.rx.reserve(QUIET_READ);
             if self.io.read_buf(&mut self.rx).await? == 0 {
                 return Err(StreamError::Closed);
             }
@@ -132,6 +158,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     mut parser: StreamParser,
     incoming: mpsc::Sender<Result<Element, StreamError>>,
 ) {
+    let mut size = ReadSize(QUIET_READ);
     let end = loop {
         let mut data = &rx[..];
         let before = data.len();
@@ -157,11 +184,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Ok(None) => {}
             Err(e) => break e,
         }
-        rx.reserve(READ_CHUNK);
+        if size.0 == QUIET_READ {
+            shrink_idle(&mut rx);
+        }
+        rx.reserve(size.0);
         tokio::select! {
             read = io.read_buf(&mut rx) => match read {
                 Ok(0) => break StreamError::Closed,
-                Ok(_) => {}
+                Ok(n) => size.next(n),
                 Err(e) => break StreamError::Io(e),
             },
             () = incoming.closed() => return,
@@ -201,6 +231,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             tracing::debug!(error = %e, "XMPP stream write failed");
             return;
         }
+        if outgoing.is_empty() {
+            shrink_idle(&mut tx);
+        }
         for notice in notices.drain(..) {
             notice.written();
         }
@@ -227,4 +260,34 @@ async fn write_out<W: AsyncWrite + Unpin>(io: &mut W, tx: &mut BytesMut) -> std:
     io.flush().await?;
     tx.clear();
     Ok(())
+}
+
+#[cfg(test)]
+mod buffer_tests {
+    use super::*;
+
+    #[test]
+    fn reads_grow_in_a_burst_and_fall_back_when_quiet() {
+        let mut size = ReadSize(QUIET_READ);
+        size.next(QUIET_READ);
+        assert_eq!(size.0, 2 * QUIET_READ, "a full read doubles the next");
+        for _ in 0..10 {
+            let full = size.0;
+            size.next(full);
+        }
+        assert_eq!(size.0, READ_CHUNK, "never past READ_CHUNK");
+        size.next(100);
+        assert_eq!(size.0, QUIET_READ);
+    }
+
+    #[test]
+    fn an_empty_buffer_gives_back_a_burst_sized_allocation() {
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        buf.extend_from_slice(b"x");
+        shrink_idle(&mut buf);
+        assert!(buf.capacity() >= READ_CHUNK, "data left: kept");
+        buf.clear();
+        shrink_idle(&mut buf);
+        assert_eq!(buf.capacity(), 0);
+    }
 }

@@ -29,25 +29,26 @@
 //! until the app reads (nothing is lost; the keepalive is not fooled, as the socket stays
 //! quiet to us only while we choose not to read).
 //!
-//! Outbound: at most `max_in_flight` sends are unacknowledged, and at most `max_send_rate`
-//! leave a second (default 1,000); later ones wait in call order. The rate bound is what
-//! keeps a flood from closing its recipient: ejabberd acks our messages as it routes them,
-//! so only a rate the recipient can read at keeps the recipient's unacked queue under
-//! `max_ack_queue`. It is a bound, not a guarantee: a recipient slower than it still falls
-//! behind (figures for a debug-build receiver on a loaded 2-core machine in
-//! docs/PERFORMANCE.md).
+//! Outbound: at most `max_in_flight` sends are unacknowledged; later ones wait in call order,
+//! so a sender goes as fast as the server acknowledges and no faster. The server's acks say
+//! only that it routed a message, not that its recipient read it: ejabberd closes a recipient
+//! that falls `max_ack_queue` stanzas behind. That evidence comes from the recipients, so the
+//! pacing by it is the facade's (`connectycube`'s `send_private_paced`, by their 'delivered'
+//! markers). `max_send_rate` adds a fixed rate bound for programs that want one (off by
+//! default: a fixed rate is too slow for a fast recipient and not safe for a slow one).
 //! [`ChatConnection::send`] never waits (the queue behind it is the caller's burst);
 //! [`ChatConnection::send_paced`] waits for room among `max_pending_sends` unsettled sends and
 //! [`ChatConnection::try_send`] fails fast with [`SendError::QueueFull`].
 //!
 //! # States
 //! [`ChatConnection::state_changes`] yields every transition in order, to every subscriber
-//! (a bounded fan-out of 1,024 states per subscriber; a subscriber that falls further behind
-//! skips the oldest). A resumed session shows `Resumed` then `Ready`; a new session after a
+//! (a bounded fan-out of 1,024 states per subscriber, its queue allocated as it fills; a
+//! subscriber that falls further behind misses the newest, with a warning). A resumed session shows `Resumed` then `Ready`; a new session after a
 //! drop shows `NewSession` then `Ready`.
 
 mod actor;
 mod errors;
+mod fanout;
 mod handle;
 mod negotiate;
 mod pace;
@@ -68,8 +69,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use minidom::Element;
-use tokio::sync::{Semaphore, broadcast, mpsc, oneshot, watch};
-use tokio_stream::wrappers::BroadcastStream;
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio_stream::wrappers::ReceiverStream;
 use xmpp_parsers::jid::FullJid;
 
 pub use errors::{Bounce, Disconnect, LoginError, SendError, StanzaErrorCondition};
@@ -81,15 +82,16 @@ pub use state::ConnectionState;
 
 use crate::connector::{BoxFuture, Connector, Credentials};
 use actor::{Actor, Command, States};
+use fanout::Fanout;
 use sm::Unacked;
 
 /// Gives the credentials for each connection attempt (a session token may have been renewed).
 pub type CredentialsProvider =
     Arc<dyn Fn() -> BoxFuture<'static, Result<Credentials, String>> + Send + Sync>;
 
-/// How many state changes a slow subscriber may fall behind before skipping the oldest.
+/// How many state changes a slow subscriber may fall behind before missing the newest.
 const STATE_EVENTS: usize = 1024;
-/// How many bounces a slow subscriber may fall behind before skipping the oldest.
+/// How many bounces a slow subscriber may fall behind before missing the newest.
 const BOUNCE_EVENTS: usize = 1024;
 
 /// Why an IQ request got no answer.
@@ -122,11 +124,11 @@ pub struct ChatConnection {
     /// Unbounded so `send` neither blocks nor reorders: a bounded queue would need a task per
     /// overflowing send, and such tasks overtake each other. Commands are few and small next
     /// to the stanzas they carry, which the caller produced anyway.
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<Box<Command>>,
     state: watch::Receiver<ConnectionState>,
     /// Every state change, for new subscribers.
-    state_events: broadcast::Sender<ConnectionState>,
-    bounces: broadcast::Sender<Bounced>,
+    state_events: Fanout<ConnectionState>,
+    bounces: Fanout<Bounced>,
     /// Room for paced sends (`send_paced`, `try_send`).
     pacing: Arc<Semaphore>,
     max_pending: usize,
@@ -145,20 +147,20 @@ impl fmt::Debug for ChatConnection {
 /// Stanzas from the server, in order, for the app (stream-management traffic, answers to
 /// the session's own IQs and server pings are handled inside).
 #[derive(Debug)]
-pub struct Incoming(mpsc::Receiver<Element>);
+pub struct Incoming(mpsc::Receiver<Box<Element>>);
 
 impl Stream for Incoming {
     type Item = Element;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Element>> {
-        self.0.poll_recv(cx)
+        self.0.poll_recv(cx).map(|el| el.map(|el| *el))
     }
 }
 
 impl Incoming {
     /// The next stanza; `None` once the session and every handle are gone.
     pub async fn recv(&mut self) -> Option<Element> {
-        self.0.recv().await
+        self.0.recv().await.map(|el| *el)
     }
 }
 
@@ -184,8 +186,8 @@ impl ChatConnection {
     ) -> (Self, Incoming) {
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Idle);
-        let (state_events, _) = broadcast::channel(STATE_EVENTS);
-        let (bounces, _) = broadcast::channel(BOUNCE_EVENTS);
+        let state_events = Fanout::new(STATE_EVENTS, "connection states");
+        let bounces = Fanout::new(BOUNCE_EVENTS, "bounces");
         let (jid_tx, jid) = watch::channel(None);
         let (inbound, inbound_rx) = mpsc::channel(settings.inbound_capacity.max(1));
         let max_pending = settings.max_pending_sends.max(1);
@@ -230,7 +232,7 @@ impl ChatConnection {
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).ok()?;
+        self.commands.send(Box::new(make(tx))).ok()?;
         rx.await.ok()
     }
 
@@ -328,9 +330,9 @@ impl ChatConnection {
     }
 
     fn enqueue(&self, cmd: Command, handle: SendHandle) -> SendHandle {
-        match self.commands.send(cmd) {
+        match self.commands.send(Box::new(cmd)).map_err(|e| *e.0) {
             Ok(()) => handle,
-            Err(mpsc::error::SendError(Command::Send(entry))) => {
+            Err(Command::Send(entry)) => {
                 actor::fail(entry, SendError::Closed);
                 handle
             }
@@ -374,19 +376,14 @@ impl ChatConnection {
 
     /// The state now, then every change after it, in order (no change is coalesced).
     pub fn state_changes(&self) -> impl Stream<Item = ConnectionState> + use<> {
-        let events = BroadcastStream::new(self.state_events.subscribe());
+        let events = ReceiverStream::new(self.state_events.subscribe());
         let now = self.state();
-        futures_util::stream::once(std::future::ready(now)).chain(events.filter_map(|e| {
-            if e.is_err() {
-                tracing::warn!("a state subscriber fell behind: skipped the oldest changes");
-            }
-            std::future::ready(e.ok())
-        }))
+        futures_util::stream::once(std::future::ready(now)).chain(events)
     }
 
     /// Messages of ours that bounced (an error stanza for their id), from now on.
     pub fn bounces(&self) -> impl Stream<Item = Bounced> + use<> {
-        BroadcastStream::new(self.bounces.subscribe()).filter_map(|e| std::future::ready(e.ok()))
+        ReceiverStream::new(self.bounces.subscribe())
     }
 
     /// A watch of the current state, for `wait_for` loops (it coalesces: use

@@ -1,11 +1,10 @@
-//! Sender pacing by rate: at most `max_send_rate` stanzas a second leave the queue.
+//! An optional fixed send rate: at most `max_send_rate` stanzas a second leave the queue.
 //!
-//! ejabberd acknowledges our messages as soon as it has routed them, so the in-flight bound
-//! alone lets a sender run at the server's full rate. A recipient that reads slower than that
-//! falls behind; at `max_ack_queue` (5,000) stanzas the server closes the recipient's session
-//! and bounces its queue to us, 5,001 error stanzas at once, which closes our session too
-//! (the same limit), and the bounces addressed to our closed session are dropped. A rate the
-//! recipient can follow keeps both sessions alive. A token bucket holding a tenth of a
+//! Off by default. ejabberd acknowledges our messages as soon as it has routed them, so the
+//! in-flight bound alone lets a sender run at the server's full rate, and a recipient that
+//! reads slower falls behind until `max_ack_queue` closes it. The facade paces 1-1 sends by the
+//! recipients' 'delivered' markers, which measure that directly; this bound is for programs
+//! on the transport alone that want a fixed ceiling. A token bucket holding a tenth of a
 //! second's worth lets short bursts through at once.
 
 use std::time::Duration;

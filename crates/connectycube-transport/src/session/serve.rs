@@ -119,7 +119,7 @@ impl Actor {
                         None => Some(End::Lost(Disconnect::Stream(StreamError::Closed.into()))),
                     }
                 }
-                cmd = self.commands.recv() => self.on_command(cmd),
+                cmd = self.commands.recv() => self.on_command(cmd.map(|c| *c)),
                 _ = sleep_until(wake) => {
                     let now = Instant::now();
                     if link.ack_due.is_some_and(|t| t <= now)
@@ -394,7 +394,7 @@ impl Actor {
             Some(b) => {
                 tracing::info!(%id, %reason, retries = b.retries, "a sent message bounced");
                 b.tracker.bounced(b.bounce.clone());
-                let _ = self.bounces.send(Bounced {
+                self.bounces.send(Bounced {
                     id: b.id.into(),
                     bounce: b.bounce,
                     stanza: b.bytes,

@@ -5,9 +5,6 @@ use std::time::Duration;
 /// How many acknowledged messages are remembered by id for a bounce that comes later.
 pub(crate) const DEFAULT_RECENT_SENDS: usize = 10_000;
 
-/// The default send-rate bound, stanzas a second (see `SessionSettings::max_send_rate`).
-pub(crate) const DEFAULT_MAX_SEND_RATE: u32 = 1_000;
-
 /// Settings of a [`super::ChatConnection`], defaulting to the Flutter SDK's values.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -55,7 +52,9 @@ pub struct SessionSettings {
     /// The wait before the first automatic resend, doubled for each later one (30 s at most).
     pub bounce_retry_delay: Duration,
     /// Stanzas a second that leave the send queue, at most (a tenth of a second's worth may
-    /// go at once); 0 = as fast as the in-flight window allows. See the session docs.
+    /// go at once); 0, the default, = as fast as the server's acks let the in-flight window
+    /// go. A fixed rate is a guess about the slowest recipient; the facade paces by what the
+    /// recipients answer instead. See the session docs.
     pub max_send_rate: u32,
 }
 
@@ -84,7 +83,7 @@ impl Default for SessionSettings {
             // 0.5 + 1 + 2 + ... + 30 s: about 90 s for a recipient to be back and read.
             bounce_retries: 8,
             bounce_retry_delay: Duration::from_millis(500),
-            max_send_rate: DEFAULT_MAX_SEND_RATE,
+            max_send_rate: 0,
         }
     }
 }

@@ -1,0 +1,319 @@
+//! The facade's side of `cargo xtask bench compare`: the work `fixtures/js-peer/bench.mjs` does
+//! with the official JS SDK, done through `Client` → `Session` → `Dialog` at default settings.
+//! One run per process, so every run starts cold like the JS one; the result is one JSON line.
+//!
+//! ```text
+//! compare '{"mode": "throughput"|"rtt"|"memory"|"flood-receive"|"flood-send", "n": N, "app_id", "auth_key", "api_url",
+//!           "chat_host", "chat_address", "tls_port", "ca_pem_file", "users": [{"login", "password"}],
+//!           "receiver_id", "per_sender"}'
+//! ```
+//!
+//! A flood is two processes, so the receiver's peak memory is its own: `flood-receive` (the
+//! first user) and `flood-send` (every other user, `per_sender` messages each).
+//!
+//! CPU is the process's own (the devserver runs in another process): the sum over its threads
+//! of `/proc/self/task/*/schedstat` (nanoseconds on a CPU), read before and after the timed part.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use connectycube::protocol::event::ChatEvent;
+use connectycube::protocol::ids::AppId;
+use connectycube::protocol::model::Message;
+use connectycube::rest::chat::dialogs::CreateDialog;
+use connectycube::rest::session::{Secret, SessionUser};
+use connectycube::transport::config::ConnectionConfig;
+use connectycube::{AppConfig, ChatEvents, Client, Session};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+struct Config {
+    raw: Value,
+}
+
+impl Config {
+    fn str(&self, key: &str) -> &str {
+        self.raw[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no `{key}`"))
+    }
+
+    fn n(&self) -> usize {
+        self.raw["n"].as_u64().unwrap() as usize
+    }
+
+    fn app(&self) -> Result<AppConfig> {
+        let pem = std::fs::read(self.str("ca_pem_file"))?;
+        let port = self.raw["tls_port"].as_u64().unwrap() as u16;
+        let chat = ConnectionConfig::direct_tls(self.str("chat_host"), port)
+            .with_address(self.str("chat_address"))
+            .with_custom_root_ca_pem(pem);
+        let app_id = AppId(self.raw["app_id"].as_u64().unwrap());
+        Ok(AppConfig::new(app_id, self.str("auth_key"))
+            .with_endpoints(self.str("api_url"), chat)?)
+    }
+
+    fn user(&self, i: usize) -> SessionUser {
+        let u = &self.raw["users"][i];
+        SessionUser::Login {
+            login: u["login"].as_str().unwrap().to_owned(),
+            password: Secret(u["password"].as_str().unwrap().to_owned()),
+        }
+    }
+
+    fn users(&self) -> usize {
+        self.raw["users"].as_array().map_or(0, Vec::len)
+    }
+}
+
+/// CPU time of this process so far, summed over its live threads.
+fn cpu() -> Duration {
+    let mut ns = 0u64;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+            ns += stat
+                .split_whitespace()
+                .next()
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(ns)
+}
+
+/// This process's resident memory, KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn emit(result: Value) {
+    let mut result = result;
+    result["lib"] = json!("rust");
+    println!("{result}");
+}
+
+/// Counts `events`' chat messages; wakes `done` at `n`.
+fn count_messages(mut events: ChatEvents, n: usize, done: Arc<Notify>) -> Arc<AtomicUsize> {
+    let got = Arc::new(AtomicUsize::new(0));
+    let counter = got.clone();
+    tokio::spawn(async move {
+        while let Some(event) = events.next().await {
+            if matches!(event.map(|e| e.into_event()), Ok(ChatEvent::ChatMessage(_)))
+                && counter.fetch_add(1, Ordering::Relaxed) + 1 == n
+            {
+                done.notify_one();
+            }
+        }
+    });
+    got
+}
+
+async fn pair(cfg: &Config) -> Result<((Session, ChatEvents), (Session, ChatEvents))> {
+    let client = Client::new(cfg.app()?);
+    let a = client.login(cfg.user(0)).await?;
+    let b = client.login(cfg.user(1)).await?;
+    Ok((a, b))
+}
+
+async fn throughput(cfg: &Config) -> Result<()> {
+    let n = cfg.n();
+    let ((a, _a_events), (b, b_events)) = pair(cfg).await?;
+    let dialog = a.create_dialog(&CreateDialog::private(b.user())).await?;
+    let done = Arc::new(Notify::new());
+    let got = count_messages(b_events, n, done.clone());
+    let cpu0 = cpu();
+    let t0 = Instant::now();
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        handles.push(dialog.send(&Message::new(format!("bench {i}"))).await?);
+    }
+    let timed_out = tokio::time::timeout(Duration::from_secs(120), done.notified())
+        .await
+        .is_err();
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu().saturating_sub(cpu0);
+    let got = got.load(Ordering::Relaxed);
+    let mut acked = 0;
+    for h in handles {
+        acked += usize::from(h.await.is_ok());
+    }
+    emit(
+        json!({"mode": "throughput", "n": n, "got": got, "acked": acked,
+        "timed_out": timed_out, "secs": secs, "msg_per_s": got as f64 / secs,
+        "cpu_us_per_msg": cpu.as_secs_f64() * 1e6 / got.max(1) as f64}),
+    );
+    Ok(())
+}
+
+async fn rtt(cfg: &Config) -> Result<()> {
+    let ((a, mut a_events), (b, mut b_events)) = pair(cfg).await?;
+    let dialog = a.create_dialog(&CreateDialog::private(b.user())).await?;
+    let echo = b.dialog(dialog.id()).await?;
+    tokio::spawn(async move {
+        while let Some(event) = b_events.next().await {
+            if let Ok(ChatEvent::ChatMessage(_)) = event.map(|e| e.into_event()) {
+                let _ = echo.send(&Message::new("pong")).await;
+            }
+        }
+    });
+    let (warmup, n) = (20, cfg.n());
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..warmup + n {
+        let t0 = Instant::now();
+        let _handle = dialog.send(&Message::new(format!("ping {i}"))).await?;
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(10), a_events.next()).await?;
+            if let Some(Ok(e)) = event
+                && matches!(e.event, ChatEvent::ChatMessage(_))
+            {
+                break;
+            }
+        }
+        if i >= warmup {
+            samples.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    let pick = |q: f64| samples[((q * samples.len() as f64) as usize).min(samples.len() - 1)];
+    emit(json!({"mode": "rtt", "n": samples.len(), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}));
+    Ok(())
+}
+
+/// Peak resident memory of this process so far, KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The receiving end of a flood: logs in, says it is ready, counts chat messages until `n`
+/// came or none came for 30 s, and reports its peak memory (what the flood cost it).
+async fn flood_receive(cfg: &Config) -> Result<()> {
+    let client = Client::new(cfg.app()?);
+    let (_me, mut events) = client.login(cfg.user(0)).await?;
+    println!("{}", json!({"ready": true}));
+    let (n, mut got) = (cfg.n(), 0usize);
+    let mut t0 = None;
+    while got < n {
+        match tokio::time::timeout(Duration::from_secs(30), events.next()).await {
+            Ok(Some(Ok(e))) if matches!(e.event, ChatEvent::ChatMessage(_)) => {
+                t0.get_or_insert_with(Instant::now);
+                got += 1;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let secs = t0.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    emit(
+        json!({"mode": "flood-receive", "n": n, "got": got, "secs": secs,
+        "peak_rss_mib": peak_rss_kib() as f64 / 1024.0}),
+    );
+    Ok(())
+}
+
+/// The sending end of a flood: every user but the first logs in and sends `per_sender`
+/// messages to the first (`receiver_id`), all at once.
+async fn flood_send(cfg: &Config) -> Result<()> {
+    let client = Client::new(cfg.app()?);
+    let receiver = connectycube::protocol::ids::UserId(cfg.raw["receiver_id"].as_u64().unwrap());
+    let per = cfg.raw["per_sender"].as_u64().unwrap() as usize;
+    let mut senders = Vec::new();
+    for start in (1..cfg.users()).step_by(64) {
+        let logins = (start..(start + 64).min(cfg.users())).map(|i| client.login(cfg.user(i)));
+        for login in futures_util::future::join_all(logins).await {
+            let (session, mut events) = login?;
+            tokio::spawn(async move { while events.next().await.is_some() {} });
+            senders.push(session);
+        }
+    }
+    let t0 = Instant::now();
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .map(|me| {
+            tokio::spawn(async move {
+                let dialog = me.create_dialog(&CreateDialog::private(receiver)).await?;
+                let mut handles = Vec::with_capacity(per);
+                for i in 0..per {
+                    handles.push(dialog.send(&Message::new(format!("flood {i}"))).await?);
+                }
+                let mut acked = 0usize;
+                for h in handles {
+                    acked += usize::from(h.await.is_ok());
+                }
+                Ok::<_, connectycube::Error>((acked, me))
+            })
+        })
+        .collect();
+    let mut acked = 0;
+    let mut kept = Vec::new();
+    for t in tasks {
+        let (a, me) = t.await??;
+        acked += a;
+        kept.push(me);
+    }
+    emit(json!({"mode": "flood-send", "acked": acked, "secs": t0.elapsed().as_secs_f64()}));
+    Ok(())
+}
+
+async fn memory(cfg: &Config) -> Result<()> {
+    let client = Client::new(cfg.app()?);
+    let rss0 = rss_kib();
+    let t0 = Instant::now();
+    let mut sessions = Vec::with_capacity(cfg.users());
+    let batch = 64;
+    for start in (0..cfg.users()).step_by(batch) {
+        let logins = (start..(start + batch).min(cfg.users())).map(|i| client.login(cfg.user(i)));
+        for login in futures_util::future::join_all(logins).await {
+            let (session, mut events) = login?;
+            // Drained, as an app does: an unread stream would hold what arrives.
+            tokio::spawn(async move { while events.next().await.is_some() {} });
+            sessions.push(session);
+        }
+    }
+    let login_secs = t0.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let n = sessions.len();
+    let per = (rss_kib().saturating_sub(rss0)) as f64 / n.max(1) as f64;
+    emit(json!({"mode": "memory", "n": n, "login_secs": login_secs, "rss_kib_per_conn": per}));
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; the config is the one argument that is not a flag.
+    let arg = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let Some(arg) = arg else {
+        eprintln!("usage: compare '<json config>' (run by `cargo xtask bench compare`)");
+        return;
+    };
+    let cfg = Config {
+        raw: serde_json::from_str(&arg).expect("a JSON config"),
+    };
+    let result = match cfg.str("mode") {
+        "throughput" => throughput(&cfg).await,
+        "rtt" => rtt(&cfg).await,
+        "memory" => memory(&cfg).await,
+        "flood-receive" => flood_receive(&cfg).await,
+        "flood-send" => flood_send(&cfg).await,
+        other => Err(format!("unknown mode {other}").into()),
+    };
+    if let Err(e) = result {
+        emit(json!({"mode": cfg.str("mode"), "error": e.to_string()}));
+        std::process::exit(1);
+    }
+}
