@@ -163,6 +163,7 @@ pub fn run(words: &[&str]) -> Result<(), String> {
             _ => {
                 if part == Part::Package {
                     crate::package::check(&crate::workspace_root())?;
+                    crate::package::clear_stale_package_sources()?;
                 }
                 let (args, env) = part.command();
                 cargo(args, env)?;

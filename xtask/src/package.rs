@@ -136,6 +136,35 @@ pub fn facade_reexport_gaps(root: &Path) -> Result<Vec<String>, String> {
     Ok(gaps)
 }
 
+/// Removes cargo's unpacked copies of this workspace's crates from earlier `cargo package`
+/// runs. `cargo package --workspace` verifies each crate against the others through a
+/// temporary local registry whose sources cargo unpacks under `$CARGO_HOME/registry/src/-HASH`
+/// and reuses while the version stays 0.1.0, so a second run verified the facade against the
+/// first run's REST crate (a method added since was "not found"). Only unnamed (local)
+/// registries holding a `connectycube-*` crate are touched.
+pub fn clear_stale_package_sources() -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .ok_or("neither CARGO_HOME nor HOME is set")?;
+    let Ok(registries) = std::fs::read_dir(home.join("registry/src")) else {
+        return Ok(()); // nothing unpacked yet
+    };
+    for registry in registries.flatten() {
+        let local = registry.file_name().to_string_lossy().starts_with('-');
+        let ours = std::fs::read_dir(registry.path()).is_ok_and(|mut crates| {
+            crates.any(|c| {
+                c.is_ok_and(|c| c.file_name().to_string_lossy().starts_with("connectycube-"))
+            })
+        });
+        if local && ours {
+            std::fs::remove_dir_all(registry.path())
+                .map_err(|e| format!("cannot remove {}: {e}", registry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
