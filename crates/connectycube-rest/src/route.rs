@@ -310,4 +310,5 @@ pub static ROUTES: &[Metadata] = &[
     <DeleteBlob as Endpoint>::METADATA,
     <CompleteBlob as Endpoint>::METADATA,
     <GetBlobObject as Endpoint>::METADATA,
+    GetBlobObject::DOWNLOAD,
 ];

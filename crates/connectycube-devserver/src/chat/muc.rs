@@ -121,12 +121,17 @@ pub(crate) fn presence(s: &mut Session, to: &Jid, el: Element) {
             ),
         );
     }
-    s.out.push(pres(
+    let mut own = pres(
         format!("{bare}/{nick}"),
         me.clone(),
         false,
         x(affiliation, "participant", &["110"]),
-    ));
+    );
+    // The self-presence echoes the join's id (XEP-0045 7.2.3): clients match their join by it.
+    if let Some(id) = el.attr("id") {
+        xml::set(&mut own, "id", id.to_owned());
+    }
+    s.out.push(own);
     let wanted = HistoryRequest::of(&el, chrono::Utc::now().timestamp());
     replay_history(s, room, &bare, &me, wanted);
 }

@@ -103,6 +103,7 @@ static HANDLERS: &[(Metadata, Handler)] = &[
     (m::<DeleteBlob>(), storage::delete),
     (m::<CompleteBlob>(), storage::complete),
     (m::<GetBlobObject>(), storage::object),
+    (GetBlobObject::DOWNLOAD, storage::download),
 ];
 
 /// Answers `req`.
