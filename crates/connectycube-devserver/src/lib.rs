@@ -253,9 +253,13 @@ impl DevServer {
                 (config.app_id, key)
             }
         };
-        for u in config.users.iter().chain(&seed.users) {
-            seed_user(&store, app_id, u)?;
-        }
+        let users: Vec<NewUser> = config
+            .users
+            .iter()
+            .chain(&seed.users)
+            .map(new_user)
+            .collect();
+        store.seed_users(app_id, &users)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -355,16 +359,9 @@ impl Drop for DevServer {
     }
 }
 
-/// Creates `u` unless its login (or id) is there already.
-fn seed_user(store: &Store, app_id: u64, u: &SeedUser) -> Result<(), DevServerError> {
-    let exists = store
-        .users(app_id)?
-        .iter()
-        .any(|x| x.login.as_deref() == Some(u.login.as_str()) || Some(x.id.0) == u.id);
-    if exists {
-        return Ok(());
-    }
-    let new = NewUser {
+/// The user a seed entry describes (created unless its login or id is there already).
+fn new_user(u: &SeedUser) -> NewUser {
+    NewUser {
         id: u.id.map(UserId),
         login: Some(u.login.clone()),
         password: Some(u.password.clone()),
@@ -374,7 +371,5 @@ fn seed_user(store: &Store, app_id: u64, u: &SeedUser) -> Result<(), DevServerEr
         user_tags: u.tags.clone(),
         external_user_id: u.external_user_id,
         ..NewUser::default()
-    };
-    store.create_user(app_id, &new)?;
-    Ok(())
+    }
 }

@@ -126,12 +126,17 @@ impl ChatBackend for StoreBackend {
         viewer: UserId,
         limit: usize,
     ) -> BackendResult<Vec<StoredMessage>> {
-        let mut all = self
+        let newest = super::PageQuery {
+            newest_first: true,
+            limit,
+            ..super::PageQuery::default()
+        };
+        let mut page = self
             .store
-            .messages_in(dialog, Some(viewer))
+            .messages_page(dialog, Some(viewer), &newest)
             .map_err(storage)?;
-        let skip = all.len().saturating_sub(limit);
-        Ok(all.split_off(skip).into_iter().map(stored).collect())
+        page.reverse();
+        Ok(page.into_iter().map(stored).collect())
     }
 
     fn mark(&self, id: MessageId, user: UserId, marker: Marker) -> BackendResult<bool> {

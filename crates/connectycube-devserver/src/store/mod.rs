@@ -16,6 +16,7 @@ mod blobs;
 mod chat;
 mod chat_backend;
 mod dialogs;
+mod history;
 mod messages;
 mod model;
 mod sessions;
@@ -27,10 +28,14 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 pub use chat_backend::StoreBackend;
+pub use history::{PageQuery, Reactions};
 pub use model::*;
 
 /// The migrations, in order: (version, SQL).
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_indexes.sql")),
+];
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -214,7 +219,7 @@ mod tests {
             store.put_app(7, "key").unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
         assert!(store.check_app(7, "key").unwrap());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
