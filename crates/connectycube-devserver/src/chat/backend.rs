@@ -172,4 +172,15 @@ pub trait ChatBackend: Send + Sync {
     fn last_activity(&self, user: UserId) -> BackendResult<Option<i64>>;
     /// Records a login or logout time (Unix seconds).
     fn set_last_activity(&self, user: UserId, at: i64) -> BackendResult<()>;
+    /// Keeps a message (serialized XML) for an offline user, at most `max` per user;
+    /// `Ok(false)` when this backend does not persist them (the chat then keeps it in memory).
+    fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> BackendResult<bool> {
+        let _ = (user, stanza, max);
+        Ok(false)
+    }
+    /// Takes the messages kept for `user`, oldest first.
+    fn take_offline(&self, user: UserId) -> BackendResult<Vec<String>> {
+        let _ = user;
+        Ok(Vec::new())
+    }
 }

@@ -262,7 +262,7 @@ pub(crate) fn deliver_to_user(
         delivered |= e.tx.try_send(Deliver::Stanza(el.clone())).is_ok();
     }
     if !delivered && offline && el.name() == "message" {
-        ctx.router.store_offline(user, delayed(ctx, el));
+        ctx.store_offline(user, delayed(ctx, el));
         return true;
     }
     delivered

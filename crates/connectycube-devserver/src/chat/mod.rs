@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::ids::{AppId, UserId};
+use minidom::Element;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -141,6 +142,32 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Keeps a message for an offline user: in the backend when it persists them (the
+    /// devserver's SQLite, so a restart loses none), else in the router's memory.
+    pub fn store_offline(&self, user: UserId, el: Element) {
+        match self
+            .backend
+            .store_offline(user, &String::from(&el), router::MAX_OFFLINE)
+        {
+            Ok(true) => {}
+            Ok(false) => self.router.store_offline(user, el),
+            Err(e) => {
+                tracing::warn!(error = %e, "offline storage failed; kept in memory");
+                self.router.store_offline(user, el);
+            }
+        }
+    }
+
+    /// Takes a user's offline messages, oldest first (those kept in memory, then persisted).
+    pub fn take_offline(&self, user: UserId) -> Vec<Element> {
+        let mut out = self.router.take_offline(user);
+        match self.backend.take_offline(user) {
+            Ok(stored) => out.extend(stored.iter().filter_map(|x| x.parse::<Element>().ok())),
+            Err(e) => tracing::warn!(error = %e, "offline storage unreadable"),
+        }
+        out
+    }
+
     pub fn next_conn(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }

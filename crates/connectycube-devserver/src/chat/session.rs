@@ -319,7 +319,7 @@ impl Session {
             .router
             .update(key.0, &key.1, |e| e.available = available);
         if available && !was {
-            self.out.extend(self.ctx.router.take_offline(self.user));
+            self.out.extend(self.ctx.take_offline(self.user));
         }
         if available != was_online && self.ctx.router.is_online(self.user) == available {
             iq::notify_watchers(&self.ctx, self.user, available);

@@ -192,6 +192,17 @@ impl ChatBackend for StoreBackend {
     fn set_last_activity(&self, user: UserId, at: i64) -> BackendResult<()> {
         self.store.set_last_activity(user, at).map_err(storage)
     }
+
+    fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> BackendResult<bool> {
+        self.store
+            .store_offline(user, stanza, max)
+            .map_err(storage)
+            .map(|()| true)
+    }
+
+    fn take_offline(&self, user: UserId) -> BackendResult<Vec<String>> {
+        self.store.take_offline(user).map_err(storage)
+    }
 }
 
 #[cfg(test)]

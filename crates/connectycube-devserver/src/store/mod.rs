@@ -35,6 +35,7 @@ pub use model::*;
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_indexes.sql")),
+    (3, include_str!("migrations/0003_offline.sql")),
 ];
 
 /// What can go wrong in the store.
