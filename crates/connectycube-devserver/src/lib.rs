@@ -282,6 +282,7 @@ impl DevServer {
                 chat_config.app_id = connectycube_protocol::ids::AppId(app_id);
                 let backend = Arc::new(store::StoreBackend::new(store.clone(), app_id));
                 let handle = chat::ChatServer::start(chat_config, backend, push_rx).await?;
+                rest.attach_chat_faults(handle.faults().clone());
                 (Some(handle), None)
             }
             None => (None, Some(push_rx)),
@@ -327,6 +328,24 @@ impl DevServer {
     /// The REST half's state (fault injection: [`RestState::fail_next_requests`]).
     pub fn rest(&self) -> &RestState {
         &self.rest
+    }
+
+    /// The chat's fault injection (cut, stall, refuse the next resumption, delay delivery),
+    /// unless the config turned the chat off. REST faults: [`RestState::fail_next_requests_with`].
+    pub fn chat_faults(&self) -> Option<&chat::faults::ChatFaults> {
+        self.chat.as_ref().map(|c| &**c.faults())
+    }
+
+    /// The pushes delivered so far to `user`'s subscribed devices (every user's when `None`):
+    /// chat alerts for messages they got while offline or in the background, and push events.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn pushes_delivered(
+        &self,
+        user: Option<UserId>,
+    ) -> Result<Vec<store::PushDelivery>, StoreError> {
+        self.store.push_deliveries(user)
     }
 
     /// The chat server (host, ports, WebSocket URLs, CA certificate), unless the config

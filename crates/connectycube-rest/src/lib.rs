@@ -51,6 +51,7 @@ pub mod endpoint;
 pub mod error;
 pub mod login;
 pub mod page;
+pub mod push;
 pub mod query;
 mod renewal;
 pub mod route;

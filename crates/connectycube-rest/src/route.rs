@@ -18,6 +18,7 @@ use crate::chat::system::SendSystemMessage;
 use crate::chat::unread::UnreadCount;
 use crate::endpoint::Endpoint;
 use crate::login::{Login, Logout};
+use crate::push::{CreateEvent, CreateSubscription, DeleteSubscription, ListSubscriptions};
 use crate::query::encode_path_param;
 use crate::session::{CreateSession, DestroySession, GetSession};
 use crate::storage::{
@@ -311,4 +312,8 @@ pub static ROUTES: &[Metadata] = &[
     <CompleteBlob as Endpoint>::METADATA,
     <GetBlobObject as Endpoint>::METADATA,
     GetBlobObject::DOWNLOAD,
+    <CreateSubscription as Endpoint>::METADATA,
+    <ListSubscriptions as Endpoint>::METADATA,
+    <DeleteSubscription as Endpoint>::METADATA,
+    <CreateEvent as Endpoint>::METADATA,
 ];

@@ -8,6 +8,7 @@
 mod auth;
 pub mod backend;
 pub mod codec;
+pub mod faults;
 mod iq;
 mod listener;
 pub mod memory;
@@ -137,6 +138,8 @@ pub(crate) struct Shared {
     pub router: Router,
     /// The push notifications the cloud would have sent.
     pub notifications: Arc<Notifications>,
+    /// The faults a test injected.
+    pub faults: Arc<faults::ChatFaults>,
     pub tls: DevTls,
     next_conn: AtomicU64,
 }
@@ -154,6 +157,23 @@ impl Shared {
             Err(e) => {
                 tracing::warn!(error = %e, "offline storage failed; kept in memory");
                 self.router.store_offline(user, el);
+            }
+        }
+    }
+
+    /// The push alert a chat message `el` from `sender` makes for `user` (offline or in the
+    /// background): none for a silent message, an edit, or a dialog `user` muted.
+    pub fn alert(&self, user: UserId, sender: UserId, el: &Element) {
+        let Some(n) = notifications::alert_of(user, sender, el) else {
+            return;
+        };
+        let dialog = notifications::dialog_of(el);
+        match self.backend.alert(user, sender, dialog, n.message, &n.body) {
+            Ok(true) => self.notifications.record(n),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "push alert not recorded by the backend");
+                self.notifications.record(n);
             }
         }
     }
@@ -197,6 +217,7 @@ pub struct ChatHandle {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     notifications: Arc<Notifications>,
+    faults: Arc<faults::ChatFaults>,
 }
 
 impl ChatHandle {
@@ -230,6 +251,11 @@ impl ChatHandle {
     /// ([`notifications`]).
     pub fn notifications(&self) -> Vec<notifications::Notification> {
         self.notifications.snapshot()
+    }
+
+    /// The chat's fault injection: cut, stall, refuse resumption, delay delivery.
+    pub fn faults(&self) -> &Arc<faults::ChatFaults> {
+        &self.faults
     }
 
     /// The CA certificate (PEM) that signed the server's certificate: trust it explicitly.
@@ -280,7 +306,9 @@ impl ChatServer {
         };
         let (shutdown, stop) = watch::channel(false);
         let notifications = Arc::new(Notifications::default());
+        let faults = Arc::new(faults::ChatFaults::default());
         let shared = Arc::new(Shared {
+            faults: faults.clone(),
             domain: ChatDomain::new(config.host.clone(), config.app_id),
             backend,
             router: Router::default(),
@@ -299,6 +327,7 @@ impl ChatServer {
             shutdown,
             tasks,
             notifications,
+            faults,
         })
     }
 }

@@ -274,6 +274,16 @@ pub(crate) fn message(s: &mut Session, to: &Jid, mut el: Element) {
             send(&s.ctx, u, &res, copy);
         }
     }
+    // Occupants offline or in the background get a push alert, as for a 1-1 message.
+    if el.has_child("body", CLIENT)
+        && let Ok(Some(d)) = s.ctx.backend.dialog(room)
+    {
+        for u in d.occupants.iter().filter(|u| **u != s.user) {
+            if !s.ctx.router.in_foreground(*u) {
+                s.ctx.alert(*u, s.user, &el);
+            }
+        }
+    }
 }
 
 fn has_dialog_id(el: &Element) -> bool {

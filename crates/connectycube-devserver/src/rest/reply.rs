@@ -169,6 +169,16 @@ impl ApiError {
         }
     }
 
+    /// `status`, injected by a test (`fail_next_requests_with`); 429 and 503 say to retry
+    /// in a second.
+    pub fn injected(status: StatusCode) -> Self {
+        let retry = matches!(status.as_u16(), 429 | 503).then_some(1);
+        Self {
+            retry_after: retry,
+            ..Self::new(status, json!({ "base": ["Injected failure"] }))
+        }
+    }
+
     /// 500 (the store failed; the cause goes to the log, not to the client).
     pub fn internal() -> Self {
         Self::new(

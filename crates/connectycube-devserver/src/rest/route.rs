@@ -23,6 +23,9 @@ use connectycube_rest::chat::system::SendSystemMessage;
 use connectycube_rest::chat::unread::UnreadCount;
 use connectycube_rest::endpoint::Endpoint;
 use connectycube_rest::login::{Login, Logout};
+use connectycube_rest::push::{
+    CreateEvent, CreateSubscription, DeleteSubscription, ListSubscriptions,
+};
 use connectycube_rest::route::{Lookup, lookup};
 use connectycube_rest::session::{CreateSession, DestroySession, GetSession};
 use connectycube_rest::storage::{
@@ -34,7 +37,7 @@ use connectycube_rest::users::{
 use http::Method;
 
 use super::request::Req;
-use super::{ApiError, RestState, dialogs, messages, session, storage, users};
+use super::{ApiError, RestState, dialogs, messages, session, storage, subscriptions, users};
 use crate::store::{Session, User};
 
 type Handler = fn(&RestState, &Req) -> Result<super::reply::Reply, ApiError>;
@@ -104,6 +107,10 @@ static HANDLERS: &[(Metadata, Handler)] = &[
     (m::<CompleteBlob>(), storage::complete),
     (m::<GetBlobObject>(), storage::object),
     (GetBlobObject::DOWNLOAD, storage::download),
+    (m::<CreateSubscription>(), subscriptions::create),
+    (m::<ListSubscriptions>(), subscriptions::list),
+    (m::<DeleteSubscription>(), subscriptions::delete),
+    (m::<CreateEvent>(), subscriptions::create_event),
 ];
 
 /// Answers `req`.

@@ -193,6 +193,25 @@ impl ChatBackend for StoreBackend {
         self.store.set_last_activity(user, at).map_err(storage)
     }
 
+    fn alert(
+        &self,
+        user: UserId,
+        sender: UserId,
+        dialog: Option<DialogId>,
+        message: Option<MessageId>,
+        body: &str,
+    ) -> BackendResult<bool> {
+        if let Some(d) = dialog
+            && !self.store.notifications_enabled(d, user).map_err(storage)?
+        {
+            return Ok(false);
+        }
+        self.store
+            .record_chat_alert(user, sender, dialog, message, body)
+            .map_err(storage)?;
+        Ok(true)
+    }
+
     fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> BackendResult<bool> {
         self.store
             .store_offline(user, stanza, max)

@@ -19,6 +19,7 @@ mod dialogs;
 mod history;
 mod messages;
 mod model;
+mod pushes;
 mod sessions;
 mod users;
 
@@ -30,12 +31,14 @@ use rusqlite::Connection;
 pub use chat_backend::StoreBackend;
 pub use history::{PageQuery, Reactions};
 pub use model::*;
+pub use pushes::{NewSubscription, PushDelivery, PushSource, PushSubscription};
 
 /// The migrations, in order: (version, SQL).
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_init.sql")),
     (2, include_str!("migrations/0002_indexes.sql")),
     (3, include_str!("migrations/0003_offline.sql")),
+    (4, include_str!("migrations/0004_push.sql")),
 ];
 
 /// What can go wrong in the store.
