@@ -50,6 +50,8 @@ mod lifecycle;
 mod replay;
 mod rooms;
 mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use activity::{LastActivityUpdates, SystemMessages};
 pub use app::{AppConfig, ChatAuth, Client, Session};
