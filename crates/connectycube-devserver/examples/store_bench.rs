@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use connectycube_devserver::store::{Dialog, NewMessage, PageQuery, Store, dialog_type};
+use connectycube_devserver::store::{Dialog, NewMessage, NewUser, PageQuery, Store, dialog_type};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 use connectycube_protocol::ids::{MessageId, UserId};
 
@@ -86,17 +86,36 @@ fn history(n: usize) {
     let unread = time(|_| {
         store.unread_count(d.id, UserId(2)).expect("unread");
     });
+    // What every marker and page cost before issue 20: reading the whole dialog (a page also
+    // queried reactions per message). Fewer runs: it is slow at size.
+    let t = Instant::now();
+    let runs = 5;
+    for _ in 0..runs {
+        store.messages_in(d.id, Some(UserId(2))).expect("history");
+    }
+    let whole = t.elapsed() / runs;
     println!(
         "{n:>7} messages (stored in {stored:.2?}): marker {marker:.1?}, read {read:.1?}, \
-         newest page of 50 with reactions {page:.1?}, unread count {unread:.1?}"
+         newest page of 50 with reactions {page:.1?}, unread count {unread:.1?}; \
+         reading the whole dialog (before: every marker and page) {whole:.1?}"
     );
 }
 
-async fn seeded_start(users: usize) -> Duration {
-    let mut config = DevServerConfig {
-        chat: None,
-        ..DevServerConfig::default()
-    };
+/// The median of 5 starts with `users` seeded (REST only, or with the chat's listeners and
+/// certificate too).
+async fn seeded_start(users: usize, with_chat: bool) -> Duration {
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        starts.push(one_start(users, with_chat).await);
+    }
+    median(starts)
+}
+
+async fn one_start(users: usize, with_chat: bool) -> Duration {
+    let mut config = DevServerConfig::default();
+    if !with_chat {
+        config.chat = None;
+    }
     config.users = (0..users)
         .map(|i| SeedUser::new(&format!("user{i}"), "password1"))
         .collect();
@@ -107,17 +126,43 @@ async fn seeded_start(users: usize) -> Duration {
     took
 }
 
+/// Seeding as the devserver did before issue 20 (`seed_user`: list every user to check the
+/// login, then one insert in its own transaction), for `n` users, to compare.
+fn seed_one_by_one(n: usize) -> Duration {
+    let store = Store::in_memory().expect("store");
+    let t = Instant::now();
+    for i in 0..n {
+        let login = format!("user{i}");
+        let exists = store
+            .users(1)
+            .expect("users")
+            .iter()
+            .any(|u| u.login.as_deref() == Some(login.as_str()));
+        if !exists {
+            let new = NewUser {
+                login: Some(login),
+                password: Some("password1".into()),
+                ..NewUser::default()
+            };
+            store.create_user(1, &new).expect("user");
+        }
+    }
+    t.elapsed()
+}
+
 #[tokio::main]
 async fn main() {
+    let n = 2_000;
+    println!(
+        "seeding {n} users one by one, as before (in memory): {:.0?}",
+        seed_one_by_one(n)
+    );
     for n in [1_000, 100_000] {
         history(n);
     }
-    let mut starts = Vec::new();
-    for _ in 0..5 {
-        starts.push(seeded_start(10_000).await);
+    for (users, chat) in [(0, true), (10_000, false), (10_000, true)] {
+        let took = seeded_start(users, chat).await;
+        let what = if chat { "REST and chat" } else { "REST only" };
+        println!("start with {users} seeded users ({what}, in memory): median {took:.0?} of 5");
     }
-    println!(
-        "start with 10,000 seeded users (REST only, in memory): median {:.0?} of 5",
-        median(starts)
-    );
 }
