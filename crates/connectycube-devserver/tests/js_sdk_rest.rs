@@ -1,8 +1,9 @@
 //! The official JS SDK (npm `connectycube` 6.1.2, `fixtures/js-peer`), unchanged, makes the
 //! REST calls of each guide section against the devserver and gets what the cloud answers:
 //! sessions and their renewal, `login`, dialogs (with the force delete it sends as a form
-//! body), messages, reactions, unread counts, system messages and files (upload, complete
-//! with `{"size": N}`, download). Skipped, with a note, when node or the package is missing.
+//! body), messages, reactions, unread counts, system messages, files (upload, complete
+//! with `{"size": N}`, download) and push subscriptions and events. Skipped, with a note,
+//! when node or the package is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
 
@@ -327,4 +328,47 @@ async fn files_upload_complete_with_the_sdks_size_and_download() {
         .await
         .unwrap();
     assert_eq!(got["status"], 401);
+}
+
+#[tokio::test]
+async fn push_subscriptions_and_events_through_the_sdk() {
+    let srv = server().await;
+    let Some((mut bob, b)) = peer(&srv, Some("bob")).await else {
+        return;
+    };
+    let (mut ann, _) = peer(&srv, Some("ann")).await.unwrap();
+    let bob_id = b["user_id"].as_u64().unwrap();
+    let made = ok(
+        &mut bob,
+        "pushnotifications.subscriptions.create",
+        json!([{"notification_channel": "gcm",
+            "push_token": {"environment": "development", "client_identification_sequence": "fcm-1"},
+            "device": {"platform": "android", "udid": "js-phone"}}]),
+    )
+    .await;
+    let sub = made[0]["subscription"]["id"].clone();
+    let listed = ok(&mut bob, "pushnotifications.subscriptions.list", json!([])).await;
+    assert_eq!(listed[0]["subscription"]["device"]["udid"], "js-phone");
+    let payload = connectycube_rest::push::base64(br#"{"message":"from the JS SDK"}"#);
+    let event = ok(
+        &mut ann,
+        "pushnotifications.events.create",
+        json!([{"notification_type": "push", "environment": "development",
+            "user": {"ids": bob_id.to_string()}, "message": payload}]),
+    )
+    .await;
+    assert!(event[0]["event"]["id"].is_u64(), "{event}");
+    let pushes = srv
+        .pushes_delivered(Some(connectycube_protocol::ids::UserId(bob_id)))
+        .unwrap();
+    assert_eq!(pushes.len(), 1);
+    assert_eq!(pushes[0].payload["message"], "from the JS SDK");
+    ok(
+        &mut bob,
+        "pushnotifications.subscriptions.delete",
+        json!([sub]),
+    )
+    .await;
+    let listed = ok(&mut bob, "pushnotifications.subscriptions.list", json!([])).await;
+    assert_eq!(listed, json!([]));
 }

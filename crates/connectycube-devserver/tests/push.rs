@@ -177,3 +177,58 @@ async fn wait_for_pushes(
     .await
     .expect("the pushes were recorded")
 }
+
+#[tokio::test]
+async fn a_group_message_alerts_the_offline_occupants_devices_unless_silent() {
+    let srv = server(&["ann", "bob"]).await;
+    let (_, ann_id, ann_token) = rest(&srv, "ann").await;
+    let (bob, bob_id, _) = rest(&srv, "bob").await;
+    bob.send(&CreateSubscription::new(
+        "gcm",
+        "android",
+        "bob-phone",
+        "fcm",
+    ))
+    .await
+    .unwrap();
+    let group = bob
+        .send(&CreateDialog::group("team", [ann_id]))
+        .await
+        .unwrap()
+        .id;
+    let (ann_chat, mut ann_in) = chat(&srv, ann_id, &ann_token, SessionSettings::default()).await;
+    let (host, app) = (srv.chat().unwrap().host().to_owned(), srv.app_id());
+    let room = format!("{app}_{group}@muc.{host}");
+    let join: minidom::Element = format!(
+        "<presence xmlns='jabber:client' to='{room}/{}'><x xmlns='http://jabber.org/protocol/muc'>\
+         <history maxstanzas='0'/></x></presence>",
+        ann_id.0
+    )
+    .parse()
+    .unwrap();
+    ann_chat.send(join).await.unwrap();
+    kit::next(&mut ann_in, |e| e.name() == "presence").await;
+    let say = |id: &MessageId, extra: &str| -> minidom::Element {
+        format!(
+            "<message xmlns='jabber:client' type='groupchat' to='{room}' id='{id}'>\
+             <body>to the team</body><extraParams xmlns='jabber:client'>{extra}</extraParams>\
+             </message>"
+        )
+        .parse()
+        .unwrap()
+    };
+    let silent = MessageId::generate();
+    ann_chat
+        .send(say(&silent, "<silent>1</silent>"))
+        .await
+        .unwrap();
+    let loud = MessageId::generate();
+    ann_chat.send(say(&loud, "")).await.unwrap();
+    let pushes = wait_for_pushes(&srv, bob_id, 1).await;
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0].message, Some(loud));
+    assert_eq!(pushes[0].dialog, Some(group));
+    // Ann is online and in the foreground: none for her.
+    assert!(srv.pushes_delivered(Some(ann_id)).unwrap().is_empty());
+    ann_chat.logout().await;
+}

@@ -160,6 +160,11 @@ impl ListQuery {
     pub(crate) fn apply(&self, mut items: Vec<Value>) -> (usize, Vec<Value>) {
         items.retain(|v| self.filters.iter().all(|f| f.matches(v)));
         if let Some((path, desc)) = &self.sort {
+            // Records come oldest first; a descending sort keeps ties newest first, as the
+            // SQL page of a history does (`date_sent DESC, id DESC`).
+            if *desc {
+                items.reverse();
+            }
             items.sort_by(|a, b| {
                 let o = cmp_values(first(a, path), first(b, path));
                 if *desc { o.reverse() } else { o }
