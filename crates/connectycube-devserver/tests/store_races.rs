@@ -71,3 +71,30 @@ fn dialog_changes_from_many_threads_lose_none() {
     let stored = store.dialog(d.id).unwrap().unwrap();
     assert_eq!(stored.occupants.len() as u64, 1 + 4 * PER_THREAD);
 }
+
+#[test]
+fn a_pairs_private_dialog_made_from_many_threads_is_one_dialog() {
+    let store = Store::in_memory().unwrap();
+    let pairs = 300u64;
+    let made: Vec<Vec<_>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let store = store.clone();
+                s.spawn(move || {
+                    (0..pairs)
+                        .map(|i| {
+                            // Either side may write first.
+                            let (a, b) = (UserId(1_000 + i), UserId(5_000 + i));
+                            let (a, b) = if t % 2 == 0 { (a, b) } else { (b, a) };
+                            store.private_dialog(1, a, b).unwrap().id
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for i in 0..pairs as usize {
+        assert!(made.iter().all(|m| m[i] == made[0][i]), "pair {i}");
+    }
+}

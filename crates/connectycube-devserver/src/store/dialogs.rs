@@ -225,21 +225,24 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn private_dialog(&self, app_id: u64, a: UserId, b: UserId) -> Result<Dialog, StoreError> {
         let pair = format!("{}-{}", a.0.min(b.0), a.0.max(b.0));
-        let existing: Option<String> = self.with(|c| {
-            c.query_row(
-                "SELECT id FROM dialogs WHERE app_id = ?1 AND pair = ?2",
-                params![app_id, pair],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        if let Some(id) = existing.and_then(|t| t.parse::<DialogId>().ok()) {
-            return self.dialog(id)?.ok_or(StoreError::NotFound);
-        }
-        let mut d = Dialog::new(app_id, dialog_type::PRIVATE, a);
-        d.occupants = vec![a, b];
-        self.put_dialog(&d)?;
-        Ok(d)
+        // Looked up and created in one transaction: two first messages between the same pair
+        // at once (chat and REST) find or make the same dialog.
+        self.tx(|tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM dialogs WHERE app_id = ?1 AND pair = ?2",
+                    params![app_id, pair],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing.and_then(|t| t.parse::<DialogId>().ok()) {
+                return read_dialog(tx, id)?.ok_or(StoreError::NotFound);
+            }
+            let mut d = Dialog::new(app_id, dialog_type::PRIVATE, a);
+            d.occupants = vec![a, b];
+            write_dialog(tx, &d)?;
+            Ok(d)
+        })
     }
 
     /// Deletes dialog `id` for everyone, with its history and settings.
