@@ -273,6 +273,31 @@ async fn messages_reactions_unread_counts_and_system_messages() {
     )
     .await;
     assert_eq!(system["recipientId"], bob_id);
+
+    // Global search: the SDK sends its dates as ISO strings with milliseconds.
+    let findable = ok(
+        &mut ann,
+        "chat.message.create",
+        json!([{"chat_dialog_id": did, "message": "findable words", "recipient_id": bob_id}]),
+    )
+    .await;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let found = ok(
+        &mut bob,
+        "chat.search",
+        json!([{"search_text": "findable", "chat_dialog_ids": [did],
+            "start_date": now_ms + 60_000, "end_date": now_ms - 3_600_000}]),
+    )
+    .await;
+    assert!(
+        found
+            .to_string()
+            .contains(findable["_id"].as_str().unwrap()),
+        "{found}"
+    );
 }
 
 #[tokio::test]

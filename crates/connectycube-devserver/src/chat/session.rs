@@ -14,11 +14,10 @@ use tokio::time::Instant;
 
 use super::auth::authenticate;
 use super::router::{Deliver, Detached, Entry, MAILBOX};
-use super::sm::{self, SmState};
+use super::sm::{self, SmState, drain, is_stanza, sm_failed};
 use super::wire::{Wire, WireError, close_with};
 use super::{Shared, iq, messages, muc};
 
-const CLIENT_NS: &str = "jabber:client";
 /// How many delivered stanzas one loop turn writes before it reads again.
 const BATCH: usize = 256;
 
@@ -330,7 +329,7 @@ impl Session {
         if el.ns() == "urn:xmpp:csi:0" {
             return self.set_inactive(el.name() == "inactive");
         }
-        if el.ns() != CLIENT_NS || !is_stanza(&el) {
+        if !is_stanza(&el) {
             self.closing = Some(("unsupported-stanza-type", End::Error));
             return;
         }
@@ -541,31 +540,6 @@ async fn recv(mailbox: &mut Option<mpsc::Receiver<Deliver>>) -> Option<Deliver> 
         Some(m) => m.recv().await,
         None => std::future::pending().await,
     }
-}
-
-fn sm_failed(condition: &str) -> Element {
-    Element::builder("failed", sm::NS)
-        .append(Element::builder(condition, "urn:ietf:params:xml:ns:xmpp-stanzas").build())
-        .build()
-}
-
-/// A stanza as XEP-0198 counts them.
-pub(crate) fn is_stanza(el: &Element) -> bool {
-    el.ns() == CLIENT_NS && matches!(el.name(), "message" | "presence" | "iq")
-}
-
-/// Unacked stanzas and whatever still waits in the mailbox.
-fn drain(sm: SmState, mailbox: Option<mpsc::Receiver<Deliver>>) -> Vec<Element> {
-    let mut out: Vec<Element> = sm.unacked.into_iter().collect();
-    if let Some(mut m) = mailbox {
-        m.close();
-        while let Ok(d) = m.try_recv() {
-            if let Deliver::Stanza(el) = d {
-                out.push(el);
-            }
-        }
-    }
-    out
 }
 
 /// A session is gone for good: unregister, leave rooms, record the last activity, and give

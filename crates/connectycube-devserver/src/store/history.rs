@@ -1,5 +1,6 @@
-//! Pages of a dialog's history and the reactions of a page, read in SQL over the
-//! `(dialog_id, date_sent, id)` index: a page costs the same whatever the dialog's size.
+//! Pages of a dialog's history and reactions (given, listed, and those of a whole page in one
+//! query), read in SQL over the `(dialog_id, date_sent, id)` index: a page costs the same
+//! whatever the dialog's size.
 
 use std::collections::HashMap;
 
@@ -40,6 +41,62 @@ impl Default for PageQuery {
 pub type Reactions = Vec<(String, Vec<UserId>)>;
 
 impl Store {
+    /// Adds and/or removes `user`'s reactions to message `id`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn react(
+        &self,
+        id: MessageId,
+        user: UserId,
+        add: Option<&str>,
+        remove: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.tx(|tx| {
+            if let Some(r) = remove {
+                tx.execute(
+                    "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND reaction = ?3",
+                    params![id.to_string(), user.0, r],
+                )?;
+            }
+            if let Some(r) = add {
+                let pos: i64 = tx.query_row(
+                    "SELECT COALESCE(MAX(position), 0) + 1 FROM reactions",
+                    [],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT OR IGNORE INTO reactions (message_id, user_id, reaction, position)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![id.to_string(), user.0, r, pos],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The reactions to message `id`: each reaction with its users, in the order first given.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn reactions(&self, id: MessageId) -> Result<Vec<(String, Vec<UserId>)>, StoreError> {
+        let rows: Vec<(String, u64)> = self.with(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT reaction, user_id FROM reactions WHERE message_id = ?1 ORDER BY position",
+            )?;
+            st.query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })?;
+        let mut out: Vec<(String, Vec<UserId>)> = Vec::new();
+        for (reaction, user) in rows {
+            match out.iter_mut().find(|(r, _)| *r == reaction) {
+                Some((_, users)) => users.push(UserId(user)),
+                None => out.push((reaction, vec![UserId(user)])),
+            }
+        }
+        Ok(out)
+    }
+
     /// A page of `dialog`'s history as `viewer` sees it (without what they deleted for
     /// themselves), in date order (ties by id, the order ids are made in).
     ///

@@ -1,4 +1,5 @@
-//! Chat history: messages, their read/delivered state, edits, deletes and reactions.
+//! Chat history: messages, their read/delivered state, edits and deletes (reactions and pages:
+//! `history.rs`).
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -459,62 +460,6 @@ impl Store {
             }
             Ok(())
         })
-    }
-
-    /// Adds and/or removes `user`'s reactions to message `id`.
-    ///
-    /// # Errors
-    /// [`StoreError`] when SQLite fails.
-    pub fn react(
-        &self,
-        id: MessageId,
-        user: UserId,
-        add: Option<&str>,
-        remove: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.tx(|tx| {
-            if let Some(r) = remove {
-                tx.execute(
-                    "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND reaction = ?3",
-                    params![id.to_string(), user.0, r],
-                )?;
-            }
-            if let Some(r) = add {
-                let pos: i64 = tx.query_row(
-                    "SELECT COALESCE(MAX(position), 0) + 1 FROM reactions",
-                    [],
-                    |r| r.get(0),
-                )?;
-                tx.execute(
-                    "INSERT OR IGNORE INTO reactions (message_id, user_id, reaction, position)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![id.to_string(), user.0, r, pos],
-                )?;
-            }
-            Ok(())
-        })
-    }
-
-    /// The reactions to message `id`: each reaction with its users, in the order first given.
-    ///
-    /// # Errors
-    /// [`StoreError`] when SQLite fails.
-    pub fn reactions(&self, id: MessageId) -> Result<Vec<(String, Vec<UserId>)>, StoreError> {
-        let rows: Vec<(String, u64)> = self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT reaction, user_id FROM reactions WHERE message_id = ?1 ORDER BY position",
-            )?;
-            st.query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
-        })?;
-        let mut out: Vec<(String, Vec<UserId>)> = Vec::new();
-        for (reaction, user) in rows {
-            match out.iter_mut().find(|(r, _)| *r == reaction) {
-                Some((_, users)) => users.push(UserId(user)),
-                None => out.push((reaction, vec![UserId(user)])),
-            }
-        }
-        Ok(out)
     }
 }
 
