@@ -397,3 +397,77 @@ async fn push_subscriptions_and_events_through_the_sdk() {
     let listed = ok(&mut bob, "pushnotifications.subscriptions.list", json!([])).await;
     assert_eq!(listed, json!([]));
 }
+
+#[tokio::test]
+async fn dialog_metadata_edits_mark_all_read_and_clear_history() {
+    let srv = server().await;
+    let Some((mut ann, _)) = peer(&srv, Some("ann")).await else {
+        return;
+    };
+    let (mut bob, b) = peer(&srv, Some("bob")).await.unwrap();
+    let bob_id = b["user_id"].as_u64().unwrap();
+    // Chat metadata: custom fields in `extensions`.
+    let group = ok(
+        &mut ann,
+        "chat.dialog.create",
+        json!([{"type": 2, "name": "trip", "occupants_ids": [bob_id],
+            "extensions": {"location": "Paris"}}]),
+    )
+    .await;
+    assert_eq!(group["extensions"]["location"], "Paris", "{group}");
+    let gid = group["_id"].as_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for text in ["first", "second", "third"] {
+        let m = ok(
+            &mut ann,
+            "chat.message.create",
+            json!([{"chat_dialog_id": gid, "message": text}]),
+        )
+        .await;
+        ids.push(m["_id"].as_str().unwrap().to_owned());
+    }
+    // An edit over REST.
+    ok(
+        &mut ann,
+        "chat.message.update",
+        json!([ids[0], {"chat_dialog_id": gid, "message": "first, edited"}]),
+    )
+    .await;
+    // Mark every message of the dialog read: no id in the path.
+    ok(
+        &mut bob,
+        "chat.message.update",
+        json!([null, {"chat_dialog_id": gid, "read": 1}]),
+    )
+    .await;
+    let unread = ok(
+        &mut bob,
+        "chat.message.unreadCount",
+        json!([{"chat_dialog_ids": [gid]}]),
+    )
+    .await;
+    assert_eq!(unread[&gid], 0, "{unread}");
+    let history = ok(
+        &mut bob,
+        "chat.message.list",
+        json!([{"chat_dialog_id": gid, "sort_asc": "date_sent"}]),
+    )
+    .await;
+    assert_eq!(history["items"][0]["message"], "first, edited", "{history}");
+    // Clearing the history is bob's alone.
+    ok(&mut bob, "chat.dialog.clearHistory", json!([gid])).await;
+    let mine = ok(
+        &mut bob,
+        "chat.message.list",
+        json!([{"chat_dialog_id": gid}]),
+    )
+    .await;
+    assert_eq!(mine["items"], json!([]));
+    let theirs = ok(
+        &mut ann,
+        "chat.message.list",
+        json!([{"chat_dialog_id": gid}]),
+    )
+    .await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 3);
+}
