@@ -2,8 +2,8 @@
 //! REST calls of each guide section against the devserver and gets what the cloud answers:
 //! sessions and their renewal, `login`, dialogs (with the force delete it sends as a form
 //! body), messages, reactions, unread counts, system messages, files (upload, complete
-//! with `{"size": N}`, download) and push subscriptions and events. Skipped, with a note,
-//! when node or the package is missing.
+//! with `{"size": N}`, download), push subscriptions and events, and the moderation reports
+//! kept as custom objects. Skipped, with a note, when node or the package is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a failed unwrap is a failed test
 
@@ -470,4 +470,50 @@ async fn dialog_metadata_edits_mark_all_read_and_clear_history() {
     )
     .await;
     assert_eq!(theirs["items"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn moderation_reports_are_custom_objects() {
+    let srv = server().await;
+    let Some((mut bob, _)) = peer(&srv, Some("bob")).await else {
+        return;
+    };
+    let (mut ann, a) = peer(&srv, Some("ann")).await.unwrap();
+    let ann_id = a["user_id"].as_u64().unwrap();
+    let report = ok(
+        &mut bob,
+        "data.create",
+        json!(["UserReports", {"reportedUserId": ann_id, "reason": "spam"}]),
+    )
+    .await;
+    let id = report["_id"].as_str().unwrap().to_owned();
+    assert_eq!(report["reportedUserId"], ann_id);
+    ok(
+        &mut bob,
+        "data.create",
+        json!(["MessageReports", {"reportedMessageId": "58e6a9c8a1834a3ea6001f15",
+            "reason": "phishing"}]),
+    )
+    .await;
+    let spam = ok(
+        &mut ann,
+        "data.list",
+        json!(["UserReports", {"reason": "spam"}]),
+    )
+    .await;
+    assert_eq!(spam["class_name"], "UserReports");
+    assert_eq!(spam["items"][0]["_id"], id.as_str(), "{spam}");
+    let other = ok(
+        &mut ann,
+        "data.list",
+        json!(["UserReports", {"reason": "rude"}]),
+    )
+    .await;
+    assert_eq!(other["items"], json!([]));
+    // Only its author deletes a record.
+    let refused = fails(&mut ann, "data.delete", json!(["UserReports", id])).await;
+    assert_eq!(refused["code"], 403, "{refused}");
+    ok(&mut bob, "data.delete", json!(["UserReports", id])).await;
+    let left = ok(&mut bob, "data.list", json!(["UserReports"])).await;
+    assert_eq!(left["items"], json!([]));
 }

@@ -47,6 +47,7 @@
 
 pub mod chat;
 pub mod client;
+pub mod data;
 pub mod endpoint;
 pub mod error;
 pub mod login;

@@ -16,6 +16,7 @@ use crate::chat::reactions::{ListReactions, UpdateReactions};
 use crate::chat::search::GlobalSearch;
 use crate::chat::system::SendSystemMessage;
 use crate::chat::unread::UnreadCount;
+use crate::data::{CreateRecord, DeleteRecord, ListRecords};
 use crate::endpoint::Endpoint;
 use crate::login::{Login, Logout};
 use crate::push::{CreateEvent, CreateSubscription, DeleteSubscription, ListSubscriptions};
@@ -316,4 +317,7 @@ pub static ROUTES: &[Metadata] = &[
     <ListSubscriptions as Endpoint>::METADATA,
     <DeleteSubscription as Endpoint>::METADATA,
     <CreateEvent as Endpoint>::METADATA,
+    <CreateRecord as Endpoint>::METADATA,
+    <ListRecords as Endpoint>::METADATA,
+    <DeleteRecord as Endpoint>::METADATA,
 ];

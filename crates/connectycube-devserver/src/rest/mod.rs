@@ -8,6 +8,7 @@ mod admin;
 mod dialogs;
 mod filter;
 mod messages;
+mod records;
 mod render;
 mod reply;
 mod request;

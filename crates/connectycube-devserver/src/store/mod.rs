@@ -20,6 +20,7 @@ mod history;
 mod messages;
 mod model;
 mod pushes;
+mod records;
 mod sessions;
 mod users;
 
@@ -32,6 +33,7 @@ pub use chat_backend::StoreBackend;
 pub use history::{PageQuery, Reactions};
 pub use model::*;
 pub use pushes::{NewSubscription, PushDelivery, PushSource, PushSubscription};
+pub use records::CustomRecord;
 
 /// The migrations, in order: (version, SQL).
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -39,6 +41,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("migrations/0002_indexes.sql")),
     (3, include_str!("migrations/0003_offline.sql")),
     (4, include_str!("migrations/0004_push.sql")),
+    (5, include_str!("migrations/0005_custom_objects.sql")),
 ];
 
 /// What can go wrong in the store.
