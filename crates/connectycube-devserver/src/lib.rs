@@ -1,10 +1,15 @@
 //! A local stand-in for the ConnectyCube cloud: the REST API and real-time chat on SQLite, so
 //! apps (and this SDK's own tests) run end to end offline, on 127.0.0.1 only.
 //!
-//! `store` keeps everything in SQLite (in memory by default, a file to survive restarts);
-//! `rest` answers the documented REST API; `chat` is the XMPP server (direct TLS, STARTTLS,
-//! WebSocket) with ConnectyCube's semantics on top; `push` carries what a REST call makes the
-//! chat tell connected users.
+//! `store` keeps everything in SQLite (in memory by default, a file to survive restarts:
+//! offline messages included); `rest` answers the documented REST API; `chat` is the XMPP
+//! server (direct TLS, STARTTLS, WebSocket) with ConnectyCube's semantics on top; `push`
+//! carries what a REST call makes the chat tell connected users.
+//!
+//! As a test kit (docs/TESTING.md): the pushes the cloud would have delivered are recorded
+//! ([`DevServer::pushes_delivered`]), faults are injected into the chat
+//! ([`DevServer::chat_faults`]) and REST ([`RestState::fail_next_requests_with`]), and both
+//! are reachable over `/_devserver/` for clients in other languages.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), connectycube_devserver::DevServerError> {
