@@ -1,10 +1,15 @@
 //! A local stand-in for the ConnectyCube cloud: the REST API and real-time chat on SQLite, so
 //! apps (and this SDK's own tests) run end to end offline, on 127.0.0.1 only.
 //!
-//! `store` keeps everything in SQLite (in memory by default, a file to survive restarts);
-//! `rest` answers the documented REST API; `chat` is the XMPP server (direct TLS, STARTTLS,
-//! WebSocket) with ConnectyCube's semantics on top; `push` carries what a REST call makes the
-//! chat tell connected users.
+//! `store` keeps everything in SQLite (in memory by default, a file to survive restarts:
+//! offline messages included); `rest` answers the documented REST API; `chat` is the XMPP
+//! server (direct TLS, STARTTLS, WebSocket) with ConnectyCube's semantics on top; `push`
+//! carries what a REST call makes the chat tell connected users.
+//!
+//! As a test kit (docs/TESTING.md): the pushes the cloud would have delivered are recorded
+//! ([`DevServer::pushes_delivered`]), faults are injected into the chat
+//! ([`DevServer::chat_faults`]) and REST ([`RestState::fail_next_requests_with`]), and both
+//! are reachable over `/_devserver/` for clients in other languages.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), connectycube_devserver::DevServerError> {
@@ -253,9 +258,13 @@ impl DevServer {
                 (config.app_id, key)
             }
         };
-        for u in config.users.iter().chain(&seed.users) {
-            seed_user(&store, app_id, u)?;
-        }
+        let users: Vec<NewUser> = config
+            .users
+            .iter()
+            .chain(&seed.users)
+            .map(new_user)
+            .collect();
+        store.seed_users(app_id, &users)?;
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr)
             .await
@@ -278,6 +287,7 @@ impl DevServer {
                 chat_config.app_id = connectycube_protocol::ids::AppId(app_id);
                 let backend = Arc::new(store::StoreBackend::new(store.clone(), app_id));
                 let handle = chat::ChatServer::start(chat_config, backend, push_rx).await?;
+                rest.attach_chat_faults(handle.faults().clone());
                 (Some(handle), None)
             }
             None => (None, Some(push_rx)),
@@ -325,6 +335,24 @@ impl DevServer {
         &self.rest
     }
 
+    /// The chat's fault injection (cut, stall, refuse the next resumption, delay delivery),
+    /// unless the config turned the chat off. REST faults: [`RestState::fail_next_requests_with`].
+    pub fn chat_faults(&self) -> Option<&chat::faults::ChatFaults> {
+        self.chat.as_ref().map(|c| &**c.faults())
+    }
+
+    /// The pushes delivered so far to `user`'s subscribed devices (every user's when `None`):
+    /// chat alerts for messages they got while offline or in the background, and push events.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn pushes_delivered(
+        &self,
+        user: Option<UserId>,
+    ) -> Result<Vec<store::PushDelivery>, StoreError> {
+        self.store.push_deliveries(user)
+    }
+
     /// The chat server (host, ports, WebSocket URLs, CA certificate), unless the config
     /// turned it off.
     pub fn chat(&self) -> Option<&chat::ChatHandle> {
@@ -355,16 +383,9 @@ impl Drop for DevServer {
     }
 }
 
-/// Creates `u` unless its login (or id) is there already.
-fn seed_user(store: &Store, app_id: u64, u: &SeedUser) -> Result<(), DevServerError> {
-    let exists = store
-        .users(app_id)?
-        .iter()
-        .any(|x| x.login.as_deref() == Some(u.login.as_str()) || Some(x.id.0) == u.id);
-    if exists {
-        return Ok(());
-    }
-    let new = NewUser {
+/// The user a seed entry describes (created unless its login or id is there already).
+fn new_user(u: &SeedUser) -> NewUser {
+    NewUser {
         id: u.id.map(UserId),
         login: Some(u.login.clone()),
         password: Some(u.password.clone()),
@@ -374,7 +395,5 @@ fn seed_user(store: &Store, app_id: u64, u: &SeedUser) -> Result<(), DevServerEr
         user_tags: u.tags.clone(),
         external_user_id: u.external_user_id,
         ..NewUser::default()
-    };
-    store.create_user(app_id, &new)?;
-    Ok(())
+    }
 }

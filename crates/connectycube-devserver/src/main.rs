@@ -154,6 +154,11 @@ fn main() -> ExitCode {
             println!("  WebSocket:      {} and {}", chat.ws_url(), chat.wss_url());
             println!("  chat CA (PEM, trust it explicitly):\n{}", chat.ca_pem());
         }
+        // The test kit's own endpoints (docs/TESTING.md), authorised by the auth key.
+        println!(
+            "  test admin:     {0}/_devserver/pushes, {0}/_devserver/faults (CB-AuthKey)",
+            server.api_url()
+        );
         if let Some(path) = &ready_file
             && let Err(e) = write_ready_file(path, &server)
         {

@@ -262,9 +262,10 @@ async fn bad_input_gets_an_error_answer_and_the_server_keeps_serving() {
     for (method, path, body, status) in cases {
         let a = support::send(addr, method, path, &auth, body).await;
         assert_eq!(a.status, status, "{method} {path}");
+        // The documented shape, the one the JS SDK reads: `{"errors": {"base": [...]}}`.
         assert!(
-            a.json()["errors"].is_array(),
-            "{method} {path}: errors list"
+            a.json()["errors"]["base"].is_array(),
+            "{method} {path}: errors.base list"
         );
     }
     let expired = support::send(
@@ -277,7 +278,7 @@ async fn bad_input_gets_an_error_answer_and_the_server_keeps_serving() {
     .await;
     assert_eq!(expired.status, 401);
     assert_eq!(
-        expired.json()["errors"][0],
+        expired.json()["errors"]["base"][0],
         "Required session does not exist"
     );
     // Still serving: a new application session works.

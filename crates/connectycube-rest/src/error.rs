@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// The API's `{"errors": …}` body: a list of messages, or messages per field.
+/// The API's `{"errors": …}` body: a list of messages, or messages per field (`base` for the
+/// request as a whole, as the cloud answers an expired session).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiErrors {
     /// `{"errors": ["…", …]}`
@@ -275,6 +276,11 @@ mod tests {
         );
         assert!(
             ApiErrors::parse(br#"{"errors":["Required session does not exist"]}"#)
+                .says_session_expired()
+        );
+        // The cloud's own shape (and the devserver's): the message under `base`.
+        assert!(
+            ApiErrors::parse(br#"{"errors":{"base":["Required session does not exist"]}}"#)
                 .says_session_expired()
         );
     }

@@ -48,10 +48,12 @@
 
 pub mod chat;
 pub mod client;
+pub mod data;
 pub mod endpoint;
 pub mod error;
 pub mod login;
 pub mod page;
+pub mod push;
 pub mod query;
 mod renewal;
 pub mod route;

@@ -16,8 +16,10 @@ use crate::chat::reactions::{ListReactions, UpdateReactions};
 use crate::chat::search::GlobalSearch;
 use crate::chat::system::SendSystemMessage;
 use crate::chat::unread::UnreadCount;
+use crate::data::{CreateRecord, DeleteRecord, ListRecords};
 use crate::endpoint::Endpoint;
 use crate::login::{Login, Logout};
+use crate::push::{CreateEvent, CreateSubscription, DeleteSubscription, ListSubscriptions};
 use crate::query::encode_path_param;
 use crate::session::{CreateSession, DestroySession, GetSession};
 use crate::storage::{
@@ -319,4 +321,12 @@ pub static ROUTES: &[Metadata] = &[
     <DeleteBlob as Endpoint>::METADATA,
     <CompleteBlob as Endpoint>::METADATA,
     <GetBlobObject as Endpoint>::METADATA,
+    GetBlobObject::DOWNLOAD,
+    <CreateSubscription as Endpoint>::METADATA,
+    <ListSubscriptions as Endpoint>::METADATA,
+    <DeleteSubscription as Endpoint>::METADATA,
+    <CreateEvent as Endpoint>::METADATA,
+    <CreateRecord as Endpoint>::METADATA,
+    <ListRecords as Endpoint>::METADATA,
+    <DeleteRecord as Endpoint>::METADATA,
 ];

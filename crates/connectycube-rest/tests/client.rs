@@ -62,7 +62,10 @@ async fn api_errors_are_typed() {
             status: 404,
             errors,
         }) => {
-            assert_eq!(errors, ApiErrors::List(vec!["Resource not found".into()]));
+            assert_eq!(
+                errors,
+                ApiErrors::Fields(vec![("base".into(), vec!["Resource not found".into()])])
+            );
         }
         other => panic!("{other:?}"),
     }

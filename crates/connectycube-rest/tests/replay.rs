@@ -449,8 +449,8 @@ fn storage_entries() -> Vec<Entry> {
 fn error_entries() -> Vec<Entry> {
     vec![
         fails("errors/not-found", ListDialogs::new(), |e| {
-            matches!(e, RestError::Http { status: 404, errors: ApiErrors::List(l) }
-                if l == &["Resource not found"])
+            matches!(e, RestError::Http { status: 404, errors: ApiErrors::Fields(f) }
+                if f == &[("base".to_owned(), vec!["Resource not found".to_owned()])])
         }),
         fails("errors/validation", ListDialogs::new(), |e| {
             matches!(e, RestError::Http { status: 422, errors: ApiErrors::Fields(f) }

@@ -29,6 +29,8 @@ mod markers;
 mod replay;
 mod rooms;
 mod sync;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use activity::{LastActivityUpdates, SystemMessages};
 pub use app::{AppConfig, ChatAuth, Client, Session};

@@ -16,7 +16,6 @@ use connectycube::rest::chat::dialogs::CreateDialog;
 use connectycube::transport::session::{ConnectionState, SessionSettings};
 use connectycube::{ChatClient, DeliverySettings, Error, Event, EventKind, JoinError};
 use connectycube_devserver::DevServer;
-use support::proxy::Proxy;
 use support::{chat_config, drain, rest, server, server_with, user, wait};
 
 async fn group(rest: &RestClient, name: &str, occupants: &[&ChatClient]) -> DialogId {
@@ -24,24 +23,27 @@ async fn group(rest: &RestClient, name: &str, occupants: &[&ChatClient]) -> Dial
     rest.send(&create).await.unwrap().id
 }
 
-/// `login`'s client through a proxy that can cut it, reconnecting after 100 ms.
-async fn cuttable(srv: &DevServer, login: &str) -> (ChatClient, Proxy) {
+/// `login`'s client, reconnecting after 100 ms; the devserver's faults cut it
+/// ([`cut`]).
+async fn cuttable(srv: &DevServer, login: &str) -> ChatClient {
     cuttable_after(srv, login, Duration::from_millis(100)).await
 }
 
 /// As [`cuttable`], reconnecting after `delay`.
-async fn cuttable_after(srv: &DevServer, login: &str, delay: Duration) -> (ChatClient, Proxy) {
+async fn cuttable_after(srv: &DevServer, login: &str, delay: Duration) -> ChatClient {
     let (_, user, token) = rest(srv, login).await;
-    let chat = srv.chat().unwrap();
-    let proxy = Proxy::start(chat.ports().direct_tls).await;
-    let mut connection = chat.connection_config();
-    connection.port = proxy.port;
+    let connection = srv.chat().unwrap().connection_config();
     let mut config = chat_config(srv, connection, user, token, DeliverySettings::default());
     config.settings = SessionSettings::default().with_reconnection_timeout(delay);
     let (client, events) = ChatClient::new(config).unwrap();
     drain(events);
     client.login().await.unwrap();
-    (client, proxy)
+    client
+}
+
+/// Drops `client`'s connection as a network cut does (the devserver's fault injection).
+fn cut(srv: &DevServer, client: &ChatClient) {
+    srv.chat_faults().unwrap().cut(client.user());
 }
 
 async fn state(sub: &mut connectycube::Subscription, want: ConnectionState) {
@@ -123,7 +125,7 @@ async fn cut_and_observe(resume: bool) -> (bool, bool) {
     .await;
     let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
     drain(ann_events);
-    let (bob, proxy) = cuttable(&srv, "bob").await;
+    let bob = cuttable(&srv, "bob").await;
     let dialog = group(&ann_rest, "ours", &[&bob]).await;
     ann.join(dialog).await.unwrap();
     bob.join(dialog).await.unwrap();
@@ -133,7 +135,7 @@ async fn cut_and_observe(resume: bool) -> (bool, bool) {
             .and(EventKind::Messages),
     );
 
-    proxy.cut();
+    cut(&srv, &bob);
     let expect = if resume {
         ConnectionState::Resumed
     } else {
@@ -202,14 +204,14 @@ async fn a_join_while_reconnecting_waits_for_the_rejoin_so_the_send_lands() {
     let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
     drain(ann_events);
     // Reconnecting for a while, so the join below is made before the new session.
-    let (bob, proxy) = cuttable_after(&srv, "bob", Duration::from_millis(500)).await;
+    let bob = cuttable_after(&srv, "bob", Duration::from_millis(500)).await;
     let dialog = group(&ann_rest, "ours", &[&bob]).await;
     ann.join(dialog).await.unwrap();
     bob.join(dialog).await.unwrap();
     let mut ann_messages = ann.subscribe(EventKind::Messages);
     let mut states = bob.subscribe(EventKind::Connection);
 
-    proxy.cut();
+    cut(&srv, &bob);
     state(&mut states, ConnectionState::Reconnecting).await;
     bob.join(dialog).await.unwrap();
     assert!(bob.joined_dialogs().contains(&dialog));

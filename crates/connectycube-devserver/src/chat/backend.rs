@@ -172,4 +172,28 @@ pub trait ChatBackend: Send + Sync {
     fn last_activity(&self, user: UserId) -> BackendResult<Option<i64>>;
     /// Records a login or logout time (Unix seconds).
     fn set_last_activity(&self, user: UserId, at: i64) -> BackendResult<()>;
+    /// A push alert to `user` for `sender`'s chat message: records it for `user`'s devices
+    /// and answers `true`, or `false` when `user` turned notifications of `dialog` off.
+    fn alert(
+        &self,
+        user: UserId,
+        sender: UserId,
+        dialog: Option<DialogId>,
+        message: Option<MessageId>,
+        body: &str,
+    ) -> BackendResult<bool> {
+        let _ = (user, sender, dialog, message, body);
+        Ok(true)
+    }
+    /// Keeps a message (serialized XML) for an offline user, at most `max` per user;
+    /// `Ok(false)` when this backend does not persist them (the chat then keeps it in memory).
+    fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> BackendResult<bool> {
+        let _ = (user, stanza, max);
+        Ok(false)
+    }
+    /// Takes the messages kept for `user`, oldest first.
+    fn take_offline(&self, user: UserId) -> BackendResult<Vec<String>> {
+        let _ = user;
+        Ok(Vec::new())
+    }
 }

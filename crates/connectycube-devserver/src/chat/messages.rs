@@ -73,7 +73,7 @@ pub(crate) fn handle(s: &mut Session, mut el: Element) {
     }
     // Recorded before the delivery, so a recipient that reads the message finds its push.
     if store && !s.ctx.router.in_foreground(recipient) {
-        s.ctx.notifications.message(recipient, s.user, &el);
+        s.ctx.alert(recipient, s.user, &el);
     }
     deliver_to_user(&s.ctx, recipient, target.as_deref(), el.clone(), store);
     if copies && target.is_some() {
@@ -262,7 +262,7 @@ pub(crate) fn deliver_to_user(
         delivered |= e.tx.try_send(Deliver::Stanza(el.clone())).is_ok();
     }
     if !delivered && offline && el.name() == "message" {
-        ctx.router.store_offline(user, delayed(ctx, el));
+        ctx.store_offline(user, delayed(ctx, el));
         return true;
     }
     delivered

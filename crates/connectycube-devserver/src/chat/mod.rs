@@ -8,6 +8,7 @@
 mod auth;
 pub mod backend;
 pub mod codec;
+pub mod faults;
 mod iq;
 mod listener;
 pub mod memory;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::ids::{AppId, UserId};
+use minidom::Element;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -136,11 +138,56 @@ pub(crate) struct Shared {
     pub router: Router,
     /// The push notifications the cloud would have sent.
     pub notifications: Arc<Notifications>,
+    /// The faults a test injected.
+    pub faults: Arc<faults::ChatFaults>,
     pub tls: DevTls,
     next_conn: AtomicU64,
 }
 
 impl Shared {
+    /// Keeps a message for an offline user: in the backend when it persists them (the
+    /// devserver's SQLite, so a restart loses none), else in the router's memory.
+    pub fn store_offline(&self, user: UserId, el: Element) {
+        match self
+            .backend
+            .store_offline(user, &String::from(&el), router::MAX_OFFLINE)
+        {
+            Ok(true) => {}
+            Ok(false) => self.router.store_offline(user, el),
+            Err(e) => {
+                tracing::warn!(error = %e, "offline storage failed; kept in memory");
+                self.router.store_offline(user, el);
+            }
+        }
+    }
+
+    /// The push alert a chat message `el` from `sender` makes for `user` (offline or in the
+    /// background): none for a silent message, an edit, or a dialog `user` muted.
+    pub fn alert(&self, user: UserId, sender: UserId, el: &Element) {
+        let Some(n) = notifications::alert_of(user, sender, el) else {
+            return;
+        };
+        let dialog = notifications::dialog_of(el);
+        match self.backend.alert(user, sender, dialog, n.message, &n.body) {
+            Ok(true) => self.notifications.record(n),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "push alert not recorded by the backend");
+                self.notifications.record(n);
+            }
+        }
+    }
+
+    /// Takes a user's offline messages, oldest first (those kept in memory, then persisted).
+    pub fn take_offline(&self, user: UserId) -> Vec<Element> {
+        let mut out = self.router.take_offline(user);
+        match self.backend.take_offline(user) {
+            Ok(stored) => out.extend(stored.iter().filter_map(|x| x.parse::<Element>().ok())),
+            Err(e) => tracing::warn!(error = %e, "offline storage unreadable"),
+        }
+        out
+    }
+
     pub fn next_conn(&self) -> u64 {
         self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
@@ -170,6 +217,7 @@ pub struct ChatHandle {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     notifications: Arc<Notifications>,
+    faults: Arc<faults::ChatFaults>,
 }
 
 impl ChatHandle {
@@ -203,6 +251,11 @@ impl ChatHandle {
     /// ([`notifications`]).
     pub fn notifications(&self) -> Vec<notifications::Notification> {
         self.notifications.snapshot()
+    }
+
+    /// The chat's fault injection: cut, stall, refuse resumption, delay delivery.
+    pub fn faults(&self) -> &Arc<faults::ChatFaults> {
+        &self.faults
     }
 
     /// The CA certificate (PEM) that signed the server's certificate: trust it explicitly.
@@ -253,7 +306,9 @@ impl ChatServer {
         };
         let (shutdown, stop) = watch::channel(false);
         let notifications = Arc::new(Notifications::default());
+        let faults = Arc::new(faults::ChatFaults::default());
         let shared = Arc::new(Shared {
+            faults: faults.clone(),
             domain: ChatDomain::new(config.host.clone(), config.app_id),
             backend,
             router: Router::default(),
@@ -272,6 +327,7 @@ impl ChatServer {
             shutdown,
             tasks,
             notifications,
+            faults,
         })
     }
 }

@@ -121,12 +121,17 @@ pub(crate) fn presence(s: &mut Session, to: &Jid, el: Element) {
             ),
         );
     }
-    s.out.push(pres(
+    let mut own = pres(
         format!("{bare}/{nick}"),
         me.clone(),
         false,
         x(affiliation, "participant", &["110"]),
-    ));
+    );
+    // The self-presence echoes the join's id (XEP-0045 7.2.3): clients match their join by it.
+    if let Some(id) = el.attr("id") {
+        xml::set(&mut own, "id", id.to_owned());
+    }
+    s.out.push(own);
     let wanted = HistoryRequest::of(&el, chrono::Utc::now().timestamp());
     replay_history(s, room, &bare, &me, wanted);
 }
@@ -267,6 +272,16 @@ pub(crate) fn message(s: &mut Session, to: &Jid, mut el: Element) {
             s.out.push(copy);
         } else {
             send(&s.ctx, u, &res, copy);
+        }
+    }
+    // Occupants offline or in the background get a push alert, as for a 1-1 message.
+    if el.has_child("body", CLIENT)
+        && let Ok(Some(d)) = s.ctx.backend.dialog(room)
+    {
+        for u in d.occupants.iter().filter(|u| **u != s.user) {
+            if !s.ctx.router.in_foreground(*u) {
+                s.ctx.alert(*u, s.user, &el);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the client's stanzas and writes what the router delivers, with XEP-0198 on top.
 
 use super::xml::Attr;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,14 +10,14 @@ use connectycube_protocol::ids::{ObjectId, UserId};
 use connectycube_transport::xml_stream::{Frame, STREAM_NS};
 use minidom::Element;
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 use super::auth::authenticate;
 use super::router::{Deliver, Detached, Entry, MAILBOX};
-use super::sm::{self, SmState};
+use super::sm::{self, SmState, drain, is_stanza, sm_failed};
 use super::wire::{Wire, WireError, close_with};
 use super::{Shared, iq, messages, muc};
 
-const CLIENT_NS: &str = "jabber:client";
 /// How many delivered stanzas one loop turn writes before it reads again.
 const BATCH: usize = 256;
 
@@ -58,6 +59,7 @@ pub(crate) async fn serve<W: Wire>(mut wire: W, ctx: Arc<Shared>, stop: watch::R
         uncounted: Vec::new(),
         closing: None,
         inactive: false,
+        late: VecDeque::new(),
     };
     s.run(&mut wire, stop).await;
 }
@@ -107,6 +109,8 @@ pub(crate) struct Session {
     pub closing: Option<(&'static str, End)>,
     /// CSI or the mobile IQ said the client is in the background.
     pub inactive: bool,
+    /// Stanzas held back by an injected delivery delay, with when each is due.
+    late: VecDeque<(Instant, Element)>,
 }
 
 impl Session {
@@ -123,8 +127,41 @@ impl Session {
     }
 
     async fn run<W: Wire>(&mut self, wire: &mut W, mut stop: watch::Receiver<bool>) {
+        let mut faults = self.ctx.faults.watch();
+        let cuts_seen = self.ctx.faults.cuts(self.user);
         let end = loop {
+            // An injected stall: no bytes either way until it ends (or the server stops).
+            if let Some(until) = self.ctx.faults.stalled_until(self.user) {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until) => continue,
+                    _ = stop.changed() => {
+                        close_with(wire, "system-shutdown", None).await;
+                        break End::Error;
+                    }
+                }
+            }
+            let next_late = self.late.front().map(|(t, _)| *t);
             tokio::select! {
+                _ = faults.changed(), if self.closing.is_none() => {
+                    // An injected cut: the connection drops with no stream end.
+                    if self.ctx.faults.cuts(self.user) > cuts_seen {
+                        break End::Broken;
+                    }
+                    continue;
+                },
+                _ = async {
+                    match next_late {
+                        Some(t) => tokio::time::sleep_until(t).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let now = Instant::now();
+                    while self.late.front().is_some_and(|(t, _)| *t <= now) {
+                        if let Some((_, el)) = self.late.pop_front() {
+                            self.out.push(el);
+                        }
+                    }
+                },
                 frame = wire.recv() => match frame {
                     Ok(Some(Frame::Stanza(el))) => self.on_element(el).await,
                     Ok(Some(Frame::End)) => {
@@ -180,6 +217,10 @@ impl Session {
             return;
         };
         let mut sm = self.sm.take().unwrap_or_default();
+        // Held back by a delivery delay: as if sent and unacked (resent on resumption).
+        for (_, el) in self.late.drain(..) {
+            sm.sent(el);
+        }
         let mailbox = self.mailbox.take();
         match end {
             End::TakenOver => {}
@@ -220,7 +261,12 @@ impl Session {
     fn on_deliver(&mut self, d: Deliver) -> Option<End> {
         match d {
             Deliver::Stanza(el) => {
-                self.out.push(el);
+                match self.ctx.faults.delay(self.user) {
+                    Some(by) => self.late.push_back((Instant::now() + by, el)),
+                    // Behind stanzas still held back: keep the order.
+                    None if !self.late.is_empty() => self.late.push_back((Instant::now(), el)),
+                    None => self.out.push(el),
+                }
                 None
             }
             Deliver::Conflict => {
@@ -283,7 +329,7 @@ impl Session {
         if el.ns() == "urn:xmpp:csi:0" {
             return self.set_inactive(el.name() == "inactive");
         }
-        if el.ns() != CLIENT_NS || !is_stanza(&el) {
+        if !is_stanza(&el) {
             self.closing = Some(("unsupported-stanza-type", End::Error));
             return;
         }
@@ -319,7 +365,7 @@ impl Session {
             .router
             .update(key.0, &key.1, |e| e.available = available);
         if available && !was {
-            self.out.extend(self.ctx.router.take_offline(self.user));
+            self.out.extend(self.ctx.take_offline(self.user));
         }
         if available != was_online && self.ctx.router.is_online(self.user) == available {
             iq::notify_watchers(&self.ctx, self.user, available);
@@ -398,6 +444,14 @@ impl Session {
         ) else {
             return self.out_nonza(sm_failed("bad-request"));
         };
+        if self.ctx.faults.take_refusal(self.user) {
+            // An injected refusal: the server "lost" the session, so it ends here.
+            if let Some(d) = self.find_detached(previd).await {
+                let leftovers = drain(d.sm, Some(d.mailbox));
+                end_session(&self.ctx, d.user, &d.resource, d.conn, leftovers, false);
+            }
+            return self.out_nonza(sm_failed("item-not-found"));
+        }
         let Some(mut d) = self.find_detached(previd).await else {
             return self.out_nonza(sm_failed("item-not-found"));
         };
@@ -486,31 +540,6 @@ async fn recv(mailbox: &mut Option<mpsc::Receiver<Deliver>>) -> Option<Deliver> 
         Some(m) => m.recv().await,
         None => std::future::pending().await,
     }
-}
-
-fn sm_failed(condition: &str) -> Element {
-    Element::builder("failed", sm::NS)
-        .append(Element::builder(condition, "urn:ietf:params:xml:ns:xmpp-stanzas").build())
-        .build()
-}
-
-/// A stanza as XEP-0198 counts them.
-pub(crate) fn is_stanza(el: &Element) -> bool {
-    el.ns() == CLIENT_NS && matches!(el.name(), "message" | "presence" | "iq")
-}
-
-/// Unacked stanzas and whatever still waits in the mailbox.
-fn drain(sm: SmState, mailbox: Option<mpsc::Receiver<Deliver>>) -> Vec<Element> {
-    let mut out: Vec<Element> = sm.unacked.into_iter().collect();
-    if let Some(mut m) = mailbox {
-        m.close();
-        while let Ok(d) = m.try_recv() {
-            if let Deliver::Stanza(el) = d {
-                out.push(el);
-            }
-        }
-    }
-    out
 }
 
 /// A session is gone for good: unregister, leave rooms, record the last activity, and give

@@ -77,6 +77,35 @@ impl SmState {
     }
 }
 
+/// `<failed>` with `condition` (XEP-0198 6.2), the answer to a resumption or enable refused.
+pub(crate) fn sm_failed(condition: &str) -> Element {
+    Element::builder("failed", NS)
+        .append(Element::builder(condition, "urn:ietf:params:xml:ns:xmpp-stanzas").build())
+        .build()
+}
+
+/// A stanza as XEP-0198 counts them.
+pub(crate) fn is_stanza(el: &Element) -> bool {
+    el.ns() == "jabber:client" && matches!(el.name(), "message" | "presence" | "iq")
+}
+
+/// Unacked stanzas and whatever still waits in the mailbox.
+pub(crate) fn drain(
+    sm: SmState,
+    mailbox: Option<tokio::sync::mpsc::Receiver<super::router::Deliver>>,
+) -> Vec<Element> {
+    let mut out: Vec<Element> = sm.unacked.into_iter().collect();
+    if let Some(mut m) = mailbox {
+        m.close();
+        while let Ok(d) = m.try_recv() {
+            if let super::router::Deliver::Stanza(el) = d {
+                out.push(el);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

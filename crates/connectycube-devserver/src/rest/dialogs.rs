@@ -150,7 +150,29 @@ pub(crate) fn create(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 /// `PUT /chat/Dialog/{id}`.
 pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let mut d = path_dialog(st, req, &me)?;
+    let id = path_dialog(st, req, &me)?.id;
+    // Checked and changed on the dialog as stored in the same transaction, so a concurrent
+    // update is never overwritten by this one's stale copy.
+    let (d, removed) = st
+        .store
+        .modify_dialog(id, |d| edit_dialog(st, req, &me, d))?;
+    if !removed.is_empty() {
+        let _ = st.push.send(Push::OccupantsRemoved {
+            dialog: d.id,
+            users: removed,
+        });
+    }
+    Ok(Reply::ok(render::dialog(st, &d, me.id)?))
+}
+
+/// Applies `PUT /chat/Dialog/{id}`'s changes to `d` if `me` may make them; answers the
+/// occupants removed. Calls no store method (it runs inside [`Store::modify_dialog`]).
+fn edit_dialog(
+    st: &RestState,
+    req: &Req,
+    me: &User,
+    d: &mut Dialog,
+) -> Result<Vec<UserId>, ApiError> {
     if !d.is_member(me.id) || d.kind == dialog_type::PRIVATE {
         return Err(ApiError::no_permission());
     }
@@ -196,8 +218,8 @@ pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         d.permissions = v.as_object().cloned();
     }
     add_all(&mut d.occupants, &add_occ);
-    d.occupants
-        .retain(|u| !del_occ.contains(u) || *u == d.owner);
+    let owner = d.owner;
+    d.occupants.retain(|u| !del_occ.contains(u) || *u == owner);
     add_all(&mut d.admins, &add_adm);
     d.admins.retain(|u| !del_adm.contains(u));
     if d.admins.len() > MAX_ADMINS {
@@ -209,15 +231,8 @@ pub(crate) fn update(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         }
     }
     d.pinned.retain(|p| !del_pin.contains(p));
-    st.store.touch_dialog(&mut d)?;
-    let removed: Vec<UserId> = del_occ.into_iter().filter(|u| *u != d.owner).collect();
-    if !removed.is_empty() {
-        let _ = st.push.send(Push::OccupantsRemoved {
-            dialog: d.id,
-            users: removed,
-        });
-    }
-    Ok(Reply::ok(render::dialog(st, &d, me.id)?))
+    d.updated_at = crate::store::now();
+    Ok(del_occ.into_iter().filter(|u| *u != owner).collect())
 }
 
 /// What deleting one dialog did.
@@ -256,18 +271,22 @@ fn delete_one(st: &RestState, me: &User, id: &str, force: bool) -> Result<Delete
         }
         return Ok(Deleted::Done);
     }
-    let mut d = d;
     match d.kind {
         dialog_type::PRIVATE | dialog_type::BROADCAST => st.store.hide_dialog(d.id, me.id)?,
         dialog_type::PUBLIC => {
-            d.subscribers.retain(|u| *u != me.id);
-            st.store.put_dialog(&d)?;
+            st.store.modify_dialog(d.id, |d| {
+                d.subscribers.retain(|u| *u != me.id);
+                Ok::<_, ApiError>(())
+            })?;
         }
         _ => {
             // Leaving a group: out of the occupants (and admins); the others keep it.
-            d.occupants.retain(|u| *u != me.id);
-            d.admins.retain(|u| *u != me.id);
-            st.store.touch_dialog(&mut d)?;
+            st.store.modify_dialog(d.id, |d| {
+                d.occupants.retain(|u| *u != me.id);
+                d.admins.retain(|u| *u != me.id);
+                d.updated_at = crate::store::now();
+                Ok::<_, ApiError>(())
+            })?;
         }
     }
     Ok(Deleted::Done)
@@ -342,18 +361,22 @@ fn public(st: &RestState, req: &Req, me: &User) -> Result<Dialog, ApiError> {
 /// `POST /chat/Dialog/{id}/subscribe` (public dialogs).
 pub(crate) fn subscribe(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let mut d = public(st, req, &me)?;
-    add_all(&mut d.subscribers, &[me.id]);
-    st.store.put_dialog(&d)?;
+    let id = public(st, req, &me)?.id;
+    let (d, ()) = st.store.modify_dialog(id, |d| {
+        add_all(&mut d.subscribers, &[me.id]);
+        Ok::<_, ApiError>(())
+    })?;
     Ok(Reply::ok(render::dialog(st, &d, me.id)?))
 }
 
 /// `DELETE /chat/Dialog/{id}/subscribe`.
 pub(crate) fn unsubscribe(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let mut d = public(st, req, &me)?;
-    d.subscribers.retain(|u| *u != me.id);
-    st.store.put_dialog(&d)?;
+    let id = public(st, req, &me)?.id;
+    let (d, ()) = st.store.modify_dialog(id, |d| {
+        d.subscribers.retain(|u| *u != me.id);
+        Ok::<_, ApiError>(())
+    })?;
     let _ = st.push.send(Push::OccupantsRemoved {
         dialog: d.id,
         users: vec![me.id],
@@ -383,18 +406,21 @@ pub(crate) fn occupants(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
 /// `PUT /chat/Dialog/{id}/admins`: the owner adds or removes admins, at most five.
 pub(crate) fn admins(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let mut d = path_dialog(st, req, &me)?;
-    if d.kind == dialog_type::PRIVATE || d.owner != me.id {
-        return Err(ApiError::no_permission());
-    }
+    let id = path_dialog(st, req, &me)?.id;
     let add = users_of(req.body.get("push_all").and_then(|v| v.get("admins_ids")));
     let del = users_of(req.body.get("pull_all").and_then(|v| v.get("admins_ids")));
-    add_all(&mut d.admins, &add);
-    d.admins.retain(|u| !del.contains(u));
-    if d.admins.len() > MAX_ADMINS {
-        return Err(ApiError::invalid("admins_ids", "maximum 5 admins"));
-    }
-    st.store.touch_dialog(&mut d)?;
+    let (d, ()) = st.store.modify_dialog(id, |d| {
+        if d.kind == dialog_type::PRIVATE || d.owner != me.id {
+            return Err(ApiError::no_permission());
+        }
+        add_all(&mut d.admins, &add);
+        d.admins.retain(|u| !del.contains(u));
+        if d.admins.len() > MAX_ADMINS {
+            return Err(ApiError::invalid("admins_ids", "maximum 5 admins"));
+        }
+        d.updated_at = crate::store::now();
+        Ok(())
+    })?;
     Ok(Reply::ok(render::dialog(st, &d, me.id)?))
 }
 

@@ -118,11 +118,53 @@ impl ListQuery {
         self.sort.is_some()
     }
 
+    /// The same request as a page SQL can read (`date_sent` bounds and sort only), or
+    /// `None` when another filter or sort needs the records in memory.
+    pub(crate) fn history_page(&self) -> Option<crate::store::PageQuery> {
+        let date = ["date_sent".to_owned()];
+        let mut q = crate::store::PageQuery {
+            skip: self.skip,
+            limit: self.limit,
+            ..crate::store::PageQuery::default()
+        };
+        match &self.sort {
+            None => {}
+            Some((path, desc)) if path[..] == date => q.newest_first = *desc,
+            Some(_) => return None,
+        }
+        for f in &self.filters {
+            if f.path[..] != date {
+                return None;
+            }
+            let v: i64 = f.value.trim().parse().ok()?;
+            // Whole seconds: `lt x` is `lte x-1`, `gt x` is `gte x+1`.
+            let (from, to) = match f.op.as_str() {
+                "gt" => (Some(v.saturating_add(1)), None),
+                "gte" => (Some(v), None),
+                "lt" => (None, Some(v.saturating_sub(1))),
+                "lte" => (None, Some(v)),
+                _ => return None,
+            };
+            if let Some(from) = from {
+                q.from = Some(q.from.map_or(from, |old| old.max(from)));
+            }
+            if let Some(to) = to {
+                q.to = Some(q.to.map_or(to, |old| old.min(to)));
+            }
+        }
+        Some(q)
+    }
+
     /// Keeps the records every filter matches, sorted as asked; answers how many matched
     /// (before paging) and the page.
     pub(crate) fn apply(&self, mut items: Vec<Value>) -> (usize, Vec<Value>) {
         items.retain(|v| self.filters.iter().all(|f| f.matches(v)));
         if let Some((path, desc)) = &self.sort {
+            // Records come oldest first; a descending sort keeps ties newest first, as the
+            // SQL page of a history does (`date_sent DESC, id DESC`).
+            if *desc {
+                items.reverse();
+            }
             items.sort_by(|a, b| {
                 let o = cmp_values(first(a, path), first(b, path));
                 if *desc { o.reverse() } else { o }
@@ -268,6 +310,27 @@ mod tests {
         assert_eq!(ids(&q(&[("skip", "1"), ("limit", "1")])), vec![2]);
         let (total, page) = q(&[("limit", "1")]).apply(items());
         assert_eq!((total, page.len()), (3, 1));
+    }
+
+    #[test]
+    fn date_bounds_and_date_sorts_become_a_sql_page_and_nothing_else_does() {
+        let page = q(&[
+            ("date_sent[gt]", "10"),
+            ("date_sent[lte]", "20"),
+            ("sort_desc", "date_sent"),
+            ("limit", "5"),
+            ("skip", "2"),
+        ])
+        .history_page()
+        .unwrap();
+        assert_eq!(
+            (page.from, page.to, page.newest_first),
+            (Some(11), Some(20), true)
+        );
+        assert_eq!((page.skip, page.limit), (2, 5));
+        assert!(q(&[("sender_id", "3")]).history_page().is_none());
+        assert!(q(&[("sort_asc", "message")]).history_page().is_none());
+        assert!(q(&[("date_sent[ne]", "3")]).history_page().is_none());
     }
 
     #[test]

@@ -50,19 +50,34 @@ pub(crate) fn list(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     }
     let reserved = ["chat_dialog_id", "mark_as_read", "preview", "token"];
     let mut q = ListQuery::parse(&req.query, &reserved, 100, 1000)?;
-    let messages = st.store.messages_in(d.id, Some(me.id))?;
-    let mut items = Vec::with_capacity(messages.len());
-    for m in &messages {
-        let r = st.store.reactions(m.id)?;
-        items.push(render::message(m, me.id, Some(&r)));
-    }
-    if preview {
-        let skip = items.len().saturating_sub(PREVIEW);
-        items.drain(..skip);
-        q.skip = 0;
-        q.limit = PREVIEW;
-    }
-    let (_, page) = q.apply(items);
+    // The usual request (a page by date) is read as a page in SQL; other filters and sorts
+    // read the dialog and filter in memory.
+    let sql_page = q.history_page().filter(|_| !preview);
+    let messages = match &sql_page {
+        Some(page) => st.store.messages_page(d.id, Some(me.id), page)?,
+        None => st.store.messages_in(d.id, Some(me.id))?,
+    };
+    let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
+    let reactions = st.store.reactions_of(&ids)?;
+    let items: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            let r = reactions.get(&m.id).map_or(&[][..], Vec::as_slice);
+            render::message(m, me.id, Some(r))
+        })
+        .collect();
+    let page = if sql_page.is_some() {
+        items
+    } else {
+        let mut items = items;
+        if preview {
+            let skip = items.len().saturating_sub(PREVIEW);
+            items.drain(..skip);
+            q.skip = 0;
+            q.limit = PREVIEW;
+        }
+        q.apply(items).1
+    };
     let mark = req.param("mark_as_read").is_none_or(|v| is_true(&v));
     if mark && !preview {
         let ids: Vec<MessageId> = page

@@ -4,22 +4,25 @@
 //! Each request is read whole (bounded), routed by method and path, and answered from the
 //! [`Store`]; nothing a client sends can make the server panic or stop serving others.
 
+mod admin;
 mod dialogs;
 mod filter;
 mod messages;
+mod records;
 mod render;
 mod reply;
 mod request;
 mod route;
 mod session;
 mod storage;
+mod subscriptions;
 mod users;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -92,6 +95,10 @@ pub struct RestState {
     api_url: String,
     limiter: Mutex<HashMap<String, (Instant, u32)>>,
     fail_next: AtomicU32,
+    /// The status the failing requests answer (500: an HTML page, as a failing front end).
+    fail_status: AtomicU16,
+    /// The chat's fault injection, once the chat runs (the admin endpoint reaches it).
+    pub(crate) chat_faults: OnceLock<Arc<crate::chat::faults::ChatFaults>>,
 }
 
 impl std::fmt::Debug for RestState {
@@ -113,13 +120,28 @@ impl RestState {
             api_url,
             limiter: Mutex::new(HashMap::new()),
             fail_next: AtomicU32::new(0),
+            fail_status: AtomicU16::new(500),
+            chat_faults: OnceLock::new(),
         }
     }
 
     /// Makes the next `n` requests fail with a 500 and an HTML body, as a failing cloud
     /// front end does: for testing a client's retries.
     pub fn fail_next_requests(&self, n: u32) {
+        self.fail_next_requests_with(n, http::StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    /// Makes the next `n` requests (admin requests aside) fail with `status`: 500 answers
+    /// an HTML page, any other status the documented `{"errors": {"base": [...]}}` (with
+    /// `Retry-After: 1` for 429 and 503).
+    pub fn fail_next_requests_with(&self, n: u32, status: http::StatusCode) {
+        self.fail_status.store(status.as_u16(), Ordering::SeqCst);
         self.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Lets the admin endpoint reach the chat's faults.
+    pub fn attach_chat_faults(&self, faults: Arc<crate::chat::faults::ChatFaults>) {
+        let _ = self.chat_faults.set(faults);
     }
 
     /// Whether a request by `who` is within the rate limit (and counts it).
@@ -190,12 +212,24 @@ async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    if state
-        .fail_next
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok()
+    let admin = req
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .starts_with(admin::PREFIX);
+    if !admin
+        && state
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     {
-        return Ok(reply::server_error_page());
+        let status = state.fail_status.load(Ordering::SeqCst);
+        return Ok(match http::StatusCode::from_u16(status) {
+            Ok(s) if s != http::StatusCode::INTERNAL_SERVER_ERROR => {
+                ApiError::injected(s).into_response()
+            }
+            _ => reply::server_error_page(),
+        });
     }
     let (parts, body) = req.into_parts();
     let upload = route::is_upload(parts.uri.path());
@@ -209,6 +243,7 @@ async fn handle(
         Err(_) => return Ok(ApiError::too_large().into_response()),
     };
     let answer = match request::Req::parse(&parts, bytes) {
+        Ok(req) if admin => admin::dispatch(&state, &req),
         Ok(mut req) => {
             let who = req.token.clone().unwrap_or_else(|| peer.ip().to_string());
             state

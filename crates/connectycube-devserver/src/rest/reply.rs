@@ -1,5 +1,6 @@
-//! Answers: JSON, empty, bytes; and the documented error bodies (`{"errors": [...]}` or
-//! `{"errors": {"field": [...]}}`).
+//! Answers: JSON, empty, bytes; and the documented error bodies: `{"errors": {"base": [...]}}`
+//! for an error of the request as a whole (`server-users.md` shows it; the JS SDK recognises an
+//! expired session only in this shape) and `{"errors": {"field": [...]}}` for a field's.
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
@@ -72,7 +73,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Full<Bytes>> {
 pub struct ApiError {
     /// The status code.
     pub status: StatusCode,
-    /// The `errors` value: a list of strings or a map of field to list.
+    /// The `errors` value: a map of field (or `base`) to a list of messages.
     pub errors: Value,
     /// Seconds for `Retry-After` (429).
     pub retry_after: Option<u64>,
@@ -91,18 +92,18 @@ impl ApiError {
     pub fn no_session() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            json!(["Required session does not exist"]),
+            json!({ "base": ["Required session does not exist"] }),
         )
     }
 
     /// 401 with `message` (bad credentials).
     pub fn unauthorized(message: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, json!([message]))
+        Self::new(StatusCode::UNAUTHORIZED, json!({ "base": [message] }))
     }
 
     /// 403 with `message`.
     pub fn forbidden(message: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, json!([message]))
+        Self::new(StatusCode::FORBIDDEN, json!({ "base": [message] }))
     }
 
     /// 403: the request needs a user session, the session has only an application.
@@ -117,27 +118,30 @@ impl ApiError {
 
     /// 404.
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, json!(["Resource not found"]))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            json!({ "base": ["Resource not found"] }),
+        )
     }
 
     /// 405: the path exists, the method does not.
     pub fn method_not_allowed() -> Self {
         Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
-            json!(["Method not allowed"]),
+            json!({ "base": ["Method not allowed"] }),
         )
     }
 
     /// 400: the body is not JSON (or not an object).
     pub fn malformed(what: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, json!([what]))
+        Self::new(StatusCode::BAD_REQUEST, json!({ "base": [what] }))
     }
 
     /// 413: the body is larger than the server reads.
     pub fn too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            json!(["Request body is too large"]),
+            json!({ "base": ["Request body is too large"] }),
         )
     }
 
@@ -158,7 +162,20 @@ impl ApiError {
     pub fn rate_limited(secs: u64) -> Self {
         Self {
             retry_after: Some(secs),
-            ..Self::new(StatusCode::TOO_MANY_REQUESTS, json!(["Too many requests"]))
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({ "base": ["Too many requests"] }),
+            )
+        }
+    }
+
+    /// `status`, injected by a test (`fail_next_requests_with`); 429 and 503 say to retry
+    /// in a second.
+    pub fn injected(status: StatusCode) -> Self {
+        let retry = matches!(status.as_u16(), 429 | 503).then_some(1);
+        Self {
+            retry_after: retry,
+            ..Self::new(status, json!({ "base": ["Injected failure"] }))
         }
     }
 
@@ -166,7 +183,7 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            json!(["Internal server error"]),
+            json!({ "base": ["Internal server error"] }),
         )
     }
 

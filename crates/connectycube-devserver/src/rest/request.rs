@@ -51,7 +51,7 @@ impl Req {
             *last = stripped.to_owned();
         }
         let mut query: BTreeMap<String, String> = BTreeMap::new();
-        let pairs: Vec<(String, String)> =
+        let mut pairs: Vec<(String, String)> =
             url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
                 .into_owned()
                 .collect();
@@ -72,10 +72,29 @@ impl Req {
                 .map(str::to_owned)
         };
         let content_type = header("content-type");
+        let is_multipart = content_type
+            .as_deref()
+            .is_some_and(|c| c.starts_with("multipart/"));
         let is_form = content_type
             .as_deref()
-            .is_some_and(|c| c.starts_with("multipart/") || c.contains("x-www-form-urlencoded"));
-        let body = if raw.is_empty() || is_form {
+            .is_some_and(|c| c.contains("x-www-form-urlencoded"));
+        if is_form {
+            // The JS SDK sends DELETE parameters (`force=1`) as a form body, serialized like a
+            // query string: the cloud reads them as it reads the query, so they join it.
+            let text = std::str::from_utf8(&raw)
+                .map_err(|_| ApiError::malformed("The form body is not UTF-8"))?;
+            for (k, v) in url::form_urlencoded::parse(text.trim().as_bytes()) {
+                query
+                    .entry(k.to_string())
+                    .and_modify(|old| {
+                        old.push(',');
+                        old.push_str(&v);
+                    })
+                    .or_insert_with(|| v.to_string());
+                pairs.push((k.into_owned(), v.into_owned()));
+            }
+        }
+        let body = if raw.is_empty() || is_form || is_multipart {
             Map::new()
         } else {
             match serde_json::from_slice::<Value>(&raw) {

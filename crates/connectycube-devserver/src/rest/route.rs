@@ -21,8 +21,12 @@ use connectycube_rest::chat::reactions::{ListReactions, UpdateReactions};
 use connectycube_rest::chat::search::GlobalSearch;
 use connectycube_rest::chat::system::SendSystemMessage;
 use connectycube_rest::chat::unread::UnreadCount;
+use connectycube_rest::data::{CreateRecord, DeleteRecord, ListRecords};
 use connectycube_rest::endpoint::Endpoint;
 use connectycube_rest::login::{Login, Logout};
+use connectycube_rest::push::{
+    CreateEvent, CreateSubscription, DeleteSubscription, ListSubscriptions,
+};
 use connectycube_rest::route::{Lookup, lookup};
 use connectycube_rest::session::{CreateSession, DestroySession, GetSession};
 use connectycube_rest::storage::{
@@ -34,7 +38,9 @@ use connectycube_rest::users::{
 use http::Method;
 
 use super::request::Req;
-use super::{ApiError, RestState, dialogs, messages, session, storage, users};
+use super::{
+    ApiError, RestState, dialogs, messages, records, session, storage, subscriptions, users,
+};
 use crate::store::{Session, User};
 
 type Handler = fn(&RestState, &Req) -> Result<super::reply::Reply, ApiError>;
@@ -103,6 +109,14 @@ static HANDLERS: &[(Metadata, Handler)] = &[
     (m::<DeleteBlob>(), storage::delete),
     (m::<CompleteBlob>(), storage::complete),
     (m::<GetBlobObject>(), storage::object),
+    (GetBlobObject::DOWNLOAD, storage::download),
+    (m::<CreateSubscription>(), subscriptions::create),
+    (m::<ListSubscriptions>(), subscriptions::list),
+    (m::<DeleteSubscription>(), subscriptions::delete),
+    (m::<CreateEvent>(), subscriptions::create_event),
+    (m::<CreateRecord>(), records::create),
+    (m::<ListRecords>(), records::list),
+    (m::<DeleteRecord>(), records::delete),
 ];
 
 /// Answers `req`.

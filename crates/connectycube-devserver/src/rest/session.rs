@@ -187,7 +187,8 @@ pub(crate) fn login(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     st.store.set_session_user(&s.token, Some(user.id))?;
     st.store.touch_user(user.id)?;
     let user = st.store.user(user.id)?.ok_or_else(ApiError::not_found)?;
-    Ok(Reply::ok(render::user(&user)))
+    // Wrapped, as the JS SDK reads it (`res.user`); a bare user crashes its `login`.
+    Ok(Reply::ok(json!({ "user": render::user(&user) })))
 }
 
 /// `DELETE /login`: the session goes back to application-only.

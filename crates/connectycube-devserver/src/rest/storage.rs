@@ -234,7 +234,9 @@ pub(crate) fn parse_multipart(body: &[u8], boundary: &str) -> Vec<(String, Vec<u
 pub(crate) fn complete(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
     let b = owned_blob(st, req, &me)?;
+    // `{"blob": {"size": N}}` as documented, or `{"size": N}` as the JS SDK sends it.
     let size = blob_field(req, "size")
+        .or_else(|| req.param("size"))
         .and_then(|v| as_u64(&v))
         .ok_or_else(|| ApiError::required("size"))?;
     let uploaded = st.store.blob_data(&b.uid)?.map(|d| d.len() as u64);
@@ -276,10 +278,17 @@ pub(crate) fn get(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         let b = path_blob(st, req, &me)?;
         return Ok(Reply::ok(json!({ "blob": render::blob(&b) })));
     }
-    let b = st
-        .store
-        .blob_by_uid(req.path_param("id"))?
-        .ok_or_else(ApiError::not_found)?;
+    content(st, req, req.path_param("id"))
+}
+
+/// `GET /blobs/{uid}/download`: the content, as at `/blobs/{uid}` (the cloud redirects there).
+pub(crate) fn download(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
+    content(st, req, req.path_param("uid"))
+}
+
+/// The content of the file `uid`: anyone's when public, else a session of its application's.
+fn content(st: &RestState, req: &Req, uid: &str) -> Result<Reply, ApiError> {
+    let b = st.store.blob_by_uid(uid)?.ok_or_else(ApiError::not_found)?;
     if !b.public {
         let s = session_of(st, req)?;
         if s.app_id != b.app_id {

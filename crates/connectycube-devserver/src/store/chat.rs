@@ -1,9 +1,10 @@
-//! What only the chat half needs: privacy lists (XEP-0016) and last activity (XEP-0012).
+//! What only the chat half needs: privacy lists (XEP-0016), last activity (XEP-0012) and the
+//! offline storage (XEP-0160 style: messages kept for users with no available session).
 
 use connectycube_protocol::ids::UserId;
 use rusqlite::{OptionalExtension, params};
 
-use super::{PrivacyItem, PrivacyList, Store, StoreError, from_json, to_json};
+use super::{PrivacyItem, PrivacyList, Store, StoreError, from_json, now, to_json};
 
 impl Store {
     /// The names of `user`'s privacy lists, and which one is the default.
@@ -154,6 +155,47 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Keeps `stanza` (serialized XML) for `user` until they come online; past `max` kept
+    /// for them, the oldest go.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> Result<(), StoreError> {
+        let keep = i64::try_from(max).unwrap_or(i64::MAX);
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO offline_messages (user_id, stanza, stored_at) VALUES (?1, ?2, ?3)",
+                params![user.0, stanza, now()],
+            )?;
+            tx.execute(
+                "DELETE FROM offline_messages WHERE user_id = ?1 AND seq <=
+                   (SELECT seq FROM offline_messages WHERE user_id = ?1
+                    ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+                params![user.0, keep],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Takes (reads and removes, at once) the stanzas kept for `user`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn take_offline(&self, user: UserId) -> Result<Vec<String>, StoreError> {
+        self.tx(|tx| {
+            let stanzas: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT stanza FROM offline_messages WHERE user_id = ?1 ORDER BY seq",
+                )?
+                .query_map([user.0], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            tx.execute("DELETE FROM offline_messages WHERE user_id = ?1", [user.0])?;
+            Ok(stanzas)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +238,17 @@ mod tests {
         s.set_last_activity(UserId(1), 42).unwrap();
         s.set_last_activity(UserId(1), 43).unwrap();
         assert_eq!(s.last_activity(UserId(1)).unwrap(), Some(43));
+    }
+
+    #[test]
+    fn offline_messages_are_kept_per_user_bounded_and_taken_once() {
+        let s = Store::in_memory().unwrap();
+        for i in 0..3 {
+            s.store_offline(UserId(1), &format!("<m{i}/>"), 2).unwrap();
+        }
+        s.store_offline(UserId(2), "<other/>", 2).unwrap();
+        assert_eq!(s.take_offline(UserId(1)).unwrap(), ["<m1/>", "<m2/>"]);
+        assert!(s.take_offline(UserId(1)).unwrap().is_empty());
+        assert_eq!(s.take_offline(UserId(2)).unwrap(), ["<other/>"]);
     }
 }

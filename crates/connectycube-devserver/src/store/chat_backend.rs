@@ -126,12 +126,17 @@ impl ChatBackend for StoreBackend {
         viewer: UserId,
         limit: usize,
     ) -> BackendResult<Vec<StoredMessage>> {
-        let mut all = self
+        let newest = super::PageQuery {
+            newest_first: true,
+            limit,
+            ..super::PageQuery::default()
+        };
+        let mut page = self
             .store
-            .messages_in(dialog, Some(viewer))
+            .messages_page(dialog, Some(viewer), &newest)
             .map_err(storage)?;
-        let skip = all.len().saturating_sub(limit);
-        Ok(all.split_off(skip).into_iter().map(stored).collect())
+        page.reverse();
+        Ok(page.into_iter().map(stored).collect())
     }
 
     fn mark(&self, id: MessageId, user: UserId, marker: Marker) -> BackendResult<bool> {
@@ -186,6 +191,36 @@ impl ChatBackend for StoreBackend {
 
     fn set_last_activity(&self, user: UserId, at: i64) -> BackendResult<()> {
         self.store.set_last_activity(user, at).map_err(storage)
+    }
+
+    fn alert(
+        &self,
+        user: UserId,
+        sender: UserId,
+        dialog: Option<DialogId>,
+        message: Option<MessageId>,
+        body: &str,
+    ) -> BackendResult<bool> {
+        if let Some(d) = dialog
+            && !self.store.notifications_enabled(d, user).map_err(storage)?
+        {
+            return Ok(false);
+        }
+        self.store
+            .record_chat_alert(user, sender, dialog, message, body)
+            .map_err(storage)?;
+        Ok(true)
+    }
+
+    fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> BackendResult<bool> {
+        self.store
+            .store_offline(user, stanza, max)
+            .map_err(storage)
+            .map(|()| true)
+    }
+
+    fn take_offline(&self, user: UserId) -> BackendResult<Vec<String>> {
+        self.store.take_offline(user).map_err(storage)
     }
 }
 

@@ -71,6 +71,21 @@ fn load_members(c: &Connection, d: &mut Dialog) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The dialog `id` with its members, read on `c`.
+fn read_dialog(c: &Connection, id: DialogId) -> rusqlite::Result<Option<Dialog>> {
+    let d = c
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM dialogs WHERE id = ?1"))?
+        .query_row([id.to_string()], dialog_row)
+        .optional()?;
+    match d {
+        Some(mut d) => {
+            load_members(c, &mut d)?;
+            Ok(Some(d))
+        }
+        None => Ok(None),
+    }
+}
+
 fn write_dialog(c: &Connection, d: &Dialog) -> rusqlite::Result<()> {
     let pair = (d.kind == dialog_type::PRIVATE && d.occupants.len() == 2).then(|| {
         let (a, b) = (d.occupants[0].0, d.occupants[1].0);
@@ -151,22 +166,30 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when SQLite fails.
     pub fn dialog(&self, id: DialogId) -> Result<Option<Dialog>, StoreError> {
-        self.with(|c| {
-            let d = c
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM dialogs WHERE id = ?1"),
-                    [id.to_string()],
-                    dialog_row,
-                )
-                .optional()?;
-            match d {
-                Some(mut d) => {
-                    load_members(c, &mut d)?;
-                    Ok(Some(d))
-                }
-                None => Ok(None),
-            }
-        })
+        self.with(|c| read_dialog(c, id))
+    }
+
+    /// Reads dialog `id`, lets `f` change it, and stores it, all in one transaction: two
+    /// requests changing the same dialog (an occupant added by one, a name by the other; a
+    /// message's `last_message` meanwhile) both keep their change. `f` must not call the
+    /// store. Nothing is stored when `f` fails.
+    ///
+    /// # Errors
+    /// `f`'s error, or [`StoreError::NotFound`] (converted) when there is no such dialog.
+    pub fn modify_dialog<T, E: From<StoreError>>(
+        &self,
+        id: DialogId,
+        f: impl FnOnce(&mut Dialog) -> Result<T, E>,
+    ) -> Result<(Dialog, T), E> {
+        let mut conn = self.conn.lock().map_err(|_| StoreError::Poisoned)?;
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let mut d = read_dialog(&tx, id)
+            .map_err(StoreError::from)?
+            .ok_or(StoreError::NotFound)?;
+        let out = f(&mut d)?;
+        write_dialog(&tx, &d).map_err(StoreError::from)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok((d, out))
     }
 
     /// The dialogs `user` sees in `app_id`: those they belong to (any role) and the
@@ -202,21 +225,24 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn private_dialog(&self, app_id: u64, a: UserId, b: UserId) -> Result<Dialog, StoreError> {
         let pair = format!("{}-{}", a.0.min(b.0), a.0.max(b.0));
-        let existing: Option<String> = self.with(|c| {
-            c.query_row(
-                "SELECT id FROM dialogs WHERE app_id = ?1 AND pair = ?2",
-                params![app_id, pair],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        if let Some(id) = existing.and_then(|t| t.parse::<DialogId>().ok()) {
-            return self.dialog(id)?.ok_or(StoreError::NotFound);
-        }
-        let mut d = Dialog::new(app_id, dialog_type::PRIVATE, a);
-        d.occupants = vec![a, b];
-        self.put_dialog(&d)?;
-        Ok(d)
+        // Looked up and created in one transaction: two first messages between the same pair
+        // at once (chat and REST) find or make the same dialog.
+        self.tx(|tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM dialogs WHERE app_id = ?1 AND pair = ?2",
+                    params![app_id, pair],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing.and_then(|t| t.parse::<DialogId>().ok()) {
+                return read_dialog(tx, id)?.ok_or(StoreError::NotFound);
+            }
+            let mut d = Dialog::new(app_id, dialog_type::PRIVATE, a);
+            d.occupants = vec![a, b];
+            write_dialog(tx, &d)?;
+            Ok(d)
+        })
     }
 
     /// Deletes dialog `id` for everyone, with its history and settings.

@@ -1,11 +1,12 @@
-//! Chat history: messages, their read/delivered state, edits, deletes and reactions.
+//! Chat history: messages, their read/delivered state, edits and deletes (reactions and pages:
+//! `history.rs`).
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Message, NewMessage, SavedMessage, Store, StoreError, from_json, now, to_json};
 
-const COLUMNS: &str = "id, dialog_id, sender_id, recipient_id, body, date_sent, created_at, \
+pub(super) const COLUMNS: &str = "id, dialog_id, sender_id, recipient_id, body, date_sent, created_at, \
      updated_at, attachments, custom, read_ids, delivered_ids, deleted_for, edited, markable, \
      views_count";
 
@@ -18,7 +19,7 @@ where
     })
 }
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     Ok(Message {
         id: parse(r.get(0)?)?,
         dialog_id: parse(r.get(1)?)?,
@@ -92,6 +93,13 @@ fn refresh_last_message(c: &Connection, dialog: &str) -> rusqlite::Result<()> {
         params![dialog, body, date, id, sender],
     )?;
     Ok(())
+}
+
+/// The message `id`, read on `c` (inside a transaction when the caller writes it back).
+fn read_message(c: &Connection, id: MessageId) -> rusqlite::Result<Option<Message>> {
+    c.prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?
+        .query_row([id.to_string()], message_row)
+        .optional()
 }
 
 /// Adds `user` to `ids` once.
@@ -172,14 +180,7 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when SQLite fails.
     pub fn message(&self, id: MessageId) -> Result<Option<Message>, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
-                [id.to_string()],
-                message_row,
-            )
-            .optional()
-        })
+        self.with(|c| read_message(c, id))
     }
 
     /// The history of `dialog` as `viewer` sees it (without what they deleted for
@@ -239,21 +240,58 @@ impl Store {
         user: UserId,
         read: bool,
     ) -> Result<Vec<MessageId>, StoreError> {
-        let mut changed = Vec::new();
-        for mut m in self.messages_in(dialog, Some(user))? {
-            if m.sender_id == user || ids.is_some_and(|ids| !ids.contains(&m.id)) {
-                continue;
+        // One transaction: a 'delivered' from the chat racing a REST 'read' of the same
+        // message must not write back a copy that lacks the other's mark.
+        self.tx(|tx| {
+            let candidates: Vec<Message> = match ids {
+                // By primary key: a marker costs the same whatever the dialog's history.
+                Some(ids) => {
+                    let mut st = tx.prepare_cached(&format!(
+                        "SELECT {COLUMNS} FROM messages WHERE id = ?1 AND dialog_id = ?2"
+                    ))?;
+                    let mut out = Vec::with_capacity(ids.len());
+                    for id in ids {
+                        if let Some(m) = st
+                            .query_row(params![id.to_string(), dialog.to_string()], message_row)
+                            .optional()?
+                        {
+                            out.push(m);
+                        }
+                    }
+                    out
+                }
+                None => {
+                    let mut st = tx.prepare_cached(&format!(
+                        "SELECT {COLUMNS} FROM messages WHERE dialog_id = ?1 AND sender_id != ?2
+                         ORDER BY date_sent, id"
+                    ))?;
+                    st.query_map(params![dialog.to_string(), user.0], message_row)?
+                        .collect::<rusqlite::Result<_>>()?
+                }
+            };
+            let mut update = tx.prepare_cached(
+                "UPDATE messages SET read_ids = ?2, delivered_ids = ?3 WHERE id = ?1",
+            )?;
+            let mut changed = Vec::new();
+            for mut m in candidates {
+                if m.sender_id == user || m.deleted_for.contains(&user) {
+                    continue;
+                }
+                let mut did = add_once(&mut m.delivered_ids, user);
+                if read {
+                    did |= add_once(&mut m.read_ids, user);
+                }
+                if did {
+                    update.execute(params![
+                        m.id.to_string(),
+                        to_json(&m.read_ids),
+                        to_json(&m.delivered_ids)
+                    ])?;
+                    changed.push(m.id);
+                }
             }
-            let mut did = add_once(&mut m.delivered_ids, user);
-            if read {
-                did |= add_once(&mut m.read_ids, user);
-            }
-            if did {
-                self.with(|c| write_message(c, &m))?;
-                changed.push(m.id);
-            }
-        }
-        Ok(changed)
+            Ok(changed)
+        })
     }
 
     /// The chat's marker: message `id` delivered to (or, with `read`, read by) `user`;
@@ -267,10 +305,18 @@ impl Store {
         user: UserId,
         read: bool,
     ) -> Result<bool, StoreError> {
-        let Some(m) = self.message(id)? else {
+        let dialog: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT dialog_id FROM messages WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        let Some(dialog) = dialog.and_then(|d| d.parse::<DialogId>().ok()) else {
             return Ok(false);
         };
-        self.mark(m.dialog_id, Some(&[id]), user, read)?;
+        self.mark(dialog, Some(&[id]), user, read)?;
         Ok(true)
     }
 
@@ -314,11 +360,16 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when SQLite fails.
     pub fn unread_count(&self, dialog: DialogId, user: UserId) -> Result<u64, StoreError> {
-        Ok(self
-            .messages_in(dialog, Some(user))?
-            .iter()
-            .filter(|m| m.sender_id != user && !m.read_ids.contains(&user))
-            .count() as u64)
+        // Counted by SQLite over the dialog's index, without building the messages.
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM messages WHERE dialog_id = ?1 AND sender_id != ?2
+                   AND NOT EXISTS (SELECT 1 FROM json_each(read_ids) WHERE value = ?2)
+                   AND NOT EXISTS (SELECT 1 FROM json_each(deleted_for) WHERE value = ?2)",
+                params![dialog.to_string(), user.0],
+                |r| r.get(0),
+            )
+        })
     }
 
     /// Replaces the text of message `id` (an edit); answers the changed message.
@@ -326,12 +377,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when there is no such message.
     pub fn edit_message(&self, id: MessageId, body: &str) -> Result<Message, StoreError> {
-        let mut m = self.message(id)?.ok_or(StoreError::NotFound)?;
-        m.body = Some(body.to_owned());
-        m.edited = true;
-        m.updated_at = now();
-        self.put_message(&m)?;
-        Ok(m)
+        self.tx(|tx| {
+            let mut m = read_message(tx, id)?.ok_or(StoreError::NotFound)?;
+            m.body = Some(body.to_owned());
+            m.edited = true;
+            m.updated_at = now();
+            write_message(tx, &m)?;
+            refresh_last_message(tx, &m.dialog_id.to_string())?;
+            Ok(m)
+        })
     }
 
     /// Deletes message `id` for everyone.
@@ -339,8 +393,8 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when there is no such message.
     pub fn delete_message(&self, id: MessageId) -> Result<(), StoreError> {
-        let m = self.message(id)?.ok_or(StoreError::NotFound)?;
         self.tx(|tx| {
+            let m = read_message(tx, id)?.ok_or(StoreError::NotFound)?;
             tx.execute("DELETE FROM messages WHERE id = ?1", [id.to_string()])?;
             tx.execute(
                 "DELETE FROM reactions WHERE message_id = ?1",
@@ -356,11 +410,16 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when there is no such message.
     pub fn delete_message_for(&self, id: MessageId, user: UserId) -> Result<(), StoreError> {
-        let mut m = self.message(id)?.ok_or(StoreError::NotFound)?;
-        if add_once(&mut m.deleted_for, user) {
-            self.with(|c| write_message(c, &m))?;
-        }
-        Ok(())
+        self.tx(|tx| {
+            let mut m = read_message(tx, id)?.ok_or(StoreError::NotFound)?;
+            if add_once(&mut m.deleted_for, user) {
+                tx.execute(
+                    "UPDATE messages SET deleted_for = ?2 WHERE id = ?1",
+                    params![id.to_string(), to_json(&m.deleted_for)],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     /// Clears the history of `dialog` for `user`, or for everyone when `None`.
@@ -368,69 +427,39 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when SQLite fails.
     pub fn clear_history(&self, dialog: DialogId, user: Option<UserId>) -> Result<(), StoreError> {
-        for m in self.messages_in(dialog, user)? {
-            match user {
-                Some(u) => self.delete_message_for(m.id, u)?,
-                None => self.delete_message(m.id)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// Adds and/or removes `user`'s reactions to message `id`.
-    ///
-    /// # Errors
-    /// [`StoreError`] when SQLite fails.
-    pub fn react(
-        &self,
-        id: MessageId,
-        user: UserId,
-        add: Option<&str>,
-        remove: Option<&str>,
-    ) -> Result<(), StoreError> {
+        let d = dialog.to_string();
         self.tx(|tx| {
-            if let Some(r) = remove {
-                tx.execute(
-                    "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND reaction = ?3",
-                    params![id.to_string(), user.0, r],
-                )?;
-            }
-            if let Some(r) = add {
-                let pos: i64 = tx.query_row(
-                    "SELECT COALESCE(MAX(position), 0) + 1 FROM reactions",
-                    [],
-                    |r| r.get(0),
-                )?;
-                tx.execute(
-                    "INSERT OR IGNORE INTO reactions (message_id, user_id, reaction, position)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![id.to_string(), user.0, r, pos],
-                )?;
+            match user {
+                Some(u) => {
+                    let ids: Vec<(String, String)> = tx
+                        .prepare_cached(
+                            "SELECT id, deleted_for FROM messages WHERE dialog_id = ?1
+                               AND NOT EXISTS (SELECT 1 FROM json_each(deleted_for)
+                                               WHERE value = ?2)",
+                        )?
+                        .query_map(params![d, u.0], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    for (id, deleted) in ids {
+                        let mut deleted: Vec<UserId> = from_json(&deleted)?;
+                        deleted.push(u);
+                        tx.execute(
+                            "UPDATE messages SET deleted_for = ?2 WHERE id = ?1",
+                            params![id, to_json(&deleted)],
+                        )?;
+                    }
+                }
+                None => {
+                    tx.execute(
+                        "DELETE FROM reactions WHERE message_id IN
+                           (SELECT id FROM messages WHERE dialog_id = ?1)",
+                        [&d],
+                    )?;
+                    tx.execute("DELETE FROM messages WHERE dialog_id = ?1", [&d])?;
+                    refresh_last_message(tx, &d)?;
+                }
             }
             Ok(())
         })
-    }
-
-    /// The reactions to message `id`: each reaction with its users, in the order first given.
-    ///
-    /// # Errors
-    /// [`StoreError`] when SQLite fails.
-    pub fn reactions(&self, id: MessageId) -> Result<Vec<(String, Vec<UserId>)>, StoreError> {
-        let rows: Vec<(String, u64)> = self.with(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT reaction, user_id FROM reactions WHERE message_id = ?1 ORDER BY position",
-            )?;
-            st.query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect()
-        })?;
-        let mut out: Vec<(String, Vec<UserId>)> = Vec::new();
-        for (reaction, user) in rows {
-            match out.iter_mut().find(|(r, _)| *r == reaction) {
-                Some((_, users)) => users.push(UserId(user)),
-                None => out.push((reaction, vec![UserId(user)])),
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -16,8 +16,11 @@ mod blobs;
 mod chat;
 mod chat_backend;
 mod dialogs;
+mod history;
 mod messages;
 mod model;
+mod pushes;
+mod records;
 mod sessions;
 mod users;
 
@@ -27,10 +30,19 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 
 pub use chat_backend::StoreBackend;
+pub use history::{PageQuery, Reactions};
 pub use model::*;
+pub use pushes::{NewSubscription, PushDelivery, PushSource, PushSubscription};
+pub use records::CustomRecord;
 
 /// The migrations, in order: (version, SQL).
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_init.sql")),
+    (2, include_str!("migrations/0002_indexes.sql")),
+    (3, include_str!("migrations/0003_offline.sql")),
+    (4, include_str!("migrations/0004_push.sql")),
+    (5, include_str!("migrations/0005_custom_objects.sql")),
+];
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -214,7 +226,7 @@ mod tests {
             store.put_app(7, "key").unwrap();
         }
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
         assert!(store.check_app(7, "key").unwrap());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);

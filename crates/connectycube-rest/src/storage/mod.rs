@@ -184,6 +184,14 @@ pub struct GetBlobObject {
     pub download_url: bool,
 }
 
+impl GetBlobObject {
+    /// `GET /blobs/{uid}/download`: the file's content (the cloud redirects to S3; a public
+    /// file needs no session). Declared for servers' route tables: the content is not JSON, so
+    /// the client reads it from [`public_url`] or [`private_url`] instead.
+    pub const DOWNLOAD: Metadata =
+        Metadata::get("GetBlobObject::Download", "/blobs/{uid}/download");
+}
+
 impl Endpoint for GetBlobObject {
     type Response = BlobResponse;
     const METADATA: Metadata = Metadata::get("GetBlobObject", "/blobs/{uid}/object");

@@ -339,3 +339,22 @@ async fn room_presences_carry_owner_admin_and_member_affiliations() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_self_presence_echoes_the_join_presences_id() {
+    let s = server().await;
+    let d = group(&s, DialogType::Group, &[1, 2]);
+    let (c, mut i) = s.login(1, "r").await;
+    c.send(parse(&format!(
+        "<presence xmlns='jabber:client' id='join-42' to='{}/1'><x xmlns='http://jabber.org/protocol/muc'>\
+         <history maxstanzas='0'/></x></presence>",
+        room(d)
+    )))
+    .await
+    .unwrap();
+    let own = until(&mut i, |e| {
+        e.name() == "presence" && codes(e).contains(&"110".into())
+    })
+    .await;
+    assert_eq!(own.attr("id"), Some("join-42"));
+}
