@@ -62,8 +62,8 @@ pub mod protocol {
 pub mod rest {
     #[doc(inline)]
     pub use connectycube_rest::{
-        Metadata, ROUTES, RestClient, RestConfig, RestError, chat, client, endpoint, error, login,
-        page, query, route, session, storage, users,
+        Metadata, ROUTES, RestClient, RestConfig, RestError, chat, client, data, endpoint, error,
+        login, page, push, query, route, session, storage, users,
     };
 }
 /// The XMPP connection: the `connectycube-transport` crate, documented here.
