@@ -128,7 +128,10 @@ async fn pair(cfg: &Config) -> Result<((Session, ChatEvents), (Session, ChatEven
 
 async fn throughput(cfg: &Config) -> Result<()> {
     let n = cfg.n();
-    let ((a, _a_events), (b, b_events)) = pair(cfg).await?;
+    let ((a, mut a_events), (b, b_events)) = pair(cfg).await?;
+    // The sender reads its events (the receiver's markers), as an app does: a stream kept
+    // and never read stops the client's reading once its buffer is full.
+    tokio::spawn(async move { while a_events.next().await.is_some() {} });
     let dialog = a.create_dialog(&CreateDialog::private(b.user())).await?;
     let done = Arc::new(Notify::new());
     let got = count_messages(b_events, n, done.clone());
@@ -144,10 +147,15 @@ async fn throughput(cfg: &Config) -> Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu().saturating_sub(cpu0);
     let got = got.load(Ordering::Relaxed);
-    let mut acked = 0;
-    for h in handles {
-        acked += usize::from(h.await.is_ok());
-    }
+    // Every handle settles (acked or failed); a stalled client shows as a timeout here.
+    let acked = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut acked = 0;
+        for h in handles {
+            acked += usize::from(h.await.is_ok());
+        }
+        acked
+    })
+    .await?;
     emit(
         json!({"mode": "throughput", "n": n, "got": got, "acked": acked,
         "timed_out": timed_out, "secs": secs, "msg_per_s": got as f64 / secs,
