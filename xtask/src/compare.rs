@@ -198,8 +198,11 @@ pub fn bench(args: &[&str]) -> Result {
     let needed =
         o.rounds * (o.sizes.len() + 1) * LIBS.len() * 2 + 2 * o.connections + flood_users + 8;
     let ids: Vec<u32> = (Users::FIRST..Users::FIRST + needed as u32).collect();
-    // The devserver at its defaults (ejabberd's max_ack_queue, 5,000), as a user runs it.
-    let server = Running::start(devserver::Profile::Release, &ids, &[])?;
+    // The devserver at its defaults (ejabberd's max_ack_queue, 5,000), as a user runs it,
+    // unless CC_BENCH_DEVSERVER_FLAGS says otherwise (to find where a figure comes from).
+    let flags = std::env::var("CC_BENCH_DEVSERVER_FLAGS").unwrap_or_default();
+    let flags: Vec<&str> = flags.split_whitespace().collect();
+    let server = Running::start(devserver::Profile::Release, &ids, &flags)?;
     let mut figures = Figures::new();
     let libs: Vec<&str> = LIBS
         .into_iter()
@@ -298,16 +301,26 @@ fn flood(server: &Running, o: &Options, users: &mut Users) -> Result<String> {
         let _ = receiver.kill();
         return Err(format!("flood receiver did not log in: {ready}"));
     }
-    let sent = Command::new(&bin)
+    // The senders stay online until the receiver is done (their stdin closes then): a
+    // message bounced after its ack is sent again by its sender's session.
+    let mut sending = Command::new(&bin)
         .arg(&send)
-        .output()
-        .map_err(|e| e.to_string())?;
-    let sent = String::from_utf8_lossy(&sent.stdout).trim().to_owned();
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("flood senders: {e}"))?;
+    let out = sending.stdout.take().ok_or("flood senders: no stdout")?;
+    let sent = BufReader::new(out)
+        .lines()
+        .find_map(|l| l.ok().filter(|l| l.starts_with('{')))
+        .unwrap_or_default();
     println!("flood {senders}x{per}: senders: {sent}");
     let line = lines
         .find_map(|l| l.ok().filter(|l| l.starts_with('{')))
         .unwrap_or_default();
     let _ = receiver.wait();
+    drop(sending.stdin.take());
+    let _ = sending.wait();
     println!("flood {senders}x{per}: receiver: {line}");
     Ok(line)
 }

@@ -212,7 +212,7 @@ fn peak_rss_kib() -> u64 {
 /// came or none came for 30 s, and reports its peak memory (what the flood cost it).
 async fn flood_receive(cfg: &Config) -> Result<()> {
     let client = Client::new(cfg.app()?);
-    let (_me, mut events) = client.login(cfg.user(0)).await?;
+    let (me, mut events) = client.login(cfg.user(0)).await?;
     println!("{}", json!({"ready": true}));
     let (n, mut got) = (cfg.n(), 0usize);
     let mut t0 = None;
@@ -227,9 +227,12 @@ async fn flood_receive(cfg: &Config) -> Result<()> {
         }
     }
     let secs = t0.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let stats = me.chat().delivery_stats();
     emit(
         json!({"mode": "flood-receive", "n": n, "got": got, "secs": secs,
-        "peak_rss_mib": peak_rss_kib() as f64 / 1024.0}),
+        "peak_rss_mib": peak_rss_kib() as f64 / 1024.0,
+        "duplicates_dropped": stats.duplicates_dropped, "out_of_order": stats.out_of_order,
+        "state": format!("{:?}", me.chat().state())}),
     );
     Ok(())
 }
@@ -275,6 +278,12 @@ async fn flood_send(cfg: &Config) -> Result<()> {
         kept.push(me);
     }
     emit(json!({"mode": "flood-send", "acked": acked, "secs": t0.elapsed().as_secs_f64()}));
+    // Online until the receiver is done (the bench closes our stdin): a message the server
+    // bounces after its ack is sent again by its sender's session, which must still be there.
+    let _ =
+        tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink()))
+            .await;
+    drop(kept);
     Ok(())
 }
 

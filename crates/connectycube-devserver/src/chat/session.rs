@@ -576,12 +576,10 @@ pub(crate) fn end_session(
             continue;
         }
         if bounce {
-            messages::bounce(
-                ctx,
-                &el,
-                "service-unavailable",
-                "The recipient fell too far behind",
-            );
+            // ejabberd's words for the queue of a session it ended: the senders' SDKs (ours
+            // among them) read them as transient and send the message again, so a recipient
+            // closed for falling behind gets it after it reconnects instead of never.
+            messages::bounce(ctx, &el, "service-unavailable", "User session terminated");
         } else {
             messages::deliver_to_user(ctx, user, None, el, true);
         }

@@ -97,7 +97,7 @@ async fn another_user_cannot_resume_a_session() {
 }
 
 #[tokio::test]
-async fn a_client_far_behind_in_acks_is_closed_and_its_messages_bounce() {
+async fn a_client_far_behind_in_acks_is_closed_and_its_messages_bounce_as_ejabberd_words_it() {
     let s = server_with(ChatConfig {
         max_ack_queue: 5,
         ..ChatConfig::default()
@@ -106,21 +106,32 @@ async fn a_client_far_behind_in_acks_is_closed_and_its_messages_bounce() {
     let mut r = s.raw_bound(1, "slow").await;
     enable(&mut r).await;
     r.send("<presence/>").await;
-    let (b, mut bi) = s.login(2, "b").await;
+    // A sender without stream management: no ack queue of its own to overflow with the bounces.
+    let mut b = s.raw_bound(2, "b").await;
     for n in 1..=8 {
-        b.send(chat(&jid(1), &format!("m{n}"), &format!("msg {n}")))
-            .await
-            .unwrap();
+        b.send(&String::from(&chat(
+            &jid(1),
+            &format!("m{n}"),
+            &format!("msg {n}"),
+        )))
+        .await;
     }
     let err = r.until(|e| e.name() == "error").await;
     assert!(err.has_child("policy-violation", "urn:ietf:params:xml:ns:xmpp-streams"));
-    let bounced = until(&mut bi, |e| e.attr("type") == Some("error")).await;
+    let bounced = b.until(|e| e.attr("type") == Some("error")).await;
     assert!(
         bounced
             .attr("from")
             .is_some_and(|f| f.starts_with("1-1@localhost"))
     );
     assert!(body(&bounced).is_some_and(|b| b.starts_with("msg ")));
+    // ejabberd's words, which senders' SDKs (ours among them) read as transient and resend.
+    let error = bounced
+        .get_child("error", "jabber:client")
+        .map(String::from);
+    let error = error.unwrap_or_default();
+    assert!(error.contains("service-unavailable"), "{error}");
+    assert!(error.contains("User session terminated"), "{error}");
 }
 
 #[test]
