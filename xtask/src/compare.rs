@@ -106,8 +106,19 @@ fn config(
     ))
 }
 
+/// Writes `cfg` to a file and gives the `@FILE` argument that names it (a config with
+/// thousands of users does not fit in one command-line argument).
+fn config_file(cfg: &str, name: &str) -> Result<String> {
+    let dir = devserver::target_dir().join("compare");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, cfg).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("@{}", path.display()))
+}
+
 /// Runs one measurement of `lib` and returns its JSON line.
 fn run(lib: &str, server: &Running, cfg: &str) -> Result<String> {
+    let cfg = &config_file(cfg, lib)?;
     let output = if lib == "rust" {
         let root = crate::workspace_root();
         let target = devserver::target_dir();
@@ -290,7 +301,7 @@ fn flood(server: &Running, o: &Options, users: &mut Users) -> Result<String> {
     let send = with(config(server, "flood-send", total, "xmpps", &ids)?);
     let bin = find_bench_binary(&devserver::target_dir().join("release/deps"))?;
     let mut receiver = Command::new(&bin)
-        .arg(&receive)
+        .arg(config_file(&receive, "flood-receive")?)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| format!("flood receiver: {e}"))?;
@@ -304,7 +315,7 @@ fn flood(server: &Running, o: &Options, users: &mut Users) -> Result<String> {
     // The senders stay online until the receiver is done (their stdin closes then): a
     // message bounced after its ack is sent again by its sender's session.
     let mut sending = Command::new(&bin)
-        .arg(&send)
+        .arg(config_file(&send, "flood-send")?)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
