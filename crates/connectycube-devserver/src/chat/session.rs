@@ -267,6 +267,11 @@ impl Session {
                     None if !self.late.is_empty() => self.late.push_back((Instant::now(), el)),
                     None => self.out.push(el),
                 }
+                // Held back counts as sent and unacked: past `max_ack_queue` the session is
+                // closed and its queue bounces, as for a client that stopped acking.
+                if self.late.len() > self.ctx.config.max_ack_queue {
+                    self.closing = Some(("policy-violation", End::Bounce));
+                }
                 None
             }
             Deliver::Conflict => {

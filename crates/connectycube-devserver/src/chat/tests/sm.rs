@@ -96,17 +96,18 @@ async fn another_user_cannot_resume_a_session() {
     assert!(other.until(|e| e.name() == "failed").await.is("failed", SM));
 }
 
-#[tokio::test]
-async fn a_client_far_behind_in_acks_is_closed_and_its_messages_bounce_as_ejabberd_words_it() {
+/// A server (kept running by the caller) closing clients 5 stanzas behind, user 1 bound as `slow` with `before` done on its
+/// raw stream, and user 2 (no stream management: no ack queue to overflow with the bounces)
+/// sending it 8 messages.
+async fn eight_to_a_slow_user(before: impl AsyncFnOnce(&Server, &mut Raw)) -> (Server, Raw, Raw) {
     let s = server_with(ChatConfig {
         max_ack_queue: 5,
         ..ChatConfig::default()
     })
     .await;
     let mut r = s.raw_bound(1, "slow").await;
-    enable(&mut r).await;
+    before(&s, &mut r).await;
     r.send("<presence/>").await;
-    // A sender without stream management: no ack queue of its own to overflow with the bounces.
     let mut b = s.raw_bound(2, "b").await;
     for n in 1..=8 {
         b.send(&String::from(&chat(
@@ -116,6 +117,12 @@ async fn a_client_far_behind_in_acks_is_closed_and_its_messages_bounce_as_ejabbe
         )))
         .await;
     }
+    (s, r, b)
+}
+
+#[tokio::test]
+async fn a_client_far_behind_in_acks_is_closed_and_its_messages_bounce_as_ejabberd_words_it() {
+    let (_server, mut r, mut b) = eight_to_a_slow_user(async |_, r| drop(enable(r).await)).await;
     let err = r.until(|e| e.name() == "error").await;
     assert!(err.has_child("policy-violation", "urn:ietf:params:xml:ns:xmpp-streams"));
     let bounced = b.until(|e| e.attr("type") == Some("error")).await;
@@ -150,4 +157,16 @@ async fn the_transport_keeps_acking_through_many_messages() {
     for n in 0..2000 {
         assert_eq!(body(&next_body(&mut bi).await), Some(n.to_string()));
     }
+}
+
+#[tokio::test]
+async fn stanzas_held_back_by_a_delay_fault_count_toward_the_ack_queue() {
+    // An hour's delay: without a bound, everything sent meanwhile would pile up in memory.
+    let hour = std::time::Duration::from_secs(3600);
+    let (_server, mut r, mut b) =
+        eight_to_a_slow_user(async |s, _| s.handle.faults().delay_delivery(UserId(1), hour)).await;
+    let err = r.until(|e| e.name() == "error").await;
+    assert!(err.has_child("policy-violation", "urn:ietf:params:xml:ns:xmpp-streams"));
+    let bounced = b.until(|e| e.attr("type") == Some("error")).await;
+    assert!(body(&bounced).is_some_and(|b| b.starts_with("msg ")));
 }
