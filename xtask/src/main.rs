@@ -132,7 +132,9 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     install_js_peer()?;
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
-    with_ejabberd(&args)?;
+    // Installed above: a test that would skip without the JS SDK peer must fail instead.
+    let required = [("CC_JS_PEER_REQUIRED".to_owned(), "1".to_owned())];
+    with_ejabberd_then(&args, &required, || Ok(()))?;
     if extra.is_empty() {
         transport_tests_on_devserver(&[])?;
         // The README's quickstart command is part of "every test": it must keep working.
@@ -398,7 +400,7 @@ pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
 }
 
 /// Runs `cargo ARGS` in the workspace with `env` added.
-fn cargo_with_env(args: &[&str], env: &[(String, String)]) -> Result<(), String> {
+pub(crate) fn cargo_with_env(args: &[&str], env: &[(String, String)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace_root())

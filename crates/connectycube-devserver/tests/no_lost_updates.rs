@@ -10,17 +10,12 @@
 
 use std::time::Duration;
 
+use connectycube_devserver::DevServer;
 use connectycube_devserver::store::{Dialog, NewMessage, dialog_type};
-use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
-use connectycube_protocol::ids::{AppId, DialogId, MessageId, UserId};
+use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use connectycube_rest::chat::dialogs::UpdateDialog;
 use connectycube_rest::chat::messages::UpdateMessages;
-use connectycube_rest::session::{CreateSession, Secret, SessionUser};
-use connectycube_rest::{RestClient, RestConfig};
-use connectycube_transport::connector::Credentials;
-use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{ChatConnection, SessionSettings};
-use xmpp_parsers::jid::BareJid;
 
 const WAIT: Duration = Duration::from_secs(30);
 /// The messages raced over.
@@ -29,52 +24,13 @@ const MESSAGES: usize = 100;
 /// which widened the window a racing write fell into).
 const HISTORY: usize = 1_500;
 
-async fn server(logins: &[&str]) -> DevServer {
-    let mut config = DevServerConfig::default();
-    for l in logins {
-        config
-            .users
-            .push(SeedUser::new(l, &format!("{l}-password1")));
-    }
-    DevServer::start(config).await.unwrap()
-}
+mod kit;
 
-async fn rest(srv: &DevServer, login: &str) -> (RestClient, UserId, String) {
-    let mut config = RestConfig::new().with_api_url(&srv.api_url()).unwrap();
-    config.allow_plain_http = true;
-    let client = RestClient::new(config).unwrap();
-    let who = SessionUser::Login {
-        login: login.into(),
-        password: Secret(format!("{login}-password1")),
-    };
-    let session = client
-        .create_session(&CreateSession::new(
-            AppId(srv.app_id()),
-            srv.auth_key(),
-            who,
-        ))
-        .await
-        .unwrap();
-    let token = session.token.expose().to_owned();
-    (client, session.user_id.unwrap(), token)
-}
+use kit::{rest, server};
 
 async fn chat(srv: &DevServer, id: UserId, token: String) -> ChatConnection {
-    let chat = srv.chat().unwrap();
-    let credentials = Credentials {
-        jid: BareJid::new(&format!("{}-{}@{}", id.0, srv.app_id(), chat.host())).unwrap(),
-        password: token,
-    };
-    let (conn, _incoming) = ChatConnection::new(
-        XmppConnector::new(chat.connection_config()).unwrap(),
-        credentials,
-        SessionSettings::default().with_total_reconnections(0),
-    );
-    tokio::time::timeout(WAIT, conn.login())
-        .await
-        .unwrap()
-        .unwrap();
-    conn
+    let settings = SessionSettings::default().with_total_reconnections(0);
+    kit::chat(srv, id, &token, settings).await.0
 }
 
 /// `reader` marks every message delivered over chat and read over REST, both at once.

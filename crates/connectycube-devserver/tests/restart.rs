@@ -9,82 +9,39 @@ use std::path::Path;
 use std::time::Duration;
 
 use connectycube_devserver::store::{Dialog, dialog_type};
-use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
-use connectycube_protocol::ids::{AppId, MessageId, UserId};
-use connectycube_rest::session::{CreateSession, Secret, SessionUser};
-use connectycube_rest::{RestClient, RestConfig};
-use connectycube_transport::connector::Credentials;
-use connectycube_transport::connectors::XmppConnector;
+use connectycube_devserver::{DevServer, DevServerConfig};
+use connectycube_protocol::ids::{MessageId, UserId};
 use connectycube_transport::session::{ChatConnection, Incoming, SessionSettings};
 use minidom::Element;
-use xmpp_parsers::jid::BareJid;
 
-const WAIT: Duration = Duration::from_secs(15);
+mod kit;
+
+use kit::{WAIT, next};
 
 async fn start(db: &Path) -> DevServer {
-    let mut config = DevServerConfig {
+    let config = DevServerConfig {
         db: Some(db.to_path_buf()),
         auth_key: Some("restart-key".into()),
         ..DevServerConfig::default()
     };
-    for l in ["ann", "bob"] {
-        config
-            .users
-            .push(SeedUser::new(l, &format!("{l}-password1")));
-    }
-    DevServer::start(config).await.unwrap()
+    kit::server_with(config, &["ann", "bob"]).await
 }
 
 /// A REST session's token and user id.
 async fn session(srv: &DevServer, login: &str) -> (String, UserId) {
-    let mut config = RestConfig::new().with_api_url(&srv.api_url()).unwrap();
-    config.allow_plain_http = true;
-    let client = RestClient::new(config).unwrap();
-    let who = SessionUser::Login {
-        login: login.into(),
-        password: Secret(format!("{login}-password1")),
-    };
-    let s = client
-        .create_session(&CreateSession::new(
-            AppId(srv.app_id()),
-            srv.auth_key(),
-            who,
-        ))
-        .await
-        .unwrap();
-    (s.token.expose().to_owned(), s.user_id.unwrap())
+    let (_, user, token) = kit::rest(srv, login).await;
+    (token, user)
 }
 
 /// Logs `user` in to chat with a REST session's token as the password.
 async fn chat(srv: &DevServer, user: UserId, token: &str) -> (ChatConnection, Incoming) {
-    let chat = srv.chat().unwrap();
-    let credentials = Credentials {
-        jid: BareJid::new(&format!("{}-{}@{}", user.0, srv.app_id(), chat.host())).unwrap(),
-        password: token.to_owned(),
-    };
-    let (conn, incoming) = ChatConnection::new(
-        XmppConnector::new(chat.connection_config()).unwrap(),
-        credentials,
+    kit::chat(
+        srv,
+        user,
+        token,
         SessionSettings::default().with_total_reconnections(0),
-    );
-    tokio::time::timeout(WAIT, conn.login())
-        .await
-        .unwrap()
-        .unwrap();
-    (conn, incoming)
-}
-
-async fn next(incoming: &mut Incoming, wanted: impl Fn(&Element) -> bool) -> Element {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let el = incoming.recv().await.expect("session ended");
-            if wanted(&el) {
-                return el;
-            }
-        }
-    })
+    )
     .await
-    .expect("nothing wanted arrived")
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! What the push and fault tests share: a devserver with users, their REST clients and
+//! What the devserver's end-to-end tests share: a devserver with users, their REST clients and
 //! chat connections, and waiting for a stanza.
 
 #![allow(dead_code)]
@@ -20,7 +20,11 @@ pub const WAIT: Duration = Duration::from_secs(15);
 
 /// A devserver with a user per login (password `{login}-password1`).
 pub async fn server(logins: &[&str]) -> DevServer {
-    let mut config = DevServerConfig::default();
+    server_with(DevServerConfig::default(), logins).await
+}
+
+/// A devserver of `config` with a user per login (password `{login}-password1`) added.
+pub async fn server_with(mut config: DevServerConfig, logins: &[&str]) -> DevServer {
     for l in logins {
         config
             .users
