@@ -43,7 +43,7 @@ pub struct SubscriptionItem {
 }
 
 /// `POST /subscriptions`: subscribes this device of the session's user.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct CreateSubscription {
     /// `apns`, `apns_voip`, `gcm` or `web`.
     pub channel: String,

@@ -201,15 +201,10 @@ impl ChatBackend for StoreBackend {
         message: Option<MessageId>,
         body: &str,
     ) -> BackendResult<bool> {
-        if let Some(d) = dialog
-            && !self.store.notifications_enabled(d, user).map_err(storage)?
-        {
-            return Ok(false);
-        }
-        self.store
-            .record_chat_alert(user, sender, dialog, message, body)
-            .map_err(storage)?;
-        Ok(true)
+        let devices = self
+            .store
+            .record_chat_alert(user, sender, dialog, message, body);
+        Ok(devices.map_err(storage)?.is_some())
     }
 
     fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> BackendResult<bool> {

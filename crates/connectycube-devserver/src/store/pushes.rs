@@ -2,41 +2,14 @@
 //! delivered to subscribed devices (from events and from chat alerts). Nothing leaves the
 //! machine: a delivery is a row a test reads back.
 
-use std::fmt;
-
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use rusqlite::{Row, params};
 use serde_json::Value;
 
 use super::{Store, StoreError, now};
 
-/// A device subscription to create.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct NewSubscription {
-    /// `apns`, `apns_voip`, `gcm` or `web`.
-    pub channel: String,
-    /// `development` or `production`.
-    pub environment: String,
-    /// The device token (a secret of the device: not in Debug).
-    pub token: Option<String>,
-    /// The app's bundle or package id.
-    pub bundle_identifier: Option<String>,
-    /// `ios`, `android` or `web`.
-    pub platform: String,
-    /// The device's unique id.
-    pub udid: String,
-}
-
-impl fmt::Debug for NewSubscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NewSubscription")
-            .field("channel", &self.channel)
-            .field("environment", &self.environment)
-            .field("platform", &self.platform)
-            .field("udid", &self.udid)
-            .finish_non_exhaustive()
-    }
-}
+/// A device subscription to create: the REST client's declaration of the request.
+pub use connectycube_rest::push::CreateSubscription as NewSubscription;
 
 /// A stored subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,8 +222,8 @@ impl Store {
         })
     }
 
-    /// Records a chat alert to `user` on each of their subscribed devices, unless they turned
-    /// notifications of `dialog` off; answers how many devices it went to.
+    /// Records a chat alert to `user` on each of their subscribed devices and answers how many
+    /// devices it went to, or `None` when they turned notifications of `dialog` off.
     ///
     /// # Errors
     /// [`StoreError`] when SQLite fails.
@@ -261,11 +234,11 @@ impl Store {
         dialog: Option<DialogId>,
         message: Option<MessageId>,
         body: &str,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Option<usize>, StoreError> {
         if let Some(d) = dialog
             && !self.notifications_enabled(d, user)?
         {
-            return Ok(0);
+            return Ok(None);
         }
         let payload = serde_json::json!({
             "message": body,
@@ -296,7 +269,7 @@ impl Store {
                     ],
                 )?;
             }
-            Ok(subs.len())
+            Ok(Some(subs.len()))
         })
     }
 
