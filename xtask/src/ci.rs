@@ -1,8 +1,6 @@
 //! `cargo xtask ci`: the one definition of the checks, run alike by developers, `.ci/run` and
 //! the GitHub workflow.
 
-use std::process::Command;
-
 /// One check, runnable alone as `cargo xtask ci <name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
@@ -175,18 +173,11 @@ pub fn run(words: &[&str]) -> Result<(), String> {
 
 /// Runs `cargo ARGS` in the workspace with `env` added.
 fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(crate::workspace_root())
-        .args(args)
-        .envs(env.iter().copied())
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`cargo {}` failed ({status})", args.join(" ")))
-    }
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    crate::cargo_with_env(args, &env)
 }
 
 #[cfg(test)]
