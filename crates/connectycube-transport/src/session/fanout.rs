@@ -6,6 +6,7 @@
 //! bounded queue, allocated as it fills, so a session nobody listens to costs an empty `Vec`
 //! and a subscriber that keeps up costs one small block.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::mpsc;
@@ -14,6 +15,8 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub(crate) struct Fanout<T> {
     subscribers: Arc<Mutex<Vec<mpsc::Sender<T>>>>,
+    /// Values a full subscriber missed, for a warning that does not repeat per value.
+    skipped: Arc<AtomicU64>,
     capacity: usize,
     /// What a subscriber's queue holds, for the warning when one is full.
     what: &'static str,
@@ -23,6 +26,7 @@ impl<T> Clone for Fanout<T> {
     fn clone(&self) -> Self {
         Self {
             subscribers: Arc::clone(&self.subscribers),
+            skipped: Arc::clone(&self.skipped),
             capacity: self.capacity,
             what: self.what,
         }
@@ -34,13 +38,14 @@ impl<T: Clone> Fanout<T> {
     pub fn new(capacity: usize, what: &'static str) -> Self {
         Self {
             subscribers: Arc::default(),
+            skipped: Arc::default(),
             capacity: capacity.max(1),
             what,
         }
     }
 
     /// Sends `value` to every subscriber; one whose queue is full misses it (and a warning
-    /// says so), one that is gone is forgotten.
+    /// says so, at each power of two skipped), one that is gone is forgotten.
     pub fn send(&self, value: T) {
         let mut subscribers = self
             .subscribers
@@ -49,10 +54,12 @@ impl<T: Clone> Fanout<T> {
         subscribers.retain(|s| match s.try_send(value.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(
-                    what = self.what,
-                    "a subscriber fell behind: a value skipped"
-                );
+                // A bounce storm could skip thousands: warn at 1, 2, 4, 8, ... skipped.
+                let skipped = self.skipped.fetch_add(1, Ordering::Relaxed) + 1;
+                if skipped.is_power_of_two() {
+                    let what = self.what;
+                    tracing::warn!(what, skipped, "a subscriber fell behind: values skipped");
+                }
                 true
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
