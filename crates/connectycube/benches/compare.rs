@@ -87,14 +87,19 @@ fn cpu() -> Duration {
     Duration::from_nanos(ns)
 }
 
-/// This process's resident memory, KiB.
-fn rss_kib() -> u64 {
+/// A `/proc/self/status` figure in KiB (`VmRSS:` now, `VmHWM:` the peak so far).
+fn status_kib(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// This process's resident memory, KiB.
+fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
 }
 
 fn emit(result: Value) {
@@ -200,12 +205,7 @@ async fn rtt(cfg: &Config) -> Result<()> {
 
 /// Peak resident memory of this process so far, KiB.
 fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+    status_kib("VmHWM:")
 }
 
 /// The receiving end of a flood: logs in, says it is ready, counts chat messages until `n`
