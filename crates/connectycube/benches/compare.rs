@@ -20,13 +20,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::AppId;
 use connectycube::protocol::model::Message;
 use connectycube::rest::chat::dialogs::CreateDialog;
 use connectycube::rest::session::{Secret, SessionUser};
 use connectycube::transport::config::ConnectionConfig;
-use connectycube::{AppConfig, ChatEvents, Client, Session};
+use connectycube::{AppConfig, Client, IncomingMessage, Session, Updates};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -108,38 +107,48 @@ fn emit(result: Value) {
     println!("{result}");
 }
 
-/// Counts `events`' chat messages; wakes `done` at `n`.
-fn count_messages(mut events: ChatEvents, n: usize, done: Arc<Notify>) -> Arc<AtomicUsize> {
-    let got = Arc::new(AtomicUsize::new(0));
-    let counter = got.clone();
+/// Counts the chat messages `messages` brings (those a lag skipped too, from its count:
+/// they reached the client); wakes `done` at `n`. Gives the count and the lagged part.
+fn count_messages(
+    mut messages: Updates<IncomingMessage>,
+    n: usize,
+    done: Arc<Notify>,
+) -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let (got, lagged) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (counter, skipped) = (got.clone(), lagged.clone());
     tokio::spawn(async move {
-        while let Some(event) = events.next().await {
-            if matches!(event.map(|e| e.into_event()), Ok(ChatEvent::ChatMessage(_)))
-                && counter.fetch_add(1, Ordering::Relaxed) + 1 == n
-            {
+        while let Some(item) = messages.next().await {
+            let k = match item {
+                Ok(_) => 1,
+                Err(lag) => {
+                    let k = lag.missed_messages as usize;
+                    skipped.fetch_add(k, Ordering::Relaxed);
+                    k
+                }
+            };
+            if counter.fetch_add(k, Ordering::Relaxed) + k >= n {
                 done.notify_one();
             }
         }
     });
-    got
+    (got, lagged)
 }
 
-async fn pair(cfg: &Config) -> Result<((Session, ChatEvents), (Session, ChatEvents))> {
+/// Two users of the bench, logged in; their all-event streams are dropped (nothing waits
+/// for them).
+async fn pair(cfg: &Config) -> Result<(Session, Session)> {
     let client = Client::new(cfg.app()?);
-    let a = client.login(cfg.user(0)).await?;
-    let b = client.login(cfg.user(1)).await?;
+    let (a, _) = client.login(cfg.user(0)).await?;
+    let (b, _) = client.login(cfg.user(1)).await?;
     Ok((a, b))
 }
 
 async fn throughput(cfg: &Config) -> Result<()> {
     let n = cfg.n();
-    let ((a, mut a_events), (b, b_events)) = pair(cfg).await?;
-    // The sender reads its events (the receiver's markers), as an app does: a stream kept
-    // and never read stops the client's reading once its buffer is full.
-    tokio::spawn(async move { while a_events.next().await.is_some() {} });
+    let (a, b) = pair(cfg).await?;
     let dialog = a.create_dialog(&CreateDialog::private(b.user())).await?;
     let done = Arc::new(Notify::new());
-    let got = count_messages(b_events, n, done.clone());
+    let (got, lagged) = count_messages(b.messages(), n, done.clone());
     let cpu0 = cpu();
     let t0 = Instant::now();
     let mut handles = Vec::with_capacity(n);
@@ -152,6 +161,7 @@ async fn throughput(cfg: &Config) -> Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu().saturating_sub(cpu0);
     let got = got.load(Ordering::Relaxed);
+    let lagged = lagged.load(Ordering::Relaxed);
     // Every handle settles (acked or failed); a stalled client shows as a timeout here.
     let acked = tokio::time::timeout(Duration::from_secs(60), async {
         let mut acked = 0;
@@ -162,7 +172,7 @@ async fn throughput(cfg: &Config) -> Result<()> {
     })
     .await?;
     emit(
-        json!({"mode": "throughput", "n": n, "got": got, "acked": acked,
+        json!({"mode": "throughput", "n": n, "got": got, "lagged": lagged, "acked": acked,
         "timed_out": timed_out, "secs": secs, "msg_per_s": got as f64 / secs,
         "cpu_us_per_msg": cpu.as_secs_f64() * 1e6 / got.max(1) as f64}),
     );
@@ -170,14 +180,13 @@ async fn throughput(cfg: &Config) -> Result<()> {
 }
 
 async fn rtt(cfg: &Config) -> Result<()> {
-    let ((a, mut a_events), (b, mut b_events)) = pair(cfg).await?;
+    let (a, b) = pair(cfg).await?;
     let dialog = a.create_dialog(&CreateDialog::private(b.user())).await?;
     let echo = b.dialog(dialog.id()).await?;
+    let (mut a_messages, mut b_messages) = (a.messages(), b.messages());
     tokio::spawn(async move {
-        while let Some(event) = b_events.next().await {
-            if let Ok(ChatEvent::ChatMessage(_)) = event.map(|e| e.into_event()) {
-                let _ = echo.send(&Message::new("pong")).await;
-            }
+        while let Some(Ok(_)) = b_messages.next().await {
+            let _ = echo.send(&Message::new("pong")).await;
         }
     });
     let (warmup, n) = (20, cfg.n());
@@ -185,14 +194,9 @@ async fn rtt(cfg: &Config) -> Result<()> {
     for i in 0..warmup + n {
         let t0 = Instant::now();
         let _handle = dialog.send(&Message::new(format!("ping {i}"))).await?;
-        loop {
-            let event = tokio::time::timeout(Duration::from_secs(10), a_events.next()).await?;
-            if let Some(Ok(e)) = event
-                && matches!(e.event, ChatEvent::ChatMessage(_))
-            {
-                break;
-            }
-        }
+        tokio::time::timeout(Duration::from_secs(10), a_messages.next())
+            .await?
+            .ok_or("the session ended")??;
         if i >= warmup {
             samples.push(t0.elapsed().as_secs_f64() * 1e3);
         }
@@ -212,17 +216,17 @@ fn peak_rss_kib() -> u64 {
 /// came or none came for 30 s, and reports its peak memory (what the flood cost it).
 async fn flood_receive(cfg: &Config) -> Result<()> {
     let client = Client::new(cfg.app()?);
-    let (me, mut events) = client.login(cfg.user(0)).await?;
+    let (me, _) = client.login(cfg.user(0)).await?;
+    let mut messages = me.messages();
     println!("{}", json!({"ready": true}));
     let (n, mut got) = (cfg.n(), 0usize);
     let mut t0 = None;
     while got < n {
-        match tokio::time::timeout(Duration::from_secs(30), events.next()).await {
-            Ok(Some(Ok(e))) if matches!(e.event, ChatEvent::ChatMessage(_)) => {
+        match tokio::time::timeout(Duration::from_secs(30), messages.next()).await {
+            Ok(Some(item)) => {
                 t0.get_or_insert_with(Instant::now);
-                got += 1;
+                got += item.map_or_else(|lag| lag.missed_messages as usize, |_| 1);
             }
-            Ok(Some(_)) => {}
             Ok(None) | Err(_) => break,
         }
     }
@@ -248,10 +252,7 @@ async fn flood_send(cfg: &Config) -> Result<()> {
         let logins = (start..(start + 64).min(cfg.users())).map(|i| client.login(cfg.user(i)));
         for login in futures_util::future::join_all(logins).await {
             match login {
-                Ok((session, mut events)) => {
-                    tokio::spawn(async move { while events.next().await.is_some() {} });
-                    senders.push(session);
-                }
+                Ok((session, _)) => senders.push(session),
                 // Counted and shown: a flood that could not start is not a figure.
                 Err(e) => failed.push(e.to_string()),
             }
@@ -310,9 +311,8 @@ async fn memory(cfg: &Config) -> Result<()> {
     for start in (0..cfg.users()).step_by(batch) {
         let logins = (start..(start + batch).min(cfg.users())).map(|i| client.login(cfg.user(i)));
         for login in futures_util::future::join_all(logins).await {
-            let (session, mut events) = login?;
-            // Drained, as an app does: an unread stream would hold what arrives.
-            tokio::spawn(async move { while events.next().await.is_some() {} });
+            // The all-event stream is dropped: nothing waits for it.
+            let (session, _) = login?;
             sessions.push(session);
         }
     }

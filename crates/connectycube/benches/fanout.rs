@@ -52,7 +52,7 @@ fn publish(c: &mut Criterion) {
             b.iter(|| {
                 for chunk in events.chunks(512) {
                     for e in chunk {
-                        hub.publish(e);
+                        hub.publish(e.clone());
                     }
                     for s in &mut subs {
                         std::hint::black_box(drain(s));
@@ -68,7 +68,7 @@ fn publish(c: &mut Criterion) {
             |b| {
                 b.iter(|| {
                     for e in &events {
-                        hub.publish(e);
+                        hub.publish(e.clone());
                     }
                 });
             },

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use connectycube::transport::session::SessionSettings;
 use connectycube::{ChatAuth, Client};
-use futures_util::StreamExt;
 use support::{Result, app_config, credentials, devserver};
 
 #[tokio::main]
@@ -22,9 +21,9 @@ async fn main() -> Result<()> {
     println!("alice is user {}: {:?}", alice.user(), alice.chat().state());
 
     // guide: Connection states
-    let mut states = alice.chat().state_changes();
+    let mut states = alice.connection_states();
     tokio::spawn(async move {
-        while let Some(state) = states.next().await {
+        while let Some(Ok(state)) = states.next().await {
             println!("chat connection state: {state:?}");
         }
     });

@@ -1,24 +1,24 @@
-//! The SDK's main job: two users log in (REST session, then chat with its token), a group
-//! dialog is created over REST, messages go back and forth with their typing, delivered and
-//! read statuses, a reaction is added, the history is read back over REST, and both log out.
+//! The SDK's main job, through its one door (`Client` → `Session` → `Dialog`): two users log
+//! in (REST session and chat), a group dialog is created, messages go back and forth with
+//! their typing, delivered and read statuses, a reaction is added, the history is read back,
+//! and both log out.
 //!
 //! `cargo run -p connectycube --example quickstart` runs it against an embedded devserver (a
 //! local ConnectyCube on 127.0.0.1, in memory): nothing to install, no account.
 //!
-//! With credentials in the environment it runs the chat half against a real server instead:
-//! ConnectyCube (`CC_XMPP_DOMAIN=chat.connectycube.com`, `CC_XMPP_APP_ID`,
-//! `CC_USER_A`/`CC_PASSWORD_A`, `CC_USER_B`/`CC_PASSWORD_B`) or the test ejabberd
-//! (`cargo xtask quickstart`).
+//! With credentials in the environment it runs the chat half against a real chat server
+//! instead, logging in to the chat alone: ConnectyCube (`CC_XMPP_DOMAIN=chat.connectycube.com`,
+//! `CC_XMPP_APP_ID`, `CC_USER_A`/`CC_PASSWORD_A`, `CC_USER_B`/`CC_PASSWORD_B`) or the test
+//! ejabberd (`cargo xtask quickstart`).
 
 use std::time::{Duration, Instant};
 
-use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::{AppId, UserId};
 use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
+use connectycube::rest::session::Secret;
 use connectycube::transport::config::ConnectionConfig;
-use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
+use connectycube::{AppConfig, Client, Session, Updates};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -26,163 +26,112 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn connection() -> Result<ConnectionConfig> {
+/// The chat server named by the environment (`CC_XMPP_*`).
+fn chat_server() -> Result<AppConfig> {
     let domain = env("CC_XMPP_DOMAIN").unwrap_or_else(|| "chat.connectycube.com".into());
-    Ok(match (env("CC_XMPP_TLS_PORT"), env("CC_XMPP_CA_PEM")) {
+    let connection = match (env("CC_XMPP_TLS_PORT"), env("CC_XMPP_CA_PEM")) {
         (Some(port), Some(ca)) => ConnectionConfig::direct_tls(domain, port.parse()?)
             .with_address(env("CC_XMPP_ADDR").unwrap_or_else(|| "127.0.0.1".into()))
             .with_custom_root_ca_pem(std::fs::read(ca)?),
         _ => ConnectionConfig::direct_tls(domain, 5223),
-    })
+    };
+    let app_id = AppId(env("CC_XMPP_APP_ID").map_or(Ok(1), |v| v.parse())?);
+    let mut config = AppConfig::new(app_id, env("CC_AUTH_KEY").unwrap_or_default());
+    config.chat = connection;
+    Ok(config)
 }
 
-fn user(suffix: &str, default_id: u64) -> Result<(UserId, String)> {
+/// User `suffix` (`CC_USER_A`, `CC_PASSWORD_A`) logged in to the chat alone.
+async fn login_chat(client: &Client, suffix: &str, default_id: u64) -> Result<Session> {
     let id = env(&format!("CC_USER_{suffix}")).map_or(Ok(default_id), |v| v.parse())?;
     let password = env(&format!("CC_PASSWORD_{suffix}")).unwrap_or_else(|| format!("pass{id}"));
-    Ok((UserId(id), password))
+    let (session, _all_events) = client.login_chat(UserId(id), Secret(password)).await?;
+    Ok(session)
 }
 
-fn client(suffix: &str, default_id: u64) -> Result<(ChatClient, ChatEvents)> {
-    let (user, password) = user(suffix, default_id)?;
-    let app_id = AppId(env("CC_XMPP_APP_ID").map_or(Ok(1), |v| v.parse())?);
-    let settings = SessionSettings::default();
-    let config = ChatConfig {
-        connection: connection()?,
-        app_id,
-        user,
-        password,
-        settings,
-        delivery: DeliverySettings::default(),
-    };
-    Ok(ChatClient::new(config)?)
-}
-
-/// Waits for the first event `pick` accepts.
-async fn wait<T>(
-    events: &mut ChatEvents,
-    mut pick: impl FnMut(ChatEvent) -> Option<T>,
-) -> Result<T> {
-    let found = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(event) = events.next().await {
-            if let Some(found) = pick(event?.into_event()) {
-                return Ok(found);
-            }
-        }
-        Err::<T, Box<dyn std::error::Error>>("the client stopped".into())
-    });
-    found.await.map_err(|_| "no such event within 10 s")?
+/// The next value of a typed stream, within 10 s.
+async fn next<T>(stream: &mut Updates<T>) -> Result<T> {
+    let next = tokio::time::timeout(Duration::from_secs(10), stream.next()).await;
+    Ok(next
+        .map_err(|_| "nothing within 10 s")?
+        .ok_or("the session ended")??)
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
     if env("CC_USER_A").is_some() || env("CC_XMPP_TLS_PORT").is_some() {
-        let (alice, alice_events) = client("A", 1001)?;
-        let (bob, bob_events) = client("B", 1002)?;
-        return chat(alice, alice_events, bob, bob_events).await;
+        let client = Client::new(chat_server()?);
+        let alice = login_chat(&client, "A", 1001).await?;
+        let bob = login_chat(&client, "B", 1002).await?;
+        return chat(&alice, &bob).await;
     }
     local::run().await
 }
 
 /// Two users chat 1-1: typing, a message, delivered, read, last activity, logout.
-async fn chat(
-    alice: ChatClient,
-    mut alice_events: ChatEvents,
-    bob: ChatClient,
-    mut bob_events: ChatEvents,
-) -> Result<()> {
+async fn chat(alice: &Session, bob: &Session) -> Result<()> {
     let started = Instant::now();
-    tokio::try_join!(alice.login(), bob.login())?;
-    println!(
-        "both logged in ({:?}): {:?}",
-        started.elapsed(),
-        alice.state()
-    );
+    let (mut bob_typing, mut bob_messages) = (bob.typing_started(), bob.messages());
+    let (mut delivered, mut read) = (alice.delivered_statuses(), alice.read_statuses());
+    println!("both logged in ({:?})", started.elapsed());
 
-    alice.typing(bob.user(), TypingState::Composing)?.await?;
+    let to_bob = alice.chat();
+    to_bob.typing(bob.user(), TypingState::Composing)?.await?;
+    let typing = next(&mut bob_typing).await?;
+    println!("bob: {:?} is typing", typing.user_id());
     let mut message = Message::new("Hello from Rust 🦀");
     message.custom.insert("country".into(), "USA".into());
     let sent = Instant::now();
-    alice.send_private(bob.user(), &message)?.await?;
+    to_bob.send_private(bob.user(), &message)?.await?;
     println!(
-        "alice: message {} sent (acked by the server in {:?})",
+        "alice: message {} acked by the server in {:?}",
         message.id,
         sent.elapsed()
     );
 
-    let received = wait(&mut bob_events, |e| match e {
-        ChatEvent::Typing(t) => {
-            println!("bob: alice is {:?}", t.payload);
-            None
-        }
-        ChatEvent::ChatMessage(m) => Some(m.payload),
-        _ => None,
-    })
-    .await?;
+    let received = next(&mut bob_messages).await?;
     println!(
         "bob: got {:?} (custom {:?})",
-        received.body.as_deref().unwrap_or(""),
-        received.custom
+        received.body().unwrap_or(""),
+        received.message.custom
+    );
+    let status = next(&mut delivered).await?;
+    println!(
+        "alice: {} delivered (bob's client acknowledged it itself)",
+        status.message_id()
+    );
+    let (dialog, id) = (received.dialog_id(), received.message_id());
+    bob.chat().mark_read(alice.user(), dialog, id)?.await?;
+    let status = next(&mut read).await?;
+    println!(
+        "alice: {} read, round trip {:?}",
+        status.message_id(),
+        sent.elapsed()
     );
 
-    wait(&mut alice_events, |e| {
-        matches!(e, ChatEvent::Delivered(_)).then_some(())
-    })
-    .await?;
-    println!("alice: delivered (bob's client acknowledged it automatically)");
-    bob.mark_read(alice.user(), received.dialog_id, received.id)?
-        .await?;
-    wait(&mut alice_events, |e| {
-        matches!(e, ChatEvent::Read(_)).then_some(())
-    })
-    .await?;
-    println!("alice: read, round trip {:?}", sent.elapsed());
-
-    let seconds = alice.last_activity(bob.user()).await?;
+    let seconds = alice.chat().last_activity(bob.user()).await?;
     println!("alice: bob was last active {seconds} s ago");
-    tokio::join!(alice.logout(), bob.logout());
-    println!("logged out: {:?}", alice.state());
+    tokio::try_join!(alice.logout(), bob.logout())?;
     Ok(())
 }
 
 /// The whole job against an embedded devserver.
 mod local {
-    use connectycube::protocol::ids::{AppId, DialogId};
     use connectycube::rest::chat::dialogs::CreateDialog;
-    use connectycube::rest::chat::messages::ListMessages;
-    use connectycube::rest::chat::reactions::UpdateReactions;
-    use connectycube::rest::session::{CreateSession, Secret, SessionUser};
-    use connectycube::rest::{RestClient, RestConfig};
+    use connectycube::rest::session::SessionUser;
+    use connectycube::{Dialog, Error};
     use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
     use super::*;
 
-    /// A user's REST client (logged in) and chat client (its session token as the password).
-    async fn login(srv: &DevServer, name: &str) -> Result<(RestClient, ChatClient, ChatEvents)> {
-        let mut config = RestConfig::new().with_api_url(&srv.api_url())?;
-        config.allow_plain_http = true; // the devserver is on loopback
-        let rest = RestClient::new(config)?;
+    /// A seeded user logged in: REST session and chat.
+    async fn login(client: &Client, name: &str) -> Result<Session> {
         let who = SessionUser::Login {
             login: name.into(),
             password: Secret(format!("{name}-password1")),
         };
-        let session = rest
-            .create_session(&CreateSession::new(
-                AppId(srv.app_id()),
-                srv.auth_key(),
-                who,
-            ))
-            .await?;
-        let chat = srv.chat().ok_or("the devserver runs without chat")?;
-        let connection = chat.connection_config();
-        let (client, events) = ChatClient::new(ChatConfig {
-            connection,
-            app_id: AppId(srv.app_id()),
-            user: session.user_id.ok_or("a user session has a user")?,
-            password: session.token.expose().to_owned(),
-            settings: SessionSettings::default(),
-            delivery: DeliverySettings::default(),
-        })?;
-        Ok((rest, client, events))
+        let (session, _all_events) = client.login(who).await?;
+        Ok(session)
     }
 
     pub async fn run() -> Result<()> {
@@ -195,60 +144,49 @@ mod local {
             srv.api_url(),
             srv.app_id()
         );
-        let (alice_rest, alice, alice_events) = login(&srv, "alice").await?;
-        let (bob_rest, bob, mut bob_events) = login(&srv, "bob").await?;
+        let chat_server = srv.chat().ok_or("the devserver runs without chat")?;
+        let app = AppConfig::new(AppId(srv.app_id()), srv.auth_key())
+            .with_endpoints(&srv.api_url(), chat_server.connection_config())?;
+        let client = Client::new(app);
+        let alice = login(&client, "alice").await?;
+        let bob = login(&client, "bob").await?;
 
-        let dialog = alice_rest
-            .send(&CreateDialog::group("Rustaceans", [bob.user()]))
+        let group = alice
+            .create_dialog(&CreateDialog::group("Rustaceans", [bob.user()]))
             .await?;
-        println!("alice: group dialog {} created over REST", dialog.id);
-        tokio::try_join!(alice.login(), bob.login())?;
-        group_message(&alice, &bob, &mut bob_events, dialog.id).await?;
-        let latest = bob_rest.send(&ListMessages::new(dialog.id)).await?;
-        let first = latest.items.first().ok_or("the history is empty")?;
-        bob_rest.send(&UpdateReactions::add(first.id, "👍")).await?;
-        println!(
-            "bob: reacted 👍 to {:?} over REST",
-            first.body.as_deref().unwrap_or("")
-        );
+        println!("alice: group dialog {} created", group.id());
+        let bobs = bob.dialog(group.id()).await?;
+        group_message(&group, &bobs).await?;
 
-        let result = super::chat(alice, alice_events, bob, bob_events).await;
-        let history = alice_rest.send(&ListMessages::new(dialog.id)).await?;
-        for m in &history.items {
+        let result = chat(&alice, &bob).await;
+        history(&group).await?;
+        srv.shutdown().await;
+        result
+    }
+
+    /// Both are in the room; alice's message there reaches bob, who reacts to it.
+    async fn group_message(alice: &Dialog, bob: &Dialog) -> Result<()> {
+        let mut bob_messages = bob.session().messages();
+        bob.join().await?;
+        let sent = alice.send_text("Hello, group!").await?;
+        let got = next(&mut bob_messages).await?;
+        println!("bob: in the group, {:?}", got.body().unwrap_or(""));
+        bob.react(sent.id, "👍").await?;
+        println!("bob: reacted 👍");
+        Ok(())
+    }
+
+    /// The group's history as the server keeps it, with the reactions.
+    async fn history(group: &Dialog) -> std::result::Result<(), Error> {
+        let mut pages = std::pin::pin!(group.history().page_size(100).stream());
+        while let Some(m) = futures_util::StreamExt::next(&mut pages).await {
+            let m = m?;
             let reactions = m.reactions.as_ref().map(|r| &r.total);
             println!(
                 "history: {:?} from {:?}, reactions {reactions:?}",
                 m.body, m.sender_id
             );
         }
-        srv.shutdown().await;
-        result
-    }
-
-    /// Both join the room; alice's message there reaches bob and is saved to the history.
-    async fn group_message(
-        alice: &ChatClient,
-        bob: &ChatClient,
-        bob_events: &mut ChatEvents,
-        dialog: DialogId,
-    ) -> Result<()> {
-        bob.join_dialog(dialog)?.await?;
-        let me = bob.user();
-        wait(bob_events, |e| match e {
-            ChatEvent::OccupantJoined(o) if o.is_self || o.user == me => Some(()),
-            _ => None,
-        })
-        .await?;
-        alice.join_dialog(dialog)?.await?;
-        alice
-            .send_to_dialog(dialog, &Message::new("Hello, group!"))?
-            .await?;
-        let got = wait(bob_events, |e| match e {
-            ChatEvent::ChatMessage(m) => Some(m.payload),
-            _ => None,
-        })
-        .await?;
-        println!("bob: in the group, {:?}", got.body.as_deref().unwrap_or(""));
         Ok(())
     }
 }

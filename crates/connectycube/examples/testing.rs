@@ -8,13 +8,13 @@
 
 use std::time::Duration;
 
+use connectycube::Client;
 use connectycube::protocol::ids::UserId;
 use connectycube::rest::chat::dialogs::CreateDialog;
 use connectycube::rest::push::CreateSubscription;
 use connectycube::rest::session::{Secret, SessionUser};
 use connectycube::testing::{PushSource, SeedUser, TestServer};
 use connectycube::transport::session::ConnectionState;
-use connectycube::{Client, Event, EventKind};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -62,11 +62,11 @@ async fn main() -> Result<()> {
     println!("bob's phone was alerted: {}", alert.payload["message"]);
 
     // 4. The network drops ann's connection: her session resumes, nothing is lost.
-    let mut states = ann.chat().subscribe(EventKind::Connection);
+    let mut states = ann.connection_states();
     srv.chat_faults().ok_or("no chat")?.cut(ann.user());
     let mut seen = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(Event::State(s)) = states.next().await {
+        while let Some(Ok(s)) = states.next().await {
             seen.push(s);
             if s == ConnectionState::Ready {
                 break;

@@ -1,5 +1,5 @@
-//! Per-user streams over the subscribers' hub: one user's last-activity pushes, and the
-//! system messages.
+//! One user's last-activity pushes, as a stream over the subscribers' hub that ends the
+//! server subscription when dropped.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -7,10 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use connectycube_protocol::address::ChatDomain;
-use connectycube_protocol::event::{ChatEvent, Inbound};
+use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::UserId;
 use connectycube_protocol::iq::status_streaming::Subscribe;
-use connectycube_protocol::message::system::SystemMessage;
 use connectycube_transport::session::ChatConnection;
 use futures_util::Stream;
 
@@ -153,34 +152,6 @@ impl Stream for LastActivityUpdates {
                     }
                     _ => {}
                 },
-                Event::Lagged(lag) => return Poll::Ready(Some(Err(lag))),
-                _ => {}
-            }
-        }
-    }
-}
-
-/// System messages (`type='headline'` with `moduleIdentifier=SystemNotifications`), from
-/// [`crate::ChatClient::system_messages`]; `Err(Lagged)` says some were missed.
-#[derive(Debug)]
-pub struct SystemMessages {
-    pub(crate) events: Subscription,
-}
-
-impl Stream for SystemMessages {
-    type Item = Result<Box<Inbound<SystemMessage>>, Lagged>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            let Some(event) = futures_util::ready!(Pin::new(&mut self.events).poll_next(cx)) else {
-                return Poll::Ready(None);
-            };
-            match event {
-                Event::Chat(r) => {
-                    if let ChatEvent::System(m) = r.into_event() {
-                        return Poll::Ready(Some(Ok(m)));
-                    }
-                }
                 Event::Lagged(lag) => return Poll::Ready(Some(Err(lag))),
                 _ => {}
             }

@@ -15,7 +15,8 @@ use connectycube_transport::connector::Credentials;
 use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{CredentialsProvider, SessionSettings};
 
-use crate::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Error};
+use crate::chat::ChatConfig;
+use crate::{ChatClient, DeliverySettings, Error, EventFilter, Subscription};
 
 /// What the chat logs in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -205,7 +206,7 @@ impl Client {
     /// use connectycube::transport::session::ConnectionState;
     ///
     /// let user = SessionUser::Login { login: "ann".into(), password: Secret("ann-password1".into()) };
-    /// let (ann, mut events) = client.login(user).await?;
+    /// let (ann, _events) = client.login(user).await?; // dropping the events is fine
     /// assert_eq!(ann.chat().state(), ConnectionState::Ready);
     ///
     /// let wrong = SessionUser::Login { login: "ann".into(), password: Secret("wrong".into()) };
@@ -214,7 +215,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn login(&self, user: SessionUser) -> Result<(Session, ChatEvents), Error> {
+    pub async fn login(&self, user: SessionUser) -> Result<(Session, Subscription), Error> {
         let create = CreateSession::new(self.config.app_id, self.config.auth_key.0.clone(), user);
         let ended = Arc::new(AtomicBool::new(false));
         let plain = self.shared()?.rest.without_session();
@@ -226,31 +227,70 @@ impl Client {
         let user_id = session
             .user_id
             .ok_or_else(|| Error::Unsupported("the session has no user".into()))?;
-        let (chat, events) = self.chat_for(&rest, user_id, &create.user)?;
+        let password = match (self.config.chat_auth, &create.user) {
+            (ChatAuth::Auto, SessionUser::Login { password, .. })
+            | (ChatAuth::Auto, SessionUser::Email { password, .. }) => Some(password.0.clone()),
+            _ => None,
+        };
+        let chat = self.chat_for(&rest, user_id, password)?;
         // After a new (not resumed) chat session, what the rooms and recent dialogs got
         // meanwhile comes from the REST history.
         chat.enable_gap_fill(rest.clone());
-        chat.login().await?;
         let session = Session {
             rest,
             chat,
             user: user_id,
             ended,
         };
-        Ok((session, events))
+        session.connect().await
+    }
+
+    /// Logs `user` in to the chat only, with its password: for a chat server without
+    /// ConnectyCube's REST API (a plain XMPP server such as the test ejabberd), or a chat
+    /// password obtained elsewhere. The session's REST half has no session, so its REST
+    /// calls fail with [`Error::Rest`], and no gap is filled from the REST history after a
+    /// new chat session. Must be called within a tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::Login`] when the chat refuses, [`Error::Address`] for a user that makes no
+    /// address on the configured domain.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let (srv, client) = devserver().await?;
+    /// # let (ann, _) = login(&client, "ann").await?;
+    /// use connectycube::rest::session::Secret;
+    ///
+    /// let (chat_only, _events) = client.login_chat(ann.user(), Secret("ann-password1".into())).await?;
+    /// chat_only.chat().ping().await?;
+    /// assert!(chat_only.rest().token().is_none(), "no REST session");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn login_chat(
+        &self,
+        user: UserId,
+        password: Secret,
+    ) -> Result<(Session, Subscription), Error> {
+        let rest = self.shared()?.rest.without_session();
+        let chat = self.chat_for(&rest, user, Some(password.0))?;
+        let session = Session {
+            rest,
+            chat,
+            user,
+            ended: Arc::new(AtomicBool::new(true)),
+        };
+        session.connect().await
     }
 
     fn chat_for(
         &self,
         rest: &RestClient,
         user: UserId,
-        login: &SessionUser,
-    ) -> Result<(ChatClient, ChatEvents), Error> {
-        let password = match (self.config.chat_auth, login) {
-            (ChatAuth::Auto, SessionUser::Login { password, .. })
-            | (ChatAuth::Auto, SessionUser::Email { password, .. }) => Some(password.0.clone()),
-            _ => None,
-        };
+        password: Option<String>,
+    ) -> Result<ChatClient, Error> {
         let config = ChatConfig {
             connection: self.config.chat.clone(),
             app_id: self.config.app_id,
@@ -318,6 +358,13 @@ pub struct Session {
 }
 
 impl Session {
+    /// Connects the chat, listening from before the first stanza so nothing is missed.
+    async fn connect(self) -> Result<(Self, Subscription), Error> {
+        let events = self.events(EventFilter::ALL);
+        self.chat.login().await?;
+        Ok((self, events))
+    }
+
     /// The logged-in user.
     ///
     /// ```

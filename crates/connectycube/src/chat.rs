@@ -1,4 +1,4 @@
-//! The real-time chat client: a [`ChatClient`] to act, a [`ChatEvents`] stream to listen.
+//! The real-time chat half of a [`crate::Session`]: [`ChatClient`], for chat-level calls.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,15 +21,13 @@ use connectycube_transport::session::{
     ChatConnection, ConnectionState, CredentialsProvider, LoginError, SendError, SendHandle,
     SessionSettings,
 };
-use futures_util::Stream;
 use minidom::Element;
-use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 
 use crate::Error;
-use crate::activity::{LastActivityUpdates, SystemMessages, Watchers};
+use crate::activity::{LastActivityUpdates, Watchers};
 use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
-use crate::events::{ChatEvents, Pump};
+use crate::events::{Alive, Pump};
 use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
 use crate::flow::Flow;
 use crate::rooms::{JoinError, Rooms};
@@ -52,7 +50,7 @@ const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Who to log in as and where.
 #[derive(Clone)]
-pub struct ChatConfig {
+pub(crate) struct ChatConfig {
     /// Where the chat server is and how to reach it.
     pub connection: ConnectionConfig,
     /// The application.
@@ -96,55 +94,22 @@ pub struct ChatClient {
     gap: Arc<GapFill>,
     /// Paces 1-1 sends by the recipients' 'delivered' markers.
     flow: Arc<Flow>,
+    /// Keeps the event task running; `None` in the handles the client's own tasks hold,
+    /// so that they do not keep themselves alive.
+    _alive: Option<Arc<Alive>>,
 }
 
 impl ChatClient {
-    /// A client for `config`, and the stream of its events. Call [`ChatClient::login`] next.
-    /// Must be called within a tokio runtime: the client runs its session and event tasks on it.
-    ///
-    /// # Errors
-    /// [`Error::Connect`] for an unusable TLS configuration, [`Error::Address`] for a host that
-    /// makes no JID.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let (srv, client) = devserver().await?;
-    /// use connectycube::protocol::ids::AppId;
-    /// use connectycube::transport::session::{ConnectionState, SessionSettings};
-    /// use connectycube::{ChatClient, ChatConfig, DeliverySettings};
-    ///
-    /// # let (ann, _) = login(&client, "ann").await?;
-    /// let config = ChatConfig {
-    ///     connection: srv.chat().ok_or("no chat")?.connection_config(),
-    ///     app_id: AppId(srv.app_id()),
-    ///     user: ann.user(),
-    ///     password: "ann-password1".into(),
-    ///     settings: SessionSettings::default(),
-    ///     delivery: DeliverySettings::default(),
-    /// };
-    /// let (chat, _events) = ChatClient::new(config)?;
-    /// assert_eq!(chat.state(), ConnectionState::Idle);
-    /// chat.login().await?;
-    /// assert_eq!(chat.state(), ConnectionState::Ready);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn new(config: ChatConfig) -> Result<(Self, ChatEvents), Error> {
-        let connector = XmppConnector::new(config.connection.clone())?;
-        Self::with_connector(connector, config, None)
-    }
-
-    /// As [`ChatClient::new`], through `connector` (shared by an application's users; its
-    /// configuration wins over `config.connection`); with `provider`, the password is asked
-    /// for before every connection attempt (a renewed session token) instead of taken from
-    /// `config`.
+    /// A client for `config` through `connector` (shared by an application's users; its
+    /// configuration wins over `config.connection`), not logged in; with `provider`, the
+    /// password is asked for before every connection attempt (a renewed session token)
+    /// instead of taken from `config`. Must be called within a tokio runtime: the client runs
+    /// its session and event tasks on it.
     pub(crate) fn with_connector(
         connector: XmppConnector,
         config: ChatConfig,
         provider: Option<CredentialsProvider>,
-    ) -> Result<(Self, ChatEvents), Error> {
+    ) -> Result<Self, Error> {
         let domain = ChatDomain::new(connector.config().domain.clone(), config.app_id);
         let jid = domain.user_jid(config.user)?;
         let credentials = Credentials {
@@ -158,7 +123,8 @@ impl ChatClient {
         let counters = Arc::new(Counters::default());
         let (gap, injected) = GapFill::new();
         let hub = Arc::new(Hub::new(config.delivery.subscriber_buffer));
-        let client = Self {
+        let (alive, alive_rx) = Alive::new();
+        let tasks = Self {
             connection,
             domain,
             user: config.user,
@@ -168,29 +134,35 @@ impl ChatClient {
             rooms: Arc::default(),
             gap: Arc::new(gap),
             flow: Arc::new(Flow::new(&config.delivery)),
+            _alive: None,
         };
-        let (tx, rx) = mpsc::channel(config.delivery.event_buffer.max(1));
         let pump = Pump {
-            ack: client.clone(),
+            ack: tasks.clone(),
             outbox: Default::default(),
             user: config.user,
             own: Jid::from(jid),
             filter: DeliveryFilter::new(config.delivery, counters),
             hub: hub.clone(),
-            rooms: client.rooms.clone(),
+            rooms: tasks.rooms.clone(),
             auto_delivered: config.delivery.auto_delivered,
-            gap: client.gap.clone(),
+            gap: tasks.gap.clone(),
             injected: Some(injected),
             fetched: Default::default(),
-            flow: client.flow.clone(),
+            flow: tasks.flow.clone(),
         };
-        tokio::spawn(pump.run(incoming, tx));
-        tokio::spawn(crate::lifecycle::run(
-            client.state_changes(),
-            hub,
-            client.clone(),
-        ));
-        Ok((client, ChatEvents::new(rx)))
+        let states = tasks.connection.state_changes();
+        tokio::spawn(pump.run(incoming, states, alive_rx));
+        let states = tasks.connection.state_changes();
+        tokio::spawn(crate::lifecycle::run(states, hub, tasks.clone()));
+        Ok(Self {
+            _alive: Some(alive),
+            ..tasks
+        })
+    }
+
+    /// A new subscription to this client's events (see [`crate::fanout`]).
+    pub(crate) fn subscribe(&self, filter: EventFilter, lossless: bool) -> Subscription {
+        self.hub.subscribe(filter, lossless)
     }
 
     /// Connects and logs in (idempotent: concurrent calls share one attempt).
@@ -297,32 +269,6 @@ impl ChatClient {
         }
     }
 
-    /// A new listener for every event from now on, connection states included, or for the
-    /// kinds in `filter` (`EventKind::Messages.into()`, `EventFilter::ALL`). Any number may
-    /// listen; each gets its own bounded queue and, when it falls behind, an exact account of
-    /// what it missed instead of holding the others back ([`crate::fanout`]).
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use std::time::Duration;
-    /// use connectycube::EventKind;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let mut messages = bob.chat().subscribe(EventKind::Messages);
-    /// dialog.send_text("hi").await?;
-    /// let event = tokio::time::timeout(Duration::from_secs(10), messages.next()).await?;
-    /// let event = event.ok_or("the client stopped")?;
-    /// assert!(matches!(event.chat(), Some(ChatEvent::ChatMessage(_))));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn subscribe(&self, filter: impl Into<EventFilter>) -> Subscription {
-        self.hub.subscribe(filter.into())
-    }
-
     /// The connection state now.
     ///
     /// ```
@@ -339,28 +285,6 @@ impl ChatClient {
     /// ```
     pub fn state(&self) -> ConnectionState {
         self.connection.state()
-    }
-
-    /// Every state change, starting with the current state.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let (srv, client) = devserver().await?;
-    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
-    /// use connectycube::transport::session::ConnectionState;
-    /// use futures_util::StreamExt;
-    ///
-    /// let mut changes = Box::pin(ann.chat().state_changes());
-    /// assert_eq!(changes.next().await, Some(ConnectionState::Ready), "the current state first");
-    /// ann.chat().logout().await;
-    /// assert_eq!(changes.next().await, Some(ConnectionState::Closed));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn state_changes(&self) -> impl Stream<Item = ConnectionState> + use<> {
-        self.connection.state_changes()
     }
 
     /// The underlying session, for raw stanzas.

@@ -1,21 +1,28 @@
-//! The app's event stream, fed by a task the client owns: it reads the connection's stanzas,
-//! classifies them, drops forged carbons and duplicates, flags out-of-order messages and sends
-//! the automatic 'delivered' markers, whether or not the app is polling at that moment.
+//! The client's event task: it reads the connection's stanzas and states, classifies them,
+//! drops forged carbons and duplicates, flags out-of-order messages, sends the automatic
+//! 'delivered' markers and hands every event to the app's subscriptions ([`crate::fanout`]),
+//! whether or not the app is polling at that moment, for as long as a handle of the session
+//! lives.
+//!
+//! Messages from others are acknowledged with a `received` marker automatically, as the
+//! official SDKs do, when the client takes them in (not when the app polls); which ones is
+//! [`crate::DeliverySettings::auto_delivered`] (by default: markable or with a dialog id, 1-1
+//! and group). Carbons that do not come from the user's own account are dropped (XEP-0280
+//! §11: anyone else sending one is forging it), and so is any message, marker, edit or
+//! deletion already shown ([`crate::DeliverySettings`]).
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use connectycube_protocol::UnreadableStanza;
 use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::classify;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{DialogId, UserId};
+use connectycube_transport::session::ConnectionState;
 use futures_util::{Stream, StreamExt};
 use minidom::Element;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
@@ -49,10 +56,14 @@ impl Received {
     /// # #[tokio::main]
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::Event;
+    ///
     /// dialog.send_text("hi").await?;
     /// let received = loop {
-    ///     let received = bob_events.next().await.ok_or("the client stopped")??;
-    ///     if received.kind() == "ChatMessage" {
+    ///     let event = bob_events.next().await.ok_or("the client stopped")?;
+    ///     if let Event::Chat(received) = event
+    ///         && received.kind() == "ChatMessage"
+    ///     {
     ///         break received;
     ///     }
     /// };
@@ -71,81 +82,6 @@ impl Deref for Received {
 
     fn deref(&self) -> &ChatEvent {
         &self.event
-    }
-}
-
-/// What the stream yields: an event, or a stanza that could not be read at all.
-pub type EventItem = Result<Received, UnreadableStanza>;
-
-/// Everything that happens in real time, classified: messages, statuses, typing, edits,
-/// deletions, reactions, system messages, room presences, last activity.
-///
-/// Messages from others are acknowledged with a `received` marker automatically, as the
-/// official SDKs do, when the client takes them in (not when the app polls); which ones is
-/// [`crate::DeliverySettings::auto_delivered`] (by default: markable or with a dialog id,
-/// 1-1 and group). Carbons that
-/// do not come from the user's own account are dropped (XEP-0280 §11: anyone else sending one
-/// is forging it), and so is any message, marker, edit or deletion already shown
-/// ([`crate::DeliverySettings`], [`crate::ChatClient::delivery_stats`]).
-///
-/// # This stream and the subscriptions
-/// `ChatEvents` is the raw classified stream: every [`ChatEvent`] the connection brought (and
-/// every history message the gap filler fetched, flagged [`Received::from_history`]), or the
-/// stanza that could not be read, losslessly and in order. The facade's own events exist only
-/// for subscribers ([`crate::ChatClient::subscribe`], [`crate::Event`]):
-///
-/// | subscribers get | this stream has instead |
-/// |---|---|
-/// | [`crate::Event::Blocked`] | the [`ChatEvent::MessageError`] it was read from |
-/// | [`crate::Event::Synced`] | nothing: the dialog's history messages before it are here |
-/// | [`crate::Event::State`] | nothing: [`crate::ChatClient::state_changes`] has them |
-/// | [`crate::Event::Lagged`] | nothing: this stream never drops (a full one pauses reading) |
-///
-/// An app that needs to know when a dialog's gap is closed, or wants blocks typed, listens
-/// through a subscription (and may drop this stream).
-#[derive(Debug)]
-pub struct ChatEvents {
-    /// Boxed items: a channel allocates its first block of 32 slots when made, 7 KiB of
-    /// unboxed events for every connection, read or idle.
-    rx: mpsc::Receiver<Box<EventItem>>,
-}
-
-impl ChatEvents {
-    pub(crate) fn new(rx: mpsc::Receiver<Box<EventItem>>) -> Self {
-        Self { rx }
-    }
-
-    /// The next event; `None` once the client is gone.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// dialog.send_text("first").await?;
-    /// let body = loop {
-    ///     let received = bob_events.next().await.ok_or("the client stopped")??;
-    ///     if let ChatEvent::ChatMessage(m) = received.into_event() {
-    ///         break m.payload.body;
-    ///     }
-    /// };
-    /// assert_eq!(body.as_deref(), Some("first"));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn next(&mut self) -> Option<EventItem> {
-        self.rx.recv().await.map(|item| *item)
-    }
-}
-
-impl Stream for ChatEvents {
-    type Item = EventItem;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<EventItem>> {
-        // Receiving only: every side effect happened in the pump.
-        self.rx.poll_recv(cx).map(|item| item.map(|item| *item))
     }
 }
 
@@ -185,11 +121,19 @@ async fn recv(rx: &mut Option<mpsc::Receiver<Injected>>) -> Option<Injected> {
     }
 }
 
-/// Resolves when the app dropped its stream; never, once it did.
-async fn closed(tx: &Option<mpsc::Sender<Box<EventItem>>>) {
-    match tx {
-        Some(tx) => tx.closed().await,
-        None => std::future::pending().await,
+/// Held by every handle of a session the app can reach (not by the client's own tasks):
+/// when the last one is dropped, the event task ends and with it the connection.
+#[derive(Debug)]
+pub(crate) struct Alive {
+    /// Never sent on: its drop is the signal.
+    _tx: watch::Sender<()>,
+}
+
+impl Alive {
+    /// The token, and what the event task watches.
+    pub(crate) fn new() -> (Arc<Self>, watch::Receiver<()>) {
+        let (tx, rx) = watch::channel(());
+        (Arc::new(Self { _tx: tx }), rx)
     }
 }
 
@@ -201,54 +145,50 @@ fn history_dialog(event: &ChatEvent) -> Option<DialogId> {
 }
 
 impl<A: Acknowledge> Pump<A> {
-    /// Feeds `tx` and the hub from `input` (and the gap filler) until the input ends, or
-    /// until the app dropped its stream and no subscriber is left. Waiting on a full `tx`
-    /// stops reading `input`, so a slow app slows the connection's reader instead of filling
-    /// memory.
-    pub(crate) async fn run<S>(mut self, mut input: S, tx: mpsc::Sender<Box<EventItem>>)
+    /// Feeds the hub from `input`, `states` and the gap filler until the input ends or the
+    /// last handle of the session is dropped (`alive` closes). Waiting on a full lossless
+    /// subscription stops reading `input`, so that app slows the connection's reader
+    /// instead of filling memory; every other subscription only counts what it missed.
+    pub(crate) async fn run<S, T>(mut self, mut input: S, states: T, mut alive: watch::Receiver<()>)
     where
         S: Stream<Item = Element> + Unpin,
+        T: Stream<Item = ConnectionState>,
     {
-        let mut primary = Some(tx);
         let mut injected = self.injected.take();
+        let mut states = std::pin::pin!(states);
         loop {
-            if primary.is_none() && !self.hub.has_subscribers() {
-                break;
-            }
-            let (item, event) = tokio::select! {
+            let event = tokio::select! {
+                // States first: what was read before a state changed was already published.
+                biased;
+                state = states.next() => match state {
+                    Some(state) => Event::State(state),
+                    None => continue,
+                },
                 el = input.next() => {
                     let Some(el) = el else { break };
                     match self.handle(el) {
-                        Some(item) => {
-                            let event = for_subscribers(&item);
-                            (Some(item), event)
-                        }
+                        Some(event) => event,
                         None => continue,
                     }
                 }
                 inj = recv(&mut injected) => match inj {
                     Some(inj) => match self.handle_injected(inj) {
-                        Some(out) => out,
+                        Some(event) => event,
                         None => continue,
                     },
                     None => { injected = None; continue; }
                 },
-                // The app dropped its stream: go on for the subscribers, if any.
-                () = closed(&primary) => { primary = None; continue; }
                 () = self.outbox.settled() => { self.outbox.refill(&self.ack); continue; }
+                // Every handle the app held is gone: nobody can listen or act any more.
+                Err(_) = alive.changed() => break,
             };
-            self.hub.publish(&event);
-            if let (Some(tx), Some(item)) = (&primary, item)
-                && tx.send(Box::new(item)).await.is_err()
-            {
-                primary = None;
-            }
+            self.hub.publish(event).await;
         }
         self.hub.end();
     }
 
     /// What a history message or the end of a dialog's history shows, if anything.
-    fn handle_injected(&mut self, inj: Injected) -> Option<(Option<EventItem>, Event)> {
+    fn handle_injected(&mut self, inj: Injected) -> Option<Event> {
         match inj {
             Injected::Begin(dialog) => {
                 self.fetched.insert(dialog, 0);
@@ -268,21 +208,21 @@ impl<A: Acknowledge> Pump<A> {
                     out_of_order,
                     from_history: true,
                 };
-                Some((Some(Ok(received.clone())), Event::Chat(received)))
+                Some(Event::Chat(received))
             }
             Injected::Synced(dialog) => {
                 let fetched = self.fetched.remove(&dialog).unwrap_or(0);
-                Some((None, Event::Synced(Synced { dialog, fetched })))
+                Some(Event::Synced(Synced { dialog, fetched }))
             }
         }
     }
 
-    /// The item for one stanza, or `None` when it is dropped.
-    fn handle(&mut self, el: Element) -> Option<EventItem> {
+    /// The event for one stanza, or `None` when it is dropped.
+    fn handle(&mut self, el: Element) -> Option<Event> {
         self.rooms.on_stanza(&el);
         let event = match classify(el) {
             Ok(event) => event,
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Some(Event::Unreadable(Unreadable::from(e))),
         };
         if !self.genuine(&event) {
             return None;
@@ -294,7 +234,10 @@ impl<A: Acknowledge> Pump<A> {
         };
         self.auto_deliver(&event);
         self.gap.seen(&event);
-        Some(Ok(Received {
+        if let Some(blocked) = blocked(&event) {
+            return Some(Event::Blocked(blocked));
+        }
+        Some(Event::Chat(Received {
             event,
             out_of_order,
             from_history: false,
@@ -334,16 +277,6 @@ impl<A: Acknowledge> Pump<A> {
         {
             self.outbox.push(&self.ack, sender, dialog, msg.id);
         }
-    }
-}
-
-/// The subscribers' form of an item: a privacy block becomes [`Event::Blocked`].
-fn for_subscribers(item: &EventItem) -> Event {
-    match item {
-        Ok(received) => {
-            blocked(&received.event).map_or_else(|| Event::Chat(received.clone()), Event::Blocked)
-        }
-        Err(unreadable) => Event::Unreadable(Unreadable::from(unreadable)),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The pump over fake input (no server): markers go out as stanzas are taken in, whether or
-//! not the app polls; duplicates and forged carbons never reach the app; a full buffer stops
-//! the reading.
+//! not the app polls; duplicates and forged carbons never reach the app; only a full lossless
+//! subscription stops the reading; the pump ends with the session's last handle.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +10,7 @@ use futures_util::stream;
 
 use super::*;
 use crate::delivery::{AutoDelivered, Counters, DeliverySettings};
+use crate::fanout::{EventFilter, Subscription};
 
 /// Records the markers the pump asks for.
 #[derive(Clone, Default)]
@@ -47,13 +48,45 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         user: UserId(29086),
         own: "29086-105@chat.connectycube.com".parse().unwrap(),
         filter: DeliveryFilter::new(DeliverySettings::default(), Arc::new(Counters::default())),
-        hub: Arc::new(Hub::new(4)),
+        hub: Arc::new(Hub::new(64)),
         rooms: Arc::default(),
         auto_delivered: AutoDelivered::default(),
         gap: Arc::new(GapFill::new().0),
         injected: None,
         fetched: Default::default(),
         flow: Arc::new(Flow::new(&DeliverySettings::default())),
+    }
+}
+
+/// Runs `p` over `input` to its end, and gives what a subscription made before got.
+async fn run_to_end(p: Pump<Recorder>, input: Vec<Element>) -> Vec<Event> {
+    let mut sub = p.hub.subscribe(EventFilter::ALL, false);
+    let (_alive, alive) = Alive::new();
+    p.run(stream::iter(input), stream::pending(), alive).await;
+    let mut got = Vec::new();
+    while let Some(event) = sub.next().await {
+        got.push(event);
+    }
+    got
+}
+
+/// The messages among `events`.
+fn received(events: Vec<Event>) -> Vec<Received> {
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Chat(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The next message `sub` gets.
+async fn next_received(sub: &mut Subscription) -> Received {
+    loop {
+        if let Event::Chat(r) = sub.next().await.unwrap() {
+            return r;
+        }
     }
 }
 
@@ -92,10 +125,9 @@ async fn marked_under(rule: AutoDelivered) -> Vec<u32> {
         stanza(4, "groupchat", &format!("{room}/29086"), true, true),
         stanza(5, "chat", peer, false, false),
     ];
-    let (tx, _rx) = mpsc::channel(8);
     let mut p = pump(&recorder);
     p.auto_delivered = rule;
-    p.run(stream::iter(input), tx).await;
+    run_to_end(p, input).await;
     let marked = recorder.0.lock().unwrap().clone();
     assert!(
         marked.iter().all(|(s, _)| *s == UserId(29085)),
@@ -122,9 +154,8 @@ async fn the_delivered_rule_is_a_policy_and_the_default_suits_the_js_sdk() {
 async fn markers_are_sent_as_messages_come_in_without_the_app_polling() {
     let recorder = Recorder::default();
     let (ids, input): (Vec<_>, Vec<_>) = (1..=3).map(markable).unzip();
-    let (tx, mut rx) = mpsc::channel(8);
-    // The input ends, so the pump returns: every marker went out while nobody read `rx`.
-    pump(&recorder).run(stream::iter(input), tx).await;
+    // The input ends, so the pump returns: every marker went out while nobody read.
+    let shown = received(run_to_end(pump(&recorder), input).await);
     let sent: Vec<_> = recorder
         .0
         .lock()
@@ -141,8 +172,8 @@ async fn markers_are_sent_as_messages_come_in_without_the_app_polling() {
             .iter()
             .all(|(s, _)| *s == UserId(29085))
     );
-    for id in ids {
-        let got = rx.recv().await.unwrap().unwrap();
+    assert_eq!(shown.len(), ids.len());
+    for (id, got) in ids.into_iter().zip(shown) {
         let ChatEvent::ChatMessage(m) = &got.event else {
             panic!("{got:?}")
         };
@@ -156,12 +187,7 @@ async fn a_replayed_message_reaches_the_app_once_and_is_marked_once() {
     let (_, first) = markable(1);
     let (_, second) = markable(2);
     let input = vec![first.clone(), second, first.clone(), first];
-    let (tx, mut rx) = mpsc::channel(8);
-    pump(&recorder).run(stream::iter(input), tx).await;
-    let mut shown = Vec::new();
-    while let Some(item) = rx.recv().await {
-        shown.push(item.unwrap());
-    }
+    let shown = received(run_to_end(pump(&recorder), input).await);
     assert_eq!(shown.len(), 2);
     assert_eq!(recorder.0.lock().unwrap().len(), 2);
 }
@@ -170,10 +196,9 @@ async fn a_replayed_message_reaches_the_app_once_and_is_marked_once() {
 async fn a_message_older_than_one_shown_is_flagged() {
     let recorder = Recorder::default();
     let input = vec![markable(5).1, markable(3).1];
-    let (tx, mut rx) = mpsc::channel(8);
-    pump(&recorder).run(stream::iter(input), tx).await;
-    assert!(!rx.recv().await.unwrap().unwrap().out_of_order);
-    assert!(rx.recv().await.unwrap().unwrap().out_of_order);
+    let shown = received(run_to_end(pump(&recorder), input).await);
+    assert!(!shown[0].out_of_order);
+    assert!(shown[1].out_of_order);
 }
 
 #[tokio::test]
@@ -188,38 +213,89 @@ async fn a_forged_carbon_is_dropped() {
         <body>fake</body></message></forwarded></received></message>"#
             .parse()
             .unwrap();
-    let (tx, mut rx) = mpsc::channel(8);
-    pump(&recorder).run(stream::iter(vec![forged]), tx).await;
-    assert!(rx.recv().await.is_none());
+    assert!(run_to_end(pump(&recorder), vec![forged]).await.is_empty());
 }
 
-/// With the buffer full and the app not reading, the pump stops taking stanzas from the
-/// connection (whose own bound then stops the socket reader).
+/// Fifty markable messages, counting how many the pump took in, then never ending.
+fn counted_input(taken: &Arc<AtomicUsize>) -> impl Stream<Item = Element> + Unpin + use<> {
+    let counter = taken.clone();
+    Box::pin(
+        stream::iter((1..=50).map(markable).map(|(_, el)| el))
+            .inspect(move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            })
+            .chain(stream::pending()),
+    )
+}
+
+async fn settle() {
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// With a lossless subscription full and the app not reading, the pump stops taking stanzas
+/// from the connection (whose own bound then stops the socket reader); dropping it lets
+/// the pump go on.
 #[tokio::test(flavor = "current_thread")]
-async fn a_full_buffer_stops_the_reading() {
+async fn a_full_lossless_subscription_stops_the_reading_until_read_or_dropped() {
     let recorder = Recorder::default();
     let taken = Arc::new(AtomicUsize::new(0));
-    let counter = taken.clone();
-    let input = stream::iter((1..=50).map(markable).map(|(_, el)| el))
-        .inspect(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        })
-        .chain(stream::pending());
-    let (tx, mut rx) = mpsc::channel(2);
-    let task = tokio::spawn(pump(&recorder).run(Box::pin(input), tx));
-    for _ in 0..100 {
-        tokio::task::yield_now().await;
-    }
-    // Two buffered, one in hand waiting for room.
+    let mut p = pump(&recorder);
+    p.hub = Arc::new(Hub::new(2));
+    let mut sub = p.hub.subscribe(EventFilter::ALL, true);
+    let (alive, alive_rx) = Alive::new();
+    let task = tokio::spawn(p.run(counted_input(&taken), stream::pending(), alive_rx));
+    settle().await;
+    // Two queued, one in hand waiting for room.
     assert_eq!(taken.load(Ordering::SeqCst), 3);
-    rx.recv().await.unwrap().unwrap();
-    for _ in 0..100 {
-        tokio::task::yield_now().await;
-    }
+    next_received(&mut sub).await;
+    settle().await;
     assert_eq!(taken.load(Ordering::SeqCst), 4);
-    // Dropping the stream ends the pump even though the input never ends.
-    drop(rx);
+    drop(sub);
+    settle().await;
+    assert_eq!(
+        taken.load(Ordering::SeqCst),
+        50,
+        "nobody holds the pump back any more"
+    );
+    assert_eq!(recorder.0.lock().unwrap().len(), 50, "every message marked");
+    // The session's last handle goes: the pump ends though the input never does.
+    drop(alive);
     task.await.unwrap();
+}
+
+/// A normal subscription that is never read, and a stream dropped at once, never stop the
+/// client: every message is taken in and marked; the unread one says exactly how much it
+/// missed, then has the latest events.
+#[tokio::test(flavor = "current_thread")]
+async fn unread_and_dropped_subscriptions_never_stop_the_client() {
+    let recorder = Recorder::default();
+    let taken = Arc::new(AtomicUsize::new(0));
+    let mut p = pump(&recorder);
+    p.hub = Arc::new(Hub::new(2));
+    let mut unread = p.hub.subscribe(EventFilter::ALL, false);
+    drop(p.hub.subscribe(EventFilter::ALL, false));
+    let (alive, alive_rx) = Alive::new();
+    let task = tokio::spawn(p.run(counted_input(&taken), stream::pending(), alive_rx));
+    settle().await;
+    assert_eq!(taken.load(Ordering::SeqCst), 50);
+    assert_eq!(recorder.0.lock().unwrap().len(), 50);
+    let Some(Event::Lagged(lag)) = unread.next().await else {
+        panic!("the gap is reported")
+    };
+    assert_eq!((lag.missed, lag.missed_messages), (48, 48));
+    assert!(
+        matches!(unread.next().await, Some(Event::Chat(_))),
+        "the latest two kept"
+    );
+    assert!(matches!(unread.next().await, Some(Event::Chat(_))));
+    drop(alive);
+    task.await.unwrap();
+    assert!(
+        unread.next().await.is_none(),
+        "the stream ends with the session"
+    );
 }
 
 /// A fill that showed a message and then failed (or was stopped by a newer session's fill)
@@ -233,9 +309,11 @@ async fn synced_counts_only_what_the_closing_fill_showed() {
     let (inject, injected) = mpsc::channel(8);
     let mut p = pump(&recorder);
     p.injected = Some(injected);
-    let mut sub = p.hub.subscribe(crate::fanout::EventKind::Messages.into());
-    let (tx, _rx) = mpsc::channel(8);
-    let task = tokio::spawn(p.run(stream::pending(), tx));
+    let mut sub = p
+        .hub
+        .subscribe(crate::fanout::EventKind::Messages.into(), false);
+    let (_alive, alive) = Alive::new();
+    let task = tokio::spawn(p.run(stream::pending(), stream::pending(), alive));
     // The first fill shows message 1, then its REST call fails: no `Synced`.
     inject.send(Injected::Begin(dialog)).await.unwrap();
     inject
@@ -267,10 +345,10 @@ async fn synced_counts_only_what_the_closing_fill_showed() {
     assert_eq!(synced.fetched, 1, "message 1 was the failed fill's");
 }
 
-/// `ChatEvents` is the raw classified stream: a privacy bounce stays a `MessageError` there
-/// and a dialog's `Synced` never shows; subscribers get both as the facade's events.
+/// A privacy bounce reaches subscribers typed as `Blocked`, and a dialog's history ends
+/// with `Synced` after its messages.
 #[tokio::test]
-async fn blocked_and_synced_reach_subscribers_and_the_stream_keeps_the_raw_events() {
+async fn blocked_and_synced_reach_subscribers_typed() {
     let recorder = Recorder::default();
     let dialog: DialogId = "5c093376e588ce6856f873fe".parse().unwrap();
     let bounce: Element = r#"<message xmlns="jabber:client" type="error" id="b1"
@@ -284,12 +362,10 @@ async fn blocked_and_synced_reach_subscribers_and_the_stream_keeps_the_raw_event
     let (inject, injected) = mpsc::channel(8);
     let mut p = pump(&recorder);
     p.injected = Some(injected);
-    let mut sub = p.hub.subscribe(crate::fanout::EventFilter::ALL);
-    let (tx, mut rx) = mpsc::channel(8);
+    let mut sub = p.hub.subscribe(EventFilter::ALL, false);
     let input = stream::iter(vec![bounce]).chain(stream::pending());
-    let task = tokio::spawn(p.run(Box::pin(input), tx));
-    let raw = rx.recv().await.unwrap().unwrap();
-    assert!(matches!(raw.event, ChatEvent::MessageError(_)), "{raw:?}");
+    let (_alive, alive) = Alive::new();
+    let task = tokio::spawn(p.run(Box::pin(input), stream::pending(), alive));
     let Event::Blocked(blocked) = sub.next().await.unwrap() else {
         panic!("the subscriber's form is typed")
     };
@@ -301,10 +377,37 @@ async fn blocked_and_synced_reach_subscribers_and_the_stream_keeps_the_raw_event
         .await
         .unwrap();
     inject.send(Injected::Synced(dialog)).await.unwrap();
-    assert!(rx.recv().await.unwrap().unwrap().from_history);
-    assert!(matches!(sub.next().await.unwrap(), Event::Chat(_)));
+    assert!(next_received(&mut sub).await.from_history);
     assert!(matches!(sub.next().await.unwrap(), Event::Synced(_)));
-    // The subscriber saw `Synced`, so the pump is past it: the stream got nothing for it.
-    assert!(rx.try_recv().is_err(), "no Synced on the raw stream");
     task.abort();
+}
+
+/// Connection states are published by the same task as the stanzas, in the order it took
+/// them in.
+#[tokio::test]
+async fn states_come_in_order_with_the_stanzas() {
+    let recorder = Recorder::default();
+    let p = pump(&recorder);
+    let mut sub = p.hub.subscribe(EventFilter::ALL, false);
+    let (_alive, alive) = Alive::new();
+    let (state_tx, state_rx) = mpsc::channel(4);
+    let (stanza_tx, stanza_rx) = mpsc::channel(4);
+    let task = tokio::spawn(p.run(tokio_stream(stanza_rx), tokio_stream(state_rx), alive));
+    state_tx.send(ConnectionState::Ready).await.unwrap();
+    assert!(matches!(
+        sub.next().await,
+        Some(Event::State(ConnectionState::Ready))
+    ));
+    stanza_tx.send(markable(1).1).await.unwrap();
+    assert!(matches!(sub.next().await, Some(Event::Chat(_))));
+    state_tx.send(ConnectionState::Reconnecting).await.unwrap();
+    assert!(matches!(
+        sub.next().await,
+        Some(Event::State(ConnectionState::Reconnecting))
+    ));
+    task.abort();
+}
+
+fn tokio_stream<T: Send + 'static>(mut rx: mpsc::Receiver<T>) -> impl Stream<Item = T> + Unpin {
+    Box::pin(stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }

@@ -2,8 +2,10 @@
 //!
 //! ## Where to start
 //!
-//! [`Client::new`] with an [`AppConfig`], then [`Client::login`] gives a [`Session`] and its
-//! [`ChatEvents`]; [`Session::create_dialog`], [`Session::dialogs`] and [`Session::dialog`] give
+//! [`Client::new`] with an [`AppConfig`], then [`Client::login`] (or [`Client::login_chat`]
+//! for a chat server alone) gives a [`Session`] and a [`Subscription`] to all its events;
+//! [`Session::messages`], [`Session::delivered_statuses`] and the other typed streams listen to one
+//! kind each; [`Session::create_dialog`], [`Session::dialogs`] and [`Session::dialog`] give
 //! [`Dialog`] values. Every error converts into [`Error`]. The layers underneath are re-exported
 //! whole as [`protocol`], [`transport`] and [`rest`] and documented in place, so every type a
 //! signature here names links to its page. `docs/GUIDE.md` in the repository maps every section
@@ -28,14 +30,15 @@ mod lifecycle;
 mod markers;
 mod replay;
 mod rooms;
+mod streams;
 mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use activity::{LastActivityUpdates, SystemMessages};
+pub use activity::LastActivityUpdates;
 pub use app::{AppConfig, ChatAuth, Client, Session};
 pub use attachments::FileProgress;
-pub use chat::{BLOCK_LIST, ChatClient, ChatConfig, Peer};
+pub use chat::{BLOCK_LIST, ChatClient, Peer};
 /// Privacy-list building blocks: rules and lists for [`ChatClient::create_privacy_list`].
 pub mod privacy {
     pub use crate::chat::{allow, deny, privacy_list};
@@ -43,9 +46,53 @@ pub mod privacy {
 pub use delivery::{AutoDelivered, DeliverySettings, DeliveryStats};
 pub use dialog::{Dialog, History};
 pub use error::Error;
-pub use events::{ChatEvents, EventItem, Received};
+pub use events::Received;
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
+pub use streams::{
+    EditedMessage, ErrorEvent, IncomingMessage, MessageStatus, ReactionsChanged, SystemNotice,
+    TypingStatus, Updates,
+};
+
+/// The everyday types in one import: `use connectycube::prelude::*;` is enough for the guide's
+/// sections.
+///
+/// ```
+/// use connectycube::prelude::*;
+///
+/// let client = Client::new(AppConfig::new(AppId(105), "auth key"));
+/// let user = SessionUser::Login { login: "john".into(), password: Secret("pwd".into()) };
+/// let create = CreateDialog::private(UserId(56));
+/// assert_eq!(client.config().app_id, AppId(105));
+/// # let _ = (user, create, TypingState::Composing, ClientState::Active, ListDialogs::new());
+/// ```
+pub mod prelude {
+    #[doc(no_inline)]
+    pub use crate::protocol::ids::{AppId, DialogId, MessageId, UserId};
+    #[doc(no_inline)]
+    pub use crate::protocol::iq::activity::ClientState;
+    #[doc(no_inline)]
+    pub use crate::protocol::message::chat_state::TypingState;
+    #[doc(no_inline)]
+    pub use crate::protocol::model::{Attachment, CustomProperties, DialogType, Message};
+    #[doc(no_inline)]
+    pub use crate::rest::chat::dialogs::{CreateDialog, ListDialogs, UpdateDialog};
+    #[doc(no_inline)]
+    pub use crate::rest::session::{Secret, SessionUser};
+    #[doc(no_inline)]
+    pub use crate::transport::session::ConnectionState;
+    #[doc(no_inline)]
+    pub use crate::{
+        AppConfig, Client, Dialog, EditedMessage, Error, ErrorEvent, Event, EventFilter, EventKind,
+        IncomingMessage, MessageStatus, ReactionsChanged, Session, Subscription, SystemNotice,
+        TypingStatus, Updates,
+    };
+}
+
+// The repository README's examples compile (not run: they need an account).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct RepositoryReadme;
 
 /// Stanzas, identifiers and the chat model (no I/O): the `connectycube-protocol` crate,
 /// documented here so every type the facade names links.

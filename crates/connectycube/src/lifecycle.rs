@@ -1,5 +1,6 @@
-//! What the client does when the connection changes state: tell every subscriber, and after
-//! a new session (not a resumed one) rejoin the rooms and fill the gaps.
+//! What the client does when the connection changes state: after a new session (not a
+//! resumed one) rejoin the rooms and fill the gaps. (The event task tells the subscribers,
+//! in order with the stanzas.)
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use connectycube_transport::session::ConnectionState;
 use futures_util::{Stream, StreamExt};
 
 use crate::ChatClient;
-use crate::fanout::{Event, Hub};
+use crate::fanout::Hub;
 
 /// Runs until the states end or the hub ends (the client's event task is gone).
 pub(crate) async fn run<S>(states: S, hub: Arc<Hub>, client: ChatClient)
@@ -31,6 +32,5 @@ where
             }
             _ => {}
         }
-        hub.publish(&Event::State(state));
     }
 }

@@ -20,9 +20,12 @@ async fn burst(second_resource: bool) {
     kick(SENDER);
     kick(RECEIVER);
     let peers = Peers {
-        sender: client(SENDER, "burst-sender"),
-        app: client(RECEIVER, "burst-app"),
-        second: second_resource.then(|| client(RECEIVER, "burst-second")),
+        sender: client(SENDER, "burst-sender").await,
+        app: client(RECEIVER, "burst-app").await,
+        second: match second_resource {
+            true => Some(client(RECEIVER, "burst-second").await),
+            false => None,
+        },
     };
     peers.login().await;
     let label = format!("burst (second resource: {second_resource})");

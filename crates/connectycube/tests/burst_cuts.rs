@@ -109,7 +109,7 @@ struct Sessions {
 /// Counts `client`'s resumptions and new sessions from now on.
 fn watch(client: &ChatClient) -> Arc<Sessions> {
     let counts = Arc::new(Sessions::default());
-    let mut states = Box::pin(client.state_changes());
+    let mut states = Box::pin(client.connection().state_changes());
     let c = counts.clone();
     tokio::spawn(async move {
         while let Some(state) = states.next().await {
@@ -142,9 +142,12 @@ async fn burst_with_cuts(second_resource: bool) {
         Arc::new(Proxy::start(tls).await),
     );
     let peers = Peers {
-        sender: client_with(SENDER, Some(to_sender.port), settings("burst-sender")),
-        app: client_with(RECEIVER, Some(to_app.port), settings("burst-app")),
-        second: second_resource.then(|| client(RECEIVER, "burst-second")),
+        sender: client_with(SENDER, Some(to_sender.port), settings("burst-sender")).await,
+        app: client_with(RECEIVER, Some(to_app.port), settings("burst-app")).await,
+        second: match second_resource {
+            true => Some(client(RECEIVER, "burst-second").await),
+            false => None,
+        },
     };
     peers.login().await;
     let (sender_sessions, app_sessions) = (watch(&peers.sender.0), watch(&peers.app.0));

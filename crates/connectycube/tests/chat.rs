@@ -14,8 +14,10 @@ use support::ejabberd::{client, next};
 
 #[tokio::test]
 async fn a_message_and_its_statuses_arrive_typed() {
-    let (alice, mut alice_events) = client(1017);
-    let (bob, mut bob_events) = client(1018);
+    let (alice_session, mut alice_events) = client(1017).await;
+    let alice = alice_session.chat().clone();
+    let (bob_session, mut bob_events) = client(1018).await;
+    let bob = bob_session.chat().clone();
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     assert_eq!(alice.state(), ConnectionState::Ready);
 
@@ -85,8 +87,10 @@ async fn a_message_and_its_statuses_arrive_typed() {
 /// does) reaches bob's app once, and the drop is counted.
 #[tokio::test]
 async fn markers_do_not_wait_for_the_app_and_duplicates_are_dropped() {
-    let (alice, mut alice_events) = client(1019);
-    let (bob, mut bob_events) = client(1020);
+    let (alice_session, mut alice_events) = client(1019).await;
+    let alice = alice_session.chat().clone();
+    let (bob_session, mut bob_events) = client(1020).await;
+    let bob = bob_session.chat().clone();
     tokio::try_join!(alice.login(), bob.login()).unwrap();
 
     let first = Message::new("once");

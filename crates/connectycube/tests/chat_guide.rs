@@ -15,8 +15,10 @@ use support::ejabberd::{client, next};
 
 #[tokio::test]
 async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {
-    let (alice, _alice_events) = client(1003);
-    let (bob, mut bob_events) = client(1004);
+    let (alice_session, _alice_events) = client(1003).await;
+    let alice = alice_session.chat().clone();
+    let (bob_session, mut bob_events) = client(1004).await;
+    let bob = bob_session.chat().clone();
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     let to_bob = Peer::User(bob.user(), None);
     let id = MessageId::generate();
@@ -56,7 +58,8 @@ async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {
 #[tokio::test]
 async fn privacy_lists_and_block_unblock_against_ejabberd() {
     // Users no other test here logs in: a default list would block their messages.
-    let (bob, _events) = client(1005);
+    let (bob_session, _events) = client(1005).await;
+    let bob = bob_session.chat().clone();
     bob.login().await.unwrap();
     // A run that failed halfway may have left lists behind.
     bob.decline_default_privacy_list().await.unwrap();

@@ -15,10 +15,11 @@ use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::DialogId;
 use connectycube::protocol::model::Message;
 use connectycube::rest::chat::dialogs::CreateDialog;
+use connectycube::rest::session::Secret;
 use connectycube::transport::session::{ConnectionState, SessionSettings};
-use connectycube::{ChatClient, DeliverySettings, Event, EventFilter, EventKind};
+use connectycube::{Client, Event, EventFilter, EventKind};
 use support::proxy::Proxy;
-use support::{WAIT, chat_config, drain, rest, server_with, user};
+use support::{WAIT, app_config, credentials, rest, server_with, user};
 
 /// What bob's listener saw of the messages: (body, from history), and the syncs.
 async fn run(
@@ -32,29 +33,33 @@ async fn run(
         c.chat.as_mut().unwrap().resume_timeout = Duration::ZERO;
     })
     .await;
-    let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
-    drain(ann_events);
+    let (ann_session, ann_events, ann_rest) = user(&srv, "ann").await;
+    let ann = ann_session.chat().clone();
+    drop(ann_events);
 
     // Bob through a proxy that can cut him and hold his reconnects (an attempt gives up
     // after 1 s, the next follows 100 ms later).
-    let (bob_rest, bob_id, token) = rest(&srv, "bob").await;
+    let (_, bob_id, _) = rest(&srv, "bob").await;
     let chat = srv.chat().unwrap();
     let proxy = Proxy::start(chat.ports().direct_tls).await;
     let mut connection = chat.connection_config();
     connection.port = proxy.port;
     connection.connect_timeout = Duration::from_secs(1);
-    let mut config = chat_config(&srv, connection, bob_id, token, DeliverySettings::default());
+    let mut config = app_config(&srv, connection);
     config.settings =
         SessionSettings::default().with_reconnection_timeout(Duration::from_millis(100));
     config.settings.login_timeout = Duration::from_secs(1);
-    let (bob, bob_events) = ChatClient::new(config).unwrap();
-    drain(bob_events);
-    if gap_fill {
-        bob.enable_gap_fill(bob_rest);
-    }
+    let bob_app = Client::new(config);
+    // The REST login fills gaps after a new chat session; the chat-only login cannot.
+    let (bob_session, _) = if gap_fill {
+        bob_app.login(credentials("bob")).await.unwrap()
+    } else {
+        let password = Secret("bob-password1".into());
+        bob_app.login_chat(bob_id, password).await.unwrap()
+    };
+    let bob = bob_session.chat().clone();
     let mut events =
-        bob.subscribe(EventFilter::only(EventKind::Messages).and(EventKind::Connection));
-    bob.login().await.unwrap();
+        bob_session.events(EventFilter::only(EventKind::Messages).and(EventKind::Connection));
 
     let group = ann_rest
         .send(&CreateDialog::group("ours", [bob.user()]))

@@ -141,7 +141,7 @@ async fn js_burst(stream_management: bool) {
     kick(SENDER);
     kick(RECEIVER);
     let mut js = js_receiver(stream_management).await;
-    let (alice, alice_events) = client(SENDER, "burst-sender");
+    let (alice, alice_events) = client(SENDER, "burst-sender").await;
     alice.login().await.unwrap();
     let n = count();
     let (mut messages, index) = messages(n);

@@ -14,7 +14,7 @@ use connectycube::protocol::model::Message;
 use connectycube::{ChatClient, EventKind, Subscription};
 use connectycube_fixtures::js_peer::JsPeer;
 use serde_json::{Value, json};
-use support::{WAIT, drain, js_user, server, user, wait};
+use support::{WAIT, js_user, server, user, wait};
 
 async fn delivered_to_us(sub: &mut Subscription, id: MessageId) -> UserId {
     wait(sub, |e| match e.chat() {
@@ -42,9 +42,10 @@ async fn delivered_to_js(js: &mut JsPeer, id: &str, by: &ChatClient) {
 async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
     let srv = server(&["ann", "bob"]).await;
     let (mut js, ann) = js_user(&srv, "ann").await;
-    let (bob, bob_events, _) = user(&srv, "bob").await;
-    drain(bob_events);
-    let mut statuses = bob.subscribe(EventKind::Statuses);
+    let (bob_session, bob_events, _) = user(&srv, "bob").await;
+    let bob = bob_session.chat().clone();
+    drop(bob_events);
+    let mut statuses = bob_session.events(EventKind::Statuses);
 
     // 1-1: the JS SDK's message (no <markable/>) gets bob's marker with no call of his.
     let create =
@@ -75,7 +76,7 @@ async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
         .unwrap()
         .parse()
         .unwrap();
-    let mut joins = bob.subscribe(EventKind::Presence);
+    let mut joins = bob_session.events(EventKind::Presence);
     bob.join(group).await.unwrap();
     js.call(
         json!({"cmd": "join_nowait", "dialog_id": group.to_string()}),

@@ -8,20 +8,22 @@
 
 mod support;
 
-use connectycube::ChatEvents;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::MessageId;
 use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
+use connectycube::{Event, Subscription};
 use serde_json::{Value, json};
 
 use support::{WAIT, js_user, server, user};
 
-async fn wait<T>(events: &mut ChatEvents, mut pick: impl FnMut(ChatEvent) -> Option<T>) -> T {
+async fn wait<T>(events: &mut Subscription, mut pick: impl FnMut(ChatEvent) -> Option<T>) -> T {
     tokio::time::timeout(WAIT, async {
         loop {
-            let event = events.next().await.expect("client gone").unwrap();
-            if let Some(found) = pick(event.into_event()) {
+            let event = events.next().await.expect("client gone");
+            if let Event::Chat(received) = event
+                && let Some(found) = pick(received.into_event())
+            {
                 return found;
             }
         }
@@ -34,7 +36,8 @@ async fn wait<T>(events: &mut ChatEvents, mut pick: impl FnMut(ChatEvent) -> Opt
 async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
     let srv = server(&["ann", "bob"]).await;
     let (mut js, ann) = js_user(&srv, "ann").await;
-    let (bob, mut bob_events, _) = user(&srv, "bob").await;
+    let (bob_session, mut bob_events, _) = user(&srv, "bob").await;
+    let bob = bob_session.chat().clone();
 
     let create =
         json!({"cmd": "dialog_create", "params": {"type": 3, "occupants_ids": [bob.user().0]}});

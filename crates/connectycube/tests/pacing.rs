@@ -12,19 +12,19 @@ use std::time::Duration;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::model::Message;
 use connectycube::transport::session::SendHandle;
-use connectycube::{AutoDelivered, ChatClient, ChatEvents, DeliverySettings};
+use connectycube::{AutoDelivered, ChatClient, DeliverySettings, EventKind, Subscription};
 
 use support::ejabberd::client_with;
 
 /// Reads `events` until `n` distinct messages arrived (or none for 10 s); how many did.
-async fn distinct_messages(mut events: ChatEvents, n: usize) -> usize {
+async fn distinct_messages(mut events: Subscription, n: usize) -> usize {
     let mut ids = HashSet::new();
     while ids.len() < n {
         let next = tokio::time::timeout(Duration::from_secs(10), events.next());
-        let Ok(Some(Ok(received))) = next.await else {
+        let Ok(Some(event)) = next.await else {
             break;
         };
-        if let ChatEvent::ChatMessage(m) = received.into_event() {
+        if let Some(ChatEvent::ChatMessage(m)) = event.chat() {
             ids.insert(m.payload.id);
         }
     }
@@ -47,8 +47,11 @@ async fn send_paced(alice: &ChatClient, bob: &ChatClient, n: usize) -> Vec<SendH
 #[tokio::test]
 async fn paced_sends_wait_for_markers_and_all_arrive() {
     let window = DeliverySettings::default().with_delivered_window(50, Duration::from_secs(5));
-    let (alice, _alice_events) = client_with(1021, window);
-    let (bob, bob_events) = client_with(1022, DeliverySettings::default());
+    let (alice_session, _alice_events) = client_with(1021, window).await;
+    let alice = alice_session.chat().clone();
+    let (bob_session, _) = client_with(1022, DeliverySettings::default()).await;
+    let bob_events = bob_session.events_lossless(EventKind::Messages);
+    let bob = bob_session.chat().clone();
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     let received = tokio::spawn(distinct_messages(bob_events, 1_000));
     send_paced(&alice, &bob, 1_000).await;
@@ -63,8 +66,11 @@ async fn paced_sends_wait_for_markers_and_all_arrive() {
 async fn a_recipient_that_never_marks_is_waited_for_once() {
     let window = DeliverySettings::default().with_delivered_window(20, Duration::from_secs(1));
     let silent = DeliverySettings::default().with_auto_delivered(AutoDelivered::Off);
-    let (alice, _alice_events) = client_with(1023, window);
-    let (bob, bob_events) = client_with(1024, silent);
+    let (alice_session, _alice_events) = client_with(1023, window).await;
+    let alice = alice_session.chat().clone();
+    let (bob_session, _) = client_with(1024, silent).await;
+    let bob_events = bob_session.events_lossless(EventKind::Messages);
+    let bob = bob_session.chat().clone();
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     let received = tokio::spawn(distinct_messages(bob_events, 300));
     send_paced(&alice, &bob, 300).await;

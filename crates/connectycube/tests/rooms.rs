@@ -14,9 +14,9 @@ use connectycube::protocol::model::Message;
 use connectycube::rest::RestClient;
 use connectycube::rest::chat::dialogs::CreateDialog;
 use connectycube::transport::session::{ConnectionState, SessionSettings};
-use connectycube::{ChatClient, DeliverySettings, Error, Event, EventKind, JoinError};
+use connectycube::{ChatClient, Client, Error, Event, EventKind, JoinError, Session};
 use connectycube_devserver::DevServer;
-use support::{chat_config, drain, rest, server, server_with, user, wait};
+use support::{app_config, credentials, server, server_with, user, wait};
 
 async fn group(rest: &RestClient, name: &str, occupants: &[&ChatClient]) -> DialogId {
     let create = CreateDialog::group(name, occupants.iter().map(|c| c.user()));
@@ -25,20 +25,16 @@ async fn group(rest: &RestClient, name: &str, occupants: &[&ChatClient]) -> Dial
 
 /// `login`'s client, reconnecting after 100 ms; the devserver's faults cut it
 /// ([`cut`]).
-async fn cuttable(srv: &DevServer, login: &str) -> ChatClient {
+async fn cuttable(srv: &DevServer, login: &str) -> Session {
     cuttable_after(srv, login, Duration::from_millis(100)).await
 }
 
 /// As [`cuttable`], reconnecting after `delay`.
-async fn cuttable_after(srv: &DevServer, login: &str, delay: Duration) -> ChatClient {
-    let (_, user, token) = rest(srv, login).await;
-    let connection = srv.chat().unwrap().connection_config();
-    let mut config = chat_config(srv, connection, user, token, DeliverySettings::default());
+async fn cuttable_after(srv: &DevServer, login: &str, delay: Duration) -> Session {
+    let mut config = app_config(srv, srv.chat().unwrap().connection_config());
     config.settings = SessionSettings::default().with_reconnection_timeout(delay);
-    let (client, events) = ChatClient::new(config).unwrap();
-    drain(events);
-    client.login().await.unwrap();
-    client
+    let (session, _) = Client::new(config).login(credentials(login)).await.unwrap();
+    session
 }
 
 /// Drops `client`'s connection as a network cut does (the devserver's fault injection).
@@ -64,13 +60,16 @@ async fn group_message(sub: &mut connectycube::Subscription) -> String {
 #[tokio::test]
 async fn a_join_resolves_on_the_rooms_presence_and_fails_typed_when_refused() {
     let srv = server(&["ann", "bob", "cat"]).await;
-    let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
-    drain(ann_events);
-    let (bob, bob_events, _) = user(&srv, "bob").await;
-    drain(bob_events);
+    let (ann_session, ann_events, ann_rest) = user(&srv, "ann").await;
+    let ann = ann_session.chat().clone();
+    drop(ann_events);
+    let (bob_session, bob_events, _) = user(&srv, "bob").await;
+    let bob = bob_session.chat().clone();
+    drop(bob_events);
     let ours = group(&ann_rest, "ours", &[&bob]).await;
-    let (cat, cat_events, cat_rest) = user(&srv, "cat").await;
-    drain(cat_events);
+    let (cat_session, cat_events, cat_rest) = user(&srv, "cat").await;
+    let cat = cat_session.chat().clone();
+    drop(cat_events);
     let private = group(&cat_rest, "cat's", &[&ann]).await;
 
     bob.join(ours).await.unwrap();
@@ -94,13 +93,15 @@ async fn a_join_resolves_on_the_rooms_presence_and_fails_typed_when_refused() {
 #[tokio::test]
 async fn sending_to_a_room_joins_it_on_demand() {
     let srv = server(&["ann", "bob"]).await;
-    let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
-    drain(ann_events);
-    let (bob, bob_events, _) = user(&srv, "bob").await;
-    drain(bob_events);
+    let (ann_session, ann_events, ann_rest) = user(&srv, "ann").await;
+    let ann = ann_session.chat().clone();
+    drop(ann_events);
+    let (bob_session, bob_events, _) = user(&srv, "bob").await;
+    let bob = bob_session.chat().clone();
+    drop(bob_events);
     let dialog = group(&ann_rest, "ours", &[&bob]).await;
     bob.join(dialog).await.unwrap();
-    let mut bob_messages = bob.subscribe(EventKind::Messages);
+    let mut bob_messages = bob_session.events(EventKind::Messages);
 
     // Ann never joined: the send joins first, and the room takes the message.
     let mut m = Message::new("no join needed");
@@ -123,13 +124,15 @@ async fn cut_and_observe(resume: bool) -> (bool, bool) {
         }
     })
     .await;
-    let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
-    drain(ann_events);
-    let bob = cuttable(&srv, "bob").await;
+    let (ann_session, ann_events, ann_rest) = user(&srv, "ann").await;
+    let ann = ann_session.chat().clone();
+    drop(ann_events);
+    let bob_session = cuttable(&srv, "bob").await;
+    let bob = bob_session.chat().clone();
     let dialog = group(&ann_rest, "ours", &[&bob]).await;
     ann.join(dialog).await.unwrap();
     bob.join(dialog).await.unwrap();
-    let mut events = bob.subscribe(
+    let mut events = bob_session.events(
         connectycube::EventFilter::only(EventKind::Connection)
             .and(EventKind::Presence)
             .and(EventKind::Messages),
@@ -201,15 +204,17 @@ async fn a_join_while_reconnecting_waits_for_the_rejoin_so_the_send_lands() {
         c.chat.as_mut().unwrap().resume_timeout = Duration::ZERO;
     })
     .await;
-    let (ann, ann_events, ann_rest) = user(&srv, "ann").await;
-    drain(ann_events);
+    let (ann_session, ann_events, ann_rest) = user(&srv, "ann").await;
+    let ann = ann_session.chat().clone();
+    drop(ann_events);
     // Reconnecting for a while, so the join below is made before the new session.
-    let bob = cuttable_after(&srv, "bob", Duration::from_millis(500)).await;
+    let bob_session = cuttable_after(&srv, "bob", Duration::from_millis(500)).await;
+    let bob = bob_session.chat().clone();
     let dialog = group(&ann_rest, "ours", &[&bob]).await;
     ann.join(dialog).await.unwrap();
     bob.join(dialog).await.unwrap();
-    let mut ann_messages = ann.subscribe(EventKind::Messages);
-    let mut states = bob.subscribe(EventKind::Connection);
+    let mut ann_messages = ann_session.events(EventKind::Messages);
+    let mut states = bob_session.events(EventKind::Connection);
 
     cut(&srv, &bob);
     state(&mut states, ConnectionState::Reconnecting).await;

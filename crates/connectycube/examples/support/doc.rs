@@ -39,18 +39,20 @@ fn credentials(login: &str) -> connectycube::rest::session::SessionUser {
 async fn login(
     client: &connectycube::Client,
     login: &str,
-) -> DocResult<(connectycube::Session, connectycube::ChatEvents)> {
+) -> DocResult<(connectycube::Session, connectycube::Subscription)> {
     Ok(client.login(credentials(login)).await?)
 }
 
 /// Waits up to 10 s for the first event `pick` accepts, skipping the others.
 async fn wait<T>(
-    events: &mut connectycube::ChatEvents,
+    events: &mut connectycube::Subscription,
     mut pick: impl FnMut(connectycube::protocol::event::ChatEvent) -> Option<T>,
 ) -> DocResult<T> {
     let found = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while let Some(event) = events.next().await {
-            if let Some(found) = pick(event?.into_event()) {
+            if let connectycube::Event::Chat(received) = event
+                && let Some(found) = pick(received.into_event())
+            {
                 return Ok(found);
             }
         }
@@ -64,9 +66,9 @@ struct Pair {
     srv: connectycube_devserver::DevServer,
     client: connectycube::Client,
     ann: connectycube::Session,
-    ann_events: connectycube::ChatEvents,
+    ann_events: connectycube::Subscription,
     bob: connectycube::Session,
-    bob_events: connectycube::ChatEvents,
+    bob_events: connectycube::Subscription,
     /// `ann`'s side of the dialog.
     dialog: connectycube::Dialog,
     /// `bob`'s side of it.

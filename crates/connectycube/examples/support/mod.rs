@@ -8,7 +8,7 @@ use std::time::Duration;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::AppId;
 use connectycube::rest::session::{Secret, SessionUser};
-use connectycube::{AppConfig, ChatEvents, Client, Dialog, Session};
+use connectycube::{AppConfig, Client, Dialog, Event, Session, Subscription};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
 /// Errors of the examples: anything, shown with its chain.
@@ -46,18 +46,20 @@ pub fn credentials(login: &str) -> SessionUser {
 }
 
 /// Logs a seeded user in (REST session and chat).
-pub async fn login(client: &Client, login: &str) -> Result<(Session, ChatEvents)> {
+pub async fn login(client: &Client, login: &str) -> Result<(Session, Subscription)> {
     Ok(client.login(credentials(login)).await?)
 }
 
 /// Waits up to 10 s for the first event `pick` accepts, skipping the others.
 pub async fn wait<T>(
-    events: &mut ChatEvents,
+    events: &mut Subscription,
     mut pick: impl FnMut(ChatEvent) -> Option<T>,
 ) -> Result<T> {
     let found = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(event) = events.next().await {
-            if let Some(found) = pick(event?.into_event()) {
+            if let Event::Chat(received) = event
+                && let Some(found) = pick(received.into_event())
+            {
                 return Ok(found);
             }
         }
@@ -67,7 +69,7 @@ pub async fn wait<T>(
 }
 
 /// Joins `dialog`'s room and waits for the room's own presence (the user is in).
-pub async fn join(dialog: &Dialog, events: &mut ChatEvents) -> Result<()> {
+pub async fn join(dialog: &Dialog, events: &mut Subscription) -> Result<()> {
     dialog.join().await?;
     let (me, id) = (dialog.session().user(), dialog.id());
     wait(events, |e| match e {

@@ -99,7 +99,7 @@ impl ChatClient {
     /// ```
     pub async fn watch_last_activity(&self, user: UserId) -> Result<LastActivityUpdates, Error> {
         // Listening first: a push right after the answer is not missed.
-        let events = self.subscribe(EventKind::Presence);
+        let events = self.subscribe(EventKind::Presence.into(), false);
         let updates = LastActivityUpdates::new(
             user,
             events,
@@ -109,33 +109,6 @@ impl ChatClient {
         );
         self.subscribe_last_activity(user, true).await?;
         Ok(updates)
-    }
-
-    /// The system messages from now on.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use std::time::Duration;
-    /// use connectycube::protocol::model::CustomProperties;
-    /// use futures_util::StreamExt;
-    ///
-    /// let mut system = bob.chat().system_messages();
-    /// let mut properties = CustomProperties::new();
-    /// properties.insert("action".into(), "refresh".into());
-    /// ann.chat().send_system_message(bob.user(), properties)?.await?;
-    /// let got = tokio::time::timeout(Duration::from_secs(10), system.next()).await?;
-    /// let got = got.ok_or("the client stopped")?.map_err(|lag| format!("missed: {lag:?}"))?;
-    /// assert_eq!(got.payload.properties().get("action").and_then(|v| v.as_str()), Some("refresh"));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn system_messages(&self) -> SystemMessages {
-        SystemMessages {
-            events: self.subscribe(EventKind::System),
-        }
     }
 
     /// Marks the app active (foreground) or inactive (background: pushes while connected).

@@ -3,7 +3,6 @@
 use connectycube::rest::session::GetSession;
 use connectycube::transport::session::ConnectionState;
 use connectycube::{ChatAuth, Client};
-use futures_util::StreamExt;
 
 use super::support::{app_config, credentials, devserver, login};
 
@@ -36,11 +35,11 @@ async fn login_makes_the_rest_session_and_connects_chat_with_the_password() {
 async fn states_stream_every_transition() {
     let (_srv, client) = devserver(&["alice"]).await.unwrap();
     let (alice, _events) = login(&client, "alice").await.unwrap();
-    let mut states = alice.chat().state_changes();
-    assert_eq!(states.next().await, Some(ConnectionState::Ready));
+    let mut states = alice.connection_states();
+    assert_eq!(alice.chat().state(), ConnectionState::Ready);
     alice.chat().logout().await;
     let mut seen = Vec::new();
-    while let Some(s) = states.next().await {
+    while let Some(Ok(s)) = states.next().await {
         seen.push(s);
         if s == ConnectionState::Closed {
             break;

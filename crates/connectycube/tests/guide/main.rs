@@ -20,16 +20,16 @@ mod system;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::model::Message;
 use connectycube::rest::chat::dialogs::CreateDialog;
-use connectycube::{ChatEvents, Dialog, Session};
+use connectycube::{Dialog, Session, Subscription};
 use connectycube_devserver::DevServer;
 
 /// A devserver, its client, and two users logged in with their events.
 pub(crate) struct Two {
     pub(crate) srv: DevServer,
     pub(crate) alice: Session,
-    pub(crate) alice_events: ChatEvents,
+    pub(crate) alice_events: Subscription,
     pub(crate) bob: Session,
-    pub(crate) bob_events: ChatEvents,
+    pub(crate) bob_events: Subscription,
 }
 
 pub(crate) async fn two() -> Two {
@@ -61,7 +61,7 @@ impl Two {
 }
 
 /// The next chat message among `events`.
-pub(crate) async fn next_message(events: &mut ChatEvents) -> Message {
+pub(crate) async fn next_message(events: &mut Subscription) -> Message {
     support::wait(events, |e| match e {
         ChatEvent::ChatMessage(m) => Some(m.payload),
         _ => None,

@@ -2,12 +2,10 @@
 //! block/unblock (read-modify-write of the default list), the blocked sender's error.
 
 use connectycube::BLOCK_LIST;
-use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::iq::privacy::{PrivacyAction, PrivacyList, PrivacyRule};
 use connectycube::protocol::model::Message;
 use connectycube::transport::session::SendError;
 
-use super::support::wait;
 use super::{carol, next_message, two};
 
 fn rule(
@@ -96,19 +94,24 @@ async fn a_blocked_sender_gets_the_error_and_unblock_lets_messages_through() {
             rule(t.alice.user(), PrivacyAction::Deny, true)
         ]
     );
+    let mut errors = t.alice.errors();
     let sent = t
         .alice
         .chat()
         .send_private(t.bob.user(), &Message::new("hi?"))
         .unwrap();
     assert!(matches!(sent.await, Err(SendError::Bounced(_))));
-    let error = wait(&mut t.alice_events, |e| match e {
-        ChatEvent::MessageError(m) => Some(m.payload),
-        _ => None,
-    })
-    .await
-    .unwrap();
-    assert_eq!(error.condition.as_deref(), Some("service-unavailable"));
+    let blocked = tokio::time::timeout(std::time::Duration::from_secs(10), errors.next())
+        .await
+        .unwrap();
+    let Some(Ok(connectycube::ErrorEvent::Blocked(blocked))) = blocked else {
+        panic!("a typed block: {blocked:?}")
+    };
+    assert_eq!(blocked.user, t.bob.user());
+    assert_eq!(
+        blocked.error.condition.as_deref(),
+        Some("service-unavailable")
+    );
     chat.unblock(t.alice.user()).await.unwrap();
     assert_eq!(chat.privacy_list("mine").await.unwrap().rules, [other]);
     t.alice

@@ -14,7 +14,7 @@ use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::UserId;
 use connectycube::protocol::model::Message;
 use connectycube::transport::session::{SendHandle, SendStage, SessionSettings};
-use connectycube::{ChatClient, ChatEvents, DeliverySettings};
+use connectycube::{ChatClient, DeliverySettings, Event, EventFilter, Subscription};
 
 /// The sending user of every burst (test user of `xtask/src/ejabberd.rs`).
 pub const SENDER: u64 = 1018;
@@ -49,20 +49,23 @@ pub fn send_rate() -> u32 {
     settings("burst").max_send_rate
 }
 
-/// A client of test user `user` with `settings`, connecting to the server's direct TLS port
-/// or to `port` instead (a cut proxy in front of it).
-pub fn client_with(
+/// Test user `user` logged in with `settings`, connecting to the server's direct TLS port
+/// or to `port` instead (a cut proxy in front of it): its chat and a lossless stream of
+/// all its events (a burst counts every message, so its reader holds the client back
+/// rather than skipping any).
+pub async fn client_with(
     user: u64,
     port: Option<u16>,
     settings: SessionSettings,
-) -> (ChatClient, ChatEvents) {
-    let config = super::ejabberd::config(user, port, settings, DeliverySettings::default());
-    ChatClient::new(config).unwrap()
+) -> (ChatClient, Subscription) {
+    let session = super::ejabberd::login(user, port, settings, DeliverySettings::default()).await;
+    let events = session.events_lossless(EventFilter::ALL);
+    (session.chat().clone(), events)
 }
 
-/// A client of test user `user` bound to `resource`, straight to the server.
-pub fn client(user: u64, resource: &str) -> (ChatClient, ChatEvents) {
-    client_with(user, None, settings(resource))
+/// Test user `user` bound to `resource`, straight to the server.
+pub async fn client(user: u64, resource: &str) -> (ChatClient, Subscription) {
+    client_with(user, None, settings(resource)).await
 }
 
 /// Ends sessions an earlier run left waiting for resumption: they would take copies.
@@ -121,7 +124,7 @@ impl Seen {
 
 /// Reads a receiver's events until every message arrived or none came for `idle`.
 pub async fn receive(
-    mut events: ChatEvents,
+    mut events: Subscription,
     index: HashMap<String, usize>,
     idle: Duration,
 ) -> Seen {
@@ -135,9 +138,13 @@ pub async fn receive(
         let Ok(Some(item)) = tokio::time::timeout(idle, events.next()).await else {
             break;
         };
-        let Ok(received) = item else {
-            seen.unreadable += 1;
-            continue;
+        let received = match item {
+            Event::Chat(received) => received,
+            Event::Unreadable(_) => {
+                seen.unreadable += 1;
+                continue;
+            }
+            _ => continue,
         };
         let ChatEvent::ChatMessage(m) = &received.event else {
             continue;
@@ -162,12 +169,13 @@ pub struct Markers {
 
 /// Drains the sender's events (the 'delivered' markers), counting them, until none came
 /// for 5 s.
-pub async fn drain(mut events: ChatEvents) -> Markers {
+pub async fn drain(mut events: Subscription) -> Markers {
     let mut markers = Markers::default();
     while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(5), events.next()).await {
-        match item.map(|r| r.into_event()) {
-            Ok(ChatEvent::Delivered(_)) => markers.delivered += 1,
-            Ok(ChatEvent::MessageError(_)) => markers.errors += 1,
+        match item.chat() {
+            Some(ChatEvent::Delivered(_)) => markers.delivered += 1,
+            Some(ChatEvent::MessageError(_)) => markers.errors += 1,
+            _ if matches!(item, Event::Blocked(_)) => markers.errors += 1,
             _ => {}
         }
     }
@@ -323,11 +331,11 @@ impl Report {
 /// the receiver (reported on, not asserted on).
 pub struct Peers {
     /// The sending user's client.
-    pub sender: (ChatClient, ChatEvents),
+    pub sender: (ChatClient, Subscription),
     /// The receiving app.
-    pub app: (ChatClient, ChatEvents),
+    pub app: (ChatClient, Subscription),
     /// Another resource of the receiving user.
-    pub second: Option<(ChatClient, ChatEvents)>,
+    pub second: Option<(ChatClient, Subscription)>,
 }
 
 impl Peers {

@@ -1,14 +1,15 @@
-//! The facade's ejabberd tests' share: a `ChatClient` for a test user of the private ejabberd
-//! (its coordinates from the `CC_XMPP_*` environment `cargo xtask test` sets) and waiting
-//! for an event of one kind.
+//! The facade's ejabberd tests' share: a test user of the private ejabberd logged in through
+//! `Client::login_chat` (its coordinates from the `CC_XMPP_*` environment `cargo xtask test`
+//! sets) and waiting for an event of one kind.
 
 use std::time::Duration;
 
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::{AppId, UserId};
+use connectycube::rest::session::Secret;
 use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
+use connectycube::{AppConfig, Client, DeliverySettings, Event, Session, Subscription};
 
 /// A variable `cargo xtask test` sets for the test ejabberd.
 fn var(name: &str) -> String {
@@ -16,49 +17,58 @@ fn var(name: &str) -> String {
         .unwrap_or_else(|_| panic!("{name} is not set: start the test server: cargo xtask test"))
 }
 
-/// A client for test user `user` of the test ejabberd (password `pass{user}`), not logged in.
-pub fn client(user: u64) -> (ChatClient, ChatEvents) {
-    client_with(user, DeliverySettings::default())
+/// Test user `user` of the test ejabberd logged in (password `pass{user}`): its session and
+/// all its events.
+pub async fn client(user: u64) -> (Session, Subscription) {
+    client_with(user, DeliverySettings::default()).await
 }
 
 /// As [`client`], with `delivery` settings.
-pub fn client_with(user: u64, delivery: DeliverySettings) -> (ChatClient, ChatEvents) {
-    ChatClient::new(config(user, None, SessionSettings::default(), delivery)).unwrap()
+pub async fn client_with(user: u64, delivery: DeliverySettings) -> (Session, Subscription) {
+    app(None, SessionSettings::default(), delivery)
+        .login_chat(UserId(user), Secret(format!("pass{user}")))
+        .await
+        .unwrap()
 }
 
-/// What test user `user` logs in with: the server's direct TLS port, or `port` instead (a
-/// cut proxy in front of it).
-pub fn config(
+/// As [`client`] through `port` (a cut proxy) when given, with `settings` and `delivery`;
+/// the events are left to the caller to subscribe to.
+pub async fn login(
     user: u64,
     port: Option<u16>,
     settings: SessionSettings,
     delivery: DeliverySettings,
-) -> ChatConfig {
+) -> Session {
+    let (session, _events) = app(port, settings, delivery)
+        .login_chat(UserId(user), Secret(format!("pass{user}")))
+        .await
+        .unwrap();
+    session
+}
+
+/// The test ejabberd's application (chat only: it has no REST API): its direct TLS port, or
+/// `port` instead (a cut proxy in front of it).
+pub fn app(port: Option<u16>, settings: SessionSettings, delivery: DeliverySettings) -> Client {
     let port = port.unwrap_or_else(|| var("CC_XMPP_TLS_PORT").parse().unwrap());
     let connection = ConnectionConfig::direct_tls(var("CC_XMPP_DOMAIN"), port)
         .with_address(var("CC_XMPP_ADDR"))
         .with_custom_root_ca_pem(std::fs::read(var("CC_XMPP_CA_PEM")).unwrap());
-    ChatConfig {
-        connection,
-        app_id: AppId(var("CC_XMPP_APP_ID").parse().unwrap()),
-        user: UserId(user),
-        password: format!("pass{user}"),
-        settings,
-        delivery,
-    }
+    let mut config = AppConfig::new(AppId(var("CC_XMPP_APP_ID").parse().unwrap()), "");
+    config.chat = connection;
+    config.settings = settings;
+    config.delivery = delivery;
+    Client::new(config)
 }
 
 /// The next event of `kind` (as `ChatEvent::kind` names it), within 10 s.
-pub async fn next(events: &mut ChatEvents, kind: &str) -> ChatEvent {
+pub async fn next(events: &mut Subscription, kind: &str) -> ChatEvent {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            let event = events
-                .next()
-                .await
-                .expect("events ended")
-                .expect("readable");
-            if event.kind() == kind {
-                return event.into_event();
+            let event = events.next().await.expect("events ended");
+            if let Event::Chat(received) = event
+                && received.kind() == kind
+            {
+                return received.into_event();
             }
         }
     })

@@ -16,8 +16,7 @@ use connectycube::protocol::ids::{AppId, UserId};
 use connectycube::rest::session::{CreateSession, Secret, SessionUser};
 use connectycube::rest::{RestClient, RestConfig};
 use connectycube::transport::config::ConnectionConfig;
-use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Event, Subscription};
+use connectycube::{AppConfig, Client, DeliverySettings, Event, Session, Subscription};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 use connectycube_fixtures::js_peer::JsPeer;
 use serde_json::json;
@@ -62,42 +61,58 @@ pub async fn rest(srv: &DevServer, login: &str) -> (RestClient, UserId, String) 
     (rest, session.user_id.unwrap(), token)
 }
 
-/// The chat config of `user` (password: its REST session token).
-pub fn chat_config(
-    srv: &DevServer,
-    connection: ConnectionConfig,
-    user: UserId,
-    token: String,
-    delivery: DeliverySettings,
-) -> ChatConfig {
-    ChatConfig {
-        connection,
-        app_id: AppId(srv.app_id()),
-        user,
-        password: token,
-        settings: SessionSettings::default(),
-        delivery,
+/// The client of `srv`'s application with its chat through `connection` (the server's own,
+/// or a cuttable proxy in front of it) and `delivery` settings.
+pub fn app(srv: &DevServer, connection: ConnectionConfig, delivery: DeliverySettings) -> Client {
+    let mut config = app_config(srv, connection);
+    config.delivery = delivery;
+    Client::new(config)
+}
+
+/// The configuration of `srv`'s application with its chat through `connection`.
+pub fn app_config(srv: &DevServer, connection: ConnectionConfig) -> AppConfig {
+    AppConfig::new(AppId(srv.app_id()), srv.auth_key())
+        .with_endpoints(&srv.api_url(), connection)
+        .unwrap()
+}
+
+/// The login of seeded user `login`.
+pub fn credentials(login: &str) -> SessionUser {
+    SessionUser::Login {
+        login: login.into(),
+        password: Secret(format!("{login}-password1")),
     }
 }
 
-/// `login`'s client, not yet logged in, with its REST client.
+/// `login` logged in through [`Client::login`] (REST session and chat, chat through
+/// `connection`): the session and the stream of all its events.
+pub async fn session_via(
+    srv: &DevServer,
+    login: &str,
+    connection: ConnectionConfig,
+    delivery: DeliverySettings,
+) -> (Session, Subscription) {
+    app(srv, connection, delivery)
+        .login(credentials(login))
+        .await
+        .unwrap()
+}
+
+/// `login` logged in (with `delivery`): its session, its events and its REST client.
 pub async fn user_with(
     srv: &DevServer,
     login: &str,
     delivery: DeliverySettings,
-) -> (ChatClient, ChatEvents, RestClient) {
-    let (rest, user, token) = rest(srv, login).await;
+) -> (Session, Subscription, RestClient) {
     let connection = srv.chat().unwrap().connection_config();
-    let (client, events) =
-        ChatClient::new(chat_config(srv, connection, user, token, delivery)).unwrap();
-    (client, events, rest)
+    let (session, events) = session_via(srv, login, connection, delivery).await;
+    let rest = session.rest().clone();
+    (session, events, rest)
 }
 
-/// `login`'s client, logged in.
-pub async fn user(srv: &DevServer, login: &str) -> (ChatClient, ChatEvents, RestClient) {
-    let (client, events, rest) = user_with(srv, login, DeliverySettings::default()).await;
-    client.login().await.unwrap();
-    (client, events, rest)
+/// `login` logged in: its session, its events and its REST client.
+pub async fn user(srv: &DevServer, login: &str) -> (Session, Subscription, RestClient) {
+    user_with(srv, login, DeliverySettings::default()).await
 }
 
 /// The first event `pick` takes, within [`WAIT`].
@@ -112,11 +127,6 @@ pub async fn wait<T>(sub: &mut Subscription, mut pick: impl FnMut(Event) -> Opti
     })
     .await
     .expect("no such event")
-}
-
-/// Reads `events` in the background so that it never holds the connection back.
-pub fn drain(mut events: ChatEvents) {
-    tokio::spawn(async move { while events.next().await.is_some() {} });
 }
 
 /// The official JS SDK as `login`: its REST session with the devserver and chat over wss.

@@ -1,34 +1,35 @@
-//! Events for any number of listeners ([`ChatClient::subscribe`](crate::ChatClient::subscribe)).
+//! Events for any number of listeners ([`Session::events`](crate::Session::events) and the
+//! typed streams such as [`Session::messages`](crate::Session::messages)).
 //!
-//! # What a slow subscriber gets
-//! Each subscription has its own bounded queue
-//! ([`DeliverySettings::subscriber_buffer`](crate::DeliverySettings::subscriber_buffer)). A
-//! subscription never holds the connection or the other listeners back: when its queue is
-//! full, the events it has no room for are counted, not kept, and once it reads again it gets
-//! one [`Event::Lagged`] at the place of the gap, saying exactly how many events it missed and
-//! in which dialogs messages were among them (fetch those from the REST history). Nothing
-//! vanishes without notice.
+//! # What a listener that does not read costs
+//! Every event is stored once, in one log shared by every subscription (a subscription is a
+//! cursor in it, tens of bytes), which keeps at most the latest
+//! [`DeliverySettings::subscriber_buffer`](crate::DeliverySettings::subscriber_buffer)
+//! events (1,024 by default) that someone has not read. While a [`Session`](crate::Session) lives its chat is processed (events
+//! classified, markers sent, rooms rejoined, gaps filled) whatever the app's streams do:
 //!
-//! The stream [`ChatClient::new`](crate::ChatClient::new) returns is the other choice: it is
-//! lossless and, when full, pauses reading from the connection, which holds every
-//! subscription back too. An app that listens only through subscriptions drops it; the
-//! client's event task then runs as long as a subscription is alive.
+//! - A normal subscription never holds the connection or the other listeners back: when its
+//!   events fall out of the log before it read them, they are counted, and once it reads
+//!   again it gets one [`Event::Lagged`] at the place of the gap, saying exactly how many
+//!   events it missed and in which dialogs messages were among them (fetch those from the
+//!   REST history). Nothing vanishes without notice.
+//! - A lossless subscription ([`Session::events_lossless`](crate::Session::events_lossless))
+//!   is the app's choice of backpressure instead: when it is `subscriber_buffer` events
+//!   behind, the client stops reading from the connection until it reads, which holds every
+//!   listener back too.
+//!
+//! Dropping a stream only unsubscribes it. Every stream ends once every handle of its
+//! session is dropped, or after [`Session::destroy`](crate::Session::destroy).
 
-use std::collections::{BTreeSet, VecDeque};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::collections::BTreeSet;
 
 use connectycube_protocol::UnreadableStanza;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{DialogId, UserId};
 use connectycube_protocol::message::error::MessageError;
 use connectycube_transport::session::ConnectionState;
-use futures_util::Stream;
-use tokio::sync::watch;
 
 use crate::events::Received;
-use crate::lock;
 
 /// One kind of event, to subscribe to only what a listener shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,10 +152,10 @@ pub struct Unreadable {
     pub reason: String,
 }
 
-impl From<&UnreadableStanza> for Unreadable {
-    fn from(u: &UnreadableStanza) -> Self {
+impl From<UnreadableStanza> for Unreadable {
+    fn from(u: UnreadableStanza) -> Self {
         Self {
-            element: (*u.element).clone(),
+            element: *u.element,
             reason: u.error.to_string(),
         }
     }
@@ -174,6 +175,26 @@ pub struct Lagged {
     /// More dialogs had missed messages than `dialogs` holds: refetch every active dialog.
     pub dialogs_truncated: bool,
 }
+
+impl std::fmt::Display for Lagged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the listener fell behind and missed {} events ({} messages, in {} dialogs{}); \
+             fetch those dialogs' history",
+            self.missed,
+            self.missed_messages,
+            self.dialogs.len(),
+            if self.dialogs_truncated {
+                " and more"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+impl std::error::Error for Lagged {}
 
 /// How many dialogs a [`Lagged`] names at most.
 pub const MAX_LAGGED_DIALOGS: usize = 256;
@@ -257,188 +278,10 @@ fn message_dialog(event: &Event) -> Option<Option<DialogId>> {
     }
 }
 
-/// One subscriber's queue.
-#[derive(Debug, Default)]
-struct Queue {
-    items: VecDeque<Event>,
-    /// Counted since the queue was last full; delivered before the next event.
-    lag: Option<Lagged>,
-    waker: Option<Waker>,
-    /// No more events will come (the client is gone).
-    ended: bool,
-}
+mod log;
 
-impl Queue {
-    /// Queues `event`, or counts it when full.
-    fn offer(&mut self, event: &Event, capacity: usize) {
-        if self.items.len() >= capacity {
-            let lag = self.lag.get_or_insert_with(Lagged::default);
-            lag.missed += 1;
-            if let Some(dialog) = message_dialog(event) {
-                lag.missed_messages += 1;
-                // Bounded: a held, unread subscription must not grow with every dialog id a
-                // sender invents; past the bound only the counts say what was missed.
-                if lag.dialogs.len() < MAX_LAGGED_DIALOGS {
-                    lag.dialogs.extend(dialog);
-                } else {
-                    lag.dialogs_truncated = true;
-                }
-            }
-            return;
-        }
-        if let Some(lag) = self.lag.take() {
-            self.items.push_back(Event::Lagged(lag));
-        }
-        self.items.push_back(event.clone());
-        self.wake();
-    }
-
-    fn take(&mut self) -> Option<Event> {
-        self.items
-            .pop_front()
-            .or_else(|| self.lag.take().map(Event::Lagged))
-    }
-
-    fn wake(&mut self) {
-        if let Some(w) = self.waker.take() {
-            w.wake();
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Slot {
-    filter: EventFilter,
-    capacity: usize,
-    queue: Mutex<Queue>,
-}
-
-/// Hands every event to every live subscription.
-#[derive(Debug)]
-pub(crate) struct Hub {
-    slots: Mutex<Vec<Arc<Slot>>>,
-    /// Set once no more events will come (the pump ended).
-    ended: watch::Sender<bool>,
-    capacity: usize,
-}
-
-impl Hub {
-    pub(crate) fn new(capacity: usize) -> Self {
-        Self {
-            slots: Mutex::new(Vec::new()),
-            ended: watch::channel(false).0,
-            capacity: capacity.max(1),
-        }
-    }
-
-    /// A new subscription, receiving events from now on.
-    pub(crate) fn subscribe(&self, filter: EventFilter) -> Subscription {
-        let slot = Arc::new(Slot {
-            filter,
-            capacity: self.capacity,
-            queue: Mutex::default(),
-        });
-        if *self.ended.borrow() {
-            lock(&slot.queue).ended = true;
-        } else {
-            lock(&self.slots).push(slot.clone());
-        }
-        Subscription { slot }
-    }
-
-    /// Offers `event` to every subscription that wants it; forgets dropped ones.
-    pub(crate) fn publish(&self, event: &Event) {
-        let mut slots = lock(&self.slots);
-        slots.retain(|s| Arc::strong_count(s) > 1);
-        let kind = event.kind();
-        for slot in slots.iter() {
-            if kind.is_none_or(|k| slot.filter.accepts(k)) {
-                lock(&slot.queue).offer(event, slot.capacity);
-            }
-        }
-    }
-
-    /// Whether any subscription is alive.
-    pub(crate) fn has_subscribers(&self) -> bool {
-        let mut slots = lock(&self.slots);
-        slots.retain(|s| Arc::strong_count(s) > 1);
-        !slots.is_empty()
-    }
-
-    /// Resolves once [`Hub::end`] was called.
-    pub(crate) async fn ended(&self) {
-        let mut rx = self.ended.subscribe();
-        // An error means the hub itself is gone: ended too.
-        let _ = rx.wait_for(|e| *e).await;
-    }
-
-    /// No more events: every subscription ends once read to the end.
-    pub(crate) fn end(&self) {
-        self.ended.send_replace(true);
-        for slot in lock(&self.slots).drain(..) {
-            let mut q = lock(&slot.queue);
-            q.ended = true;
-            q.wake();
-        }
-    }
-}
-
-/// A stream of [`Event`]s for one listener; dropping it unsubscribes. Ends when the client's
-/// event task ends (every client handle and event stream gone, or `destroy`).
-#[derive(Debug)]
-pub struct Subscription {
-    slot: Arc<Slot>,
-}
-
-impl Subscription {
-    /// The next event; `None` once the client is gone.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let (srv, client) = devserver().await?;
-    /// # let (ann, mut ann_events) = login(&client, "ann").await?;
-    /// use std::time::Duration;
-    /// use connectycube::{Event, EventFilter};
-    /// use connectycube::transport::session::ConnectionState;
-    ///
-    /// let mut all = ann.chat().subscribe(EventFilter::ALL);
-    /// ann.chat().logout().await;
-    /// let closed = tokio::time::timeout(Duration::from_secs(10), async {
-    ///     while let Some(event) = all.next().await {
-    ///         if matches!(event, Event::State(ConnectionState::Closed)) {
-    ///             return true;
-    ///         }
-    ///     }
-    ///     false
-    /// })
-    /// .await?;
-    /// assert!(closed);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn next(&mut self) -> Option<Event> {
-        futures_util::StreamExt::next(self).await
-    }
-}
-
-impl Stream for Subscription {
-    type Item = Event;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        let mut q = lock(&self.slot.queue);
-        if let Some(event) = q.take() {
-            return Poll::Ready(Some(event));
-        }
-        if q.ended {
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
+pub(crate) use log::Hub;
+pub use log::Subscription;
 
 #[cfg(test)]
-#[path = "fanout_tests.rs"]
 mod tests;
