@@ -202,7 +202,7 @@ impl Session {
     /// let mut typing = bob.typing_started();
     /// dialog.start_typing().await?.await?;
     /// let status = typing.next().await.ok_or("ended")??;
-    /// assert_eq!((status.user_id(), status.dialog_id()), (Some(ann.user()), None), "1-1: no dialog id");
+    /// assert_eq!((status.user_id(), status.dialog_id()), (Some(ann.user()), Some(dialog.id())));
     /// # Ok(())
     /// # }
     /// ```

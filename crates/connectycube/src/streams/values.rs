@@ -95,8 +95,7 @@ impl MessageStatus {
     }
 }
 
-/// Someone started or stopped typing (`dialog_id()` is `None` in a private dialog, as the
-/// guide says).
+/// Someone started or stopped typing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TypingStatus {
@@ -120,7 +119,8 @@ impl TypingStatus {
         self.user
     }
 
-    /// The group dialog; `None` in a private one.
+    /// Its dialog, when the sender said: always in a group; in a private dialog the official
+    /// SDKs do not say (`None`, as the guide notes), this SDK does.
     pub fn dialog_id(&self) -> Option<DialogId> {
         self.dialog
     }
