@@ -35,8 +35,8 @@ pub enum AutoDelivered {
     MarkableOrDialog,
 }
 
-/// How much the duplicate filter remembers, and how far the events stream may run ahead of
-/// the app.
+/// How much the duplicate filter remembers, how far the event streams may run ahead of the
+/// app, and how 1-1 sends are paced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeliverySettings {
@@ -45,9 +45,9 @@ pub struct DeliverySettings {
     pub dedupe_window: usize,
     /// Dialogs remembered at once; the one seen least recently is forgotten first.
     pub max_dialogs: usize,
-    /// Events classified ahead of the app; when full, reading from the connection pauses.
-    pub event_buffer: usize,
-    /// Events each [`crate::Subscription`] holds before it counts the rest as missed.
+    /// Unread events the session's log keeps for its streams: a stream further behind
+    /// counts the older ones as missed ([`crate::Event::Lagged`]), a lossless one makes the
+    /// client wait (see [`crate::fanout`]).
     pub subscriber_buffer: usize,
     /// Which messages get the automatic 'delivered' marker.
     pub auto_delivered: AutoDelivered,
@@ -62,14 +62,12 @@ pub struct DeliverySettings {
 }
 
 impl Default for DeliverySettings {
-    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 events buffered, 1024
-    /// per subscriber, 'delivered' by [`AutoDelivered::MarkableOrDialog`], paced sends
+    /// 256 ids in each of up to 256 dialogs (a few MiB at most), 1024 unread events kept, 'delivered' by [`AutoDelivered::MarkableOrDialog`], paced sends
     /// holding at most 1,000 unanswered messages per recipient for 5 s.
     fn default() -> Self {
         Self {
             dedupe_window: 256,
             max_dialogs: 256,
-            event_buffer: 1024,
             subscriber_buffer: 1024,
             auto_delivered: AutoDelivered::default(),
             delivered_window: 1_000,
@@ -118,7 +116,7 @@ impl DeliverySettings {
         self
     }
 
-    /// Lets each subscription hold up to `events` events.
+    /// Keeps up to `events` unread events for the session's streams.
     ///
     /// ```
     /// use connectycube::DeliverySettings;
@@ -144,18 +142,6 @@ impl DeliverySettings {
     pub fn with_delivered_window(mut self, messages: usize, timeout: Duration) -> Self {
         self.delivered_window = messages;
         self.delivered_timeout = timeout;
-        self
-    }
-
-    /// Buffers up to `events` events ahead of the app.
-    ///
-    /// ```
-    /// use connectycube::DeliverySettings;
-    ///
-    /// assert_eq!(DeliverySettings::default().with_event_buffer(4096).event_buffer, 4096);
-    /// ```
-    pub fn with_event_buffer(mut self, events: usize) -> Self {
-        self.event_buffer = events;
         self
     }
 }
