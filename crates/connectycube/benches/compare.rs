@@ -144,7 +144,12 @@ async fn throughput(cfg: &Config) -> Result<()> {
     let t0 = Instant::now();
     let mut handles = Vec::with_capacity(n);
     for i in 0..n {
-        handles.push(dialog.send(&Message::new(format!("bench {i}"))).await?);
+        handles.push(
+            dialog
+                .send(&Message::new(format!("bench {i}")))
+                .queued()
+                .await?,
+        );
     }
     let timed_out = tokio::time::timeout(Duration::from_secs(120), done.notified())
         .await
@@ -176,7 +181,7 @@ async fn rtt(cfg: &Config) -> Result<()> {
     tokio::spawn(async move {
         while let Some(event) = b_events.next().await {
             if let Ok(ChatEvent::ChatMessage(_)) = event.map(|e| e.into_event()) {
-                let _ = echo.send(&Message::new("pong")).await;
+                let _ = echo.send(&Message::new("pong")).queued().await;
             }
         }
     });
@@ -184,7 +189,10 @@ async fn rtt(cfg: &Config) -> Result<()> {
     let mut samples = Vec::with_capacity(n);
     for i in 0..warmup + n {
         let t0 = Instant::now();
-        let _handle = dialog.send(&Message::new(format!("ping {i}"))).await?;
+        let _handle = dialog
+            .send(&Message::new(format!("ping {i}")))
+            .queued()
+            .await?;
         loop {
             let event = tokio::time::timeout(Duration::from_secs(10), a_events.next()).await?;
             if let Some(Ok(e)) = event
@@ -265,7 +273,12 @@ async fn flood_send(cfg: &Config) -> Result<()> {
                 let dialog = me.create_dialog(&CreateDialog::private(receiver)).await?;
                 let mut handles = Vec::with_capacity(per);
                 for i in 0..per {
-                    handles.push(dialog.send(&Message::new(format!("flood {i}"))).await?);
+                    handles.push(
+                        dialog
+                            .send(&Message::new(format!("flood {i}")))
+                            .queued()
+                            .await?,
+                    );
                 }
                 let mut acked = 0usize;
                 for h in handles {

@@ -18,7 +18,7 @@ use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
 use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings};
+use connectycube::{ChatClient, ChatConfig, ChatEvents, DeliverySettings, Peer};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -98,11 +98,13 @@ async fn chat(
         alice.state()
     );
 
-    alice.typing(bob.user(), TypingState::Composing)?.await?;
+    alice
+        .send_typing(Peer::User(bob.user(), None), TypingState::Composing)
+        .await?;
     let mut message = Message::new("Hello from Rust 🦀");
     message.custom.insert("country".into(), "USA".into());
     let sent = Instant::now();
-    alice.send_private(bob.user(), &message)?.await?;
+    alice.send_private(bob.user(), &message).await?;
     println!(
         "alice: message {} sent (acked by the server in {:?})",
         message.id,
@@ -129,7 +131,7 @@ async fn chat(
     })
     .await?;
     println!("alice: delivered (bob's client acknowledged it automatically)");
-    bob.mark_read(alice.user(), received.dialog_id, received.id)?
+    bob.send_read(Peer::User(alice.user(), received.dialog_id), received.id)
         .await?;
     wait(&mut alice_events, |e| {
         matches!(e, ChatEvent::Read(_)).then_some(())
@@ -232,16 +234,10 @@ mod local {
         bob_events: &mut ChatEvents,
         dialog: DialogId,
     ) -> Result<()> {
-        bob.join_dialog(dialog)?.await?;
-        let me = bob.user();
-        wait(bob_events, |e| match e {
-            ChatEvent::OccupantJoined(o) if o.is_self || o.user == me => Some(()),
-            _ => None,
-        })
-        .await?;
-        alice.join_dialog(dialog)?.await?;
+        bob.join(dialog).await?; // resolves on the room's presence for bob
+        alice.join(dialog).await?;
         alice
-            .send_to_dialog(dialog, &Message::new("Hello, group!"))?
+            .send_to_dialog(dialog, &Message::new("Hello, group!"))
             .await?;
         let got = wait(bob_events, |e| match e {
             ChatEvent::ChatMessage(m) => Some(m.payload),

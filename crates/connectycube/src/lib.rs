@@ -4,10 +4,11 @@
 //!
 //! [`Client::new`] with an [`AppConfig`], then [`Client::login`] gives a [`Session`] and its
 //! [`ChatEvents`]; [`Session::create_dialog`], [`Session::dialogs`] and [`Session::dialog`] give
-//! [`Dialog`] values. Every error converts into [`Error`]. The layers underneath are re-exported
-//! whole as [`protocol`], [`transport`] and [`rest`] and documented in place, so every type a
-//! signature here names links to its page. `docs/GUIDE.md` in the repository maps every section
-//! of the official guide to its call.
+//! [`Dialog`] values. Every call that sends something over chat returns a [`Sending`], awaited
+//! once: it resolves when the server has it. Every error converts into [`Error`]. The layers
+//! underneath are re-exported whole as [`protocol`], [`transport`] and [`rest`] and documented
+//! in place, so every type a signature here names links to its page. `docs/GUIDE.md` in the
+//! repository maps every section of the official guide to its call.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod activity;
@@ -28,6 +29,7 @@ mod lifecycle;
 mod markers;
 mod replay;
 mod rooms;
+mod sending;
 mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -46,6 +48,7 @@ pub use error::Error;
 pub use events::{ChatEvents, EventItem, Received};
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
+pub use sending::{Sending, SendingFuture};
 
 /// Stanzas, identifiers and the chat model (no I/O): the `connectycube-protocol` crate,
 /// documented here so every type the facade names links.

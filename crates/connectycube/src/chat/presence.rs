@@ -36,7 +36,7 @@ impl ChatClient {
     }
 
     /// Subscribes to (or stops) pushes of `user`'s last activity; they arrive as
-    /// [`ChatEvent::LastActivity`].
+    /// [`ChatEvent::LastActivity`](crate::protocol::event::ChatEvent::LastActivity).
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came.
@@ -125,7 +125,7 @@ impl ChatClient {
     /// let mut system = bob.chat().system_messages();
     /// let mut properties = CustomProperties::new();
     /// properties.insert("action".into(), "refresh".into());
-    /// ann.chat().send_system_message(bob.user(), properties)?.await?;
+    /// ann.chat().send_system_message(bob.user(), properties).await?;
     /// let got = tokio::time::timeout(Duration::from_secs(10), system.next()).await?;
     /// let got = got.ok_or("the client stopped")?.map_err(|lag| format!("missed: {lag:?}"))?;
     /// assert_eq!(got.payload.properties().get("action").and_then(|v| v.as_str()), Some("refresh"));
