@@ -207,3 +207,11 @@ impl Future for SendingFuture {
         }
     }
 }
+
+// A send can be handed to another task (spawned, or kept in a task's state): checked at
+// compile time.
+const _: () = {
+    const fn sendable<T: Send + 'static>() {}
+    sendable::<Sending>();
+    sendable::<SendingFuture>();
+};
