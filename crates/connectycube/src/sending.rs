@@ -215,3 +215,69 @@ const _: () = {
     sendable::<Sending>();
     sendable::<SendingFuture>();
 };
+
+#[cfg(test)]
+mod tests {
+    use connectycube_transport::config::ConnectionConfig;
+    use connectycube_transport::connector::Credentials;
+    use connectycube_transport::connectors::XmppConnector;
+    use connectycube_transport::session::{SendError, SendStage, SessionSettings};
+
+    use super::*;
+
+    /// A connection that was never logged in, and closed for good.
+    async fn closed() -> ChatConnection {
+        let connector = XmppConnector::new(ConnectionConfig::direct_tls("localhost", 1)).unwrap();
+        let credentials = Credentials {
+            jid: "1-1@localhost".parse().unwrap(),
+            password: String::new(),
+        };
+        let (connection, _incoming) =
+            ChatConnection::new(connector, credentials, SessionSettings::default());
+        connection.destroy().await;
+        connection
+    }
+
+    fn stanza() -> Element {
+        "<message xmlns='jabber:client' id='m1'/>".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn what_fails_before_the_queue_fails_at_the_one_await() {
+        let no = || Error::Unsupported("no opponent".into());
+        assert!(matches!(
+            Sending::failed(no()).await,
+            Err(Error::Unsupported(_))
+        ));
+        let failed = Sending::prepare(async move { Err(no()) }).queued().await;
+        assert!(matches!(failed, Err(Error::Unsupported(_))));
+        let connection = closed().await;
+        let unbuilt = Sending::stanza(&connection, Err(no())).await;
+        assert!(matches!(unbuilt, Err(Error::Unsupported(_))));
+    }
+
+    #[tokio::test]
+    async fn a_stanza_the_connection_cannot_take_fails_as_its_handle_does() {
+        let connection = closed().await;
+        let sent = Sending::stanza(&connection, Ok(stanza())).await;
+        assert!(
+            matches!(sent, Err(Error::Send(SendError::Closed))),
+            "{sent:?}"
+        );
+        let prepared = connection.clone();
+        let handle = Sending::prepare(async move { Ok(prepared.send(stanza())) })
+            .queued()
+            .await
+            .unwrap();
+        assert!(
+            matches!(handle.stage(), SendStage::Failed(_)),
+            "{:?}",
+            handle.stage()
+        );
+        let mut future = Sending::stanza(&connection, Ok(stanza())).into_future();
+        assert!((&mut future).await.is_err());
+        // Polled again after it resolved: pending, not a panic.
+        let again = tokio::time::timeout(std::time::Duration::from_millis(10), &mut future);
+        assert!(again.await.is_err());
+    }
+}
