@@ -153,7 +153,12 @@ async fn throughput(cfg: &Config) -> Result<()> {
     let t0 = Instant::now();
     let mut handles = Vec::with_capacity(n);
     for i in 0..n {
-        handles.push(dialog.send(&Message::new(format!("bench {i}"))).await?);
+        handles.push(
+            dialog
+                .send(&Message::new(format!("bench {i}")))
+                .queued()
+                .await?,
+        );
     }
     let timed_out = tokio::time::timeout(Duration::from_secs(120), done.notified())
         .await
@@ -186,14 +191,17 @@ async fn rtt(cfg: &Config) -> Result<()> {
     let (mut a_messages, mut b_messages) = (a.messages(), b.messages());
     tokio::spawn(async move {
         while let Some(Ok(_)) = b_messages.next().await {
-            let _ = echo.send(&Message::new("pong")).await;
+            let _ = echo.send(&Message::new("pong")).queued().await;
         }
     });
     let (warmup, n) = (20, cfg.n());
     let mut samples = Vec::with_capacity(n);
     for i in 0..warmup + n {
         let t0 = Instant::now();
-        let _handle = dialog.send(&Message::new(format!("ping {i}"))).await?;
+        let _handle = dialog
+            .send(&Message::new(format!("ping {i}")))
+            .queued()
+            .await?;
         tokio::time::timeout(Duration::from_secs(10), a_messages.next())
             .await?
             .ok_or("the session ended")??;
@@ -266,7 +274,12 @@ async fn flood_send(cfg: &Config) -> Result<()> {
                 let dialog = me.create_dialog(&CreateDialog::private(receiver)).await?;
                 let mut handles = Vec::with_capacity(per);
                 for i in 0..per {
-                    handles.push(dialog.send(&Message::new(format!("flood {i}"))).await?);
+                    handles.push(
+                        dialog
+                            .send(&Message::new(format!("flood {i}")))
+                            .queued()
+                            .await?,
+                    );
                 }
                 let mut acked = 0usize;
                 for h in handles {

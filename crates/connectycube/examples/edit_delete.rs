@@ -22,7 +22,7 @@ async fn main() -> Result<()> {
     let third = dialog.send_text("to be deleted").await?;
 
     // guide: Update message via chat
-    dialog.edit(first.id, "Hello", false).await?.await?;
+    dialog.send_edit(first.id, "Hello", false).await?;
     // end
     let edit = wait(&mut bob_events, |e| match e {
         ChatEvent::Edited(e) => Some(e.payload),
@@ -36,7 +36,7 @@ async fn main() -> Result<()> {
     // end
 
     // guide: Delete messages via chat
-    dialog.delete_message(third.id).await?.await?;
+    dialog.send_delete(third.id).await?;
     // end
     let deleted = wait(&mut bob_events, |e| match e {
         ChatEvent::Deleted(d) => Some(d.payload),

@@ -24,7 +24,7 @@ async fn main() -> Result<()> {
     // guide: Send/receive chat messages
     let mut message = Message::new("How are you today?");
     message.custom.insert("country".into(), "USA".into());
-    let sent = dialog.send(&message).await?;
+    dialog.send(&message).await?;
     let received = wait(&mut bob_events, |e| match e {
         ChatEvent::ChatMessage(m) => Some(m.payload),
         _ => None,
@@ -34,13 +34,17 @@ async fn main() -> Result<()> {
     println!("bob got {:?} with {:?}", received.body, received.custom);
 
     // guide: Message statuses: sent
-    sent.await?;
+    dialog.send(&Message::new("Sent?")).await?; // Ok: the server has it, 'sent'
     // end
     println!("alice: 'sent' (the server has it)");
+    wait(&mut bob_events, |e| {
+        matches!(e, ChatEvent::ChatMessage(_)).then_some(())
+    })
+    .await?;
 
     // guide: Delivered / read
     let bobs_dialog = bob.dialog(dialog.id()).await?;
-    bobs_dialog.read(&received)?.await?;
+    bobs_dialog.send_read(&received).await?;
     wait(&mut alice_events, |e| {
         matches!(e, ChatEvent::Delivered(_)).then_some(())
     })
@@ -53,8 +57,8 @@ async fn main() -> Result<()> {
     println!("alice: 'delivered' (automatic) and 'read'");
 
     // guide: Typing
-    dialog.start_typing().await?.await?;
-    dialog.stop_typing().await?.await?;
+    dialog.start_typing().await?;
+    dialog.stop_typing().await?;
     // end
     let typing = wait(&mut bob_events, |e| match e {
         ChatEvent::Typing(t) => Some(t.payload),
@@ -68,7 +72,7 @@ async fn main() -> Result<()> {
         .await?;
     let bobs_group = bob.dialog(group.id()).await?;
     join(&bobs_group, &mut bob_events).await?;
-    group.start_typing().await?.await?;
+    group.start_typing().await?;
     let typing = wait(&mut bob_events, |e| match e {
         ChatEvent::Typing(t) => Some((t.envelope.dialog_id, t.payload)),
         _ => None,
@@ -86,7 +90,7 @@ async fn main() -> Result<()> {
     // guide: Chat alerts
     let mut quiet = Message::new("no push for this one");
     quiet.silent = true;
-    dialog.send(&quiet).await?.await?;
+    dialog.send(&quiet).await?;
     // end
 
     // guide: Active / inactive

@@ -29,9 +29,9 @@ async fn main() -> Result<()> {
 
     let sent = alice
         .chat()
-        .send_private(bob.user(), &Message::new("Are you there?"))?;
+        .send_private(bob.user(), &Message::new("Are you there?"));
     // guide: Blocked user attempts to communicate
-    let refused = sent.await.err(); // SendError::Bounced (service-unavailable)
+    let refused = sent.await.err(); // Error::bounce(): service-unavailable
     // end
     let error = wait(&mut alice_events, |e| match e {
         ChatEvent::MessageError(m) => Some(m.payload),

@@ -13,12 +13,8 @@
 
 use std::time::{Duration, Instant};
 
-use connectycube::protocol::ids::{AppId, UserId};
-use connectycube::protocol::message::chat_state::TypingState;
-use connectycube::protocol::model::Message;
-use connectycube::rest::session::Secret;
+use connectycube::prelude::*;
 use connectycube::transport::config::ConnectionConfig;
-use connectycube::{AppConfig, Client, Session, Updates};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -76,13 +72,14 @@ async fn chat(alice: &Session, bob: &Session) -> Result<()> {
     println!("both logged in ({:?})", started.elapsed());
 
     let to_bob = alice.chat();
-    to_bob.typing(bob.user(), TypingState::Composing)?.await?;
+    let peer = Peer::User(bob.user(), None);
+    to_bob.send_typing(peer, TypingState::Composing).await?;
     let typing = next(&mut bob_typing).await?;
     println!("bob: {:?} is typing", typing.user_id());
     let mut message = Message::new("Hello from Rust 🦀");
     message.custom.insert("country".into(), "USA".into());
     let sent = Instant::now();
-    to_bob.send_private(bob.user(), &message)?.await?;
+    to_bob.send_private(bob.user(), &message).await?;
     println!(
         "alice: message {} acked by the server in {:?}",
         message.id,
@@ -100,8 +97,10 @@ async fn chat(alice: &Session, bob: &Session) -> Result<()> {
         "alice: {} delivered (bob's client acknowledged it itself)",
         status.message_id()
     );
-    let (dialog, id) = (received.dialog_id(), received.message_id());
-    bob.chat().mark_read(alice.user(), dialog, id)?.await?;
+    let from_alice = Peer::User(alice.user(), received.dialog_id());
+    bob.chat()
+        .send_read(from_alice, received.message_id())
+        .await?;
     let status = next(&mut read).await?;
     println!(
         "alice: {} read, round trip {:?}",
@@ -117,9 +116,6 @@ async fn chat(alice: &Session, bob: &Session) -> Result<()> {
 
 /// The whole job against an embedded devserver.
 mod local {
-    use connectycube::rest::chat::dialogs::CreateDialog;
-    use connectycube::rest::session::SessionUser;
-    use connectycube::{Dialog, Error};
     use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
     use super::*;

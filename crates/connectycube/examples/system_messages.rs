@@ -20,7 +20,7 @@ async fn main() -> Result<()> {
     properties.insert("custom_param_2".into(), "custom_param_2".into());
     alice
         .chat()
-        .send_system_message(bob.user(), properties)?
+        .send_system_message(bob.user(), properties)
         .await?;
     let system = wait(&mut bob_events, |e| match e {
         ChatEvent::System(s) => Some(s.payload),

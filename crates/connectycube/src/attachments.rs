@@ -130,7 +130,7 @@ impl Dialog {
         attachment.content_type = Some(content_type.to_owned());
         message.attachments.push(attachment);
         message.dialog_id = Some(self.id());
-        self.send(&message).await?.await?;
+        self.send(&message).await?;
         progress(FileProgress::Sent);
         Ok(message)
     }

@@ -4,13 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connectycube_protocol::address::ChatDomain;
-use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{AppId, DialogId, MessageId, UserId};
 use connectycube_protocol::iq::activity::ClientState;
 use connectycube_protocol::iq::last_activity::{self, LastActivity};
 use connectycube_protocol::iq::status_streaming::Subscribe;
 use connectycube_protocol::message::ChatKind;
-use connectycube_protocol::message::chat_state::TypingState;
 use connectycube_protocol::model::Message;
 use connectycube_protocol::muc;
 use connectycube_rest::RestClient;
@@ -31,6 +29,7 @@ use crate::events::{Alive, Pump};
 use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
 use crate::flow::Flow;
 use crate::rooms::{JoinError, Rooms};
+use crate::sending::Sending;
 use crate::sync::GapFill;
 
 // The send side of the guide beyond messages, each in its own file (`chat/*.rs`).

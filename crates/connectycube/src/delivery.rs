@@ -23,7 +23,8 @@ use crate::replay::{Replays, Seen};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum AutoDelivered {
-    /// Never: the app calls [`crate::ChatClient::mark_delivered`] itself.
+    /// Never: the app calls [`crate::Dialog::send_delivered`] (or
+    /// [`crate::ChatClient::send_delivered`]) itself.
     Off,
     /// For messages that ask for it with `<markable/>` (XEP-0333), 1-1 and group: what the
     /// Flutter SDK writes.

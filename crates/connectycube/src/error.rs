@@ -4,7 +4,7 @@
 use connectycube_protocol as protocol;
 use connectycube_rest::RestError;
 use connectycube_transport as transport;
-use transport::session::{IqError, LoginError, SendError};
+use transport::session::{Bounce, IqError, LoginError, SendError};
 
 /// What can go wrong in the high-level API.
 ///
@@ -34,8 +34,8 @@ pub enum Error {
     /// Logging in failed.
     #[error("login failed")]
     Login(#[from] LoginError),
-    /// A stanza did not reach the server (its [`SendHandle`](transport::session::SendHandle)
-    /// failed).
+    /// A stanza did not reach the server, or bounced ([`Error::bounce`] says why): what an
+    /// awaited [`Sending`](crate::Sending) fails with.
     #[error("send failed")]
     Send(#[from] SendError),
     /// An IQ request got no answer.
@@ -63,6 +63,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// Why a send came back, when it bounced: the error stanza's condition and text (a
+    /// privacy block is `service-unavailable`), and whether the server had acked it first.
+    ///
+    /// ```
+    /// use connectycube::Error;
+    /// use connectycube::transport::session::SendError;
+    ///
+    /// assert!(Error::from(SendError::Closed).bounce().is_none());
+    /// ```
+    pub fn bounce(&self) -> Option<&Bounce> {
+        match self {
+            Self::Send(SendError::Bounced(b)) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Whether trying the same thing again later may succeed. Each layer classifies its own
     /// errors; bad input, refusals, bad credentials and unusable configurations are final.
     ///

@@ -250,14 +250,6 @@ impl Flow {
         }
     }
 
-    /// Forgets `id`: its send failed before it went out.
-    pub(crate) fn forget(&self, to: UserId, id: &MessageId) {
-        if let Some(r) = self.lock().recipients.get_mut(&to) {
-            r.pending.remove(id);
-        }
-        self.answered.notify_waiters();
-    }
-
     /// Learns from an inbound event: a 'delivered' or 'read' marker answers a message, an
     /// error stanza for it ends its wait (nothing will answer it).
     pub(crate) fn observe(&self, event: &ChatEvent, own: UserId) {

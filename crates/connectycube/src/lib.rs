@@ -4,12 +4,13 @@
 //!
 //! [`Client::new`] with an [`AppConfig`], then [`Client::login`] (or [`Client::login_chat`]
 //! for a chat server alone) gives a [`Session`] and a [`Subscription`] to all its events;
-//! [`Session::messages`], [`Session::delivered_statuses`] and the other typed streams listen to one
-//! kind each; [`Session::create_dialog`], [`Session::dialogs`] and [`Session::dialog`] give
-//! [`Dialog`] values. Every error converts into [`Error`]. The layers underneath are re-exported
-//! whole as [`protocol`], [`transport`] and [`rest`] and documented in place, so every type a
-//! signature here names links to its page. `docs/GUIDE.md` in the repository maps every section
-//! of the official guide to its call.
+//! [`Session::messages`], [`Session::delivered_statuses`] and the other typed streams listen to
+//! one kind each; [`Session::create_dialog`], [`Session::dialogs`] and [`Session::dialog`] give
+//! [`Dialog`] values. Every call that sends something over chat returns a [`Sending`], awaited
+//! once: it resolves when the server has it. Every error converts into [`Error`]. The layers
+//! underneath are re-exported whole as [`protocol`], [`transport`] and [`rest`] and documented
+//! in place, so every type a signature here names links to its page. `docs/GUIDE.md` in the
+//! repository maps every section of the official guide to its call.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod activity;
@@ -30,6 +31,7 @@ mod lifecycle;
 mod markers;
 mod replay;
 mod rooms;
+mod sending;
 mod streams;
 mod sync;
 #[cfg(feature = "testing")]
@@ -49,6 +51,7 @@ pub use error::Error;
 pub use events::Received;
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
+pub use sending::{Sending, SendingFuture};
 pub use streams::{
     EditedMessage, ErrorEvent, IncomingMessage, MessageStatus, ReactionsChanged, SystemNotice,
     TypingStatus, Updates,
@@ -84,8 +87,8 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use crate::{
         AppConfig, Client, Dialog, EditedMessage, Error, ErrorEvent, Event, EventFilter, EventKind,
-        IncomingMessage, MessageStatus, ReactionsChanged, Session, Subscription, SystemNotice,
-        TypingStatus, Updates,
+        IncomingMessage, MessageStatus, Peer, ReactionsChanged, Sending, Session, Subscription,
+        SystemNotice, TypingStatus, Updates,
     };
 }
 

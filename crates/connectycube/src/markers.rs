@@ -52,7 +52,7 @@ impl Acknowledge for crate::ChatClient {
     ) -> Option<Self::Handle> {
         // A lost 'delivered' marker is not worth failing the message for.
         let handle = self
-            .mark_delivered(sender, dialog, id)
+            .queue_delivered(crate::Peer::User(sender, dialog), id)
             .inspect_err(|e| tracing::debug!(error = %e, "could not send a delivered marker"))
             .ok()?;
         Some(Box::pin(left_queue(handle)))

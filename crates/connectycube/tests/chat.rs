@@ -5,6 +5,7 @@
 
 mod support;
 
+use connectycube::Peer;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::{Attachment, Message};
@@ -22,8 +23,7 @@ async fn a_message_and_its_statuses_arrive_typed() {
     assert_eq!(alice.state(), ConnectionState::Ready);
 
     alice
-        .typing(bob.user(), TypingState::Composing)
-        .unwrap()
+        .send_typing(Peer::User(bob.user(), None), TypingState::Composing)
         .await
         .unwrap();
     let ChatEvent::Typing(typing) = next(&mut bob_events, "Typing").await else {
@@ -40,11 +40,7 @@ async fn a_message_and_its_statuses_arrive_typed() {
             .with_id("3004")
             .with_url("https://x/y.png"),
     );
-    alice
-        .send_private(bob.user(), &message)
-        .unwrap()
-        .await
-        .unwrap();
+    alice.send_private(bob.user(), &message).await.unwrap();
 
     let ChatEvent::ChatMessage(got) = next(&mut bob_events, "ChatMessage").await else {
         unreachable!()
@@ -64,8 +60,7 @@ async fn a_message_and_its_statuses_arrive_typed() {
         d.payload, message.id,
         "bob's client sent 'received' by itself"
     );
-    bob.mark_read(alice.user(), got.dialog_id, got.id)
-        .unwrap()
+    bob.send_read(Peer::User(alice.user(), got.dialog_id), got.id)
         .await
         .unwrap();
     let ChatEvent::Read(r) = next(&mut alice_events, "Read").await else {
@@ -94,11 +89,7 @@ async fn markers_do_not_wait_for_the_app_and_duplicates_are_dropped() {
     tokio::try_join!(alice.login(), bob.login()).unwrap();
 
     let first = Message::new("once");
-    alice
-        .send_private(bob.user(), &first)
-        .unwrap()
-        .await
-        .unwrap();
+    alice.send_private(bob.user(), &first).await.unwrap();
     let ChatEvent::Delivered(d) = next(&mut alice_events, "Delivered").await else {
         unreachable!()
     };
@@ -107,17 +98,9 @@ async fn markers_do_not_wait_for_the_app_and_duplicates_are_dropped() {
         "marked while bob's app was not polling"
     );
 
-    alice
-        .send_private(bob.user(), &first)
-        .unwrap()
-        .await
-        .unwrap();
+    alice.send_private(bob.user(), &first).await.unwrap();
     let last = Message::new("after");
-    alice
-        .send_private(bob.user(), &last)
-        .unwrap()
-        .await
-        .unwrap();
+    alice.send_private(bob.user(), &last).await.unwrap();
     let mut seen = Vec::new();
     loop {
         let ChatEvent::ChatMessage(m) = next(&mut bob_events, "ChatMessage").await else {

@@ -22,11 +22,7 @@ async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {
     tokio::try_join!(alice.login(), bob.login()).unwrap();
     let to_bob = Peer::User(bob.user(), None);
     let id = MessageId::generate();
-    alice
-        .edit_message(to_bob, id, "fixed", true)
-        .unwrap()
-        .await
-        .unwrap();
+    alice.send_edit(to_bob, id, "fixed", true).await.unwrap();
     let ChatEvent::Edited(edit) = next(&mut bob_events, "Edited").await else {
         unreachable!()
     };
@@ -35,7 +31,7 @@ async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {
         (id, "fixed")
     );
     assert_eq!(edit.payload.last, Some(true));
-    alice.delete_message(to_bob, id).unwrap().await.unwrap();
+    alice.send_delete(to_bob, id).await.unwrap();
     let ChatEvent::Deleted(deleted) = next(&mut bob_events, "Deleted").await else {
         unreachable!()
     };
@@ -44,7 +40,6 @@ async fn edit_delete_and_system_messages_are_relayed_and_ping_is_answered() {
     props.insert("param".into(), "value".into());
     alice
         .send_system_message(bob.user(), props.clone())
-        .unwrap()
         .await
         .unwrap();
     let ChatEvent::System(system) = next(&mut bob_events, "System").await else {

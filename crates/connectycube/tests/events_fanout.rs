@@ -56,7 +56,6 @@ async fn every_listener_gets_every_message_and_a_slow_one_learns_what_it_missed(
 
     for n in 0..N {
         ann.send_private(bob.user(), &Message::new(format!("m{n}")))
-            .unwrap()
             .await
             .unwrap();
     }
@@ -93,7 +92,6 @@ async fn every_listener_gets_every_message_and_a_slow_one_learns_what_it_missed(
 
     // And it goes on with what comes next.
     ann.send_private(bob.user(), &Message::new("after"))
-        .unwrap()
         .await
         .unwrap();
     assert_eq!(wait(&mut slow, |e| body(&e)).await, "after");
@@ -138,7 +136,11 @@ async fn a_message_to_a_user_who_blocked_us_is_a_typed_event() {
         .unwrap();
 
     let message = Message::new("are you there?");
-    let sent = ann.send_private(bob.user(), &message).unwrap();
+    let sent = ann
+        .send_private(bob.user(), &message)
+        .queued()
+        .await
+        .unwrap();
     let blocked = wait(&mut errors, |e| match e {
         Event::Blocked(b) => Some(b),
         _ => None,
@@ -231,7 +233,6 @@ async fn system_messages_have_their_own_stream() {
 
     // A chat message first: the system stream skips it.
     ann.send_private(bob.user(), &Message::new("not system"))
-        .unwrap()
         .await
         .unwrap();
     let mut properties = CustomProperties::new();

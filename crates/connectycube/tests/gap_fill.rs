@@ -76,12 +76,12 @@ async fn run(
     let to_group = |body: &str| {
         let mut m = Message::new(body);
         m.dialog_id = Some(group);
-        ann.send_to_dialog(group, &m).unwrap()
+        ann.send_to_dialog(group, &m)
     };
     let to_bob = |body: &str| {
         let mut m = Message::new(body);
         m.dialog_id = Some(private);
-        ann.send_private(bob.user(), &m).unwrap()
+        ann.send_private(bob.user(), &m)
     };
     to_group("g0").await.unwrap();
     to_bob("p0").await.unwrap();

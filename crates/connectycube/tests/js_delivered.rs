@@ -65,7 +65,7 @@ async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
     // Ours gets the JS SDK's.
     let mut m = Message::new("1-1 from Rust");
     m.dialog_id = Some(private);
-    bob.send_private(ann, &m).unwrap().await.unwrap();
+    bob.send_private(ann, &m).await.unwrap();
     assert_eq!(delivered_to_us(&mut statuses, m.id).await, ann);
 
     // Group: both joined, each side's message gets the other's marker.
@@ -103,7 +103,7 @@ async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
     delivered_to_js(&mut js, &js_id, &bob).await;
     let mut m = Message::new("group from Rust");
     m.dialog_id = Some(group);
-    bob.send_to_dialog(group, &m).unwrap().await.unwrap();
+    bob.send_to_dialog(group, &m).await.unwrap();
     assert_eq!(delivered_to_us(&mut statuses, m.id).await, ann);
 
     js.call(json!({"cmd": "disconnect"}), WAIT).await.unwrap();

@@ -12,7 +12,7 @@ use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::MessageId;
 use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
-use connectycube::{Event, Subscription};
+use connectycube::{Event, Peer, Subscription};
 use serde_json::{Value, json};
 
 use support::{WAIT, js_user, server, user};
@@ -64,16 +64,13 @@ async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
     assert_eq!(got.custom.get("mood"), Some(&json!("fine")));
 
     // Our markers and typing reach the JS SDK's listeners.
-    bob.mark_delivered(ann, got.dialog_id, js_id)
-        .unwrap()
+    bob.send_delivered(Peer::User(ann, got.dialog_id), js_id)
         .await
         .unwrap();
-    bob.mark_read(ann, got.dialog_id, js_id)
-        .unwrap()
+    bob.send_read(Peer::User(ann, got.dialog_id), js_id)
         .await
         .unwrap();
-    bob.typing(ann, TypingState::Composing)
-        .unwrap()
+    bob.send_typing(Peer::User(ann, None), TypingState::Composing)
         .await
         .unwrap();
     for kind in ["delivered", "read"] {
@@ -94,7 +91,7 @@ async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
     // Ours reaches the JS SDK, and its 'read' comes back to us.
     let mut reply = Message::new("hello from Rust");
     reply.dialog_id = got.dialog_id;
-    bob.send_private(ann, &reply).unwrap().await.unwrap();
+    bob.send_private(ann, &reply).await.unwrap();
     let msg = js
         .event(WAIT, |v: &Value| {
             v["event"] == "message" && v["message"]["id"] == json!(reply.id.to_string())

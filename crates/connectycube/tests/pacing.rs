@@ -36,7 +36,13 @@ async fn send_paced(alice: &ChatClient, bob: &ChatClient, n: usize) -> Vec<SendH
     let mut handles = Vec::with_capacity(n);
     for i in 0..n {
         let m = Message::new(format!("paced {i}"));
-        handles.push(alice.send_private_paced(bob.user(), &m).await.unwrap());
+        handles.push(
+            alice
+                .send_private_paced(bob.user(), &m)
+                .queued()
+                .await
+                .unwrap(),
+        );
     }
     for h in &handles {
         h.clone().await.unwrap();

@@ -82,7 +82,7 @@ async fn a_join_resolves_on_the_rooms_presence_and_fails_typed_when_refused() {
     assert_eq!(bob.joined_dialogs(), [ours], "a refused room is not kept");
 
     // Leaving takes it out of the set.
-    bob.leave_dialog(ours).unwrap().await.unwrap();
+    bob.leave(ours).await.unwrap();
     assert!(bob.joined_dialogs().is_empty());
     for c in [&ann, &bob, &cat] {
         c.logout().await;
@@ -106,7 +106,7 @@ async fn sending_to_a_room_joins_it_on_demand() {
     // Ann never joined: the send joins first, and the room takes the message.
     let mut m = Message::new("no join needed");
     m.dialog_id = Some(dialog);
-    ann.send_to_dialog(dialog, &m).unwrap().await.unwrap();
+    ann.send_to_dialog(dialog, &m).await.unwrap();
     assert_eq!(group_message(&mut bob_messages).await, "no join needed");
     assert_eq!(ann.joined_dialogs(), [dialog]);
     ann.logout().await;
@@ -156,7 +156,7 @@ async fn cut_and_observe(resume: bool) -> (bool, bool) {
             rejoined |= o.is_self && o.dialog == dialog;
         }
     }
-    ann.send_to_dialog(dialog, &m).unwrap().await.unwrap();
+    ann.send_to_dialog(dialog, &m).await.unwrap();
     let received = tokio::time::timeout(Duration::from_secs(3), async {
         loop {
             match events.next().await?.chat() {
@@ -222,7 +222,7 @@ async fn a_join_while_reconnecting_waits_for_the_rejoin_so_the_send_lands() {
     assert!(bob.joined_dialogs().contains(&dialog));
     let mut m = Message::new("after the rejoin");
     m.dialog_id = Some(dialog);
-    bob.send_to_dialog(dialog, &m).unwrap().await.unwrap();
+    bob.send_to_dialog(dialog, &m).await.unwrap();
     assert_eq!(group_message(&mut ann_messages).await, "after the rejoin");
     ann.logout().await;
     bob.logout().await;

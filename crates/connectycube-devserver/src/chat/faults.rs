@@ -1,7 +1,7 @@
 //! Faults a test injects into the chat, to see its app recover: cut a user's connections
 //! (the TCP connection drops with no stream end, as a network does; the session stays
 //! resumable), stall them (no bytes either way for a while), refuse their next stream
-//! resumption, delay what is delivered to them. From Rust ([`ChatFaults`], reached through
+//! resumption, delay what is delivered to them, withhold the acks of what they send. From Rust ([`ChatFaults`], reached through
 //! `DevServer::chat_faults`) or over the devserver's admin endpoint.
 
 use std::collections::{HashMap, HashSet};
@@ -22,6 +22,8 @@ struct State {
     refuse_resumption: HashSet<UserId>,
     /// Per user, how late stanzas are delivered to them.
     delay: HashMap<UserId, Duration>,
+    /// Users whose ack requests go unanswered.
+    withhold_acks: HashSet<UserId>,
 }
 
 /// The chat's injected faults; cheap to share, every connection watches it.
@@ -80,12 +82,26 @@ impl ChatFaults {
         });
     }
 
+    /// Leaves `user`'s XEP-0198 ack requests (`<r/>`) unanswered while `on`, as a server that
+    /// took their stanzas but never says so: their sends stay unacknowledged (and are resent
+    /// on a resumption). What they send is still routed.
+    pub fn withhold_acks(&self, user: UserId, on: bool) {
+        self.change(|s| {
+            if on {
+                s.withhold_acks.insert(user);
+            } else {
+                s.withhold_acks.remove(&user);
+            }
+        });
+    }
+
     /// Clears every fault (cuts already made stay made).
     pub fn clear(&self) {
         self.change(|s| {
             s.stalled.clear();
             s.refuse_resumption.clear();
             s.delay.clear();
+            s.withhold_acks.clear();
         });
     }
 
@@ -121,6 +137,11 @@ impl ChatFaults {
         super::lock(&self.state).refuse_resumption.remove(&user)
     }
 
+    /// Whether `user`'s ack requests go unanswered.
+    pub(crate) fn acks_withheld(&self, user: UserId) -> bool {
+        super::lock(&self.state).withhold_acks.contains(&user)
+    }
+
     /// How late stanzas go to `user`.
     pub(crate) fn delay(&self, user: UserId) -> Option<Duration> {
         super::lock(&self.state).delay.get(&user).copied()
@@ -146,8 +167,11 @@ mod tests {
         assert!(f.stalled_until(UserId(3)).is_some());
         f.delay_delivery(UserId(4), Duration::from_millis(5));
         assert_eq!(f.delay(UserId(4)), Some(Duration::from_millis(5)));
+        f.withhold_acks(UserId(5), true);
+        assert!(f.acks_withheld(UserId(5)) && !f.acks_withheld(UserId(4)));
         f.clear();
         assert!(f.stalled_until(UserId(3)).is_none() && f.delay(UserId(4)).is_none());
+        assert!(!f.acks_withheld(UserId(5)));
         assert!(w.has_changed().unwrap());
     }
 }

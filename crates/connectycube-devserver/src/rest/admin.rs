@@ -92,6 +92,7 @@ fn fault(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         "stall" => faults.stall(user()?, ms()),
         "refuse_next_resumption" => faults.refuse_next_resumption(user()?),
         "delay_delivery" => faults.delay_delivery(user()?, ms()),
+        "withhold_acks" => faults.withhold_acks(user()?, true),
         "clear" => {
             faults.clear();
             st.fail_next_requests_with(0, StatusCode::INTERNAL_SERVER_ERROR);

@@ -7,7 +7,7 @@ impl ChatClient {
     /// Joins a group or public dialog's room, to send and receive its messages; resolves
     /// when the room confirms (its presence for us, status 110). The client stays in the room:
     /// after a reconnect that could not resume it joins again, until
-    /// [`ChatClient::leave_dialog`] (or a removal by an admin). From a drop of the connection
+    /// [`ChatClient::leave`] (or a removal by an admin). From a drop of the connection
     /// until the room is known again (the session resumed, or the rejoin after a new one was
     /// answered) it resolves on that outcome, so a message sent after it never reaches the
     /// server ahead of the rejoin; [`ChatClient::send_to_dialog`] alone does not wait.
@@ -36,7 +36,8 @@ impl ChatClient {
             return self.join_outcome(dialog, settled).await;
         }
         let outcome = self.rooms.expect_join(dialog);
-        if let Err(e) = self.send_join(dialog)?.await {
+        let presence = self.send_join(dialog)?;
+        if let Err(e) = presence.await {
             let e = JoinError::Send(e);
             self.rooms.fail(dialog, &e);
             return Err(e.into());
@@ -62,37 +63,20 @@ impl ChatClient {
         }
     }
 
-    /// Sends the join presence of `dialog`'s room without waiting for the room's answer (see
-    /// [`ChatClient::join`], which does). The client stays in the room as `join` does.
-    ///
-    /// # Errors
-    /// [`Error::Protocol`] for a host that makes no JID.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
-    /// ann.chat().join_dialog(dialog.id())?.await?; // the server has the presence
-    /// assert!(ann.chat().joined_dialogs().contains(&dialog.id()));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn join_dialog(&self, dialog: DialogId) -> Result<SendHandle, Error> {
-        self.rooms.want(dialog);
-        self.send_join(dialog)
-    }
-
+    /// Queues `dialog`'s join presence now (joins on demand and rejoins; [`ChatClient::join`]
+    /// waits for the room's answer).
     pub(crate) fn send_join(&self, dialog: DialogId) -> Result<SendHandle, Error> {
         Ok(self
             .connection
             .send(muc::join(&self.domain, dialog, self.user)?))
     }
 
-    /// Leaves a dialog's room; it is no longer rejoined.
+    /// Leaves a dialog's room; it is no longer rejoined. Resolves when the server has the
+    /// presence.
     ///
     /// # Errors
-    /// [`Error::Protocol`] for a host that makes no JID.
+    /// [`Error::Protocol`] for a host that makes no JID; [`Error::Send`] when the presence did
+    /// not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -100,16 +84,19 @@ impl ChatClient {
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
     /// assert!(bob.chat().joined_dialogs().contains(&dialog.id()));
-    /// bob.chat().leave_dialog(dialog.id())?.await?;
+    /// bob.chat().leave(dialog.id()).await?;
     /// assert!(bob.chat().joined_dialogs().is_empty(), "not rejoined any more");
     /// # Ok(())
     /// # }
     /// ```
-    pub fn leave_dialog(&self, dialog: DialogId) -> Result<SendHandle, Error> {
-        self.rooms.forget(dialog);
-        Ok(self
-            .connection
-            .send(muc::leave(&self.domain, dialog, self.user)?))
+    pub fn leave(&self, dialog: DialogId) -> Sending {
+        let stanza = muc::leave(&self.domain, dialog, self.user).map_err(Error::from);
+        let (rooms, connection) = (self.rooms.clone(), self.connection.clone());
+        Sending::prepare(async move {
+            let stanza = stanza?;
+            rooms.forget(dialog);
+            Ok(connection.send(stanza))
+        })
     }
 
     /// After every new session (a reconnect that could not resume), fetches from the REST

@@ -36,7 +36,7 @@ impl ChatClient {
     }
 
     /// Subscribes to (or stops) pushes of `user`'s last activity; they arrive as
-    /// [`ChatEvent::LastActivity`].
+    /// [`ChatEvent::LastActivity`](crate::protocol::event::ChatEvent::LastActivity).
     ///
     /// # Errors
     /// [`Error::Iq`] when no answer came.

@@ -87,8 +87,8 @@ impl ChatClient {
     /// let chat = bob.chat();
     /// chat.create_privacy_list(&privacy_list("custom", [deny(ann.user(), false)])).await?;
     /// chat.set_default_privacy_list("custom").await?;
-    /// let sent = ann.chat().send_private(bob.user(), &Message::new("are you there?"))?;
-    /// assert!(sent.await.is_err(), "bounced: bob blocks ann");
+    /// let sent = ann.chat().send_private(bob.user(), &Message::new("are you there?")).await;
+    /// assert!(sent.is_err_and(|e| e.bounce().is_some()), "bounced: bob blocks ann");
     /// # Ok(())
     /// # }
     /// ```

@@ -1,13 +1,14 @@
-//! Messages and their statuses from the client: 1-1 (paced by the recipient's markers or
-//! not), to a dialog's room, 'delivered' and 'read' markers, typing.
+//! Messages from the client: 1-1 (paced by the recipient's markers or not), and to a dialog's
+//! room. Each is a [`Sending`]: built at the call, sent when awaited, resolved by the ack.
 
 use super::*;
 
 impl ChatClient {
-    /// Sends a 1-1 message; the handle completes when the server has it ("sent").
+    /// Sends a 1-1 message; resolves when the server has it ("sent").
     ///
     /// # Errors
-    /// [`Error::Build`] when a custom property name is not an XML name.
+    /// [`Error::Build`] when a custom property name is not an XML name; [`Error::Send`] when it
+    /// bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -18,7 +19,7 @@ impl ChatClient {
     /// use connectycube::protocol::model::Message;
     ///
     /// let message = Message::new("straight to bob");
-    /// ann.chat().send_private(bob.user(), &message)?.await?;
+    /// ann.chat().send_private(bob.user(), &message).await?;
     /// let got = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::ChatMessage(m) => Some(m.payload),
     ///     _ => None,
@@ -28,9 +29,14 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn send_private(&self, to: UserId, message: &Message) -> Result<SendHandle, Error> {
+    pub fn send_private(&self, to: UserId, message: &Message) -> Sending {
+        Sending::stanza(&self.connection, self.private_stanza(to, message))
+    }
+
+    /// The stanza of a 1-1 `message` to `to`.
+    fn private_stanza(&self, to: UserId, message: &Message) -> Result<Element, Error> {
         let to = Jid::from(self.domain.user_jid(to)?);
-        Ok(self.connection.send(message.to_stanza(to, ChatKind::Chat)?))
+        Ok(message.to_stanza(to, ChatKind::Chat)?)
     }
 
     /// Sends a 1-1 message once the recipient has answered enough of the earlier ones with
@@ -41,7 +47,8 @@ impl ChatClient {
     /// `max_ack_queue`) and bounces the queue back. With several of the recipient's devices
     /// answering, the slowest one sets the pace (the server queues for each apart). A
     /// recipient that sends no markers slows the first window's worth of sends by
-    /// [`DeliverySettings::delivered_timeout`] once.
+    /// [`DeliverySettings::delivered_timeout`] once. The wait is part of the one `.await`;
+    /// [`Sending::queued`] returns once the message is admitted and queued.
     ///
     /// # Errors
     /// As [`ChatClient::send_private`].
@@ -55,8 +62,7 @@ impl ChatClient {
     /// use connectycube::protocol::model::Message;
     ///
     /// for n in 0..3 {
-    ///     let handle = ann.chat().send_private_paced(bob.user(), &Message::new(format!("{n}"))).await?;
-    ///     handle.await?;
+    ///     ann.chat().send_private_paced(bob.user(), &Message::new(format!("{n}"))).await?;
     /// }
     /// let got = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::ChatMessage(m) => Some(m.payload),
@@ -68,17 +74,15 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn send_private_paced(
-        &self,
-        to: UserId,
-        message: &Message,
-    ) -> Result<SendHandle, Error> {
-        self.flow.admit(to, message.id).await;
-        let sent = self.send_private(to, message);
-        if sent.is_err() {
-            self.flow.forget(to, &message.id);
-        }
-        sent
+    pub fn send_private_paced(&self, to: UserId, message: &Message) -> Sending {
+        let stanza = self.private_stanza(to, message);
+        let (flow, connection, id) = (self.flow.clone(), self.connection.clone(), message.id);
+        Sending::prepare(async move {
+            // Built before admission: a message that cannot be sent takes no room in the window.
+            let stanza = stanza?;
+            flow.admit(to, id).await;
+            Ok(connection.send(stanza))
+        })
     }
 
     /// Sends a message to a group, public or broadcast dialog. A room the client is not in
@@ -88,7 +92,8 @@ impl ChatClient {
     /// and so does [`crate::Dialog::send`].
     ///
     /// # Errors
-    /// [`Error::Build`] when a custom property name is not an XML name.
+    /// [`Error::Build`] when a custom property name is not an XML name; [`Error::Send`] when it
+    /// bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -99,7 +104,7 @@ impl ChatClient {
     /// use connectycube::protocol::model::Message;
     ///
     /// ann.chat().join(dialog.id()).await?;
-    /// ann.chat().send_to_dialog(dialog.id(), &Message::new("hello, group"))?.await?;
+    /// ann.chat().send_to_dialog(dialog.id(), &Message::new("hello, group")).await?;
     /// let got = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::ChatMessage(m) => Some(m.payload),
     ///     _ => None,
@@ -109,106 +114,31 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn send_to_dialog(&self, dialog: DialogId, message: &Message) -> Result<SendHandle, Error> {
+    pub fn send_to_dialog(&self, dialog: DialogId, message: &Message) -> Sending {
+        let stanza = self.room_stanza(dialog, message);
+        let chat = self.clone();
+        Sending::prepare(async move {
+            let stanza = stanza?;
+            if chat.rooms.want(dialog) {
+                // Its outcome shows as the message bouncing, or not.
+                drop(chat.send_join(dialog)?);
+            }
+            Ok(chat.connection.send(stanza))
+        })
+    }
+
+    /// The stanza of `message` to `dialog`'s room, carrying the dialog's id.
+    pub(crate) fn room_stanza(
+        &self,
+        dialog: DialogId,
+        message: &Message,
+    ) -> Result<Element, Error> {
         let room = Jid::from(self.domain.room_jid(dialog)?);
-        if self.rooms.want(dialog) {
-            drop(self.send_join(dialog)?);
+        if message.dialog_id == Some(dialog) {
+            return Ok(message.to_stanza(room, ChatKind::Groupchat)?);
         }
         let mut message = message.clone();
         message.dialog_id = Some(dialog);
-        Ok(self
-            .connection
-            .send(message.to_stanza(room, ChatKind::Groupchat)?))
-    }
-
-    /// Tells the sender that their message arrived (`received` marker).
-    ///
-    /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let sent = dialog.send_text("hi").await?;
-    /// bob.chat().mark_delivered(ann.user(), Some(dialog.id()), sent.id)?.await?;
-    /// let delivered = wait(&mut ann_events, |e| match e {
-    ///     ChatEvent::Delivered(d) => Some(d.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(delivered, sent.id);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn mark_delivered(
-        &self,
-        sender: UserId,
-        dialog: Option<DialogId>,
-        id: MessageId,
-    ) -> Result<SendHandle, Error> {
-        self.send_event(Peer::User(sender, dialog), id, ChatEvent::Delivered)
-    }
-
-    /// Tells the sender that their message was read (`displayed` marker).
-    ///
-    /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let sent = dialog.send_text("hi").await?;
-    /// bob.chat().mark_read(ann.user(), Some(dialog.id()), sent.id)?.await?;
-    /// let read = wait(&mut ann_events, |e| match e {
-    ///     ChatEvent::Read(r) => Some(r.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(read, sent.id);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn mark_read(
-        &self,
-        sender: UserId,
-        dialog: Option<DialogId>,
-        id: MessageId,
-    ) -> Result<SendHandle, Error> {
-        self.send_event(Peer::User(sender, dialog), id, ChatEvent::Read)
-    }
-
-    /// Says that this user is typing (or stopped) in a 1-1 dialog.
-    ///
-    /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    /// use connectycube::protocol::message::chat_state::TypingState;
-    ///
-    /// ann.chat().typing(bob.user(), TypingState::Composing)?.await?;
-    /// let typing = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::Typing(t) => Some(t.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(typing, TypingState::Composing);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn typing(&self, to: UserId, state: TypingState) -> Result<SendHandle, Error> {
-        self.send_event(Peer::User(to, None), state, ChatEvent::Typing)
+        Ok(message.to_stanza(room, ChatKind::Groupchat)?)
     }
 }

@@ -1,6 +1,7 @@
-//! Chat stanzas beyond plain messages, to a user or to a dialog's room: typing in a group,
-//! edits and deletions over chat, markers in a group, system messages, pings. Each is built
-//! from its event form (`ChatEvent::to_element`), so what we send reads back as what we meant.
+//! Chat stanzas beyond plain messages, to a user or to a dialog's room: typing, 'delivered'
+//! and 'read' markers, edits and deletions over chat, system messages, pings. Each is built
+//! from its event form (`ChatEvent::to_element`), so what we send reads back as what we meant,
+//! and each `send_*` is named after the event the peers get (`send_read` → `ChatEvent::Read`).
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::event::{ChatEvent, Edit, Inbound};
@@ -11,11 +12,12 @@ use connectycube_protocol::message::envelope::Envelope;
 use connectycube_protocol::message::system::SystemMessage;
 use connectycube_protocol::model::CustomProperties;
 use connectycube_transport::session::SendHandle;
+use minidom::Element;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
 use super::ChatClient;
-use crate::Error;
+use crate::{Error, Sending};
 
 /// Where a chat stanza goes: one user, or everyone in a dialog's room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,22 +66,40 @@ impl ChatClient {
         Ok(envelope)
     }
 
-    /// Sends the event `make` builds from `payload` to `peer`.
-    pub(super) fn send_event<T>(
+    /// The stanza of the event `make` builds from `payload`, to `peer`.
+    pub(crate) fn event_stanza<T>(
         &self,
         peer: Peer,
         payload: T,
         make: fn(Box<Inbound<T>>) -> ChatEvent,
-    ) -> Result<SendHandle, Error> {
+    ) -> Result<Element, Error> {
         let envelope = self.envelope(peer)?;
         let event = make(Box::new(Inbound { envelope, payload }));
-        Ok(self.connection.send(event.to_element()?))
+        Ok(event.to_element()?)
+    }
+
+    /// Sends the event `make` builds from `payload` to `peer` when awaited.
+    fn send_event<T>(
+        &self,
+        peer: Peer,
+        payload: T,
+        make: fn(Box<Inbound<T>>) -> ChatEvent,
+    ) -> Sending {
+        Sending::stanza(&self.connection, self.event_stanza(peer, payload, make))
+    }
+
+    /// Queues a 'delivered' marker now, for the automatic ones (`markers.rs`), which follow
+    /// its stages rather than await it.
+    pub(crate) fn queue_delivered(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
+        let stanza = self.event_stanza(peer, id, ChatEvent::Delivered)?;
+        Ok(self.connection.send(stanza))
     }
 
     /// Says that this user is typing (or stopped) to a user or in a room.
     ///
     /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
+    /// [`Error::Address`] for a host that makes no JID;
+    /// [`Error::Send`] when it bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -91,7 +111,7 @@ impl ChatClient {
     /// use connectycube::protocol::message::chat_state::TypingState;
     ///
     /// ann.chat().join(dialog.id()).await?;
-    /// ann.chat().typing_to(Peer::Room(dialog.id()), TypingState::Composing)?.await?;
+    /// ann.chat().send_typing(Peer::Room(dialog.id()), TypingState::Composing).await?;
     /// let typing = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::Typing(t) => Some(t.envelope.dialog_id),
     ///     _ => None,
@@ -101,14 +121,15 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn typing_to(&self, peer: Peer, state: TypingState) -> Result<SendHandle, Error> {
+    pub fn send_typing(&self, peer: Peer, state: TypingState) -> Sending {
         self.send_event(peer, state, ChatEvent::Typing)
     }
 
     /// Sends a `delivered` (`received`) marker for message `id` to a user or a room.
     ///
     /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
+    /// [`Error::Address`] for a host that makes no JID;
+    /// [`Error::Send`] when it bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -119,7 +140,7 @@ impl ChatClient {
     /// use connectycube::protocol::event::ChatEvent;
     ///
     /// let sent = dialog.send_text("hi").await?;
-    /// bob.chat().delivered_to(Peer::User(ann.user(), Some(dialog.id())), sent.id)?.await?;
+    /// bob.chat().send_delivered(Peer::User(ann.user(), Some(dialog.id())), sent.id).await?;
     /// let delivered = wait(&mut ann_events, |e| match e {
     ///     ChatEvent::Delivered(d) => Some(d.payload),
     ///     _ => None,
@@ -129,14 +150,15 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn delivered_to(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
+    pub fn send_delivered(&self, peer: Peer, id: MessageId) -> Sending {
         self.send_event(peer, id, ChatEvent::Delivered)
     }
 
     /// Sends a `read` (`displayed`) marker for message `id` to a user or a room.
     ///
     /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
+    /// [`Error::Address`] for a host that makes no JID;
+    /// [`Error::Send`] when it bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -147,7 +169,7 @@ impl ChatClient {
     /// use connectycube::protocol::event::ChatEvent;
     ///
     /// let sent = dialog.send_text("hi").await?;
-    /// bob.chat().read_to(Peer::User(ann.user(), Some(dialog.id())), sent.id)?.await?;
+    /// bob.chat().send_read(Peer::User(ann.user(), Some(dialog.id())), sent.id).await?;
     /// let read = wait(&mut ann_events, |e| match e {
     ///     ChatEvent::Read(r) => Some(r.payload),
     ///     _ => None,
@@ -157,7 +179,7 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn read_to(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
+    pub fn send_read(&self, peer: Peer, id: MessageId) -> Sending {
         self.send_event(peer, id, ChatEvent::Read)
     }
 
@@ -165,7 +187,8 @@ impl ChatClient {
     /// [`ChatEvent::Edited`] and the server rewrites the history.
     ///
     /// # Errors
-    /// [`Error::Build`] when the text cannot be carried in XML.
+    /// [`Error::Build`] when the text cannot be carried in XML;
+    /// [`Error::Send`] when it bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -177,7 +200,7 @@ impl ChatClient {
     ///
     /// let sent = dialog.send_text("Helo").await?;
     /// let bob_peer = Peer::User(bob.user(), Some(dialog.id()));
-    /// ann.chat().edit_message(bob_peer, sent.id, "Hello", true)?.await?;
+    /// ann.chat().send_edit(bob_peer, sent.id, "Hello", true).await?;
     /// let edit = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::Edited(e) => Some(e.payload),
     ///     _ => None,
@@ -187,13 +210,13 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn edit_message(
+    pub fn send_edit(
         &self,
         peer: Peer,
         id: MessageId,
         text: impl Into<String>,
         last: bool,
-    ) -> Result<SendHandle, Error> {
+    ) -> Sending {
         let edit = Edit {
             message_id: id,
             body: text.into(),
@@ -205,7 +228,8 @@ impl ChatClient {
     /// Deletes message `id` over chat: the others see [`ChatEvent::Deleted`].
     ///
     /// # Errors
-    /// [`Error::Address`] for a host that makes no JID.
+    /// [`Error::Address`] for a host that makes no JID;
+    /// [`Error::Send`] when it bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -216,7 +240,7 @@ impl ChatClient {
     /// use connectycube::protocol::event::ChatEvent;
     ///
     /// let sent = dialog.send_text("oops").await?;
-    /// ann.chat().delete_message(Peer::User(bob.user(), Some(dialog.id())), sent.id)?.await?;
+    /// ann.chat().send_delete(Peer::User(bob.user(), Some(dialog.id())), sent.id).await?;
     /// let deleted = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::Deleted(d) => Some(d.payload),
     ///     _ => None,
@@ -226,7 +250,7 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn delete_message(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
+    pub fn send_delete(&self, peer: Peer, id: MessageId) -> Sending {
         self.send_event(peer, id, ChatEvent::Deleted)
     }
 
@@ -234,7 +258,8 @@ impl ChatClient {
     /// [`ChatEvent::System`] and is not saved to the history.
     ///
     /// # Errors
-    /// [`Error::Build`] when a parameter name is not an XML name.
+    /// [`Error::Build`] when a parameter name is not an XML name;
+    /// [`Error::Send`] when it bounced or did not reach the server.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -246,7 +271,7 @@ impl ChatClient {
     ///
     /// let mut properties = CustomProperties::new();
     /// properties.insert("call".into(), "missed".into());
-    /// ann.chat().send_system_message(bob.user(), properties)?.await?;
+    /// ann.chat().send_system_message(bob.user(), properties).await?;
     /// let system = wait(&mut bob_events, |e| match e {
     ///     ChatEvent::System(s) => Some(s.payload),
     ///     _ => None,
@@ -256,15 +281,13 @@ impl ChatClient {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn send_system_message(
-        &self,
-        to: UserId,
-        properties: CustomProperties,
-    ) -> Result<SendHandle, Error> {
-        let to = Jid::from(self.domain.user_jid(to)?);
-        Ok(self
-            .connection
-            .send(SystemMessage::new(properties).to_stanza(to)?))
+    pub fn send_system_message(&self, to: UserId, properties: CustomProperties) -> Sending {
+        let stanza = self
+            .domain
+            .user_jid(to)
+            .map_err(Error::from)
+            .and_then(|to| Ok(SystemMessage::new(properties).to_stanza(Jid::from(to))?));
+        Sending::stanza(&self.connection, stanza)
     }
 
     /// Pings the chat server and waits for its answer.

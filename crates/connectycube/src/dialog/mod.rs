@@ -1,18 +1,18 @@
-//! A dialog as a value with its actions: send (to the opponent, or to the room joined on
-//! demand), typing, delivered and read, edit and delete (over chat and over REST), reactions,
-//! mark all read. Administration is in [`admin`](self), history in `history`, files in
-//! `crate::attachments`.
+//! A dialog as a value with its actions. Over chat (`chat`, every call `send_*` and a
+//! [`Sending`](crate::Sending)): send (to the opponent, or to the room joined on demand),
+//! typing, delivered and read markers, edit and delete for everyone. Over REST (here): update,
+//! delete and mark read in the stored history, reactions. Administration is in
+//! [`admin`](self), history in `history`, files in `crate::attachments`.
 
 mod admin;
+mod chat;
 mod history;
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
-use connectycube_protocol::message::chat_state::TypingState;
-use connectycube_protocol::model::{self, DialogType, Message};
+use connectycube_protocol::model::{self, DialogType};
 use connectycube_rest::chat::DeleteResult;
 use connectycube_rest::chat::messages::{DeleteMessages, UpdateMessages};
 use connectycube_rest::chat::reactions::{ListReactions, MessageReactions, UpdateReactions};
-use connectycube_transport::session::SendHandle;
 
 pub use history::History;
 
@@ -152,304 +152,8 @@ impl Dialog {
         self.ready().await.map(drop)
     }
 
-    /// Sends `message`: to the opponent of a private dialog (paced by the opponent's
-    /// 'delivered' markers, [`ChatClient::send_private_paced`](crate::ChatClient::send_private_paced)),
-    /// to the room (joined on demand) otherwise. The handle completes when the server has it
-    /// ("sent"). While the room is being rejoined after a drop, the message waits for the
-    /// rejoin (at most 15 s), so it never reaches the server ahead of it
-    /// ([`crate::ChatClient::join`]).
-    ///
-    /// # Errors
-    /// [`Error::Build`] for an unbuildable message, [`Error::Join`] when joining failed or the
-    /// rejoin did not come in time.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    /// use connectycube::protocol::model::Message;
-    ///
-    /// let mut message = Message::new("How are you today?");
-    /// message.custom.insert("country".into(), "USA".into());
-    /// let handle = dialog.send(&message).await?;
-    /// handle.await?; // the server has it
-    /// let got = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(got.body.as_deref(), Some("How are you today?"));
-    /// assert_eq!(got.custom.get("country").and_then(|v| v.as_str()), Some("USA"));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn send(&self, message: &Message) -> Result<SendHandle, Error> {
-        let chat = self.session.chat();
-        match self.ready().await? {
-            Peer::Room(id) => chat.send_to_dialog(id, message),
-            Peer::User(to, dialog) => {
-                let mut message = message.clone();
-                message.dialog_id = dialog;
-                chat.send_private_paced(to, &message).await
-            }
-        }
-    }
-
-    /// Sends a text message and waits until the server has it; gives the message sent.
-    ///
-    /// # Errors
-    /// As [`Dialog::send`] and its handle.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let sent = dialog.send_text("hello").await?;
-    /// let got = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(got.id, sent.id);
-    /// assert_eq!(got.dialog_id, Some(dialog.id()));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn send_text(&self, text: impl Into<String>) -> Result<Message, Error> {
-        let mut message = Message::new(text);
-        message.dialog_id = Some(self.id());
-        self.send(&message).await?.await?;
-        Ok(message)
-    }
-
-    /// Says this user is typing (1-1 and group alike).
-    ///
-    /// # Errors
-    /// As [`Dialog::send`].
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    /// use connectycube::protocol::message::chat_state::TypingState;
-    ///
-    /// dialog.start_typing().await?.await?;
-    /// let typing = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::Typing(t) => Some(t.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(typing, TypingState::Composing);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn start_typing(&self) -> Result<SendHandle, Error> {
-        self.typing(TypingState::Composing).await
-    }
-
-    /// Says this user stopped typing.
-    ///
-    /// # Errors
-    /// As [`Dialog::send`].
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    /// use connectycube::protocol::message::chat_state::TypingState;
-    ///
-    /// dialog.stop_typing().await?.await?;
-    /// let typing = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::Typing(t) => Some(t.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(typing, TypingState::Paused);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn stop_typing(&self) -> Result<SendHandle, Error> {
-        self.typing(TypingState::Paused).await
-    }
-
-    /// Sends any typing state.
-    ///
-    /// # Errors
-    /// As [`Dialog::send`].
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    /// use connectycube::protocol::message::chat_state::TypingState;
-    ///
-    /// dialog.typing(TypingState::Composing).await?.await?; // in the group's room
-    /// let (in_dialog, state) = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::Typing(t) => Some((t.envelope.dialog_id, t.payload)),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!((in_dialog, state), (Some(dialog.id()), TypingState::Composing));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn typing(&self, state: TypingState) -> Result<SendHandle, Error> {
-        let peer = self.ready().await?;
-        self.session.chat().typing_to(peer, state)
-    }
-
-    /// The sender of `message`, who markers go to.
-    fn sender_of(message: &Message) -> Result<UserId, Error> {
-        message
-            .sender_id
-            .ok_or_else(|| Error::Unsupported(format!("message {} has no sender", message.id)))
-    }
-
-    /// Tells the sender of `message` that it arrived (sent automatically for markable ones).
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] for a message with no sender.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    /// use connectycube::protocol::model::Message;
-    ///
-    /// let sent = dialog.send_text("ping").await?;
-    /// let got = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// bobs.deliver(&got)?.await?; // also sent by itself for markable messages
-    /// let marked = wait(&mut ann_events, |e| match e {
-    ///     ChatEvent::Delivered(d) => Some(d.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(marked, sent.id);
-    /// assert!(bobs.deliver(&Message::new("no sender")).is_err());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn deliver(&self, message: &Message) -> Result<SendHandle, Error> {
-        let sender = Self::sender_of(message)?;
-        self.session
-            .chat()
-            .mark_delivered(sender, Some(self.id()), message.id)
-    }
-
-    /// Tells the sender of `message` that it was read.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] for a message with no sender.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let sent = dialog.send_text("read me").await?;
-    /// let got = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::ChatMessage(m) => Some(m.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// bobs.read(&got)?.await?;
-    /// let read = wait(&mut ann_events, |e| match e {
-    ///     ChatEvent::Read(r) => Some(r.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(read, sent.id);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn read(&self, message: &Message) -> Result<SendHandle, Error> {
-        let sender = Self::sender_of(message)?;
-        self.session
-            .chat()
-            .mark_read(sender, Some(self.id()), message.id)
-    }
-
-    /// Edits message `id` over chat; `last` says whether it is the dialog's last message.
-    ///
-    /// # Errors
-    /// As [`Dialog::send`].
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let first = dialog.send_text("Helo").await?;
-    /// dialog.edit(first.id, "Hello", true).await?.await?;
-    /// let edit = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::Edited(e) => Some(e.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!((edit.message_id, edit.body.as_str()), (first.id, "Hello"));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn edit(
-        &self,
-        id: MessageId,
-        text: impl Into<String>,
-        last: bool,
-    ) -> Result<SendHandle, Error> {
-        let peer = self.ready().await?;
-        self.session.chat().edit_message(peer, id, text, last)
-    }
-
-    /// Deletes message `id` over chat (for everyone in the dialog).
-    ///
-    /// # Errors
-    /// As [`Dialog::send`].
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use connectycube::protocol::event::ChatEvent;
-    ///
-    /// let oops = dialog.send_text("to be deleted").await?;
-    /// dialog.delete_message(oops.id).await?.await?;
-    /// let deleted = wait(&mut bob_events, |e| match e {
-    ///     ChatEvent::Deleted(d) => Some(d.payload),
-    ///     _ => None,
-    /// })
-    /// .await?;
-    /// assert_eq!(deleted, oops.id);
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn delete_message(&self, id: MessageId) -> Result<SendHandle, Error> {
-        let peer = self.ready().await?;
-        self.session.chat().delete_message(peer, id)
-    }
-
-    /// Changes the text of messages over REST (no chat event is sent).
+    /// Changes the text of messages over REST (no chat event is sent; an edit the peers see
+    /// is [`Dialog::send_edit`]).
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
@@ -478,7 +182,8 @@ impl Dialog {
         Ok(())
     }
 
-    /// Marks messages read over REST.
+    /// Marks messages read in the stored history, over REST (the unread counts). Telling the
+    /// sender is [`Dialog::send_read`], over chat.
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
@@ -525,7 +230,8 @@ impl Dialog {
         Ok(())
     }
 
-    /// Deletes messages over REST: from this user's history, or with `force` for everyone.
+    /// Deletes messages over REST: from this user's history, or with `force` from everyone's;
+    /// no chat event (deleting for everyone over chat is [`Dialog::send_delete`]).
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.

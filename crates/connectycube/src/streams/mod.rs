@@ -179,7 +179,7 @@ impl Session {
     /// let mut messages = bob.messages();
     /// dialog.send_text("hi").await?;
     /// let got = messages.next().await.ok_or("ended")??;
-    /// bobs.read(&got.message)?.await?;
+    /// bobs.send_read(&got.message).await?;
     /// let status = read.next().await.ok_or("ended")??;
     /// assert_eq!((status.user_id(), status.message_id()), (Some(bob.user()), got.message_id()));
     /// # Ok(())
@@ -200,7 +200,7 @@ impl Session {
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// let mut typing = bob.typing_started();
-    /// dialog.start_typing().await?.await?;
+    /// dialog.start_typing().await?;
     /// let status = typing.next().await.ok_or("ended")??;
     /// assert_eq!((status.user_id(), status.dialog_id()), (Some(ann.user()), Some(dialog.id())));
     /// # Ok(())
@@ -224,7 +224,7 @@ impl Session {
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// let mut stopped = bob.typing_stopped();
-    /// dialog.stop_typing().await?.await?;
+    /// dialog.stop_typing().await?;
     /// let status = stopped.next().await.ok_or("ended")??;
     /// assert_eq!(status.user_id(), Some(ann.user()));
     /// # Ok(())
@@ -248,7 +248,7 @@ impl Session {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// let mut edited = bob.edited_messages();
     /// let sent = dialog.send_text("helo").await?;
-    /// dialog.edit(sent.id, "hello", true).await?.await?;
+    /// dialog.send_edit(sent.id, "hello", true).await?;
     /// let edit = edited.next().await.ok_or("ended")??;
     /// assert_eq!((edit.message_id(), edit.body.as_str()), (sent.id, "hello"));
     /// # Ok(())
@@ -275,7 +275,7 @@ impl Session {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// let mut deleted = bob.deleted_messages();
     /// let sent = dialog.send_text("oops").await?;
-    /// dialog.delete_message(sent.id).await?.await?;
+    /// dialog.send_delete(sent.id).await?;
     /// let status = deleted.next().await.ok_or("ended")??;
     /// assert_eq!((status.user_id(), status.message_id()), (Some(ann.user()), sent.id));
     /// # Ok(())
@@ -327,7 +327,7 @@ impl Session {
     /// let mut system = bob.system_messages();
     /// let mut properties = CustomProperties::new();
     /// properties.insert("action".into(), "refresh".into());
-    /// ann.chat().send_system_message(bob.user(), properties)?.await?;
+    /// ann.chat().send_system_message(bob.user(), properties).await?;
     /// let notice = system.next().await.ok_or("ended")??;
     /// assert_eq!(notice.user_id(), Some(ann.user()));
     /// assert_eq!(notice.message.properties().get("action").and_then(|v| v.as_str()), Some("refresh"));

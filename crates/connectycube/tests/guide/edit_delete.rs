@@ -11,11 +11,7 @@ async fn an_edit_over_chat_reaches_the_peer_and_the_history() {
     let mut t = two().await;
     let (mine, theirs) = t.private().await;
     let sent = mine.send_text("Helo").await.unwrap();
-    mine.edit(sent.id, "Hello", true)
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    mine.send_edit(sent.id, "Hello", true).await.unwrap();
     let edit = wait(&mut t.bob_events, |e| match e {
         ChatEvent::Edited(e) => Some(e.payload),
         _ => None,
@@ -46,7 +42,7 @@ async fn a_delete_over_chat_reaches_the_peer_and_the_history() {
     let mut t = two().await;
     let (mine, _) = t.private().await;
     let sent = mine.send_text("oops").await.unwrap();
-    mine.delete_message(sent.id).await.unwrap().await.unwrap();
+    mine.send_delete(sent.id).await.unwrap();
     let deleted = wait(&mut t.bob_events, |e| match e {
         ChatEvent::Deleted(d) => Some(d.payload),
         _ => None,

@@ -13,6 +13,7 @@ mod coverage;
 mod dialogs;
 mod edit_delete;
 mod messaging;
+mod one_await;
 mod privacy;
 mod reactions;
 mod system;

@@ -1,12 +1,16 @@
 //! Send/receive (1-1 and group, the room joined on demand), 'sent', 'delivered', 'read',
 //! typing in 1-1 and group, silent messages, active/inactive.
 
+use std::future::IntoFuture;
+use std::time::Duration;
+
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::iq::activity::ClientState;
 use connectycube::protocol::message::chat_state::TypingState;
 use connectycube::protocol::model::Message;
+use connectycube::protocol::xmpp_parsers::stanza_error::ErrorType as StanzaErrorType;
 use connectycube::rest::chat::dialogs::CreateDialog;
-use connectycube::transport::session::SendStage;
+use connectycube::transport::session::{SendStage, StanzaErrorCondition};
 
 use super::support::{join, wait};
 use super::{next_message, two};
@@ -17,7 +21,7 @@ async fn a_private_message_with_its_sent_delivered_and_read_statuses() {
     let (mine, theirs) = t.private().await;
     let mut message = Message::new("How are you today?");
     message.custom.insert("country".into(), "USA".into());
-    let handle = mine.send(&message).await.unwrap();
+    let handle = mine.send(&message).queued().await.unwrap();
     handle.clone().await.unwrap();
     assert!(
         matches!(handle.stage(), SendStage::Acked),
@@ -41,8 +45,8 @@ async fn a_private_message_with_its_sent_delivered_and_read_statuses() {
         message.id,
         "automatic for markable messages"
     );
-    theirs.read(&got).unwrap().await.unwrap();
-    theirs.deliver(&got).unwrap().await.unwrap();
+    theirs.send_read(&got).await.unwrap();
+    theirs.send_delivered(&got).await.unwrap();
     let read = wait(&mut t.alice_events, |e| match e {
         ChatEvent::Read(r) => Some((r.payload, r.envelope.dialog_id)),
         _ => None,
@@ -76,8 +80,8 @@ async fn a_group_message_joins_the_room_on_demand() {
 async fn typing_in_a_private_and_in_a_group_dialog() {
     let mut t = two().await;
     let (mine, _) = t.private().await;
-    mine.start_typing().await.unwrap().await.unwrap();
-    mine.stop_typing().await.unwrap().await.unwrap();
+    mine.start_typing().await.unwrap();
+    mine.stop_typing().await.unwrap();
     let mut states = Vec::new();
     while states.len() < 2 {
         let s = wait(&mut t.bob_events, |e| match e {
@@ -95,7 +99,7 @@ async fn typing_in_a_private_and_in_a_group_dialog() {
     join(&t.bob.dialog(group.id()).await.unwrap(), &mut t.bob_events)
         .await
         .unwrap();
-    group.start_typing().await.unwrap().await.unwrap();
+    group.start_typing().await.unwrap();
     let got = wait(&mut t.bob_events, |e| match e {
         ChatEvent::Typing(t) => Some((t.envelope.dialog_id, t.payload)),
         _ => None,
@@ -112,7 +116,7 @@ async fn a_silent_message_arrives_marked_silent() {
     let (mine, _) = t.private().await;
     let mut quiet = Message::new("no push");
     quiet.silent = true;
-    mine.send(&quiet).await.unwrap().await.unwrap();
+    mine.send(&quiet).await.unwrap();
     let got = next_message(&mut t.bob_events).await;
     assert!(got.silent);
     mine.send_text("loud").await.unwrap();
@@ -131,7 +135,7 @@ async fn an_inactive_client_gets_pushes_until_it_is_active_again() {
     let mut quiet = Message::new("quiet");
     quiet.silent = true;
     for message in [quiet, Message::new("while away")] {
-        mine.send(&message).await.unwrap().await.unwrap();
+        mine.send(&message).await.unwrap();
         assert_eq!(next_message(&mut t.bob_events).await.id, message.id);
     }
     chat.set_client_state(ClientState::Active).await.unwrap();
@@ -147,5 +151,52 @@ async fn an_inactive_client_gets_pushes_until_it_is_active_again() {
     assert_eq!(
         pushed,
         [(t.bob.user(), t.alice.user(), "while away".to_owned())]
+    );
+}
+
+/// One `.await` on a send means the server acknowledged it: a server that takes the message
+/// (bob gets it) but withholds its ack keeps the send pending; the ack its resumption carries
+/// resolves it.
+#[tokio::test]
+async fn a_send_stays_pending_until_the_server_acks_it() {
+    let mut t = two().await;
+    let (mine, _) = t.private().await;
+    let faults = t.srv.chat_faults().unwrap();
+    faults.withhold_acks(t.alice.user(), true);
+    let message = Message::new("taken, never acknowledged");
+    let send = tokio::spawn(mine.send(&message).into_future());
+    assert_eq!(next_message(&mut t.bob_events).await.id, message.id);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!send.is_finished(), "resolved without the server's ack");
+
+    faults.withhold_acks(t.alice.user(), false);
+    // A cut connection resumes; the server's count in `<resumed h>` acknowledges the message.
+    faults.cut(t.alice.user());
+    let sent = tokio::time::timeout(Duration::from_secs(10), send).await;
+    sent.expect("the ack resolves it").unwrap().unwrap();
+}
+
+/// A bounced send resolves, with its one `.await`, as an error that carries the bounce's
+/// reason; it is not worth retrying.
+#[tokio::test]
+async fn a_bounced_send_resolves_with_the_bounce_reason() {
+    let t = two().await;
+    let (mine, _) = t.private().await;
+    t.bob.chat().block(t.alice.user()).await.unwrap();
+    let sent = mine.send(&Message::new("blocked")).await;
+    let error = sent.expect_err("a blocked message bounces");
+    let bounce = error
+        .bounce()
+        .unwrap_or_else(|| panic!("not a bounce: {error:?}"));
+    assert_eq!(bounce.condition, StanzaErrorCondition::ServiceUnavailable);
+    assert_eq!(bounce.kind, Some(StanzaErrorType::Cancel));
+    assert!(!error.is_retryable(), "a privacy block is final");
+    // The stages say the same, for those who follow them.
+    let handle = mine.send(&Message::new("again")).queued().await.unwrap();
+    assert!(handle.clone().await.is_err());
+    assert!(
+        matches!(handle.stage(), SendStage::Bounced(_)),
+        "{:?}",
+        handle.stage()
     );
 }

@@ -14,7 +14,6 @@ async fn a_system_message_arrives_with_its_parameters_and_sender() {
     t.alice
         .chat()
         .send_system_message(t.bob.user(), props.clone())
-        .unwrap()
         .await
         .unwrap();
     let got = wait(&mut t.bob_events, |e| match e {

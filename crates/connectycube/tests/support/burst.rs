@@ -80,7 +80,7 @@ pub fn kick(user: u64) {
 /// The one send of every burst, so the way messages go out changes in one place: paced by
 /// the recipient's 'delivered' markers, what a program sending many messages calls.
 pub async fn send(client: &ChatClient, to: UserId, m: &Message) -> SendHandle {
-    client.send_private_paced(to, m).await.unwrap()
+    client.send_private_paced(to, m).queued().await.unwrap()
 }
 
 /// `n` burst messages and each one's index by id.
