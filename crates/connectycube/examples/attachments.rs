@@ -5,16 +5,14 @@
 
 mod support;
 
-use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::model::{AttachmentType, Message};
-use connectycube::rest::chat::dialogs::CreateDialog;
-use support::{Result, devserver, login, wait};
+use connectycube::prelude::*;
+use support::{Result, devserver, login, next};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let (srv, client) = devserver(&["alice", "bob"]).await?;
-    let (alice, _alice_events) = login(&client, "alice").await?;
-    let (bob, mut bob_events) = login(&client, "bob").await?;
+    let (alice, _) = login(&client, "alice").await?;
+    let (bob, _) = login(&client, "bob").await?;
     let dialog = alice
         .create_dialog(&CreateDialog::private(bob.user()))
         .await?;
@@ -22,6 +20,7 @@ async fn main() -> Result<()> {
     std::fs::write(&file, b"\xFF\xD8\xFF\xE0 not really a cat")?;
 
     // guide: Attachments
+    let mut messages = bob.messages();
     let sent = dialog
         .send_file(
             &file,
@@ -31,11 +30,7 @@ async fn main() -> Result<()> {
             |p| println!("alice: {p:?}"),
         )
         .await?;
-    let received = wait(&mut bob_events, |e| match e {
-        ChatEvent::ChatMessage(m) => Some(m.payload),
-        _ => None,
-    })
-    .await?;
+    let received = next(&mut messages).await?.message;
     let uid = received
         .attachments
         .first()

@@ -7,8 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use connectycube::transport::session::SessionSettings;
-use connectycube::{ChatAuth, Client};
+use connectycube::prelude::*;
 use support::{Result, app_config, credentials, devserver};
 
 #[tokio::main]

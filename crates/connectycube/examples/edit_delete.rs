@@ -5,15 +5,14 @@
 
 mod support;
 
-use connectycube::protocol::event::ChatEvent;
-use connectycube::rest::chat::dialogs::CreateDialog;
-use support::{Result, devserver, login, wait};
+use connectycube::prelude::*;
+use support::{Result, devserver, login, next};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let (srv, client) = devserver(&["alice", "bob"]).await?;
-    let (alice, _alice_events) = login(&client, "alice").await?;
-    let (bob, mut bob_events) = login(&client, "bob").await?;
+    let (alice, _) = login(&client, "alice").await?;
+    let (bob, _) = login(&client, "bob").await?;
     let dialog = alice
         .create_dialog(&CreateDialog::private(bob.user()))
         .await?;
@@ -22,28 +21,26 @@ async fn main() -> Result<()> {
     let third = dialog.send_text("to be deleted").await?;
 
     // guide: Update message via chat
+    let mut edits = bob.edited_messages();
     dialog.send_edit(first.id, "Hello", false).await?;
+    let edit = next(&mut edits).await?;
     // end
-    let edit = wait(&mut bob_events, |e| match e {
-        ChatEvent::Edited(e) => Some(e.payload),
-        _ => None,
-    })
-    .await?;
-    println!("bob: message {} now reads {:?}", edit.message_id, edit.body);
+    println!(
+        "bob: message {} now reads {:?}",
+        edit.message_id(),
+        edit.body
+    );
 
     // guide: Update message via HTTP
     dialog.update_messages([second.id], "no typo here").await?;
     // end
 
     // guide: Delete messages via chat
+    let mut deletions = bob.deleted_messages();
     dialog.send_delete(third.id).await?;
+    let deleted = next(&mut deletions).await?;
     // end
-    let deleted = wait(&mut bob_events, |e| match e {
-        ChatEvent::Deleted(d) => Some(d.payload),
-        _ => None,
-    })
-    .await?;
-    println!("bob: message {deleted} was deleted");
+    println!("bob: message {} was deleted", deleted.message_id());
 
     let bobs = bob.dialog(dialog.id()).await?;
     // guide: Mark all as read

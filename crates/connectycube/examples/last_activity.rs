@@ -5,7 +5,6 @@
 
 mod support;
 
-use futures_util::StreamExt;
 use support::{Result, devserver, login};
 
 #[tokio::main]
@@ -20,10 +19,17 @@ async fn main() -> Result<()> {
     println!("alice: bob was last active {seconds} s ago");
 
     // guide: Last activity subscription
-    let mut updates = alice.chat().watch_last_activity(bob.user()).await?;
+    let mut activity = alice.last_activity_updates();
+    alice
+        .chat()
+        .subscribe_last_activity(bob.user(), true)
+        .await?;
     bob.logout().await?; // (not the guide's: makes the server push bob's activity)
-    let pushed = updates.next().await;
-    updates.unsubscribe().await?;
+    let pushed = activity.next().await;
+    alice
+        .chat()
+        .subscribe_last_activity(bob.user(), false)
+        .await?;
     // end
     println!("alice: pushed {pushed:?}");
 

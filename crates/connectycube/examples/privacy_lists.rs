@@ -5,17 +5,17 @@
 
 mod support;
 
+use connectycube::prelude::*;
 use connectycube::privacy::{allow, deny, privacy_list};
-use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::model::Message;
-use support::{Result, devserver, login, wait};
+use support::{Result, devserver, login, next};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let (srv, client) = devserver(&["alice", "bob", "carol"]).await?;
-    let (alice, mut alice_events) = login(&client, "alice").await?;
-    let (bob, _bob_events) = login(&client, "bob").await?;
-    let (carol, _carol_events) = login(&client, "carol").await?;
+    let (alice, _) = login(&client, "alice").await?;
+    let (bob, _) = login(&client, "bob").await?;
+    let (carol, _) = login(&client, "carol").await?;
+    let mut alices_errors = alice.errors();
     let chat = bob.chat();
 
     // guide: Create privacy list
@@ -33,11 +33,7 @@ async fn main() -> Result<()> {
     // guide: Blocked user attempts to communicate
     let refused = sent.await.err(); // Error::bounce(): service-unavailable
     // end
-    let error = wait(&mut alice_events, |e| match e {
-        ChatEvent::MessageError(m) => Some(m.payload),
-        _ => None,
-    })
-    .await?;
+    let error = next(&mut alices_errors).await?;
     println!("alice: blocked, the send ends as {refused:?}; the error event: {error:?}");
 
     // guide: Update privacy list

@@ -66,10 +66,13 @@ async fn main() -> Result<()> {
 
 /// Two users chat 1-1: typing, a message, delivered, read, last activity, logout.
 async fn chat(alice: &Session, bob: &Session) -> Result<()> {
-    let started = Instant::now();
     let (mut bob_typing, mut bob_messages) = (bob.typing_started(), bob.messages());
     let (mut delivered, mut read) = (alice.delivered_statuses(), alice.read_statuses());
-    println!("both logged in ({:?})", started.elapsed());
+    println!(
+        "alice and bob chat 1-1 as users {} and {}",
+        alice.user(),
+        bob.user()
+    );
 
     let to_bob = alice.chat();
     let peer = Peer::User(bob.user(), None);
@@ -154,8 +157,8 @@ mod local {
         let bobs = bob.dialog(group.id()).await?;
         group_message(&group, &bobs).await?;
 
-        let result = chat(&alice, &bob).await;
         history(&group).await?;
+        let result = chat(&alice, &bob).await;
         srv.shutdown().await;
         result
     }

@@ -4,15 +4,14 @@
 
 mod support;
 
-use connectycube::protocol::event::ChatEvent;
-use connectycube::rest::chat::dialogs::CreateDialog;
-use support::{Result, devserver, login, wait};
+use connectycube::prelude::*;
+use support::{Result, devserver, login, next};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let (srv, client) = devserver(&["alice", "bob"]).await?;
-    let (alice, mut alice_events) = login(&client, "alice").await?;
-    let (bob, _bob_events) = login(&client, "bob").await?;
+    let (alice, _) = login(&client, "alice").await?;
+    let (bob, _) = login(&client, "bob").await?;
     let dialog = alice
         .create_dialog(&CreateDialog::private(bob.user()))
         .await?;
@@ -20,17 +19,18 @@ async fn main() -> Result<()> {
     let bobs = bob.dialog(dialog.id()).await?;
 
     // guide: Reactions: add / remove / listen
+    let mut reactions = alice.reaction_changes();
     bobs.react(message.id, "🔥").await?;
     bobs.change_reaction(message.id, "🔥", "🚀").await?;
     bobs.unreact(message.id, "🚀").await?;
     bobs.react(message.id, "👍").await?;
-    let reaction = wait(&mut alice_events, |e| match e {
-        ChatEvent::Reactions(r) => Some(r.payload),
-        _ => None,
-    })
-    .await?;
+    let reaction = next(&mut reactions).await?;
     // end
-    println!("alice: first reaction event {reaction:?}");
+    println!(
+        "alice: {:?} reacted {:?}",
+        reaction.user_id(),
+        reaction.changes
+    );
 
     // guide: List message reactions
     let reactions = dialog.reactions(message.id).await?;

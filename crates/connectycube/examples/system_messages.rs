@@ -4,17 +4,17 @@
 
 mod support;
 
-use connectycube::protocol::event::ChatEvent;
-use connectycube::protocol::model::CustomProperties;
-use support::{Result, devserver, login, wait};
+use connectycube::prelude::*;
+use support::{Result, devserver, login, next};
 
 #[tokio::main]
 async fn main() -> Result<()> {
     let (srv, client) = devserver(&["alice", "bob"]).await?;
-    let (alice, _alice_events) = login(&client, "alice").await?;
-    let (bob, mut bob_events) = login(&client, "bob").await?;
+    let (alice, _) = login(&client, "alice").await?;
+    let (bob, _) = login(&client, "bob").await?;
 
     // guide: System messages
+    let mut system = bob.system_messages();
     let mut properties = CustomProperties::new();
     properties.insert("custom_param_1".into(), "custom_param_1".into());
     properties.insert("custom_param_2".into(), "custom_param_2".into());
@@ -22,13 +22,10 @@ async fn main() -> Result<()> {
         .chat()
         .send_system_message(bob.user(), properties)
         .await?;
-    let system = wait(&mut bob_events, |e| match e {
-        ChatEvent::System(s) => Some(s.payload),
-        _ => None,
-    })
-    .await?;
+    let notice = next(&mut system).await?;
     // end
-    println!("bob: system message {:?}", system.properties());
+    let (from, properties) = (notice.user_id(), notice.message.properties());
+    println!("bob: system message from {from:?}: {properties:?}");
     srv.shutdown().await;
     Ok(())
 }

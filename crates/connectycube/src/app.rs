@@ -266,6 +266,7 @@ impl Client {
     /// let (chat_only, _events) = client.login_chat(ann.user(), Secret("ann-password1".into())).await?;
     /// chat_only.chat().ping().await?;
     /// assert!(chat_only.rest().token().is_none(), "no REST session");
+    /// chat_only.logout().await?; // ends the chat; there is no REST session to end
     /// # Ok(())
     /// # }
     /// ```
@@ -478,6 +479,10 @@ impl Session {
 
     async fn end_rest(&self) -> Result<(), Error> {
         self.ended.store(true, Ordering::SeqCst);
+        // A chat-only login (or one already ended) has no REST session to end.
+        if self.rest.token().is_none() {
+            return Ok(());
+        }
         self.rest.send(&DestroySession).await?;
         self.rest.set_token(None);
         Ok(())

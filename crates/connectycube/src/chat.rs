@@ -23,10 +23,9 @@ use minidom::Element;
 use xmpp_parsers::jid::Jid;
 
 use crate::Error;
-use crate::activity::{LastActivityUpdates, Watchers};
 use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
 use crate::events::{Alive, Pump};
-use crate::fanout::{EventFilter, EventKind, Hub, Subscription};
+use crate::fanout::{EventFilter, Hub, Subscription};
 use crate::flow::Flow;
 use crate::rooms::{JoinError, Rooms};
 use crate::sending::Sending;
@@ -85,8 +84,6 @@ pub struct ChatClient {
     counters: Arc<Counters>,
     /// Every subscriber's queue.
     hub: Arc<Hub>,
-    /// Users whose last activity a stream watches.
-    watchers: Watchers,
     /// The rooms to stay in.
     rooms: Arc<Rooms>,
     /// Fills the gaps after a new session, once enabled.
@@ -129,7 +126,6 @@ impl ChatClient {
             user: config.user,
             counters: counters.clone(),
             hub: hub.clone(),
-            watchers: Watchers::default(),
             rooms: Arc::default(),
             gap: Arc::new(gap),
             flow: Arc::new(Flow::new(&config.delivery)),

@@ -13,7 +13,6 @@
 //! repository maps every section of the official guide to its call.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod activity;
 mod app;
 mod attachments;
 #[cfg(feature = "bench-internals")]
@@ -37,7 +36,6 @@ mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use activity::LastActivityUpdates;
 pub use app::{AppConfig, ChatAuth, Client, Session};
 pub use attachments::FileProgress;
 pub use chat::{BLOCK_LIST, ChatClient, Peer};
@@ -77,18 +75,26 @@ pub mod prelude {
     #[doc(no_inline)]
     pub use crate::protocol::message::chat_state::TypingState;
     #[doc(no_inline)]
-    pub use crate::protocol::model::{Attachment, CustomProperties, DialogType, Message};
+    pub use crate::protocol::model::{
+        Attachment, AttachmentType, CustomProperties, DialogType, Message,
+    };
     #[doc(no_inline)]
-    pub use crate::rest::chat::dialogs::{CreateDialog, ListDialogs, UpdateDialog};
+    pub use crate::rest::chat::dialogs::{CreateDialog, DialogField, ListDialogs, UpdateDialog};
+    #[doc(no_inline)]
+    pub use crate::rest::chat::messages::MessageField;
+    #[doc(no_inline)]
+    pub use crate::rest::chat::search::GlobalSearch;
+    #[doc(no_inline)]
+    pub use crate::rest::query::FilterOp;
     #[doc(no_inline)]
     pub use crate::rest::session::{Secret, SessionUser};
     #[doc(no_inline)]
-    pub use crate::transport::session::ConnectionState;
+    pub use crate::transport::session::{ConnectionState, SessionSettings};
     #[doc(no_inline)]
     pub use crate::{
-        AppConfig, Client, Dialog, EditedMessage, Error, ErrorEvent, Event, EventFilter, EventKind,
-        IncomingMessage, MessageStatus, Peer, ReactionsChanged, Sending, Session, Subscription,
-        SystemNotice, TypingStatus, Updates,
+        AppConfig, ChatAuth, Client, DeliverySettings, Dialog, EditedMessage, Error, ErrorEvent,
+        Event, EventFilter, EventKind, IncomingMessage, MessageStatus, Peer, ReactionsChanged,
+        Sending, Session, Subscription, SystemNotice, TypingStatus, Updates,
     };
 }
 

@@ -16,7 +16,6 @@ use connectycube::protocol::message::system::SystemMessage;
 use connectycube::protocol::model::{CustomProperties, Message};
 use connectycube::transport::session::ConnectionState;
 use connectycube::{DeliverySettings, Event, EventFilter, EventKind};
-use futures_util::StreamExt;
 use support::{WAIT, server, user, user_with, wait};
 use xmpp_parsers::jid::Jid;
 
@@ -155,11 +154,12 @@ async fn a_message_to_a_user_who_blocked_us_is_a_typed_event() {
     srv.shutdown().await;
 }
 
+/// The guide's pair: a subscription per user, their pushes on one typed stream (each named
+/// by its user), until unsubscribed.
 #[tokio::test]
-async fn a_last_activity_stream_follows_one_user_until_dropped() {
+async fn last_activity_pushes_follow_the_subscribed_users_until_unsubscribed() {
     let srv = server(&["ann", "bob", "cat"]).await;
-    let (ann_session, ann_events, _) = user(&srv, "ann").await;
-    let ann = ann_session.chat().clone();
+    let (ann, ann_events, _) = user(&srv, "ann").await;
     drop(ann_events);
     let (bob_session, bob_events, _) = user(&srv, "bob").await;
     let bob = bob_session.chat().clone();
@@ -167,55 +167,42 @@ async fn a_last_activity_stream_follows_one_user_until_dropped() {
     let (cat_session, cat_events, _) = user(&srv, "cat").await;
     let cat = cat_session.chat().clone();
     drop(cat_events);
-    let mut all = ann_session.events(EventKind::Presence);
+    let mut activity = ann.last_activity_updates();
+    let mut next = async || {
+        let got = tokio::time::timeout(WAIT, activity.next()).await.unwrap();
+        let update = got.unwrap().unwrap();
+        (update.user, update.seconds)
+    };
 
-    let mut bob_activity = ann.watch_last_activity(bob.user()).await.unwrap();
-    let mut cat_activity = ann.watch_last_activity(cat.user()).await.unwrap();
-    assert_eq!(bob_activity.user(), bob.user());
-    // Cat goes offline: only cat's stream hears of it.
-    cat.logout().await;
-    let seconds = tokio::time::timeout(WAIT, cat_activity.next())
+    ann.chat()
+        .subscribe_last_activity(bob.user(), true)
         .await
-        .unwrap()
-        .unwrap()
         .unwrap();
+    ann.chat()
+        .subscribe_last_activity(cat.user(), true)
+        .await
+        .unwrap();
+    cat.logout().await;
+    let (who, seconds) = next().await;
+    assert_eq!(who, cat.user());
     assert!(seconds > 0, "offline: seconds since active");
     bob.logout().await;
-    let seconds = tokio::time::timeout(WAIT, bob_activity.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert!(seconds > 0);
+    assert_eq!(next().await.0, bob.user());
     bob.login().await.unwrap();
-    let seconds = tokio::time::timeout(WAIT, bob_activity.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(seconds, 0, "online now");
+    assert_eq!(next().await, (bob.user(), 0), "online now");
 
-    // Unsubscribing ends the pushes: the next change of bob's reaches no one.
-    bob_activity.unsubscribe().await.unwrap();
-    while tokio::time::timeout(std::time::Duration::from_millis(200), all.next())
+    // Unsubscribed from bob: only cat's next change is pushed.
+    ann.chat()
+        .subscribe_last_activity(bob.user(), false)
         .await
-        .is_ok()
-    {}
+        .unwrap();
     bob.logout().await;
     cat.login().await.unwrap();
-    // Cat's push is still coming (its stream lives); bob's is not.
-    let mut pushes = Vec::new();
-    while let Ok(Some(e)) =
-        tokio::time::timeout(std::time::Duration::from_millis(1500), all.next()).await
-    {
-        if let Some(ChatEvent::LastActivity(a)) = e.chat() {
-            pushes.push(a.user);
-        }
-    }
-    assert_eq!(pushes, [cat.user()]);
-    drop(cat_activity);
+    assert_eq!(next().await, (cat.user(), 0));
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), activity.next()).await;
+    assert!(quiet.is_err(), "nothing of bob's: {quiet:?}");
 
-    ann.logout().await;
+    ann.logout().await.unwrap();
     cat.logout().await;
     srv.shutdown().await;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::AppId;
 use connectycube::rest::session::{Secret, SessionUser};
-use connectycube::{AppConfig, Client, Dialog, Event, Session, Subscription};
+use connectycube::{AppConfig, Client, Dialog, Event, Session, Subscription, Updates};
 use connectycube_devserver::{DevServer, DevServerConfig, SeedUser};
 
 /// Errors of the examples: anything, shown with its chain.
@@ -66,6 +66,14 @@ pub async fn wait<T>(
         Err::<T, Box<dyn std::error::Error + Send + Sync>>("the client stopped".into())
     });
     found.await.map_err(|_| "no such event within 10 s")?
+}
+
+/// The next value of a typed stream, within 10 s (an error for a gap it reports).
+pub async fn next<T>(stream: &mut Updates<T>) -> Result<T> {
+    let got = tokio::time::timeout(Duration::from_secs(10), stream.next()).await;
+    Ok(got
+        .map_err(|_| "nothing within 10 s")?
+        .ok_or("the session ended")??)
 }
 
 /// Joins `dialog`'s room and waits for the room's own presence (the user is in).

@@ -72,45 +72,6 @@ impl ChatClient {
         expect_result(&answer)
     }
 
-    /// Watches `user`'s last activity: subscribes on the server and gives a stream of their
-    /// pushes (seconds since active, 0: online now). Dropping the stream, or
-    /// [`LastActivityUpdates::unsubscribe`], ends the server subscription when no other stream
-    /// watches the user.
-    ///
-    /// # Errors
-    /// [`Error::Iq`] when no answer came, [`Error::Refused`] when the server refused.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use std::time::Duration;
-    /// use futures_util::StreamExt;
-    ///
-    /// let mut updates = ann.chat().watch_last_activity(bob.user()).await?;
-    /// assert_eq!(updates.user(), bob.user());
-    /// bob.logout().await?; // the server pushes bob's activity
-    /// let pushed = tokio::time::timeout(Duration::from_secs(10), updates.next()).await?;
-    /// assert!(matches!(pushed, Some(Ok(_))));
-    /// updates.unsubscribe().await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn watch_last_activity(&self, user: UserId) -> Result<LastActivityUpdates, Error> {
-        // Listening first: a push right after the answer is not missed.
-        let events = self.subscribe(EventKind::Presence.into(), false);
-        let updates = LastActivityUpdates::new(
-            user,
-            events,
-            self.connection.clone(),
-            self.domain.clone(),
-            self.watchers.clone(),
-        );
-        self.subscribe_last_activity(user, true).await?;
-        Ok(updates)
-    }
-
     /// Marks the app active (foreground) or inactive (background: pushes while connected).
     ///
     /// # Errors
