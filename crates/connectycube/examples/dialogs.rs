@@ -5,11 +5,7 @@
 
 mod support;
 
-use connectycube::protocol::model::DialogType;
-use connectycube::rest::chat::dialogs::{CreateDialog, DialogField, ListDialogs, UpdateDialog};
-use connectycube::rest::chat::messages::MessageField;
-use connectycube::rest::chat::search::GlobalSearch;
-use connectycube::rest::query::FilterOp;
+use connectycube::prelude::*;
 use futures_util::TryStreamExt;
 use support::{Result, devserver, login};
 

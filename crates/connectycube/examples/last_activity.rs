@@ -19,17 +19,11 @@ async fn main() -> Result<()> {
     println!("alice: bob was last active {seconds} s ago");
 
     // guide: Last activity subscription
-    let mut activity = alice.last_activity_updates();
-    alice
-        .chat()
-        .subscribe_last_activity(bob.user(), true)
-        .await?;
+    let (mut activity, chat) = (alice.last_activity_updates(), alice.chat());
+    chat.subscribe_last_activity(bob.user(), true).await?;
     bob.logout().await?; // (not the guide's: makes the server push bob's activity)
     let pushed = activity.next().await;
-    alice
-        .chat()
-        .subscribe_last_activity(bob.user(), false)
-        .await?;
+    chat.subscribe_last_activity(bob.user(), false).await?;
     // end
     println!("alice: pushed {pushed:?}");
 

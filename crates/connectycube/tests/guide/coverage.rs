@@ -1,6 +1,8 @@
 //! docs/GUIDE.md is the proof table: one row per section of the Flutter messaging guide, each
 //! naming its example and its test. This fails when a section is missing, a row names a test
-//! that does not exist, or a Rust line count in the table is not what the example holds.
+//! that does not exist, a Rust line count in the table is not what the example holds, a row
+//! takes more Rust lines than Dart ones, or an example needs more than two `use` lines of the
+//! SDK or builds a chat client by hand instead of starting at `Client`.
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +57,10 @@ const SECTIONS: &[&str] = &[
 
 /// The one section with nothing to port: the guide says "(coming soon)".
 const NOTHING_TO_PORT: &str = "Contact list";
+
+/// The non-blank lines of the guide's Dart snippets, all sections together (the table's
+/// Dart column).
+const DART_TOTAL: usize = 387;
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -124,6 +130,7 @@ fn every_guide_section_has_a_row_an_example_and_a_test() {
         sections, SECTIONS,
         "docs/GUIDE.md rows vs the guide's sections"
     );
+    let (mut dart_total, mut rust_total) = (0, 0);
     for row in &rows {
         let [section, dart, rust, example, test, dart_lines, rust_lines] = &row[..] else {
             panic!("{}: expected 7 cells, got {}", row[0], row.len());
@@ -144,12 +151,55 @@ fn every_guide_section_has_a_row_an_example_and_a_test() {
             &counted.to_string(),
             "{section}: Rust lines in {file}"
         );
+        let dart_count: usize = dart_lines
+            .parse()
+            .unwrap_or_else(|_| panic!("{section}: Dart lines `{dart_lines}`"));
+        // A section whose Dart has no code ("coming soon", the dashboard) has nothing to
+        // be shorter than.
         assert!(
-            dart_lines.parse::<usize>().is_ok(),
-            "{section}: Dart lines `{dart_lines}`"
+            dart_count == 0 || counted <= dart_count,
+            "{section}: {counted} Rust lines for {dart_count} Dart ones"
         );
+        dart_total += dart_count;
+        rust_total += counted;
         check_tests(section, test);
     }
+    assert_eq!(dart_total, DART_TOTAL, "the Dart column's sum");
+    assert!(
+        rust_total <= dart_total,
+        "{rust_total} Rust lines for {dart_total} Dart ones"
+    );
+}
+
+/// Every example starts at `Client`; every example of the guide needs at most two `use`
+/// lines of the SDK (the prelude, and at most one more).
+#[test]
+fn every_example_starts_at_client_with_at_most_two_imports() {
+    let dir = crate_dir().join("examples");
+    let mut guide_examples = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // the support directory
+        };
+        let name = path.display();
+        for door in ["ChatClient::", "ChatConfig", "RestClient::new"] {
+            assert!(
+                !text.contains(door),
+                "{name} builds a client by hand: {door}"
+            );
+        }
+        if !text.contains("// guide: ") {
+            continue;
+        }
+        guide_examples += 1;
+        let imports = text
+            .lines()
+            .filter(|l| l.starts_with("use connectycube"))
+            .count();
+        assert!(imports <= 2, "{name}: {imports} `use connectycube…` lines");
+    }
+    assert_eq!(guide_examples, 9, "the guide's examples");
 }
 
 /// The second table: what the facade adds around the guide's rows, each naming its test file
