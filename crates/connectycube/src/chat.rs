@@ -145,7 +145,7 @@ impl ChatClient {
             fetched: Default::default(),
             flow: tasks.flow.clone(),
         };
-        let states = tasks.connection.state_changes();
+        let states = tasks.connection.state_changes_in_order();
         tokio::spawn(pump.run(incoming, states, alive_rx));
         let states = tasks.connection.state_changes();
         tokio::spawn(crate::lifecycle::run(states, hub, tasks.clone()));

@@ -11,7 +11,7 @@
 //! §11: anyone else sending one is forging it), and so is any message, marker, edit or
 //! deletion already shown ([`crate::DeliverySettings`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::classify;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{DialogId, UserId};
-use connectycube_transport::session::ConnectionState;
+use connectycube_transport::session::StateChange;
 use futures_util::{Stream, StreamExt};
 use minidom::Element;
 use tokio::sync::{mpsc, watch};
@@ -146,26 +146,35 @@ fn history_dialog(event: &ChatEvent) -> Option<DialogId> {
 
 impl<A: Acknowledge> Pump<A> {
     /// Feeds the hub from `input`, `states` and the gap filler until the input ends or the
-    /// last handle of the session is dropped (`alive` closes). Waiting on a full lossless
-    /// subscription stops reading `input`, so that app slows the connection's reader
-    /// instead of filling memory; every other subscription only counts what it missed.
+    /// last handle of the session is dropped (`alive` closes). Each state is published
+    /// where it happened among the stanzas (after the `after_stanzas` first). Waiting on a
+    /// full lossless subscription stops reading `input`, so that app slows the connection's
+    /// reader instead of filling memory; every other subscription only counts what it missed.
     pub(crate) async fn run<S, T>(mut self, mut input: S, states: T, mut alive: watch::Receiver<()>)
     where
         S: Stream<Item = Element> + Unpin,
-        T: Stream<Item = ConnectionState>,
+        T: Stream<Item = StateChange>,
     {
         let mut injected = self.injected.take();
         let mut states = std::pin::pin!(states);
+        let mut changes: VecDeque<StateChange> = VecDeque::new();
+        let mut taken = 0u64;
         loop {
+            if let Some(change) = changes.front().filter(|c| c.after_stanzas <= taken) {
+                let state = change.state;
+                changes.pop_front();
+                self.hub.publish(Event::State(state)).await;
+                continue;
+            }
             let event = tokio::select! {
-                // States first: what was read before a state changed was already published.
                 biased;
-                state = states.next() => match state {
-                    Some(state) => Event::State(state),
-                    None => continue,
-                },
+                change = states.next() => {
+                    changes.extend(change);
+                    continue;
+                }
                 el = input.next() => {
                     let Some(el) = el else { break };
+                    taken += 1;
                     match self.handle(el) {
                         Some(event) => event,
                         None => continue,

@@ -11,6 +11,7 @@ use futures_util::stream;
 use super::*;
 use crate::delivery::{AutoDelivered, Counters, DeliverySettings};
 use crate::fanout::{EventFilter, Subscription};
+use connectycube_transport::session::{ConnectionState, StateChange};
 
 /// Records the markers the pump asks for.
 #[derive(Clone, Default)]
@@ -382,8 +383,8 @@ async fn blocked_and_synced_reach_subscribers_typed() {
     task.abort();
 }
 
-/// Connection states are published by the same task as the stanzas, in the order it took
-/// them in.
+/// Connection states are published in their place among the stanzas, whichever of the two
+/// the task reads first.
 #[tokio::test]
 async fn states_come_in_order_with_the_stanzas() {
     let recorder = Recorder::default();
@@ -393,14 +394,25 @@ async fn states_come_in_order_with_the_stanzas() {
     let (state_tx, state_rx) = mpsc::channel(4);
     let (stanza_tx, stanza_rx) = mpsc::channel(4);
     let task = tokio::spawn(p.run(tokio_stream(stanza_rx), tokio_stream(state_rx), alive));
-    state_tx.send(ConnectionState::Ready).await.unwrap();
+    let change = |state, after| StateChange::new(state, after);
+    state_tx
+        .send(change(ConnectionState::Ready, 0))
+        .await
+        .unwrap();
     assert!(matches!(
         sub.next().await,
         Some(Event::State(ConnectionState::Ready))
     ));
+    // The change is read first, but it happened after two stanzas still on their way.
+    state_tx
+        .send(change(ConnectionState::Reconnecting, 2))
+        .await
+        .unwrap();
+    tokio::task::yield_now().await;
     stanza_tx.send(markable(1).1).await.unwrap();
+    stanza_tx.send(markable(2).1).await.unwrap();
     assert!(matches!(sub.next().await, Some(Event::Chat(_))));
-    state_tx.send(ConnectionState::Reconnecting).await.unwrap();
+    assert!(matches!(sub.next().await, Some(Event::Chat(_))));
     assert!(matches!(
         sub.next().await,
         Some(Event::State(ConnectionState::Reconnecting))

@@ -17,6 +17,7 @@ use super::negotiate::{self, Negotiated, ResumeFrom};
 use super::pace::Pacer;
 use super::retry::Retries;
 use super::sm::{StreamManagement, Unacked};
+use super::state::StateChange;
 use super::{Bounced, ConnectionState, CredentialsProvider, IqError, SessionSettings};
 use crate::connector::Connector;
 use crate::error::RetryKind;
@@ -55,14 +56,15 @@ enum Attempt {
 #[derive(Debug, Clone)]
 pub(crate) struct States {
     pub current: watch::Sender<ConnectionState>,
-    pub events: Fanout<ConnectionState>,
+    pub events: Fanout<StateChange>,
 }
 
 impl States {
-    pub fn set(&self, s: ConnectionState) {
+    /// Moves to `s`, after the app was handed `after_stanzas` stanzas in all.
+    pub fn set(&self, s: ConnectionState, after_stanzas: u64) {
         self.current.send_replace(s);
         // No subscriber is fine: the value is kept in `current`.
-        self.events.send(s);
+        self.events.send(StateChange::new(s, after_stanzas));
     }
 }
 
@@ -78,6 +80,9 @@ pub(crate) struct Actor {
     /// Stanzas for the app while its queue is full, at most `inbound_capacity`; when this is
     /// full too the session stops reading the socket.
     pub held: VecDeque<Box<Element>>,
+    /// Stanzas handed to the app so far (queued or held): where each state change falls
+    /// among them.
+    pub handed: u64,
     /// Boxed: a channel allocates its first block of 32 slots when made (3.5 KiB of unboxed
     /// commands for every connection).
     pub commands: mpsc::UnboundedReceiver<Box<Command>>,
@@ -131,7 +136,7 @@ impl Actor {
     }
 
     pub(super) fn set_state(&self, s: ConnectionState) {
-        self.states.set(s);
+        self.states.set(s, self.handed);
     }
 
     /// One logged-in period: connect, serve, reconnect, until logout or give-up.
@@ -186,7 +191,7 @@ impl Actor {
     async fn attempt(&mut self) -> Attempt {
         let connector = Arc::clone(&self.connector);
         let credentials = Arc::clone(&self.credentials);
-        let states = self.states.clone();
+        let (states, handed) = (self.states.clone(), self.handed);
         let resume = self.sm.resume_id.clone().map(|previd| ResumeFrom {
             previd,
             h: self.sm.inbound,
@@ -196,7 +201,7 @@ impl Actor {
         let setup = async move {
             let creds = credentials().await.map_err(LoginError::Credentials)?;
             let stream = connector.connect(&creds).await.map_err(LoginError::from)?;
-            states.set(ConnectionState::Authenticated);
+            states.set(ConnectionState::Authenticated, handed);
             negotiate::negotiate(stream, resume, resource)
                 .await
                 .map_err(LoginError::from)
@@ -271,6 +276,7 @@ impl Actor {
     /// Hands an inbound stanza to the app: straight into its queue, or held (in order) while
     /// the queue is full.
     pub(super) fn hand_to_app(&mut self, el: Element) {
+        self.handed += 1;
         let el = Box::new(el);
         if !self.held.is_empty() {
             return self.held.push_back(el);

@@ -78,7 +78,7 @@ pub(crate) use handle::Tracker;
 pub use handle::{SendHandle, SendStage};
 pub use negotiate::{MAX_SETUP_BYTES, MAX_SETUP_STANZAS, SetupError};
 pub use settings::SessionSettings;
-pub use state::ConnectionState;
+pub use state::{ConnectionState, StateChange};
 
 use crate::connector::{BoxFuture, Connector, Credentials};
 use actor::{Actor, Command, States};
@@ -127,7 +127,7 @@ pub struct ChatConnection {
     commands: mpsc::UnboundedSender<Box<Command>>,
     state: watch::Receiver<ConnectionState>,
     /// Every state change, for new subscribers.
-    state_events: Fanout<ConnectionState>,
+    state_events: Fanout<StateChange>,
     bounces: Fanout<Bounced>,
     /// Room for paced sends (`send_paced`, `try_send`).
     pacing: Arc<Semaphore>,
@@ -207,6 +207,7 @@ impl ChatConnection {
             jid: jid_tx,
             inbound,
             held: Default::default(),
+            handed: 0,
             commands,
             sm,
             queued: Default::default(),
@@ -376,9 +377,16 @@ impl ChatConnection {
 
     /// The state now, then every change after it, in order (no change is coalesced).
     pub fn state_changes(&self) -> impl Stream<Item = ConnectionState> + use<> {
-        let events = ReceiverStream::new(self.state_events.subscribe());
+        let events = ReceiverStream::new(self.state_events.subscribe()).map(|c| c.state);
         let now = self.state();
         futures_util::stream::once(std::future::ready(now)).chain(events)
+    }
+
+    /// Every change from now on with its place among the inbound stanzas
+    /// ([`StateChange::after_stanzas`]), for a reader of [`Incoming`] that keeps states and
+    /// stanzas in the order they happened.
+    pub fn state_changes_in_order(&self) -> impl Stream<Item = StateChange> + use<> {
+        ReceiverStream::new(self.state_events.subscribe())
     }
 
     /// Messages of ours that bounced (an error stanza for their id), from now on.

@@ -32,3 +32,27 @@ impl ConnectionState {
         matches!(self, Self::Ready | Self::Resumed | Self::NewSession)
     }
 }
+
+/// A state change and where it falls among the inbound stanzas
+/// ([`crate::session::ChatConnection::state_changes_in_order`]): it came after the first
+/// `after_stanzas` stanzas the session handed to the app ([`crate::session::Incoming`]), and
+/// before the next. A reader of both puts it in place, so an app never sees a state before a
+/// stanza that arrived ahead of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateChange {
+    /// The new state.
+    pub state: ConnectionState,
+    /// Stanzas handed to the app before the change, counted from the session's start.
+    pub after_stanzas: u64,
+}
+
+impl StateChange {
+    /// `state`, after `after_stanzas` stanzas.
+    pub fn new(state: ConnectionState, after_stanzas: u64) -> Self {
+        Self {
+            state,
+            after_stanzas,
+        }
+    }
+}

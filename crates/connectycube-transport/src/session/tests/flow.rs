@@ -76,6 +76,48 @@ async fn twenty_cut_and_resume_rounds_show_resumed_twenty_times_to_every_subscri
     assert_eq!(a.iter().filter(|s| **s == Resumed).count(), 20);
 }
 
+/// A state change says how many stanzas the app was handed before it, so a reader of both
+/// streams can put it in place.
+#[tokio::test]
+async fn a_state_change_knows_how_many_stanzas_came_before_it() {
+    let fake = Fake::default();
+    fake.with(|s| s.resumable = true);
+    let (conn, mut incoming) = session(&fake, settings());
+    let mut changes = Box::pin(conn.state_changes_in_order());
+    conn.login().await.unwrap();
+    for n in 0..3 {
+        fake.push(&inbound(n)).await;
+    }
+    for _ in 0..3 {
+        incoming.recv().await.unwrap();
+    }
+    fake.cut();
+    let mut seen = Vec::new();
+    while let Ok(Some(change)) = tokio::time::timeout(Duration::from_secs(5), changes.next()).await
+    {
+        seen.push((change.state, change.after_stanzas));
+        if seen
+            .iter()
+            .filter(|(s, _)| *s == ConnectionState::Ready)
+            .count()
+            == 2
+        {
+            break;
+        }
+    }
+    use ConnectionState::*;
+    let ready = seen.iter().position(|(s, _)| *s == Ready).unwrap();
+    // What the setup handed the app (its carbons answer) counts before the first Ready.
+    let at_ready = seen[ready].1;
+    let lost = seen.iter().find(|(s, _)| *s == Reconnecting).unwrap();
+    assert_eq!(
+        lost.1,
+        at_ready + 3,
+        "the cut came after the three messages: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&(Ready, at_ready + 3)), "{seen:?}");
+}
+
 #[tokio::test]
 async fn inbound_stanzas_are_acknowledged_unprompted() {
     let fake = Fake::default();
