@@ -42,7 +42,7 @@ pub mod privacy {
 }
 pub use delivery::{AutoDelivered, DeliverySettings, DeliveryStats};
 pub use dialog::{Dialog, History};
-pub use error::Error;
+pub use error::{Error, Retry};
 pub use events::{ChatEvents, EventItem, Received};
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
