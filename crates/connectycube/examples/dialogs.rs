@@ -10,7 +10,6 @@ use connectycube::rest::chat::dialogs::{CreateDialog, DialogField, ListDialogs, 
 use connectycube::rest::chat::messages::MessageField;
 use connectycube::rest::chat::search::GlobalSearch;
 use connectycube::rest::query::FilterOp;
-use futures_util::TryStreamExt;
 use support::{Result, devserver, login};
 
 #[tokio::main]
@@ -98,13 +97,12 @@ async fn main() -> Result<()> {
     group.send_text("Who brings the ukulele?").await?;
     let bobs_group = bob.dialog(group.id()).await?;
     // guide: Chat history
-    let history: Vec<_> = bobs_group
+    let history = bobs_group
         .history()
         .filter(MessageField::DateSent, FilterOp::Gt, 1583402980)
         .sort_desc(MessageField::DateSent)
-        .page_size(100)
-        .stream()
-        .try_collect()
+        .limit(100)
+        .fetch()
         .await?;
     // end
     println!(

@@ -78,6 +78,9 @@ pub enum Error {
     /// A global search whose parameters the API would refuse.
     #[error("bad search")]
     Search(#[from] connectycube_rest::chat::search::SearchError),
+    /// An admins change the API would refuse: more than five admins.
+    #[error("too many admins")]
+    Admins(#[from] connectycube_rest::chat::occupants::TooManyAdmins),
     /// The call needs something the client or dialog does not have (a private dialog with
     /// no opponent, a session with no user); the text says what.
     #[error("not possible here: {0}")]
@@ -118,6 +121,7 @@ impl Error {
             | Self::Refused(_)
             | Self::Privacy(_)
             | Self::Search(_)
+            | Self::Admins(_)
             | Self::Unsupported(_) => Retry::Permanent,
         }
     }

@@ -80,6 +80,19 @@ impl Endpoint for ListOccupants {
     }
 }
 
+/// The most admins a dialog has besides its owner: "Up to 5 admins can be added to chat"
+/// (the messaging guide and `server-chat.md`); the server refuses a change beyond it.
+pub const MAX_ADMINS: usize = 5;
+
+/// An admins change refused before sending: the dialog would have more than [`MAX_ADMINS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a dialog has at most {MAX_ADMINS} admins; this change would leave {admins}")]
+#[non_exhaustive]
+pub struct TooManyAdmins {
+    /// The admins the dialog would have after the change.
+    pub admins: usize,
+}
+
 /// `PUT /chat/Dialog/{id}/admins`: adds or removes admins (owner only, up to 5 admins).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpdateAdmins {
@@ -120,6 +133,35 @@ impl UpdateAdmins {
     pub fn and_remove(mut self, users: impl IntoIterator<Item = UserId>) -> Self {
         self.pull_all.admins_ids.extend(users);
         self
+    }
+
+    /// Whether a dialog whose admins are `current` stays within [`MAX_ADMINS`] after this
+    /// change (added first, then removed, as the server applies it).
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::{DialogId, UserId};
+    /// use connectycube_rest::chat::occupants::UpdateAdmins;
+    ///
+    /// let dialog: DialogId = "5356c64ab35c12bd3b108a41".parse()?;
+    /// let five: Vec<_> = (1..=5).map(UserId).collect();
+    /// assert!(UpdateAdmins::add(dialog, [UserId(6)]).check(&five).is_err());
+    /// assert!(UpdateAdmins::add(dialog, [UserId(6)]).and_remove([UserId(1)]).check(&five).is_ok());
+    /// # Ok::<(), connectycube_protocol::ids::IdError>(())
+    /// ```
+    pub fn check(&self, current: &[UserId]) -> Result<(), TooManyAdmins> {
+        let mut after: Vec<UserId> = current.to_vec();
+        for u in &self.push_all.admins_ids {
+            if !after.contains(u) {
+                after.push(*u);
+            }
+        }
+        after.retain(|u| !self.pull_all.admins_ids.contains(u));
+        if after.len() > MAX_ADMINS {
+            return Err(TooManyAdmins {
+                admins: after.len(),
+            });
+        }
+        Ok(())
     }
 }
 
