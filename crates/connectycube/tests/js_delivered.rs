@@ -40,6 +40,9 @@ async fn delivered_to_js(js: &mut JsPeer, id: &str, by: &ChatClient) {
 
 #[tokio::test]
 async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
+    if !connectycube_fixtures::needs::js_peer() {
+        return;
+    }
     let srv = server(&["ann", "bob"]).await;
     let (mut js, ann) = js_user(&srv, "ann").await;
     let (bob, bob_events, _) = user(&srv, "bob").await;
