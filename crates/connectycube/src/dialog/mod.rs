@@ -316,7 +316,11 @@ impl Dialog {
             .ok_or_else(|| Error::Unsupported(format!("message {} has no sender", message.id)))
     }
 
-    /// Tells the sender of `message` that it arrived (sent automatically for markable ones).
+    /// Tells the sender of `message` that it arrived. The client sends it by itself for
+    /// markable messages (the guide's rule, [`crate::AutoDelivered::Markable`]); a message
+    /// that is not markable (the JS SDK's) gets it only from this call. It goes to the sender
+    /// directly, as a 1-1 message, also for a group message: the server has 'delivered' for
+    /// 1-1 chat only.
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a message with no sender.
