@@ -131,8 +131,8 @@ impl History {
     }
 
     /// At most `limit` messages (the server's default: 100); for
-    /// [`all_pages`](Self::all_pages), the messages each request asks for. Not capped here:
-    /// the server caps it.
+    /// [`all_pages`](Self::all_pages), the messages each request asks for. Sent as given: the
+    /// server applies its own maximum.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
