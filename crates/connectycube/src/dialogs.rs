@@ -34,7 +34,8 @@ impl Session {
     /// Creates a dialog (private, group or public: see [`CreateDialog`]).
     ///
     /// # Errors
-    /// [`Error::Rest`] as the API answers.
+    /// [`Error::Admins`] for more than five admins, before any request (the server would not
+    /// keep them all); [`Error::Rest`] as the API answers.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -52,6 +53,7 @@ impl Session {
     /// # }
     /// ```
     pub async fn create_dialog(&self, dialog: &CreateDialog) -> Result<Dialog, Error> {
+        dialog.check_admins()?;
         let info = self.rest().send(dialog).await?;
         Ok(self.dialog_of(info))
     }

@@ -149,20 +149,33 @@ impl UpdateAdmins {
     /// # Ok::<(), connectycube_protocol::ids::IdError>(())
     /// ```
     pub fn check(&self, current: &[UserId]) -> Result<(), TooManyAdmins> {
-        let mut after: Vec<UserId> = current.to_vec();
-        for u in &self.push_all.admins_ids {
-            if !after.contains(u) {
-                after.push(*u);
-            }
-        }
-        after.retain(|u| !self.pull_all.admins_ids.contains(u));
-        if after.len() > MAX_ADMINS {
-            return Err(TooManyAdmins {
-                admins: after.len(),
-            });
-        }
-        Ok(())
+        admins_after(
+            current,
+            &self.push_all.admins_ids,
+            &self.pull_all.admins_ids,
+        )
     }
+}
+
+/// Whether admins `current`, with `add` added then `remove` removed (as the server applies a
+/// `push_all` and `pull_all`), stay within [`MAX_ADMINS`].
+pub(crate) fn admins_after(
+    current: &[UserId],
+    add: &[UserId],
+    remove: &[UserId],
+) -> Result<(), TooManyAdmins> {
+    let mut after: Vec<UserId> = Vec::with_capacity(current.len() + add.len());
+    for u in current.iter().chain(add) {
+        if !after.contains(u) && !remove.contains(u) {
+            after.push(*u);
+        }
+    }
+    if after.len() > MAX_ADMINS {
+        return Err(TooManyAdmins {
+            admins: after.len(),
+        });
+    }
+    Ok(())
 }
 
 impl Endpoint for UpdateAdmins {

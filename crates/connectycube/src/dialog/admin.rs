@@ -15,7 +15,9 @@ impl Dialog {
     /// occupants, admins, pins, extensions) and keeps the server's new description.
     ///
     /// # Errors
-    /// [`Error::Rest`] as the API answers.
+    /// [`Error::Admins`] when the change would leave more than five admins (counted as
+    /// [`Dialog::change_admins`] does), before any request; [`Error::Rest`] as the API
+    /// answers.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -31,6 +33,7 @@ impl Dialog {
     /// # }
     /// ```
     pub async fn update(&mut self, change: &UpdateDialog) -> Result<(), Error> {
+        change.check_admins(&self.info.admins_ids)?;
         self.info = self.session.rest().send(change).await?;
         Ok(())
     }

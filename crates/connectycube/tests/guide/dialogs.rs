@@ -327,6 +327,17 @@ async fn a_sixth_admin_is_refused_before_the_request() {
     );
     let server = t.alice.dialog(group.id()).await.unwrap();
     assert_eq!(server.info().admins_ids, five);
+    // The same rule through a dialog update and at creation.
+    let update = UpdateDialog::new(group.id()).add_admins([t.bob.user()]);
+    assert!(matches!(
+        group.update(&update).await,
+        Err(connectycube::Error::Admins(_))
+    ));
+    let six = CreateDialog::group("H", [t.bob.user()]).admins((1..=6).map(|i| UserId(900 + i)));
+    assert!(matches!(
+        t.alice.create_dialog(&six).await,
+        Err(connectycube::Error::Admins(_))
+    ));
     // One out, one in: still five.
     group
         .change_admins([t.bob.user()], [five[0]])
