@@ -132,9 +132,9 @@ pub(crate) fn run_tests(extra: &[&str]) -> Result<(), String> {
     install_js_peer()?;
     let mut args = vec!["test", "--workspace", "--all-features"];
     args.extend_from_slice(extra);
-    // Installed above: a test that would skip without the JS SDK peer must fail instead.
-    let required = [("CC_JS_PEER_REQUIRED".to_owned(), "1".to_owned())];
-    with_ejabberd_then(&args, &required, || Ok(()))?;
+    // The peer is installed above and the server started below: a test that would skip
+    // without them (as on a fresh clone's `cargo test`) must fail instead.
+    with_ejabberd_then(&args, &required_env(), || Ok(()))?;
     if extra.is_empty() {
         transport_tests_on_devserver(&[])?;
         // The README's quickstart command is part of "every test": it must keep working.
@@ -161,7 +161,18 @@ fn transport_tests_on_devserver(extra: &[&str]) -> Result<(), String> {
         "*",
     ];
     args.extend_from_slice(extra);
-    cargo_with_env(&args, &server.env()?)
+    let mut env = server.env()?;
+    env.extend(required_env());
+    cargo_with_env(&args, &env)
+}
+
+/// What `cargo xtask test` tells the tests: the servers and the JS SDK peer are there, so a
+/// test must fail rather than skip for want of them (`fixtures/src/needs.rs` reads these).
+fn required_env() -> Vec<(String, String)> {
+    ["CC_SERVERS_REQUIRED", "CC_JS_PEER_REQUIRED"]
+        .into_iter()
+        .map(|name| (name.to_owned(), "1".to_owned()))
+        .collect()
 }
 
 /// The README's quickstart: the example against an embedded devserver.

@@ -304,6 +304,7 @@ impl RestClient {
             _ => RestError::Http {
                 status: status.as_u16(),
                 errors,
+                retry_after,
             },
         })
     }

@@ -163,6 +163,8 @@ pub enum RestError {
         status: u16,
         /// The parsed `errors` body.
         errors: ApiErrors,
+        /// The server's `Retry-After`, when it sent one (a 503 may say when to come back).
+        retry_after: Option<Duration>,
     },
     /// Too many requests (429).
     #[error("rate limited (retry after {retry_after:?})")]
@@ -243,9 +245,13 @@ impl RestError {
             Self::RateLimited { retry_after } => RetryKind::Transient {
                 retry_after: *retry_after,
             },
-            Self::Http { status, .. } if *status >= 500 => {
-                RetryKind::Transient { retry_after: None }
-            }
+            Self::Http {
+                status,
+                retry_after,
+                ..
+            } if *status >= 500 => RetryKind::Transient {
+                retry_after: *retry_after,
+            },
             _ => RetryKind::Permanent,
         }
     }
@@ -290,10 +296,23 @@ mod tests {
         let http = |status| RestError::Http {
             status,
             errors: ApiErrors::List(vec![]),
+            retry_after: None,
         };
         assert_eq!(
             http(503).retry_kind(),
             RetryKind::Transient { retry_after: None }
+        );
+        let busy = RestError::Http {
+            status: 503,
+            errors: ApiErrors::List(vec![]),
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        assert_eq!(
+            busy.retry_kind(),
+            RetryKind::Transient {
+                retry_after: Some(Duration::from_secs(7))
+            },
+            "a 503's Retry-After is kept"
         );
         assert_eq!(http(422).retry_kind(), RetryKind::Permanent);
         assert_eq!(

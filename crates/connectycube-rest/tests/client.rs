@@ -61,6 +61,7 @@ async fn api_errors_are_typed() {
         Err(RestError::Http {
             status: 404,
             errors,
+            ..
         }) => {
             assert_eq!(
                 errors,

@@ -449,11 +449,11 @@ fn storage_entries() -> Vec<Entry> {
 fn error_entries() -> Vec<Entry> {
     vec![
         fails("errors/not-found", ListDialogs::new(), |e| {
-            matches!(e, RestError::Http { status: 404, errors: ApiErrors::Fields(f) }
+            matches!(e, RestError::Http { status: 404, errors: ApiErrors::Fields(f), .. }
                 if f == &[("base".to_owned(), vec!["Resource not found".to_owned()])])
         }),
         fails("errors/validation", ListDialogs::new(), |e| {
-            matches!(e, RestError::Http { status: 422, errors: ApiErrors::Fields(f) }
+            matches!(e, RestError::Http { status: 422, errors: ApiErrors::Fields(f), .. }
                 if f[0].0 == "name")
         }),
         fails(
@@ -470,7 +470,8 @@ fn error_entries() -> Vec<Entry> {
                 e,
                 RestError::Http {
                     status: 500,
-                    errors: ApiErrors::Other(_)
+                    errors: ApiErrors::Other(_),
+                    ..
                 }
             )
         }),

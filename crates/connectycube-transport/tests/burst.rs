@@ -40,7 +40,9 @@ async fn twenty_thousand_messages_none_lost() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .try_init();
-    let s = support::server();
+    let Some(s) = support::server() else {
+        return;
+    };
     // Sessions an earlier run left waiting for resumption would take copies of the burst.
     for user in ["1018", "1019"] {
         s.ctl(&["kick_user", user, "localhost"]);

@@ -6,7 +6,6 @@
 mod support;
 
 use connectycube::prelude::*;
-use futures_util::TryStreamExt;
 use support::{Result, devserver, login};
 
 #[tokio::main]
@@ -94,13 +93,12 @@ async fn main() -> Result<()> {
     group.send_text("Who brings the ukulele?").await?;
     let bobs_group = bob.dialog(group.id()).await?;
     // guide: Chat history
-    let history: Vec<_> = bobs_group
+    let history = bobs_group
         .history()
         .filter(MessageField::DateSent, FilterOp::Gt, 1583402980)
         .sort_desc(MessageField::DateSent)
-        .page_size(100)
-        .stream()
-        .try_collect()
+        .limit(100)
+        .fetch()
         .await?;
     // end
     println!(

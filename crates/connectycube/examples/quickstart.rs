@@ -177,9 +177,7 @@ mod local {
 
     /// The group's history as the server keeps it, with the reactions.
     async fn history(group: &Dialog) -> std::result::Result<(), Error> {
-        let mut pages = std::pin::pin!(group.history().page_size(100).stream());
-        while let Some(m) = futures_util::StreamExt::next(&mut pages).await {
-            let m = m?;
+        for m in group.history().limit(100).fetch().await? {
             let reactions = m.reactions.as_ref().map(|r| &r.total);
             println!(
                 "history: {:?} from {:?}, reactions {reactions:?}",

@@ -27,12 +27,14 @@ pub enum AutoDelivered {
     /// [`crate::ChatClient::send_delivered`]) itself.
     Off,
     /// For messages that ask for it with `<markable/>` (XEP-0333), 1-1 and group: what the
-    /// Flutter SDK writes.
+    /// official guide says ("controlled by `markable = true` [...] If `markable` is false or
+    /// omitted, then you can send the delivered status manually"), and what the Flutter SDK
+    /// writes. An app marks the others itself ([`crate::Dialog::deliver`]).
+    #[default]
     Markable,
     /// For every message from someone else that is markable or has a dialog id, 1-1 and
-    /// group. The official JS SDK 6.x never writes `<markable/>` yet sends and expects
-    /// 'delivered' for every message with a dialog id from someone else; this rule covers both.
-    #[default]
+    /// group: for peers on the official JS SDK 6.x, which never writes `<markable/>` yet sends
+    /// and expects 'delivered' for every message with a dialog id from someone else.
     MarkableOrDialog,
 }
 

@@ -34,7 +34,8 @@ impl Session {
     /// Creates a dialog (private, group or public: see [`CreateDialog`]).
     ///
     /// # Errors
-    /// [`Error::Rest`] as the API answers.
+    /// [`Error::Admins`] for more than five admins, before any request (the server would not
+    /// keep them all); [`Error::Rest`] as the API answers.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -52,6 +53,7 @@ impl Session {
     /// # }
     /// ```
     pub async fn create_dialog(&self, dialog: &CreateDialog) -> Result<Dialog, Error> {
+        dialog.check_admins()?;
         let info = self.rest().send(dialog).await?;
         Ok(self.dialog_of(info))
     }
@@ -163,7 +165,11 @@ impl Session {
         Ok(self.dialog_of(info))
     }
 
-    /// Unread messages: the total and, for the dialogs named (all when empty), per dialog.
+    /// Unread messages: the total over the user's group and private dialogs, and the count
+    /// of each dialog named (the server counts group and private dialogs only). With no
+    /// dialog named the server answers the total alone, with no per-dialog counts
+    /// (`server-chat.md`; the guide's "skip this parameter to get data about all dialogs"
+    /// is not what the server does): list the dialogs to get theirs.
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.
@@ -176,7 +182,10 @@ impl Session {
     /// dialog.send_text("one").await?;
     /// dialog.send_text("two").await?;
     /// let counts = bob.unread_counts([dialog.id()]).await?;
-    /// assert_eq!(counts.get(dialog.id()), Some(2));
+    /// assert_eq!((counts.total, counts.get(dialog.id())), (2, Some(2)));
+    /// let total_only = bob.unread_counts([]).await?;
+    /// assert_eq!(total_only.total, 2);
+    /// assert_eq!(total_only.get(dialog.id()), None, "no dialog named, none counted");
     /// assert_eq!(ann.unread_counts([]).await?.total, 0, "ann's own messages");
     /// # Ok(())
     /// # }
@@ -194,8 +203,13 @@ impl Session {
         Ok(self.rest().send(&request).await?)
     }
 
-    /// Searches dialogs, messages and users for `text` (build the limits with
-    /// [`GlobalSearch::builder`]).
+    /// Searches dialog names and message texts (case-sensitive) for the search's text.
+    ///
+    /// [`GlobalSearch::builder`]'s `build` refuses, before any request, what the API refuses
+    /// (`server-chat.md`): a text of 4 characters or fewer, more than 10 dialogs, a limit
+    /// above 100, a start date without an end date, an end date later than the start date or
+    /// more than 3 months before it (the server compares `start_date` with `lte` and
+    /// `end_date` with `gte`: the start is the newer one).
     ///
     /// # Errors
     /// [`Error::Rest`] as the API answers.

@@ -6,8 +6,8 @@
 //!
 //! Messages from others are acknowledged with a `received` marker automatically, as the
 //! official SDKs do, when the client takes them in (not when the app polls); which ones is
-//! [`crate::DeliverySettings::auto_delivered`] (by default: markable or with a dialog id, 1-1
-//! and group). Carbons that do not come from the user's own account are dropped (XEP-0280
+//! [`crate::DeliverySettings::auto_delivered`] (by default: markable ones, 1-1 and group, as
+//! the guide says). Carbons that do not come from the user's own account are dropped (XEP-0280
 //! §11: anyone else sending one is forging it), and so is any message, marker, edit or
 //! deletion already shown ([`crate::DeliverySettings`]).
 

@@ -141,13 +141,17 @@ async fn marked_under(rule: AutoDelivered) -> Vec<u32> {
 }
 
 #[tokio::test]
-async fn the_delivered_rule_is_a_policy_and_the_default_suits_the_js_sdk() {
+async fn the_delivered_rule_is_a_policy_and_the_default_is_the_guides_markable_only() {
     assert_eq!(
         marked_under(AutoDelivered::default()).await,
-        [1, 2, 3],
-        "dialog id or markable, 1-1 and group, never our own"
+        [2],
+        "markable only, as the guide says"
     );
-    assert_eq!(marked_under(AutoDelivered::Markable).await, [2]);
+    assert_eq!(
+        marked_under(AutoDelivered::MarkableOrDialog).await,
+        [1, 2, 3],
+        "for JS SDK peers: dialog id or markable, 1-1 and group, never our own"
+    );
     assert!(marked_under(AutoDelivered::Off).await.is_empty());
 }
 

@@ -45,7 +45,7 @@ pub mod privacy {
 }
 pub use delivery::{AutoDelivered, DeliverySettings, DeliveryStats};
 pub use dialog::{Dialog, History};
-pub use error::Error;
+pub use error::{Error, Retry};
 pub use events::Received;
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;

@@ -1,7 +1,8 @@
 //! The automatic 'delivered' marker with the official JS SDK (npm `connectycube` 6.x, which
-//! never writes `<markable/>`) as the peer, through the devserver: with the default policy a
-//! Rust user and a JS SDK user each see the other's 'delivered' for their messages, 1-1 and
-//! in a group, without either app sending a marker itself.
+//! never writes `<markable/>`) as the peer, through the devserver: with the JS SDK's policy
+//! (`AutoDelivered::MarkableOrDialog`; the default is the guide's markable-only) a Rust user
+//! and a JS SDK user each see the other's 'delivered' for their messages, 1-1 and in a group,
+//! without either app sending a marker itself.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,10 +12,10 @@ use connectycube::protocol::address::ChatDomain;
 use connectycube::protocol::event::ChatEvent;
 use connectycube::protocol::ids::{AppId, DialogId, MessageId, UserId};
 use connectycube::protocol::model::Message;
-use connectycube::{ChatClient, EventKind, Subscription};
+use connectycube::{AutoDelivered, ChatClient, DeliverySettings, EventKind, Subscription};
 use connectycube_fixtures::js_peer::JsPeer;
 use serde_json::{Value, json};
-use support::{WAIT, js_user, server, user, wait};
+use support::{WAIT, js_user, server, user_with, wait};
 
 async fn delivered_to_us(sub: &mut Subscription, id: MessageId) -> UserId {
     wait(sub, |e| match e.chat() {
@@ -40,9 +41,14 @@ async fn delivered_to_js(js: &mut JsPeer, id: &str, by: &ChatClient) {
 
 #[tokio::test]
 async fn rust_and_js_sdk_users_see_each_others_automatic_delivered_markers() {
+    if !connectycube_fixtures::needs::js_peer() {
+        return;
+    }
     let srv = server(&["ann", "bob"]).await;
     let (mut js, ann) = js_user(&srv, "ann").await;
-    let (bob_session, bob_events, _) = user(&srv, "bob").await;
+    // The JS SDK never writes <markable/>: marking its messages is the opt-in policy.
+    let js_rule = DeliverySettings::default().with_auto_delivered(AutoDelivered::MarkableOrDialog);
+    let (bob_session, bob_events, _) = user_with(&srv, "bob", js_rule).await;
     let bob = bob_session.chat().clone();
     drop(bob_events);
     let mut statuses = bob_session.events(EventKind::Statuses);

@@ -34,6 +34,9 @@ async fn wait<T>(events: &mut Subscription, mut pick: impl FnMut(ChatEvent) -> O
 
 #[tokio::test]
 async fn a_rust_user_and_a_js_sdk_user_chat_through_the_devserver() {
+    if !connectycube_fixtures::needs::js_peer() {
+        return;
+    }
     let srv = server(&["ann", "bob"]).await;
     let (mut js, ann) = js_user(&srv, "ann").await;
     let (bob_session, mut bob_events, _) = user(&srv, "bob").await;

@@ -284,6 +284,20 @@ impl CreateDialog {
         self
     }
 
+    /// Whether the admins named stay within
+    /// [`MAX_ADMINS`](super::occupants::MAX_ADMINS); the server would not keep more.
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::UserId;
+    /// use connectycube_rest::chat::dialogs::CreateDialog;
+    ///
+    /// let six = CreateDialog::group("G", []).admins((1..=6).map(UserId));
+    /// assert_eq!(six.check_admins().map_err(|e| e.admins), Err(6));
+    /// ```
+    pub fn check_admins(&self) -> Result<(), super::occupants::TooManyAdmins> {
+        super::occupants::admins_after(&[], &self.admins_ids, &[])
+    }
+
     /// The description.
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
@@ -436,6 +450,27 @@ impl UpdateDialog {
     pub fn remove_admins(mut self, users: impl IntoIterator<Item = UserId>) -> Self {
         self.pull_all.admins_ids.extend(users);
         self
+    }
+
+    /// Whether a dialog whose admins are `current` stays within
+    /// [`MAX_ADMINS`](super::occupants::MAX_ADMINS) after this change.
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::{DialogId, UserId};
+    /// use connectycube_rest::chat::dialogs::UpdateDialog;
+    ///
+    /// let dialog: DialogId = "5356c64ab35c12bd3b108a41".parse()?;
+    /// let five: Vec<_> = (1..=5).map(UserId).collect();
+    /// assert!(UpdateDialog::new(dialog).add_admins([UserId(6)]).check_admins(&five).is_err());
+    /// assert!(UpdateDialog::new(dialog).name("n").check_admins(&five).is_ok());
+    /// # Ok::<(), connectycube_protocol::ids::IdError>(())
+    /// ```
+    pub fn check_admins(&self, current: &[UserId]) -> Result<(), super::occupants::TooManyAdmins> {
+        super::occupants::admins_after(
+            current,
+            &self.push_all.admins_ids,
+            &self.pull_all.admins_ids,
+        )
     }
 
     /// Pins messages.

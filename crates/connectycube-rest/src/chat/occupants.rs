@@ -80,6 +80,19 @@ impl Endpoint for ListOccupants {
     }
 }
 
+/// The most admins a dialog has besides its owner: "Up to 5 admins can be added to chat"
+/// (the messaging guide and `server-chat.md`); the server refuses a change beyond it.
+pub const MAX_ADMINS: usize = 5;
+
+/// An admins change refused before sending: the dialog would have more than [`MAX_ADMINS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a dialog has at most {MAX_ADMINS} admins; this change would leave {admins}")]
+#[non_exhaustive]
+pub struct TooManyAdmins {
+    /// The admins the dialog would have after the change.
+    pub admins: usize,
+}
+
 /// `PUT /chat/Dialog/{id}/admins`: adds or removes admins (owner only, up to 5 admins).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UpdateAdmins {
@@ -121,6 +134,48 @@ impl UpdateAdmins {
         self.pull_all.admins_ids.extend(users);
         self
     }
+
+    /// Whether a dialog whose admins are `current` stays within [`MAX_ADMINS`] after this
+    /// change (added first, then removed, as the server applies it).
+    ///
+    /// ```
+    /// use connectycube_protocol::ids::{DialogId, UserId};
+    /// use connectycube_rest::chat::occupants::UpdateAdmins;
+    ///
+    /// let dialog: DialogId = "5356c64ab35c12bd3b108a41".parse()?;
+    /// let five: Vec<_> = (1..=5).map(UserId).collect();
+    /// assert!(UpdateAdmins::add(dialog, [UserId(6)]).check(&five).is_err());
+    /// assert!(UpdateAdmins::add(dialog, [UserId(6)]).and_remove([UserId(1)]).check(&five).is_ok());
+    /// # Ok::<(), connectycube_protocol::ids::IdError>(())
+    /// ```
+    pub fn check(&self, current: &[UserId]) -> Result<(), TooManyAdmins> {
+        admins_after(
+            current,
+            &self.push_all.admins_ids,
+            &self.pull_all.admins_ids,
+        )
+    }
+}
+
+/// Whether admins `current`, with `add` added then `remove` removed (as the server applies a
+/// `push_all` and `pull_all`), stay within [`MAX_ADMINS`].
+pub(crate) fn admins_after(
+    current: &[UserId],
+    add: &[UserId],
+    remove: &[UserId],
+) -> Result<(), TooManyAdmins> {
+    let mut after: Vec<UserId> = Vec::with_capacity(current.len() + add.len());
+    for u in current.iter().chain(add) {
+        if !after.contains(u) && !remove.contains(u) {
+            after.push(*u);
+        }
+    }
+    if after.len() > MAX_ADMINS {
+        return Err(TooManyAdmins {
+            admins: after.len(),
+        });
+    }
+    Ok(())
 }
 
 impl Endpoint for UpdateAdmins {

@@ -223,9 +223,11 @@ impl RestClient {
             .await
             .map_err(|_| RestError::Timeout(timeout))??;
         if !status.is_success() {
+            // The storage host's Retry-After is not read: uploads are not retried by status.
             return Err(RestError::Http {
                 status: status.as_u16(),
                 errors: ApiErrors::parse(&body),
+                retry_after: None,
             });
         }
         tracing::debug!(bytes = len, %status, "file uploaded");

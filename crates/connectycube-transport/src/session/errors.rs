@@ -134,6 +134,28 @@ pub struct Bounce {
 }
 
 impl Bounce {
+    /// A bounce of `condition` and `kind`, with the server's `text`, as if it came back before
+    /// the server acknowledged the message (for tests of code that classifies bounces).
+    ///
+    /// ```
+    /// use connectycube_transport::session::{Bounce, StanzaErrorCondition, StanzaErrorType};
+    ///
+    /// let full = Bounce::new(StanzaErrorCondition::ResourceConstraint, Some(StanzaErrorType::Wait), None);
+    /// assert!(full.is_transient());
+    /// ```
+    pub fn new(
+        condition: StanzaErrorCondition,
+        kind: Option<StanzaErrorType>,
+        text: Option<String>,
+    ) -> Self {
+        Self {
+            condition,
+            kind,
+            text,
+            after_ack: false,
+        }
+    }
+
     /// Reads the `<error/>` of an error stanza with xmpp-parsers; one it cannot read (no
     /// `type`, no condition, an unknown one) is an `undefined-condition` of no type.
     pub(crate) fn from_error_stanza(el: &Element, after_ack: bool) -> Self {

@@ -73,7 +73,9 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio_stream::wrappers::ReceiverStream;
 use xmpp_parsers::jid::FullJid;
 
-pub use errors::{Bounce, Disconnect, LoginError, SendError, StanzaErrorCondition};
+pub use errors::{
+    Bounce, Disconnect, LoginError, SendError, StanzaErrorCondition, StanzaErrorType,
+};
 pub(crate) use handle::Tracker;
 pub use handle::{SendHandle, SendStage};
 pub use negotiate::{MAX_SETUP_BYTES, MAX_SETUP_STANZAS, SetupError};

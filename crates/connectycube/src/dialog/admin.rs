@@ -15,7 +15,9 @@ impl Dialog {
     /// occupants, admins, pins, extensions) and keeps the server's new description.
     ///
     /// # Errors
-    /// [`Error::Rest`] as the API answers.
+    /// [`Error::Admins`] when the change would leave more than five admins (counted as
+    /// [`Dialog::change_admins`] does), before any request; [`Error::Rest`] as the API
+    /// answers.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -31,6 +33,7 @@ impl Dialog {
     /// # }
     /// ```
     pub async fn update(&mut self, change: &UpdateDialog) -> Result<(), Error> {
+        change.check_admins(&self.info.admins_ids)?;
         self.info = self.session.rest().send(change).await?;
         Ok(())
     }
@@ -180,18 +183,29 @@ impl Dialog {
         Ok(page.items)
     }
 
-    /// Adds and removes admins (the owner only; five at most).
+    /// Adds and removes admins (the owner only, in a group, public or broadcast dialog).
+    ///
+    /// A dialog has five admins at most
+    /// ([`MAX_ADMINS`](crate::rest::chat::occupants::MAX_ADMINS)): a change that would leave
+    /// more, counted from the admins this value knows ([`Dialog::info`]), is refused before
+    /// any request, as the server would refuse it.
     ///
     /// # Errors
-    /// [`Error::Rest`] as the API answers.
+    /// [`Error::Admins`] beyond five admins; [`Error::Rest`] as the API answers (a refresh
+    /// through [`Session::dialog`](crate::Session::dialog) gets admins others changed).
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
     /// # #[tokio::main]
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = group().await?;
+    /// use connectycube::protocol::ids::UserId;
+    ///
     /// dialog.change_admins([bob.user()], []).await?;
     /// assert!(dialog.info().admins_ids.contains(&bob.user()));
+    /// let five_more = (901..=905).map(UserId);
+    /// let refused = dialog.change_admins(five_more, []).await;
+    /// assert!(matches!(refused, Err(connectycube::Error::Admins(_))), "six admins");
     /// # Ok(())
     /// # }
     /// ```
@@ -201,6 +215,7 @@ impl Dialog {
         remove: impl IntoIterator<Item = UserId>,
     ) -> Result<(), Error> {
         let change = UpdateAdmins::add(self.id(), add).and_remove(remove);
+        change.check(&self.info.admins_ids)?;
         self.info = self.session.rest().send(&change).await?;
         Ok(())
     }

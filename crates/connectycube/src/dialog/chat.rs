@@ -193,8 +193,10 @@ impl Dialog {
             .ok_or_else(|| Error::Unsupported(format!("message {} has no sender", message.id)))
     }
 
-    /// Tells the sender of `message` that it arrived (sent automatically for markable ones,
-    /// [`crate::AutoDelivered`]); they get [`ChatEvent::Delivered`].
+    /// Tells the sender of `message` that it arrived; they get [`ChatEvent::Delivered`]. The
+    /// client sends it by itself for markable messages (the guide's rule,
+    /// [`crate::AutoDelivered::Markable`]); a message that is not markable (the JS SDK's) gets
+    /// it only from this call.
     ///
     /// # Errors
     /// [`Error::Unsupported`] for a message with no sender; [`Error::Send`] when the marker

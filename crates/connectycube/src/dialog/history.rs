@@ -1,5 +1,6 @@
-//! A dialog's history as a `Stream` of messages, fetched page by page as it is read, with
-//! the REST endpoint's typed filters and sort.
+//! A dialog's history: one page with [`History::fetch`] (what the guide's `getMessages` with a
+//! `limit` returns), or every page as a `Stream` with [`History::all_pages`], with the REST
+//! endpoint's typed filters and sort.
 
 use std::collections::VecDeque;
 use std::fmt::Display;
@@ -14,33 +15,35 @@ use futures_util::stream;
 use super::Dialog;
 use crate::Error;
 
-/// The largest page the API serves.
-const MAX_PAGE: u32 = 100;
+/// The server's page when the request names no `limit`.
+const DEFAULT_LIMIT: u32 = 100;
 
-/// A history query: filters and sort, then [`History::stream`] to read it.
+/// A history query: filters, sort, limit and skip, then [`History::fetch`] for one page or
+/// [`History::all_pages`] for all of them.
 #[derive(Debug, Clone)]
-#[must_use = "a query does nothing until streamed"]
+#[must_use = "a query does nothing until fetched or streamed"]
 pub struct History {
     rest: RestClient,
     query: ListMessages,
-    page: u32,
+    limit: Option<u32>,
+    skip: u32,
 }
 
 impl Dialog {
-    /// The dialog's history, oldest first unless sorted otherwise; pages of 100.
+    /// The dialog's history, oldest first unless sorted otherwise: [`History::fetch`] gets one
+    /// page (100 messages unless [`History::limit`] says otherwise), [`History::all_pages`]
+    /// every page.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
     /// # #[tokio::main]
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use futures_util::TryStreamExt;
-    ///
     /// for text in ["one", "two", "three"] {
     ///     dialog.send_text(text).await?;
     /// }
-    /// let all: Vec<_> = bobs.history().stream().try_collect().await?;
-    /// let bodies: Vec<_> = all.iter().map(|m| m.body.as_deref()).collect();
+    /// let page = bobs.history().fetch().await?;
+    /// let bodies: Vec<_> = page.iter().map(|m| m.body.as_deref()).collect();
     /// assert_eq!(bodies, [Some("one"), Some("two"), Some("three")]);
     /// # Ok(())
     /// # }
@@ -49,7 +52,8 @@ impl Dialog {
         History {
             rest: self.session.rest().clone(),
             query: ListMessages::new(self.id()),
-            page: MAX_PAGE,
+            limit: None,
+            skip: 0,
         }
     }
 }
@@ -64,19 +68,17 @@ impl History {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// use connectycube::rest::chat::messages::MessageField;
     /// use connectycube::rest::query::FilterOp;
-    /// use futures_util::TryStreamExt;
     ///
     /// dialog.send_text("one").await?;
     /// dialog.send_text("two").await?;
-    /// let newest_first: Vec<_> = bobs
+    /// let newest_first = bobs
     ///     .history()
     ///     .filter(MessageField::DateSent, FilterOp::Gt, 1_583_402_980)
     ///     .sort_desc(MessageField::DateSent)
-    ///     .page_size(1)
-    ///     .stream()
-    ///     .try_collect()
+    ///     .limit(100)
+    ///     .fetch()
     ///     .await?;
-    /// assert_eq!(newest_first.len(), 2, "pages are fetched until the end");
+    /// assert_eq!(newest_first.len(), 2);
     /// assert!(newest_first[0].date_sent >= newest_first[1].date_sent);
     /// # Ok(())
     /// # }
@@ -94,11 +96,10 @@ impl History {
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// use connectycube::rest::chat::messages::MessageField;
-    /// use futures_util::TryStreamExt;
     ///
     /// dialog.send_text("older").await?;
     /// dialog.send_text("newer").await?;
-    /// let newest_first: Vec<_> = bobs.history().sort_desc(MessageField::DateSent).stream().try_collect().await?;
+    /// let newest_first = bobs.history().sort_desc(MessageField::DateSent).fetch().await?;
     /// assert!(newest_first[0].date_sent >= newest_first[1].date_sent);
     /// # Ok(())
     /// # }
@@ -116,11 +117,10 @@ impl History {
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
     /// use connectycube::rest::chat::messages::MessageField;
-    /// use futures_util::TryStreamExt;
     ///
     /// dialog.send_text("older").await?;
     /// dialog.send_text("newer").await?;
-    /// let oldest_first: Vec<_> = bobs.history().sort_asc(MessageField::DateSent).stream().try_collect().await?;
+    /// let oldest_first = bobs.history().sort_asc(MessageField::DateSent).fetch().await?;
     /// assert!(oldest_first[0].date_sent <= oldest_first[1].date_sent);
     /// # Ok(())
     /// # }
@@ -130,7 +130,103 @@ impl History {
         self
     }
 
-    /// Messages per request (1 to 100).
+    /// At most `limit` messages (the server's default: 100); for
+    /// [`all_pages`](Self::all_pages), the messages each request asks for. Sent as given: the
+    /// server applies its own maximum.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// for text in ["a", "b", "c"] {
+    ///     dialog.send_text(text).await?;
+    /// }
+    /// let first_two = bobs.history().limit(2).fetch().await?;
+    /// assert_eq!(first_two.len(), 2, "one page of two");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn limit(mut self, limit: u32) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Leaves out the first `skip` messages (in the query's order): with
+    /// [`limit`](Self::limit), the page after them.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// for text in ["a", "b", "c"] {
+    ///     dialog.send_text(text).await?;
+    /// }
+    /// let second_page = bobs.history().limit(2).skip(2).fetch().await?;
+    /// assert_eq!(second_page.len(), 1);
+    /// assert_eq!(second_page[0].body.as_deref(), Some("c"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn skip(mut self, skip: u32) -> Self {
+        self.skip = skip;
+        self
+    }
+
+    /// Reading does not mark the messages read. By default the server marks read what it
+    /// returns (`mark_as_read`, as the guide's `markAsRead = true`): the page fetched, not the
+    /// messages past the limit.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("unread").await?;
+    /// let peek = bobs.history().keep_unread().fetch().await?;
+    /// assert_eq!(peek.len(), 1);
+    /// assert_eq!(bobs.unread_count().await?, 1, "still unread");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn keep_unread(mut self) -> Self {
+        self.query = self.query.keep_unread();
+        self
+    }
+
+    /// One request: the page the query selects, [`limit`](Self::limit) messages at most (100
+    /// by default) after [`skip`](Self::skip) ones. Unless [`keep_unread`](Self::keep_unread),
+    /// the server marks these messages read, and only these.
+    ///
+    /// # Errors
+    /// [`Error::Rest`] as the API answers.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// for text in ["a", "b", "c"] {
+    ///     dialog.send_text(text).await?;
+    /// }
+    /// assert_eq!(bobs.history().limit(2).fetch().await?.len(), 2);
+    /// assert_eq!(bobs.unread_count().await?, 1, "the message past the limit is still unread");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn fetch(self) -> Result<Vec<Message>, Error> {
+        let mut request = self.query.skip(self.skip);
+        if let Some(limit) = self.limit {
+            request = request.limit(limit);
+        }
+        Ok(self.rest.send(&request).await?.items)
+    }
+
+    /// Every page, one request per page as the stream is read (pages of
+    /// [`limit`](Self::limit), 100 by default), until a short page; a failed request ends it
+    /// with its error. Unless [`keep_unread`](Self::keep_unread), each page is marked read by
+    /// the server as it is fetched.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -142,65 +238,23 @@ impl History {
     /// for text in ["a", "b", "c"] {
     ///     dialog.send_text(text).await?;
     /// }
-    /// let all: Vec<_> = bobs.history().page_size(2).stream().try_collect().await?;
+    /// let all: Vec<_> = bobs.history().limit(2).all_pages().try_collect().await?;
     /// assert_eq!(all.len(), 3, "two pages, read through");
     /// # Ok(())
     /// # }
     /// ```
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page = size.clamp(1, MAX_PAGE);
-        self
-    }
-
-    /// Reading does not mark the messages read (the API's default does).
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use futures_util::TryStreamExt;
-    ///
-    /// dialog.send_text("unread").await?;
-    /// let peek: Vec<_> = bobs.history().keep_unread().stream().try_collect().await?;
-    /// assert_eq!(peek.len(), 1);
-    /// assert_eq!(bobs.unread_count().await?, 1, "still unread");
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn keep_unread(mut self) -> Self {
-        self.query = self.query.keep_unread();
-        self
-    }
-
-    /// The messages, one request per page as the stream is read; a failed request ends it
-    /// with its error.
-    ///
-    /// ```
-    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
-    /// # #[tokio::main]
-    /// # async fn main() -> DocResult {
-    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use futures_util::StreamExt;
-    ///
-    /// dialog.send_text("hello").await?;
-    /// let mut pages = Box::pin(bobs.history().stream());
-    /// let first = pages.next().await.ok_or("an empty history")??;
-    /// assert_eq!(first.body.as_deref(), Some("hello"));
-    /// assert!(pages.next().await.is_none());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn stream(self) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
+    pub fn all_pages(self) -> impl Stream<Item = Result<Message, Error>> + Send + 'static {
         struct Cursor {
             history: History,
-            skip: u32,
+            page: u32,
             buffered: VecDeque<Message>,
             done: bool,
         }
+        // A zero limit would ask for the same empty page for ever.
+        let page = self.limit.unwrap_or(DEFAULT_LIMIT).max(1);
         let cursor = Cursor {
             history: self,
-            skip: 0,
+            page,
             buffered: VecDeque::new(),
             done: false,
         };
@@ -213,13 +267,13 @@ impl History {
                     return None;
                 }
                 let h = &c.history;
-                let request = h.query.clone().limit(h.page).skip(c.skip);
+                let request = h.query.clone().limit(c.page).skip(h.skip);
                 match h.rest.send(&request).await {
                     Ok(page) => {
                         let got = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
                         // A short page is the last one: no request just to find it empty.
-                        c.done = got < h.page;
-                        c.skip = c.skip.saturating_add(got);
+                        c.done = got < c.page;
+                        c.history.skip = c.history.skip.saturating_add(got);
                         c.buffered.extend(page.items);
                     }
                     Err(e) => {

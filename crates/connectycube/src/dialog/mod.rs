@@ -163,11 +163,9 @@ impl Dialog {
     /// # #[tokio::main]
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use futures_util::TryStreamExt;
-    ///
     /// let typo = dialog.send_text("typo hre").await?;
     /// dialog.update_messages([typo.id], "typo here").await?;
-    /// let history: Vec<_> = bobs.history().stream().try_collect().await?;
+    /// let history = bobs.history().fetch().await?;
     /// assert_eq!(history[0].body.as_deref(), Some("typo here"));
     /// # Ok(())
     /// # }
@@ -241,15 +239,13 @@ impl Dialog {
     /// # #[tokio::main]
     /// # async fn main() -> DocResult {
     /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
-    /// use futures_util::TryStreamExt;
-    ///
     /// let gone = dialog.send_text("delete me").await?;
     /// dialog.send_text("keep me").await?;
     /// let result = dialog.delete_messages([gone.id], false).await?;
     /// assert_eq!(result.deleted, [gone.id.to_string()]);
-    /// let anns_history: Vec<_> = dialog.history().stream().try_collect().await?;
+    /// let anns_history = dialog.history().fetch().await?;
     /// assert_eq!(anns_history.len(), 1, "gone from ann's history only");
-    /// let bobs_history: Vec<_> = bobs.history().stream().try_collect().await?;
+    /// let bobs_history = bobs.history().fetch().await?;
     /// assert_eq!(bobs_history.len(), 2);
     /// # Ok(())
     /// # }

@@ -54,6 +54,38 @@ async fn a_private_message_with_its_sent_delivered_and_read_statuses() {
     assert_eq!(read.await.unwrap(), (message.id, Some(mine.id())));
 }
 
+/// The guide: "The SDK sends the 'delivered' status automatically when the message is
+/// received by the recipient. This is controlled by markable = true [...]. If markable is false
+/// or omitted, then you can send the delivered status manually."
+#[tokio::test]
+async fn a_message_that_is_not_markable_is_marked_delivered_only_by_the_app() {
+    let mut t = two().await;
+    let (mine, theirs) = t.private().await;
+    let mut unmarked = Message::new("no marker asked");
+    unmarked.markable = false;
+    mine.send(&unmarked).await.unwrap();
+    let got = next_message(&mut t.bob_events).await;
+    assert_eq!((got.id, got.markable), (unmarked.id, false));
+    // A markable message after it: its automatic marker is the first alice sees.
+    let marked = mine.send_text("marker asked").await.unwrap();
+    next_message(&mut t.bob_events).await;
+    let first = wait(&mut t.alice_events, |e| match e {
+        ChatEvent::Delivered(d) => Some(d.payload),
+        _ => None,
+    });
+    assert_eq!(
+        first.await.unwrap(),
+        marked.id,
+        "none sent for the unmarked one"
+    );
+    theirs.send_delivered(&got).await.unwrap();
+    let manual = wait(&mut t.alice_events, |e| match e {
+        ChatEvent::Delivered(d) => Some((d.payload, d.envelope.dialog_id)),
+        _ => None,
+    });
+    assert_eq!(manual.await.unwrap(), (unmarked.id, Some(mine.id())));
+}
+
 #[tokio::test]
 async fn a_group_message_joins_the_room_on_demand() {
     let mut t = two().await;

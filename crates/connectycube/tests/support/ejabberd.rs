@@ -11,6 +11,12 @@ use connectycube::transport::config::ConnectionConfig;
 use connectycube::transport::session::SessionSettings;
 use connectycube::{AppConfig, Client, DeliverySettings, Event, Session, Subscription};
 
+/// Whether the test ejabberd's environment is there: when not, the test is skipped with how to
+/// run it (`cargo xtask test`), or fails under `cargo xtask test`.
+pub fn available() -> bool {
+    connectycube_fixtures::needs::xmpp_server()
+}
+
 /// A variable `cargo xtask test` sets for the test ejabberd.
 fn var(name: &str) -> String {
     std::env::var(name)
