@@ -165,8 +165,9 @@ fn every_guide_section_has_a_row_an_example_and_a_test() {
         check_tests(section, test);
     }
     assert_eq!(dart_total, DART_TOTAL, "the Dart column's sum");
+    // 353: the Dart lines a user writes for the whole guide, as issue 19 counted them.
     assert!(
-        rust_total <= dart_total,
+        rust_total <= dart_total.min(353),
         "{rust_total} Rust lines for {dart_total} Dart ones"
     );
 }
