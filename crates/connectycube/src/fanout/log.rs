@@ -12,6 +12,8 @@ use std::task::{Context, Poll, Waker};
 use futures_util::Stream;
 use tokio::sync::{Notify, watch};
 
+use connectycube_protocol::ids::DialogId;
+
 use super::{Event, EventFilter, EventKind, Lagged, MAX_LAGGED_DIALOGS, message_dialog};
 use crate::lock;
 
@@ -40,14 +42,15 @@ impl Reader {
         entry.kind.is_none_or(|k| self.filter.accepts(k))
     }
 
-    /// Counts `entry`, dropped before this reader got to it.
-    fn miss(&mut self, entry: &Entry) {
+    /// Counts `entry`, dropped before this reader got to it; `dialog` is its message's
+    /// dialog when it is a message (worked out once for every reader).
+    fn miss(&mut self, entry: &Entry, dialog: Option<Option<DialogId>>) {
         if !self.accepts(entry) {
             return;
         }
         let lag = self.lag.get_or_insert_with(Lagged::default);
         lag.missed += 1;
-        if let Some(dialog) = message_dialog(&entry.event) {
+        if let Some(dialog) = dialog {
             lag.missed_messages += 1;
             // Bounded: a held, unread subscription must not grow with every dialog id a
             // sender invents; past the bound only the counts say what was missed.
@@ -101,9 +104,10 @@ impl Log {
         };
         let seq = self.first;
         self.first += 1;
+        let dialog = message_dialog(&entry.event);
         for r in self.readers.values_mut() {
             if r.cursor <= seq {
-                r.miss(&entry);
+                r.miss(&entry, dialog);
                 r.cursor = seq + 1;
             }
         }
@@ -120,6 +124,26 @@ impl Log {
             Some(_) => true,
             None => false,
         });
+    }
+
+    /// The event at `seq`: taken out of the log when it is the oldest and no other reader
+    /// still needs it (checked for a few readers only: the common case, where this spares a
+    /// copy), else shared.
+    fn take_or_share(&mut self, seq: u64, reader: u64) -> Arc<Event> {
+        let others_need_it = || {
+            self.readers
+                .iter()
+                .any(|(id, r)| *id != reader && r.cursor <= seq)
+        };
+        if seq == self.first
+            && self.readers.len() <= 4
+            && !others_need_it()
+            && let Some(entry) = self.entries.pop_front()
+        {
+            self.first += 1;
+            return entry.event;
+        }
+        self.entries[(seq - self.first) as usize].event.clone()
     }
 
     /// Drops the entries every reader has read: the log holds only what someone still
@@ -191,9 +215,10 @@ impl Hub {
             let room = self.room.notified();
             {
                 let mut log = lock(&self.log);
-                // Every so often (and when full) the log lets go of what everyone read: a
-                // scan of the readers, not worth doing on every event.
-                if log.entries.len().is_multiple_of(32) || log.entries.len() >= self.capacity {
+                // Every so often the log lets go of what everyone read: a scan of the
+                // readers, not worth doing on every event (a full log drops its oldest below).
+                let len = log.entries.len();
+                if len.is_multiple_of(32) && len < self.capacity {
                     log.drop_read();
                 }
                 while log.entries.len() >= self.capacity && log.front_droppable() {
@@ -303,24 +328,29 @@ impl Subscription {
             return Poll::Ready(Some(Arc::new(Event::Lagged(lag))));
         }
         let end = log.first + log.entries.len() as u64;
+        let mut found = None;
         while reader.cursor < end {
-            let entry = &log.entries[(reader.cursor - log.first) as usize];
+            let seq = reader.cursor;
             reader.cursor += 1;
-            if reader.accepts(entry) {
-                let event = entry.event.clone();
-                if reader.lossless {
-                    self.hub.room.notify_one();
-                }
-                return Poll::Ready(Some(event));
+            if reader.accepts(&log.entries[(seq - log.first) as usize]) {
+                found = Some(seq);
+                break;
             }
         }
-        if log.ended {
-            return Poll::Ready(None);
+        let lossless = reader.lossless;
+        let Some(seq) = found else {
+            if log.ended {
+                return Poll::Ready(None);
+            }
+            if reader.waker.replace(cx.waker().clone()).is_none() {
+                log.waiting.push(self.id);
+            }
+            return Poll::Pending;
+        };
+        if lossless {
+            self.hub.room.notify_one();
         }
-        if reader.waker.replace(cx.waker().clone()).is_none() {
-            log.waiting.push(self.id);
-        }
-        Poll::Pending
+        Poll::Ready(Some(log.take_or_share(seq, self.id)))
     }
 }
 
