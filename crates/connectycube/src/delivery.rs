@@ -29,7 +29,7 @@ pub enum AutoDelivered {
     /// For messages that ask for it with `<markable/>` (XEP-0333), 1-1 and group: what the
     /// official guide says ("controlled by `markable = true` [...] If `markable` is false or
     /// omitted, then you can send the delivered status manually"), and what the Flutter SDK
-    /// writes. An app marks the others itself ([`crate::Dialog::deliver`]).
+    /// writes. An app marks the others itself ([`crate::Dialog::send_delivered`]).
     #[default]
     Markable,
     /// For every message from someone else that is markable or has a dialog id, 1-1 and

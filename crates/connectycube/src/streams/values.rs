@@ -10,7 +10,7 @@ use connectycube_protocol::model::Message;
 
 use crate::fanout::{Blocked, Unreadable};
 
-/// Something that went wrong with what was sent or received ([`Session::errors`]).
+/// Something that went wrong with what was sent or received ([`crate::Session::errors`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ErrorEvent {
