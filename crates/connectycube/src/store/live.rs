@@ -1,0 +1,48 @@
+//! What the store learns from the chat as it happens: every message shown (live or from the
+//! history), and the markers, edits and deletions that change a kept one. A marker for one of
+//! our sends moves its local echo.
+
+use connectycube_protocol::address::user_id_of;
+use connectycube_protocol::event::ChatEvent;
+use connectycube_protocol::ids::UserId;
+
+use super::{LocalEcho, LocalStatus, Store};
+
+/// Keeps what `event` says; the echo when one of our sends moved. A store that fails is
+/// logged, not fatal: the event still reaches the app, and the next catch-up refetches.
+pub(crate) fn record(store: &Store, owner: UserId, event: &ChatEvent) -> Option<LocalEcho> {
+    let done = match event {
+        ChatEvent::ChatMessage(m) => {
+            let mut message = m.payload.clone();
+            message.dialog_id = m.dialog_id();
+            store.put_messages(owner, &[(message, LocalStatus::Sent)])
+        }
+        ChatEvent::Delivered(m) | ChatEvent::Read(m) => {
+            let from = m.envelope.from.as_ref().and_then(|f| user_id_of(f).ok());
+            if m.envelope.carbon.is_some() || from == Some(owner) {
+                return None;
+            }
+            let status = if matches!(event, ChatEvent::Read(_)) {
+                LocalStatus::Read
+            } else {
+                LocalStatus::Delivered
+            };
+            return match store.set_status(owner, m.payload, &status) {
+                Ok(moved) => moved.map(|message| LocalEcho { message, status }),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not keep a marker in the store");
+                    None
+                }
+            };
+        }
+        ChatEvent::Edited(m) => {
+            store.edit_message(owner, m.payload.message_id, Some(&m.payload.body))
+        }
+        ChatEvent::Deleted(m) => store.edit_message(owner, m.payload, None),
+        _ => return None,
+    };
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "could not keep a message in the store");
+    }
+    None
+}

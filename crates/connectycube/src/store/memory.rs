@@ -1,0 +1,262 @@
+//! The in-memory store: today's process only, bounded like the file one.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use connectycube_protocol::ids::{DialogId, MessageId, UserId};
+use connectycube_protocol::model::{Dialog, Message};
+
+use super::{Backend, Caps, LocalStatus, QueuedSend, StoreError};
+use crate::lock;
+
+/// Everything kept, per owner.
+#[derive(Debug)]
+pub(crate) struct MemoryStore {
+    caps: Caps,
+    identities: Mutex<HashMap<String, UserId>>,
+    owners: Mutex<HashMap<UserId, Owned>>,
+}
+
+#[derive(Debug, Default)]
+struct Owned {
+    dialogs: HashMap<DialogId, Dialog>,
+    /// Per dialog, oldest first.
+    messages: HashMap<DialogId, VecDeque<(Message, LocalStatus)>>,
+    /// Which dialog each kept message is in.
+    index: HashMap<MessageId, DialogId>,
+    queue: Vec<QueuedSend>,
+}
+
+/// When a message was sent, for ordering: its `date_sent`, else its id's time.
+pub(crate) fn sent_at(m: &Message) -> i64 {
+    m.date_sent.unwrap_or_else(|| i64::from(m.id.0.timestamp()))
+}
+
+/// A dialog's latest activity, for "newest first" and eviction.
+pub(crate) fn activity(d: &Dialog) -> i64 {
+    d.last_message_date_sent
+        .or(d.updated_at.map(|t| t.timestamp()))
+        .unwrap_or(0)
+}
+
+impl MemoryStore {
+    pub(crate) fn new(caps: Caps) -> Self {
+        Self {
+            caps,
+            identities: Mutex::default(),
+            owners: Mutex::default(),
+        }
+    }
+
+    fn with<R>(&self, owner: UserId, f: impl FnOnce(&mut Owned) -> R) -> R {
+        f(lock(&self.owners).entry(owner).or_default())
+    }
+}
+
+impl Owned {
+    fn put(&mut self, caps: Caps, message: &Message, status: &LocalStatus) {
+        let Some(dialog) = message.dialog_id else {
+            return;
+        };
+        if let Some(kept) = self.find(message.id) {
+            if kept.1.advances_to(status) {
+                kept.1 = status.clone();
+            }
+            return;
+        }
+        let list = self.messages.entry(dialog).or_default();
+        let at = sent_at(message);
+        let pos = list.partition_point(|(m, _)| sent_at(m) <= at);
+        list.insert(pos, (message.clone(), status.clone()));
+        self.index.insert(message.id, dialog);
+        while list.len() > caps.messages_per_dialog {
+            if let Some((gone, _)) = list.pop_front() {
+                self.index.remove(&gone.id);
+            }
+        }
+    }
+
+    fn find(&mut self, id: MessageId) -> Option<&mut (Message, LocalStatus)> {
+        let dialog = self.index.get(&id)?;
+        self.messages
+            .get_mut(dialog)?
+            .iter_mut()
+            .find(|(m, _)| m.id == id)
+    }
+
+    fn evict_dialogs(&mut self, caps: Caps) {
+        while self.dialogs.len() > caps.dialogs {
+            let Some(oldest) = self
+                .dialogs
+                .values()
+                .min_by_key(|d| activity(d))
+                .map(|d| d.id)
+            else {
+                return;
+            };
+            self.drop_dialog(oldest);
+        }
+    }
+
+    fn drop_dialog(&mut self, dialog: DialogId) {
+        self.dialogs.remove(&dialog);
+        for (m, _) in self.messages.remove(&dialog).unwrap_or_default() {
+            self.index.remove(&m.id);
+        }
+    }
+}
+
+impl Backend for MemoryStore {
+    fn user_of(&self, identity: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(lock(&self.identities).get(identity).copied())
+    }
+
+    fn set_user_of(&self, identity: &str, user: UserId) -> Result<(), StoreError> {
+        lock(&self.identities).insert(identity.to_owned(), user);
+        Ok(())
+    }
+
+    fn put_dialogs(&self, owner: UserId, dialogs: &[Dialog]) -> Result<(), StoreError> {
+        self.with(owner, |o| {
+            for d in dialogs {
+                o.dialogs.insert(d.id, d.clone());
+            }
+            o.evict_dialogs(self.caps);
+        });
+        Ok(())
+    }
+
+    fn remove_dialog(&self, owner: UserId, dialog: DialogId) -> Result<(), StoreError> {
+        self.with(owner, |o| o.drop_dialog(dialog));
+        Ok(())
+    }
+
+    fn dialogs(&self, owner: UserId, limit: usize) -> Result<Vec<Dialog>, StoreError> {
+        let mut all: Vec<Dialog> = self.with(owner, |o| o.dialogs.values().cloned().collect());
+        all.sort_by_key(|d| std::cmp::Reverse(activity(d)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    fn put_messages(
+        &self,
+        owner: UserId,
+        messages: &[(Message, LocalStatus)],
+    ) -> Result<(), StoreError> {
+        self.with(owner, |o| {
+            for (m, s) in messages {
+                o.put(self.caps, m, s);
+            }
+        });
+        Ok(())
+    }
+
+    fn messages(
+        &self,
+        owner: UserId,
+        dialog: DialogId,
+        limit: usize,
+    ) -> Result<Vec<(Message, LocalStatus)>, StoreError> {
+        Ok(self.with(owner, |o| {
+            let list = o.messages.get(&dialog);
+            let len = list.map_or(0, VecDeque::len);
+            list.into_iter()
+                .flatten()
+                .skip(len.saturating_sub(limit))
+                .cloned()
+                .collect()
+        }))
+    }
+
+    fn set_status(
+        &self,
+        owner: UserId,
+        id: MessageId,
+        status: &LocalStatus,
+    ) -> Result<Option<Message>, StoreError> {
+        Ok(self.with(owner, |o| {
+            if let Some(q) = o.queue.iter_mut().find(|q| q.message.id == id)
+                && matches!(status, LocalStatus::Queued | LocalStatus::Failed(_))
+            {
+                q.status = status.clone();
+            }
+            let kept = o.find(id)?;
+            if !kept.1.advances_to(status) {
+                return None;
+            }
+            kept.1 = status.clone();
+            Some(kept.0.clone())
+        }))
+    }
+
+    fn edit_message(
+        &self,
+        owner: UserId,
+        id: MessageId,
+        body: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.with(owner, |o| match body {
+            Some(text) => {
+                if let Some(kept) = o.find(id) {
+                    kept.0.body = Some(text.to_owned());
+                }
+            }
+            None => {
+                if let Some(dialog) = o.index.remove(&id)
+                    && let Some(list) = o.messages.get_mut(&dialog)
+                {
+                    list.retain(|(m, _)| m.id != id);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError> {
+        Ok(self.with(owner, |o| {
+            o.messages
+                .iter()
+                .filter_map(|(d, list)| {
+                    let newest = list
+                        .iter()
+                        .filter(|(m, _)| m.sender_id != Some(owner))
+                        .map(|(m, _)| sent_at(m))
+                        .max()?;
+                    Some((*d, newest))
+                })
+                .collect()
+        }))
+    }
+
+    fn enqueue(&self, owner: UserId, send: &QueuedSend) -> Result<(), StoreError> {
+        self.with(owner, |o| {
+            if !o.queue.iter().any(|q| q.message.id == send.message.id) {
+                o.queue.push(send.clone());
+            }
+            o.put(self.caps, &send.message, &send.status);
+        });
+        Ok(())
+    }
+
+    fn queued(&self, owner: UserId) -> Result<Vec<QueuedSend>, StoreError> {
+        Ok(self.with(owner, |o| o.queue.clone()))
+    }
+
+    fn dequeue(&self, owner: UserId, id: MessageId) -> Result<(), StoreError> {
+        self.with(owner, |o| o.queue.retain(|q| q.message.id != id));
+        Ok(())
+    }
+
+    fn requeue(&self, owner: UserId, send: &QueuedSend) -> Result<bool, StoreError> {
+        Ok(self.with(owner, |o| {
+            let Some(q) = o.queue.iter_mut().find(|q| q.message.id == send.message.id) else {
+                return false;
+            };
+            *q = send.clone();
+            if let Some(kept) = o.find(send.message.id) {
+                *kept = (send.message.clone(), send.status.clone());
+            }
+            true
+        }))
+    }
+}
