@@ -16,7 +16,8 @@ use connectycube_transport::connectors::XmppConnector;
 use connectycube_transport::session::{CredentialsProvider, SessionSettings};
 
 use crate::chat::ChatConfig;
-use crate::{ChatClient, DeliverySettings, Error, EventFilter, Subscription};
+use crate::store::Store;
+use crate::{ChatClient, DeliverySettings, Error, EventFilter, Retry, StoreConfig, Subscription};
 
 /// What the chat logs in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +49,8 @@ pub struct AppConfig {
     pub delivery: DeliverySettings,
     /// What the chat logs in with.
     pub chat_auth: ChatAuth,
+    /// What the client keeps between runs (in memory unless a file is named).
+    pub store: StoreConfig,
 }
 
 impl fmt::Debug for AppConfig {
@@ -57,6 +60,7 @@ impl fmt::Debug for AppConfig {
             .field("rest", &self.rest)
             .field("chat", &self.chat)
             .field("chat_auth", &self.chat_auth)
+            .field("store", &self.store)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +86,7 @@ impl AppConfig {
             settings: SessionSettings::default(),
             delivery: DeliverySettings::default(),
             chat_auth: ChatAuth::Auto,
+            store: StoreConfig::memory(),
         }
     }
 
@@ -127,6 +132,21 @@ impl AppConfig {
         self.chat_auth = auth;
         self
     }
+
+    /// Keeps dialogs, history and the send queue in `store` (a SQLite file survives restarts
+    /// and crashes: the app opens on what it had, and queued sends go out after a restart).
+    ///
+    /// ```
+    /// use connectycube::{AppConfig, StoreConfig};
+    /// use connectycube::protocol::ids::AppId;
+    ///
+    /// let app = AppConfig::new(AppId(1), "key").with_store(StoreConfig::sqlite("chat.sqlite3"));
+    /// assert!(app.store.path().is_some());
+    /// ```
+    pub fn with_store(mut self, store: StoreConfig) -> Self {
+        self.store = store;
+        self
+    }
 }
 
 /// The application's client: logs users in. Cheap to clone.
@@ -144,6 +164,7 @@ pub struct Client {
 struct Shared {
     rest: RestClient,
     chat: XmppConnector,
+    store: Store,
 }
 
 impl Client {
@@ -172,6 +193,7 @@ impl Client {
         let made = Shared {
             rest: RestClient::new(self.config.rest.clone())?,
             chat: XmppConnector::new(self.config.chat.clone())?,
+            store: self.config.store.open()?,
         };
         Ok(self.shared.get_or_init(|| made))
     }
@@ -223,26 +245,56 @@ impl Client {
             plain
                 .clone()
                 .with_session_renewer(renewer(plain, create.clone(), ended.clone()));
-        let session = rest.create_session(&create).await?;
+        let identity = crate::reopen::identity(&create.user);
+        let store = self.shared()?.store.clone();
+        let session = match rest.create_session(&create).await {
+            Ok(session) => session,
+            Err(e) => {
+                let e = Error::from(e);
+                let known = match &identity {
+                    Some(id) if e.retry() == Retry::Network => store.user_of(id)?,
+                    _ => None,
+                };
+                let Some(user_id) = known else { return Err(e) };
+                let session = self.session_for(rest, &create.user, user_id, ended)?;
+                return Ok(crate::reopen::open_offline(session, create));
+            }
+        };
         let user_id = session
             .user_id
             .ok_or_else(|| Error::Unsupported("the session has no user".into()))?;
-        let password = match (self.config.chat_auth, &create.user) {
+        if let Some(id) = &identity {
+            store.set_user_of(id, user_id)?;
+        }
+        let session = self.session_for(rest, &create.user, user_id, ended)?;
+        let (session, events) = session.connect().await?;
+        session.resend_queued().await?;
+        Ok((session, events))
+    }
+
+    /// The session of `user`, not connected yet.
+    fn session_for(
+        &self,
+        rest: RestClient,
+        login: &SessionUser,
+        user: UserId,
+        ended: Arc<AtomicBool>,
+    ) -> Result<Session, Error> {
+        let password = match (self.config.chat_auth, login) {
             (ChatAuth::Auto, SessionUser::Login { password, .. })
             | (ChatAuth::Auto, SessionUser::Email { password, .. }) => Some(password.0.clone()),
             _ => None,
         };
-        let chat = self.chat_for(&rest, user_id, password)?;
+        let chat = self.chat_for(&rest, user, password)?;
         // After a new (not resumed) chat session, what the rooms and recent dialogs got
-        // meanwhile comes from the REST history.
+        // meanwhile comes from the REST history, since what the store last saw.
         chat.enable_gap_fill(rest.clone());
-        let session = Session {
+        Ok(Session {
             rest,
             chat,
-            user: user_id,
+            user,
             ended,
-        };
-        session.connect().await
+        })
     }
 
     /// Logs `user` in to the chat only, with its password: for a chat server without
@@ -299,6 +351,7 @@ impl Client {
             password: password.clone().unwrap_or_default(),
             settings: self.config.settings.clone(),
             delivery: self.config.delivery,
+            store: self.shared()?.store.clone(),
         };
         let jid = connectycube_protocol::address::ChatDomain::new(
             config.connection.domain.clone(),
@@ -359,6 +412,24 @@ pub struct Session {
 }
 
 impl Session {
+    /// A handle for the client's own tasks: it does not keep the session alive.
+    pub(crate) fn internal(&self) -> Self {
+        Self {
+            chat: self.chat.internal(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether the REST half has no session: opened offline, or a chat-only login.
+    pub(crate) fn offline(&self) -> bool {
+        self.rest.token().is_none()
+    }
+
+    /// Whether the user logged out (the REST session is not renewed any more).
+    pub(crate) fn ended(&self) -> bool {
+        self.ended.load(Ordering::SeqCst)
+    }
+
     /// Connects the chat, listening from before the first stanza so nothing is missed.
     async fn connect(self) -> Result<(Self, Subscription), Error> {
         let events = self.events(EventFilter::ALL);

@@ -25,10 +25,11 @@ use xmpp_parsers::jid::Jid;
 use crate::Error;
 use crate::delivery::{Counters, DeliveryFilter, DeliverySettings, DeliveryStats};
 use crate::events::{Alive, Pump};
-use crate::fanout::{EventFilter, Hub, Subscription};
+use crate::fanout::{Event, EventFilter, Hub, Subscription};
 use crate::flow::Flow;
 use crate::rooms::{JoinError, Rooms};
 use crate::sending::Sending;
+use crate::store::Store;
 use crate::sync::GapFill;
 
 // The send side of the guide beyond messages, each in its own file (`chat/*.rs`).
@@ -61,6 +62,8 @@ pub(crate) struct ChatConfig {
     pub settings: SessionSettings,
     /// Duplicate filtering and event buffering.
     pub delivery: DeliverySettings,
+    /// What the client keeps (shared by an application's users).
+    pub store: Store,
 }
 
 impl std::fmt::Debug for ChatConfig {
@@ -90,6 +93,8 @@ pub struct ChatClient {
     gap: Arc<GapFill>,
     /// Paces 1-1 sends by the recipients' 'delivered' markers.
     flow: Arc<Flow>,
+    /// Messages, dialogs and the send queue, kept.
+    store: Store,
     /// Keeps the event task running; `None` in the handles the client's own tasks hold,
     /// so that they do not keep themselves alive.
     _alive: Option<Arc<Alive>>,
@@ -129,6 +134,7 @@ impl ChatClient {
             rooms: Arc::default(),
             gap: Arc::new(gap),
             flow: Arc::new(Flow::new(&config.delivery)),
+            store: config.store.clone(),
             _alive: None,
         };
         let pump = Pump {
@@ -144,6 +150,8 @@ impl ChatClient {
             injected: Some(injected),
             fetched: Default::default(),
             flow: tasks.flow.clone(),
+            store: config.store,
+            echoes: Vec::new(),
         };
         let states = tasks.connection.state_changes_in_order();
         tokio::spawn(pump.run(incoming, states, alive_rx));
@@ -153,6 +161,29 @@ impl ChatClient {
             _alive: Some(alive),
             ..tasks
         })
+    }
+
+    /// A handle for the client's own tasks: it does not keep the event task running.
+    pub(crate) fn internal(&self) -> Self {
+        Self {
+            _alive: None,
+            ..self.clone()
+        }
+    }
+
+    /// Resolves once the event task ended (every handle of the app dropped, or destroyed).
+    pub(crate) async fn ended(&self) {
+        self.hub.ended().await;
+    }
+
+    /// The store.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Publishes a local echo of a send (from the send's own task, not the event task).
+    pub(crate) async fn echo(&self, echo: crate::store::LocalEcho) {
+        self.hub.publish(Event::Echo(echo)).await;
     }
 
     /// A new subscription to this client's events (see [`crate::fanout`]).

@@ -11,7 +11,7 @@ use connectycube_rest::chat::dialogs::{
 use connectycube_rest::chat::search::{GlobalSearch, SearchResults};
 use connectycube_rest::chat::unread::{UnreadCount, UnreadCounts};
 
-use crate::{Dialog, Error, Session};
+use crate::{Dialog, Error, Retry, Session};
 
 impl Session {
     /// The dialog value for `info` (from a list, a search, an event), without a request.
@@ -77,8 +77,33 @@ impl Session {
     /// # }
     /// ```
     pub async fn dialogs(&self, query: &ListDialogs) -> Result<Vec<Dialog>, Error> {
-        let page = self.rest().send(query).await?;
-        Ok(page.items.into_iter().map(|d| self.dialog_of(d)).collect())
+        if self.offline() && !query.is_filtered() {
+            return self.kept_dialogs(query);
+        }
+        match self.rest().send(query).await {
+            Ok(page) => {
+                let store = self.chat().store();
+                if let Err(e) = store.put_dialogs(self.user(), &page.items) {
+                    tracing::warn!(error = %e, "could not keep the dialogs");
+                }
+                Ok(page.items.into_iter().map(|d| self.dialog_of(d)).collect())
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                if e.retry() != Retry::Network || query.is_filtered() {
+                    return Err(e);
+                }
+                tracing::debug!(error = %e, "dialogs from the store: the server is unreachable");
+                self.kept_dialogs(query)
+            }
+        }
+    }
+
+    /// The kept dialogs, the latest activity first, as many as `query` asks (100 by default).
+    fn kept_dialogs(&self, query: &ListDialogs) -> Result<Vec<Dialog>, Error> {
+        let limit = usize::try_from(query.page_limit().unwrap_or(100)).unwrap_or(usize::MAX);
+        let kept = self.chat().store().dialogs(self.user(), limit)?;
+        Ok(kept.into_iter().map(|d| self.dialog_of(d)).collect())
     }
 
     /// One dialog by id.
@@ -97,6 +122,12 @@ impl Session {
     /// # }
     /// ```
     pub async fn dialog(&self, id: DialogId) -> Result<Dialog, Error> {
+        if self.offline() {
+            let kept = self.chat().store().dialogs(self.user(), usize::MAX)?;
+            if let Some(d) = kept.into_iter().find(|d| d.id == id) {
+                return Ok(self.dialog_of(d));
+            }
+        }
         let query = ListDialogs::new().eq(DialogField::Id, id).limit(1);
         self.dialogs(&query)
             .await?
@@ -135,6 +166,13 @@ impl Session {
             request = request.force();
         }
         let result = self.rest().send(&request).await?;
+        for id in &ids {
+            if result.deleted.contains(&id.to_string())
+                && let Err(e) = self.chat().store().remove_dialog(self.user(), *id)
+            {
+                tracing::warn!(dialog = %id, error = %e, "could not forget a deleted dialog");
+            }
+        }
         Ok(one_deleted(
             ids.iter().map(ToString::to_string).collect(),
             result,

@@ -66,6 +66,9 @@ pub enum Error {
     /// A REST request failed.
     #[error("REST request failed")]
     Rest(#[from] RestError),
+    /// The local store failed (see [`crate::StoreError`]).
+    #[error("the local store failed")]
+    Store(#[from] crate::StoreError),
     /// Joining a group room failed.
     #[error("joining the room failed")]
     Join(#[from] crate::rooms::JoinError),
@@ -138,6 +141,7 @@ impl Error {
             | Self::Privacy(_)
             | Self::Search(_)
             | Self::Admins(_)
+            | Self::Store(_)
             | Self::Unsupported(_) => Retry::Permanent,
         }
     }

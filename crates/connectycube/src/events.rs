@@ -31,6 +31,7 @@ use crate::fanout::{Blocked, Event, Hub, Synced, Unreadable};
 use crate::flow::Flow;
 use crate::markers::{Acknowledge, Outbox};
 use crate::rooms::Rooms;
+use crate::store::Store;
 use crate::sync::{GapFill, Injected};
 
 /// One event for the app, with what the facade knows about its arrival.
@@ -111,6 +112,10 @@ pub(crate) struct Pump<A: Acknowledge> {
     pub fetched: HashMap<DialogId, usize>,
     /// Learns of the markers and bounces that answer paced sends.
     pub flow: Arc<Flow>,
+    /// Keeps the messages shown and what changes them.
+    pub store: Store,
+    /// Local echoes of our sends that moved, published after the event that moved them.
+    pub echoes: Vec<Event>,
 }
 
 /// The next injected item; never, once the line is closed.
@@ -192,6 +197,9 @@ impl<A: Acknowledge> Pump<A> {
                 Err(_) = alive.changed() => break,
             };
             self.hub.publish(event).await;
+            for echo in std::mem::take(&mut self.echoes) {
+                self.hub.publish(echo).await;
+            }
         }
         self.hub.end();
     }
@@ -209,6 +217,7 @@ impl<A: Acknowledge> Pump<A> {
                     return None;
                 };
                 self.gap.seen(&event);
+                self.keep(&event);
                 if let Some(dialog) = history_dialog(&event) {
                     *self.fetched.entry(dialog).or_default() += 1;
                 }
@@ -243,6 +252,7 @@ impl<A: Acknowledge> Pump<A> {
         };
         self.auto_deliver(&event);
         self.gap.seen(&event);
+        self.keep(&event);
         if let Some(blocked) = blocked(&event) {
             return Some(Event::Blocked(blocked));
         }
@@ -251,6 +261,13 @@ impl<A: Acknowledge> Pump<A> {
             out_of_order,
             from_history: false,
         }))
+    }
+
+    /// Tells the store; a send of ours that moved shows as its local echo.
+    fn keep(&mut self, event: &ChatEvent) {
+        if let Some(echo) = crate::store::live::record(&self.store, self.user, event) {
+            self.echoes.push(Event::Echo(echo));
+        }
     }
 
     fn genuine(&self, event: &ChatEvent) -> bool {

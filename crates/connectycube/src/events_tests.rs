@@ -56,6 +56,8 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
         injected: None,
         fetched: Default::default(),
         flow: Arc::new(Flow::new(&DeliverySettings::default())),
+        store: crate::StoreConfig::memory().open().unwrap(),
+        echoes: Vec::new(),
     }
 }
 

@@ -28,9 +28,12 @@ pub mod fanout;
 mod flow;
 mod lifecycle;
 mod markers;
+mod reopen;
 mod replay;
 mod rooms;
+mod send_queue;
 mod sending;
+mod store;
 mod streams;
 mod sync;
 #[cfg(feature = "testing")]
@@ -50,6 +53,7 @@ pub use events::Received;
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
 pub use sending::{Sending, SendingFuture};
+pub use store::{LocalEcho, LocalStatus, QueuedSend, SendTarget, StoreConfig, StoreError};
 pub use streams::{
     EditedMessage, ErrorEvent, IncomingMessage, MessageStatus, ReactionsChanged, SystemNotice,
     TypingStatus, Updates,

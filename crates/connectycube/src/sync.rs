@@ -84,6 +84,18 @@ impl GapFill {
         *lock(&self.rest) = Some(rest);
     }
 
+    /// Starts from what the store saw per dialog (a previous run's newest messages).
+    pub(crate) fn seed(&self, marks: impl IntoIterator<Item = (DialogId, i64)>) {
+        let mut seen = lock(&self.last_seen);
+        for (dialog, sent) in marks {
+            if !seen.contains_key(&dialog) && seen.len() >= MAX_DIALOGS {
+                break;
+            }
+            let newest = seen.entry(dialog).or_insert(sent);
+            *newest = (*newest).max(sent);
+        }
+    }
+
     /// Notes a message shown (live or from the history).
     pub(crate) fn seen(&self, event: &ChatEvent) {
         let ChatEvent::ChatMessage(m) = event else {

@@ -123,6 +123,16 @@ impl ListDialogs {
         self
     }
 
+    /// The page size asked for, if any.
+    pub fn page_limit(&self) -> Option<u32> {
+        self.limit
+    }
+
+    /// Whether the query filters (then only the server can answer it).
+    pub fn is_filtered(&self) -> bool {
+        !self.filters.is_empty() || self.skip.is_some_and(|s| s > 0)
+    }
+
     /// Records to skip.
     pub fn skip(mut self, skip: u32) -> Self {
         self.skip = Some(skip);

@@ -120,6 +120,11 @@ impl ChatClient {
     /// ```
     pub fn enable_gap_fill(&self, rest: RestClient) {
         self.gap.enable(rest);
+        match self.store.last_seen(self.user) {
+            Ok(marks) => self.gap.seed(marks),
+            // The fill then starts from when this run went offline, as without a store.
+            Err(e) => tracing::warn!(error = %e, "could not read what the store saw"),
+        }
     }
 
     /// Starts filling the gaps of a new session (a no-op unless enabled).

@@ -10,6 +10,7 @@ use connectycube_protocol::model::Message;
 use minidom::Element;
 
 use super::Dialog;
+use crate::store::{LocalStatus, QueuedSend, SendTarget};
 use crate::{ChatClient, Error, Peer, Sending};
 
 impl Dialog {
@@ -46,19 +47,22 @@ impl Dialog {
     /// # }
     /// ```
     pub fn send(&self, message: &Message) -> Sending {
-        let chat = self.session.chat();
-        match self.peer() {
-            Ok(Peer::Room(id)) => in_room(chat, id, chat.room_stanza(id, message)),
-            Ok(Peer::User(to, dialog)) if message.dialog_id == dialog => {
-                chat.send_private_paced(to, message)
-            }
-            Ok(Peer::User(to, dialog)) => {
-                let mut message = message.clone();
-                message.dialog_id = dialog;
-                chat.send_private_paced(to, &message)
-            }
-            Err(e) => Sending::failed(e),
+        let target = match self.peer() {
+            Ok(Peer::Room(id)) => SendTarget::Room(id),
+            Ok(Peer::User(to, _)) => SendTarget::User(to),
+            Err(e) => return Sending::failed(e),
+        };
+        let mut message = message.clone();
+        message.dialog_id = Some(self.id());
+        if message.sender_id.is_none() {
+            // Our own, as the store and the echo show it (the stanza names no sender).
+            message.sender_id = Some(self.session.user());
         }
+        self.session.send_queued(QueuedSend {
+            message,
+            target,
+            status: LocalStatus::Queued,
+        })
     }
 
     /// Sends a text message and waits until the server has it; gives the message sent.
@@ -345,7 +349,11 @@ impl Dialog {
 
 /// Sends `stanza` to `dialog`'s room once the client is in it (joined now, or the rejoin after a
 /// drop answered), so it never reaches the server ahead of the join.
-fn in_room(chat: &ChatClient, dialog: DialogId, stanza: Result<Element, Error>) -> Sending {
+pub(crate) fn in_room(
+    chat: &ChatClient,
+    dialog: DialogId,
+    stanza: Result<Element, Error>,
+) -> Sending {
     let chat = chat.clone();
     Sending::prepare(async move {
         let stanza = stanza?;

@@ -12,8 +12,11 @@ use connectycube_rest::query::FilterOp;
 use futures_util::Stream;
 use futures_util::stream;
 
+use connectycube_protocol::ids::{DialogId, UserId};
+
 use super::Dialog;
-use crate::Error;
+use crate::store::{LocalStatus, Store};
+use crate::{Error, Retry};
 
 /// The server's page when the request names no `limit`.
 const DEFAULT_LIMIT: u32 = 100;
@@ -27,6 +30,42 @@ pub struct History {
     query: ListMessages,
     limit: Option<u32>,
     skip: u32,
+    /// Where the store answers from, offline.
+    kept: Kept,
+}
+
+/// The store, the owner and the dialog of a history; `offline` when the session has no REST
+/// session (opened offline): then the store answers.
+#[derive(Debug, Clone)]
+struct Kept {
+    store: Store,
+    owner: UserId,
+    dialog: DialogId,
+    offline: bool,
+}
+
+impl Kept {
+    /// The last `limit` kept messages, oldest first (filters and sort are the server's).
+    fn last(&self, limit: u32) -> Result<Vec<Message>, Error> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let kept = self.store.messages(self.owner, self.dialog, limit)?;
+        Ok(kept.into_iter().map(|(m, _)| m).collect())
+    }
+
+    /// Keeps what the server answered.
+    fn keep(&self, items: &[Message]) {
+        let rows: Vec<_> = items
+            .iter()
+            .map(|m| {
+                let mut m = m.clone();
+                m.dialog_id.get_or_insert(self.dialog);
+                (m, LocalStatus::Sent)
+            })
+            .collect();
+        if let Err(e) = self.store.put_messages(self.owner, &rows) {
+            tracing::warn!(dialog = %self.dialog, error = %e, "could not keep a history page");
+        }
+    }
 }
 
 impl Dialog {
@@ -54,6 +93,12 @@ impl Dialog {
             query: ListMessages::new(self.id()),
             limit: None,
             skip: 0,
+            kept: Kept {
+                store: self.session.chat().store().clone(),
+                owner: self.session.user(),
+                dialog: self.id(),
+                offline: self.session.offline(),
+            },
         }
     }
 }
@@ -216,11 +261,28 @@ impl History {
     /// # }
     /// ```
     pub async fn fetch(self) -> Result<Vec<Message>, Error> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if self.kept.offline {
+            return self.kept.last(limit);
+        }
         let mut request = self.query.skip(self.skip);
         if let Some(limit) = self.limit {
             request = request.limit(limit);
         }
-        Ok(self.rest.send(&request).await?.items)
+        match self.rest.send(&request).await {
+            Ok(page) => {
+                self.kept.keep(&page.items);
+                Ok(page.items)
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                if e.retry() != Retry::Network || self.skip > 0 {
+                    return Err(e);
+                }
+                tracing::debug!(error = %e, "history from the store: the server is unreachable");
+                self.kept.last(limit)
+            }
+        }
     }
 
     /// Every page, one request per page as the stream is read (pages of

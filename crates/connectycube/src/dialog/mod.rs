@@ -14,6 +14,7 @@ use connectycube_rest::chat::DeleteResult;
 use connectycube_rest::chat::messages::{DeleteMessages, UpdateMessages};
 use connectycube_rest::chat::reactions::{ListReactions, MessageReactions, UpdateReactions};
 
+pub(crate) use chat::in_room;
 pub use history::History;
 
 use crate::{Error, Peer, Session};

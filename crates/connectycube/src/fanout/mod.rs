@@ -51,6 +51,8 @@ pub enum EventKind {
     Errors,
     /// [`Event::State`]: connection states.
     Connection,
+    /// [`Event::Echo`]: this client's own sends, queued, sent, delivered, read or failed.
+    Echoes,
     /// IQ answers, pings, privacy-list pushes, stanzas this SDK does not interpret.
     Other,
 }
@@ -215,6 +217,8 @@ pub enum Event {
     Synced(Synced),
     /// This subscription fell behind and missed events.
     Lagged(Lagged),
+    /// One of this client's sends, at once when queued, then at every change of its status.
+    Echo(crate::store::LocalEcho),
 }
 
 impl Event {
@@ -232,6 +236,7 @@ impl Event {
             Self::Unreadable(_) | Self::Blocked(_) => EventKind::Errors,
             Self::State(_) => EventKind::Connection,
             Self::Synced(_) => EventKind::Messages,
+            Self::Echo(_) => EventKind::Echoes,
             Self::Lagged(_) => return None,
         })
     }

@@ -15,6 +15,7 @@ use futures_util::Stream;
 
 use crate::Session;
 use crate::fanout::{Event, EventFilter, EventKind, Lagged, Subscription};
+use crate::store::LocalEcho;
 
 mod values;
 
@@ -116,6 +117,36 @@ impl Session {
     /// ```
     pub fn events_lossless(&self, filter: impl Into<EventFilter>) -> Subscription {
         self.chat().subscribe(filter.into(), true)
+    }
+
+    /// This client's own sends as the app shows them (local echoes): each one at once when
+    /// queued, then `Sent` (the server has it), `Delivered`, `Read`, or `Failed` with the
+    /// reason (then [`Session::retry_send`], [`Session::edit_unsent`] or
+    /// [`Session::cancel_send`]).
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// use connectycube::LocalStatus;
+    ///
+    /// let mut echoes = ann.local_echoes();
+    /// let sent = dialog.send_text("hi").await?;
+    /// let first = echoes.next().await.ok_or("ended")??;
+    /// assert_eq!((first.message.id, &first.status), (sent.id, &LocalStatus::Queued));
+    /// let mut status = first.status;
+    /// while status != LocalStatus::Delivered {
+    ///     status = echoes.next().await.ok_or("ended")??.status; // Sent, then Delivered
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn local_echoes(&self) -> Updates<LocalEcho> {
+        self.updates(EventKind::Echoes, |e| match e {
+            Event::Echo(echo) => Some(echo.clone()),
+            _ => None,
+        })
     }
 
     /// New messages (the guide's `chatMessagesStream`).

@@ -1,0 +1,203 @@
+//! The persisted send queue: a dialog's send is written to the store before it goes to the
+//! wire and shows at once as a local echo ([`Session::local_echoes`]) with the id the
+//! recipients will see. The server's ack takes it off the queue (`Sent`); the recipients'
+//! markers move it on (`Delivered`, `Read`, by the event task); a bounce or a refusal leaves
+//! it `Failed` with the reason, to retry, edit or cancel. A lost or closed connection leaves it
+//! `Queued`: it goes out again after the next login, also in a new process on the same store
+//! file, with the same id, so the receivers' duplicate filter drops a copy that did arrive.
+
+use connectycube_protocol::ids::{MessageId, UserId};
+use connectycube_transport::session::{SendError, SendHandle};
+
+use crate::store::{LocalEcho, LocalStatus, QueuedSend, SendTarget};
+use crate::{ChatClient, Error, JoinError, Retry, Sending, Session};
+
+impl Session {
+    /// Writes `send` to the queue, shows its echo, then sends it.
+    pub(crate) fn send_queued(&self, send: QueuedSend) -> Sending {
+        let (chat, owner) = (self.chat().clone(), self.user());
+        Sending::prepare(async move {
+            chat.store().enqueue(owner, &send)?;
+            let echo = LocalEcho {
+                message: send.message.clone(),
+                status: LocalStatus::Queued,
+            };
+            chat.echo(echo).await;
+            dispatch(&chat, owner, &send).await
+        })
+    }
+
+    /// Sends what the queue holds as `Queued` (a previous run's, or this one's that lost its
+    /// connection), in the order it was queued; each one's outcome moves its echo.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the queue cannot be read.
+    pub(crate) async fn resend_queued(&self) -> Result<usize, Error> {
+        let queued = self.chat().store().queued(self.user())?;
+        let mut sent = 0;
+        for send in queued.iter().filter(|s| s.status == LocalStatus::Queued) {
+            // One that fails now is marked by `dispatch` and the rest still go.
+            if dispatch(self.chat(), self.user(), send).await.is_ok() {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// The sends not yet acknowledged by the server (`Queued`) or refused (`Failed`), in the
+    /// order they were made.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the queue cannot be read.
+    ///
+    /// ```
+    /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
+    /// # #[tokio::main]
+    /// # async fn main() -> DocResult {
+    /// # let Pair { srv, client, ann, mut ann_events, bob, mut bob_events, mut dialog, mut bobs } = pair().await?;
+    /// dialog.send_text("acknowledged").await?;
+    /// assert!(ann.unsent()?.is_empty(), "the server has it: off the queue");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn unsent(&self) -> Result<Vec<QueuedSend>, Error> {
+        Ok(self.chat().store().queued(self.user())?)
+    }
+
+    /// Sends a `Failed` (or still `Queued`) send again, with its id.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when `id` is not on the queue; then as [`crate::Dialog::send`].
+    pub fn retry_send(&self, id: MessageId) -> Sending {
+        match self.take_queued(id) {
+            Ok(mut send) => {
+                send.status = LocalStatus::Queued;
+                self.requeue_and_send(send)
+            }
+            Err(e) => Sending::failed(e),
+        }
+    }
+
+    /// Changes the text of a send still on the queue (`Failed`, or `Queued` while offline)
+    /// and sends it; the recipients see only the new text.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when `id` is not on the queue; then as [`crate::Dialog::send`].
+    pub fn edit_unsent(&self, id: MessageId, text: impl Into<String>) -> Sending {
+        match self.take_queued(id) {
+            Ok(mut send) => {
+                send.message.body = Some(text.into());
+                send.status = LocalStatus::Queued;
+                self.requeue_and_send(send)
+            }
+            Err(e) => Sending::failed(e),
+        }
+    }
+
+    /// Takes a send off the queue without sending it, and its echo out of the history.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when `id` is not on the queue; [`Error::Store`].
+    pub fn cancel_send(&self, id: MessageId) -> Result<(), Error> {
+        self.take_queued(id)?;
+        let store = self.chat().store();
+        store.dequeue(self.user(), id)?;
+        store.edit_message(self.user(), id, None)?;
+        Ok(())
+    }
+
+    fn take_queued(&self, id: MessageId) -> Result<QueuedSend, Error> {
+        self.unsent()?
+            .into_iter()
+            .find(|s| s.message.id == id)
+            .ok_or_else(|| Error::Unsupported(format!("message {id} is not on the send queue")))
+    }
+
+    fn requeue_and_send(&self, send: QueuedSend) -> Sending {
+        let (chat, owner) = (self.chat().clone(), self.user());
+        Sending::prepare(async move {
+            chat.store().requeue(owner, &send)?;
+            let echo = LocalEcho {
+                message: send.message.clone(),
+                status: LocalStatus::Queued,
+            };
+            chat.echo(echo).await;
+            dispatch(&chat, owner, &send).await
+        })
+    }
+}
+
+/// Puts a queued send on the connection; its outcome settles it in the store.
+async fn dispatch(
+    chat: &ChatClient,
+    owner: UserId,
+    send: &QueuedSend,
+) -> Result<SendHandle, Error> {
+    let message = &send.message;
+    let sending = match send.target {
+        SendTarget::User(to) => chat.send_private_paced(to, message),
+        SendTarget::Room(dialog) => {
+            crate::dialog::in_room(chat, dialog, chat.room_stanza(dialog, message))
+        }
+    };
+    match sending.queued().await {
+        Ok(handle) => {
+            let (chat, id, watched) = (chat.clone(), message.id, handle.clone());
+            tokio::spawn(async move {
+                match watched.await {
+                    Ok(()) => acked(&chat, owner, id).await,
+                    Err(e) => failed(&chat, owner, id, &Error::from(e)).await,
+                }
+            });
+            Ok(handle)
+        }
+        Err(e) => {
+            failed(chat, owner, message.id, &e).await;
+            Err(e)
+        }
+    }
+}
+
+/// The server has it: off the queue, `Sent` (unless a marker already moved it further).
+async fn acked(chat: &ChatClient, owner: UserId, id: MessageId) {
+    let store = chat.store();
+    let moved = store
+        .dequeue(owner, id)
+        .and_then(|()| store.set_status(owner, id, &LocalStatus::Sent));
+    match moved {
+        Ok(Some(message)) => {
+            let status = LocalStatus::Sent;
+            chat.echo(LocalEcho { message, status }).await;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(%id, error = %e, "could not mark an acknowledged send in the store")
+        }
+    }
+}
+
+/// Whether `e` says something about the message (bounced, refused, unbuildable) rather than
+/// the connection (not connected, closed, lost, a full queue): only then is it `Failed`.
+fn refused(e: &Error) -> bool {
+    match e {
+        Error::Send(SendError::Bounced(_) | SendError::Serialize(_)) => true,
+        Error::Send(_) => false,
+        Error::Join(JoinError::Refused { .. }) => true,
+        Error::Join(_) => false,
+        other => other.retry() == Retry::Permanent,
+    }
+}
+
+/// A refusal is final for this send (`Failed`, kept on the queue for a retry); a lost or
+/// closed connection is not: it stays `Queued`, for the next login.
+async fn failed(chat: &ChatClient, owner: UserId, id: MessageId, e: &Error) {
+    if !refused(e) {
+        return;
+    }
+    let status = LocalStatus::Failed(e.to_string());
+    match chat.store().set_status(owner, id, &status) {
+        Ok(Some(message)) => chat.echo(LocalEcho { message, status }).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(%id, error = %e, "could not mark a failed send in the store"),
+    }
+}

@@ -1,0 +1,282 @@
+//! Offline-first: a store file keeps the send queue and what the app saw, so a process killed
+//! midway loses no message, and a restart with the network down opens on what it had.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use connectycube::prelude::*;
+use connectycube::transport::config::ConnectionConfig;
+use connectycube::{LocalStatus, StoreConfig};
+use futures_util::StreamExt;
+use support::{WAIT, app_config, credentials, server, user};
+
+/// How many messages the killed sender sends in all.
+const COUNT: u32 = 1_000;
+
+fn store_path(name: &str) -> PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("cc-offline-{}-{name}.sqlite3", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// The child's side: logs in on the store file (which sends what its queue holds), then
+/// sends, in order, the numbered messages that neither the server's history nor the queue
+/// has, one every 2 ms so the parent can kill it midway, and waits for every ack. Runs only
+/// when the parent test starts this binary as its child.
+#[tokio::test]
+#[ignore = "the child process of sigkill_midway_then_restart_sends_each_once_in_order"]
+async fn child_sender() {
+    let Ok(store) = std::env::var("CC_CHILD_STORE") else {
+        return;
+    };
+    let var = |k: &str| std::env::var(k).unwrap();
+    let chat =
+        ConnectionConfig::direct_tls(var("CC_CHILD_HOST"), var("CC_CHILD_PORT").parse().unwrap())
+            .with_address(var("CC_CHILD_BIND"))
+            .with_custom_root_ca_pem(std::fs::read(var("CC_CHILD_CA")).unwrap());
+    let config = AppConfig::new(
+        AppId(var("CC_CHILD_APP").parse().unwrap()),
+        var("CC_CHILD_KEY"),
+    )
+    .with_endpoints(&var("CC_CHILD_API"), chat)
+    .unwrap()
+    .with_store(StoreConfig::sqlite(store));
+    let (ann, _events) = Client::new(config).login(credentials("ann")).await.unwrap();
+    let dialog = ann
+        .dialog(var("CC_CHILD_DIALOG").parse().unwrap())
+        .await
+        .unwrap();
+    let mut done: HashSet<String> = ann
+        .unsent()
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.message.body)
+        .collect();
+    let mut history = std::pin::pin!(dialog.history().all_pages());
+    while let Some(m) = history.next().await {
+        done.extend(m.unwrap().body);
+    }
+    let mut handles = Vec::new();
+    for n in (0..COUNT)
+        .map(|n| n.to_string())
+        .filter(|n| !done.contains(n))
+    {
+        handles.push(dialog.send(&Message::new(n)).queued().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    assert!(ann.unsent().unwrap().is_empty(), "every send acknowledged");
+}
+
+/// Starts this test binary's `child_sender` against `srv`.
+fn spawn_child(
+    srv: &connectycube_devserver::DevServer,
+    store: &Path,
+    dialog: DialogId,
+    ca: &Path,
+) -> std::process::Child {
+    let chat = srv.chat().unwrap();
+    let cfg = chat.connection_config();
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_sender",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CC_CHILD_STORE", store)
+        .env("CC_CHILD_HOST", chat.host())
+        .env("CC_CHILD_PORT", cfg.port.to_string())
+        .env("CC_CHILD_BIND", cfg.address.clone().unwrap())
+        .env("CC_CHILD_CA", ca)
+        .env("CC_CHILD_APP", srv.app_id().to_string())
+        .env("CC_CHILD_KEY", srv.auth_key())
+        .env("CC_CHILD_API", srv.api_url())
+        .env("CC_CHILD_DIALOG", dialog.to_string())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sigkill_midway_then_restart_sends_each_once_in_order() {
+    let srv = server(&["ann", "bob"]).await;
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let (ann, _ann_events, _) = user(&srv, "ann").await;
+    let dialog = ann
+        .create_dialog(&CreateDialog::private(bob.user()))
+        .await
+        .unwrap()
+        .id();
+    ann.logout().await.unwrap();
+    let mut messages = bob.messages();
+    let store = store_path("sigkill");
+    let ca = store.with_extension("ca.pem");
+    std::fs::write(&ca, srv.chat().unwrap().ca_pem()).unwrap();
+
+    let mut got: Vec<(u32, MessageId)> = Vec::new();
+    let mut child = spawn_child(&srv, &store, dialog, &ca);
+    while got.len() < 300 {
+        let m = tokio::time::timeout(WAIT, messages.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        got.push((m.body().unwrap().parse().unwrap(), m.message.id));
+    }
+    child.kill().unwrap(); // SIGKILL
+    // Waited for off the runtime: the devserver serving the child runs on it.
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(got.len() < COUNT as usize, "killed midway");
+    // Message ids order by their second first: the restart's must come from a later second.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let mut restarted = spawn_child(&srv, &store, dialog, &ca);
+    let status = tokio::task::spawn_blocking(move || restarted.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "the restarted sender finished");
+    while got.len() < COUNT as usize {
+        let m = tokio::time::timeout(WAIT, messages.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        got.push((m.body().unwrap().parse().unwrap(), m.message.id));
+    }
+    let numbers: Vec<u32> = got.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        numbers,
+        (0..COUNT).collect::<Vec<_>>(),
+        "each once, in order"
+    );
+    assert!(got.windows(2).all(|w| w[0].1 < w[1].1), "in id order");
+    let extra = tokio::time::timeout(Duration::from_millis(500), messages.next()).await;
+    assert!(extra.is_err(), "nothing more: {extra:?}");
+
+    let db = rusqlite::Connection::open(&store).unwrap();
+    let sent: i64 = db
+        .query_row("SELECT count(*) FROM messages WHERE status >= 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let queued: i64 = db
+        .query_row("SELECT count(*) FROM queue", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        (sent, queued),
+        (i64::from(COUNT), 0),
+        "every local echo ended sent or further"
+    );
+    let _ = std::fs::remove_file(&ca);
+}
+
+#[tokio::test]
+async fn a_restart_with_the_network_down_opens_on_the_store() {
+    let srv = server(&["ann", "bob"]).await;
+    let store = store_path("down");
+    let chat = srv.chat().unwrap().connection_config();
+    let online = app_config(&srv, chat.clone()).with_store(StoreConfig::sqlite(&store));
+    let (ann, _events) = Client::new(online.clone())
+        .login(credentials("ann"))
+        .await
+        .unwrap();
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let bobs = bob
+        .create_dialog(&CreateDialog::private(ann.user()))
+        .await
+        .unwrap();
+    let mut incoming = ann.messages();
+    for n in 0..60 {
+        bobs.send_text(format!("{n}")).await.unwrap();
+    }
+    for _ in 0..60 {
+        tokio::time::timeout(WAIT, incoming.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(ann.dialogs(&ListDialogs::new()).await.unwrap().len(), 1);
+    ann.destroy().await.unwrap();
+    drop((ann, incoming));
+
+    // The network is down: nothing listens where the servers were.
+    let down = AppConfig::new(AppId(srv.app_id()), srv.auth_key())
+        .with_endpoints(
+            "http://127.0.0.1:9",
+            ConnectionConfig::direct_tls("127.0.0.1", 9),
+        )
+        .unwrap()
+        .with_store(StoreConfig::sqlite(&store));
+    for round in ["cold", "warm"] {
+        let started = Instant::now();
+        let (ann, _events) = Client::new(down.clone())
+            .login(credentials("ann"))
+            .await
+            .unwrap();
+        let dialogs = ann.dialogs(&ListDialogs::new()).await.unwrap();
+        let first_list = started.elapsed();
+        assert_eq!(dialogs.len(), 1, "{round}");
+        let last = dialogs[0].history().limit(50).fetch().await.unwrap();
+        let bodies: Vec<String> = last.iter().filter_map(|m| m.body.clone()).collect();
+        assert_eq!(
+            bodies,
+            (10..60).map(|n| n.to_string()).collect::<Vec<_>>(),
+            "{round}"
+        );
+        println!("time to first dialog list, network down, {round}: {first_list:?}");
+        ann.destroy().await.unwrap();
+    }
+
+    // Typed while offline: queued, shown at once, and out once the network is back.
+    let (ann, _events) = Client::new(down).login(credentials("ann")).await.unwrap();
+    let dialog = ann.dialogs(&ListDialogs::new()).await.unwrap().remove(0);
+    let mut echoes = ann.local_echoes();
+    let offline = Message::new("typed offline");
+    let sending = tokio::spawn(dialog.send(&offline).queued());
+    let queued = tokio::time::timeout(WAIT, echoes.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (queued.message.id, queued.status),
+        (offline.id, LocalStatus::Queued)
+    );
+    assert_eq!(ann.unsent().unwrap().len(), 1);
+    sending.abort();
+    ann.destroy().await.unwrap();
+    drop(ann);
+
+    let mut bobs_messages = bob.messages();
+    let (ann, _events) = Client::new(online).login(credentials("ann")).await.unwrap();
+    let got = tokio::time::timeout(WAIT, bobs_messages.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.message.id, got.body()),
+        (offline.id, Some("typed offline"))
+    );
+    let acked = tokio::time::timeout(WAIT, async {
+        while !ann.unsent().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    acked
+        .await
+        .expect("the server's ack takes it off the queue");
+}
