@@ -216,6 +216,9 @@ impl<A: Acknowledge> Pump<A> {
                 let Verdict::Show { out_of_order } = self.filter.admit(&event) else {
                     return None;
                 };
+                if crate::store::live::shown_before(&self.store, self.user, &event) {
+                    return None;
+                }
                 self.gap.seen(&event);
                 self.keep(&event);
                 if let Some(dialog) = history_dialog(&event) {
@@ -251,6 +254,11 @@ impl<A: Acknowledge> Pump<A> {
             return None;
         };
         self.auto_deliver(&event);
+        // Shown by an earlier run: the server redelivers what it had no ack for (it still got
+        // its marker above: the sender may not have had it), but it is not shown again.
+        if crate::store::live::shown_before(&self.store, self.user, &event) {
+            return None;
+        }
         self.gap.seen(&event);
         self.keep(&event);
         if let Some(blocked) = blocked(&event) {

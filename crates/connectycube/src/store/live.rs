@@ -8,6 +8,19 @@ use connectycube_protocol::ids::UserId;
 
 use super::{LocalEcho, LocalStatus, Store};
 
+/// Whether `event` is a message an earlier run (or this one) already showed: a redelivery
+/// after a crash, or a history page overlapping what was shown live. A store that fails
+/// says no: showing a message twice beats losing it.
+pub(crate) fn shown_before(store: &Store, owner: UserId, event: &ChatEvent) -> bool {
+    let ChatEvent::ChatMessage(m) = event else {
+        return false;
+    };
+    store.shown_before(owner, m.payload.id).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not ask the store for a message");
+        false
+    })
+}
+
 /// Keeps what `event` says; the echo when one of our sends moved. A store that fails is
 /// logged, not fatal: the event still reaches the app, and the next catch-up refetches.
 pub(crate) fn record(store: &Store, owner: UserId, event: &ChatEvent) -> Option<LocalEcho> {

@@ -212,6 +212,12 @@ impl Backend for MemoryStore {
         Ok(())
     }
 
+    fn shown_before(&self, owner: UserId, id: MessageId) -> Result<bool, StoreError> {
+        Ok(self.with(owner, |o| {
+            o.find(id).is_some_and(|(m, _)| m.sender_id != Some(owner))
+        }))
+    }
+
     fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError> {
         Ok(self.with(owner, |o| {
             o.messages

@@ -193,6 +193,9 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         id: MessageId,
         body: Option<&str>,
     ) -> Result<(), StoreError>;
+    /// Whether a message from someone else with this id was kept (shown before, maybe by an
+    /// earlier run).
+    fn shown_before(&self, owner: UserId, id: MessageId) -> Result<bool, StoreError>;
     /// The newest `date_sent` kept per dialog, of messages from others.
     fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError>;
     /// Writes a send to the queue (and its local echo to the messages) before it goes out.

@@ -366,6 +366,16 @@ impl Backend for SqliteStore {
         })
     }
 
+    fn shown_before(&self, owner: UserId, id: MessageId) -> Result<bool, StoreError> {
+        let owner = owner_key(owner);
+        self.run(|c| {
+            let mut q = c.prepare_cached(
+                "SELECT 1 FROM messages WHERE owner = ?1 AND id = ?2 AND (sender IS NULL OR sender != ?1)",
+            )?;
+            Ok(q.exists(params![owner, id.to_string()])?)
+        })
+    }
+
     fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError> {
         let owner = owner_key(owner);
         self.run(|c| {

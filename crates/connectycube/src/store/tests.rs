@@ -96,6 +96,12 @@ fn messages_are_kept_in_time_order_bounded_per_dialog() -> R {
             .collect();
         assert_eq!(last_two, [4, 5]);
         assert_eq!(store.last_seen(ME)?, [(d, 5)]);
+        assert!(
+            store.shown_before(ME, batch[0].0.id)?,
+            "kept (5): {store:?}"
+        );
+        assert!(!store.shown_before(ME, batch[1].0.id)?, "evicted (1)");
+        assert!(!store.shown_before(BOB, batch[0].0.id)?, "per owner");
     }
     Ok(())
 }
@@ -113,7 +119,11 @@ fn statuses_only_move_forward_and_flags_survive() -> R {
         };
         store.enqueue(ME, &send)?;
         store.enqueue(ME, &send)?;
-        assert_eq!(store.queued(ME)?, std::slice::from_ref(&send), "once: {store:?}");
+        assert_eq!(
+            store.queued(ME)?,
+            std::slice::from_ref(&send),
+            "once: {store:?}"
+        );
         assert!(
             store.set_status(ME, m.id, &LocalStatus::Read)?.is_some(),
             "changed"
@@ -132,6 +142,10 @@ fn statuses_only_move_forward_and_flags_survive() -> R {
         assert!(
             store.last_seen(ME)?.is_empty(),
             "our own messages are not 'seen'"
+        );
+        assert!(
+            !store.shown_before(ME, m.id)?,
+            "a room echoes our own back: not a repeat"
         );
         store.dequeue(ME, m.id)?;
         assert!(store.queued(ME)?.is_empty());
