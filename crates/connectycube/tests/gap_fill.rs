@@ -335,10 +335,7 @@ const SEEN: usize = 3;
 async fn only_the_rooms_that_got_messages_are_asked_for_their_history() {
     let mut away = Away::new(ROOMS, |_| {}).await;
     let rooms = away.rooms.clone();
-    for (n, room) in rooms.iter().take(CHANGED).enumerate() {
-        away.sent_while_away(*room, n + 1);
-    }
-    // Ann says hello live in three other rooms: they changed, but bob saw it.
+    // Ann says hello live in three rooms: they changed, but bob saw it.
     let (ann, _, _) = user(&away.srv, "ann").await;
     for room in &rooms[CHANGED..CHANGED + SEEN] {
         ann.chat().join(*room).await.unwrap();
@@ -347,6 +344,11 @@ async fn only_the_rooms_that_got_messages_are_asked_for_their_history() {
         ann.chat().send_to_dialog(*room, &m).await.unwrap();
     }
     away.live(SEEN).await;
+    // Then five others get messages, right before the cut: the dialogs' `updated_at` falls
+    // in the gap, as for messages sent during it.
+    for (n, room) in rooms.iter().take(CHANGED).enumerate() {
+        away.sent_while_away(*room, n + 1);
+    }
     let history_before = away.srv.rest().served("ListMessages");
     let lists_before = away.srv.rest().served("ListDialogs");
     away.come_back().await;
@@ -365,5 +367,25 @@ async fn only_the_rooms_that_got_messages_are_asked_for_their_history() {
         assert!(seen.synced[room].complete);
     }
     ann.chat().logout().await;
+    away.end().await;
+}
+
+/// When the dialogs list cannot be read, the fill does not guess: it asks every room's
+/// history, as it did before it had the list, and shows what the changed one got.
+#[tokio::test]
+async fn without_the_dialogs_list_every_room_is_asked_for_its_history() {
+    let mut away = Away::new(3, |_| {}).await;
+    let changed = away.rooms[1];
+    away.sent_while_away(changed, 2);
+    let refused = RestFault::Status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    away.srv
+        .rest()
+        .inject_route_fault(RouteFault::new("ListDialogs", refused));
+    let before = away.srv.rest().served("ListMessages");
+    away.come_back().await;
+    let seen = away.outcome().await;
+    assert_eq!(away.srv.rest().served("ListMessages") - before, 3);
+    assert_eq!(seen.history[&changed], Away::bodies(0, 2));
+    assert_eq!(seen.synced.len(), 3, "every room synced");
     away.end().await;
 }

@@ -88,7 +88,9 @@ impl Away {
     }
 
     /// Ann's messages `m0000`, `m0001`, ... (`n` of them) in `room`'s history, sent while bob
-    /// is away (dated ahead, so that they fall in the gap however long the setup took).
+    /// is away: dated ahead, so that they fall in the gap however long the setup takes; the
+    /// dialog's `updated_at` is the time of saving, so call this right before
+    /// [`Away::come_back`] (the fill lists the dialogs updated in the gap).
     pub fn sent_while_away(&self, room: DialogId, n: usize) {
         let at = unix_now() + 10;
         for i in 0..n {
