@@ -179,3 +179,105 @@ async fn the_next_rest_requests_fail_with_the_status_asked() {
     assert_eq!(failed.status, 429);
     client.send(&ListDialogs::new()).await.unwrap();
 }
+
+/// One route's answers misbehave as armed (after the requests let through, for as many as
+/// asked) while the others answer normally, and every request to a route is counted.
+#[tokio::test]
+async fn a_routes_answers_misbehave_as_armed_and_its_requests_are_counted() {
+    use connectycube_devserver::rest::{RestFault, RouteFault};
+    use connectycube_rest::chat::dialogs::CreateDialog;
+    use connectycube_rest::chat::messages::{CreateMessage, Target};
+
+    let srv = server(&["ann", "bob"]).await;
+    let (client, _, token) = rest(&srv, "ann").await;
+    let (_, bob, _) = rest(&srv, "bob").await;
+    let dialog = client
+        .send(&CreateDialog::group("g", [bob]))
+        .await
+        .unwrap()
+        .id;
+    for i in 0..5 {
+        let m = CreateMessage::new(Target::Dialog(dialog)).text(format!("m{i}"));
+        client.send(&m).await.unwrap();
+    }
+    let page = || async {
+        let path = format!("/chat/Message?chat_dialog_id={dialog}&limit=2");
+        support::send(
+            srv.api_addr(),
+            "GET",
+            &path,
+            &[("cb-token", &token)],
+            vec![],
+        )
+        .await
+    };
+    let st = srv.rest();
+    st.inject_route_fault(
+        RouteFault::new("ListMessages", RestFault::IgnoreLimit)
+            .after(1)
+            .times(1),
+    );
+    let sizes = [page().await, page().await, page().await]
+        .map(|a| a.json()["items"].as_array().map(Vec::len));
+    assert_eq!(
+        sizes,
+        [Some(2), Some(5), Some(2)],
+        "only the second ignored it"
+    );
+
+    st.inject_route_fault(RouteFault::new("ListMessages", RestFault::MalformedJson));
+    let malformed = page().await;
+    assert_eq!(malformed.status, 200);
+    assert!(serde_json::from_slice::<serde_json::Value>(&malformed.body).is_err());
+    st.inject_route_fault(RouteFault::new(
+        "ListMessages",
+        RestFault::Oversized(10_000),
+    ));
+    let oversized = page().await;
+    assert_eq!(oversized.body.len(), 10_000);
+    assert_eq!(oversized.json()["items"], json!([]));
+    let status = RestFault::Status(http::StatusCode::BAD_GATEWAY);
+    st.inject_route_fault(RouteFault::new("ListMessages", status));
+    client.send(&ListDialogs::new()).await.unwrap();
+    assert_eq!(page().await.status, 502, "another route did not take it");
+    assert_eq!(page().await.status, 200);
+    assert_eq!(st.served("ListMessages"), 7);
+    assert_eq!(st.served("CreateMessage"), 5);
+    st.clear_route_faults();
+}
+
+/// A new message updates its dialog: `updated_at[gt]` a time lists the dialogs that got
+/// messages since (what the facade's gap filler asks after a new session).
+#[tokio::test]
+async fn dialogs_updated_since_a_time_are_those_that_got_messages() {
+    use connectycube_devserver::store::{Dialog, NewMessage, dialog_type};
+    use connectycube_rest::chat::dialogs::DialogField;
+    use connectycube_rest::query::FilterOp;
+
+    let srv = server(&["ann"]).await;
+    let (client, ann, _) = rest(&srv, "ann").await;
+    let hour_ago = chrono::Utc::now().timestamp() - 3600;
+    let dialogs: Vec<_> = (0..3)
+        .map(|_| {
+            let mut d = Dialog::new(srv.app_id(), dialog_type::GROUP, ann);
+            d.occupants = vec![ann];
+            (d.created_at, d.updated_at) = (hour_ago, hour_ago);
+            srv.store().put_dialog(&d).unwrap();
+            d.id
+        })
+        .collect();
+    srv.store()
+        .save_message(&NewMessage::new(dialogs[1], ann))
+        .unwrap();
+    let since = hour_ago + 60;
+    let changed = ListDialogs::new().filter(DialogField::UpdatedAt, FilterOp::Gt, since);
+    let listed: Vec<_> = client
+        .send(&changed)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(listed, [dialogs[1]]);
+}

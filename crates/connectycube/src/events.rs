@@ -27,7 +27,7 @@ use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
 use crate::delivery::{AutoDelivered, DeliveryFilter, Verdict};
-use crate::fanout::{Blocked, Event, Hub, Synced, Unreadable};
+use crate::fanout::{Blocked, Event, Hub, SyncFailed, Synced, Unreadable};
 use crate::flow::Flow;
 use crate::markers::{Acknowledge, Outbox};
 use crate::rooms::Rooms;
@@ -204,7 +204,8 @@ impl<A: Acknowledge> Pump<A> {
         self.hub.end();
     }
 
-    /// What a history message or the end of a dialog's history shows, if anything.
+    /// What a history message or the end of a dialog's fill (synced or failed) shows, if
+    /// anything.
     fn handle_injected(&mut self, inj: Injected) -> Option<Event> {
         match inj {
             Injected::Begin(dialog) => {
@@ -231,9 +232,21 @@ impl<A: Acknowledge> Pump<A> {
                 };
                 Some(Event::Chat(received))
             }
-            Injected::Synced(dialog) => {
+            Injected::Synced { dialog, complete } => {
                 let fetched = self.fetched.remove(&dialog).unwrap_or(0);
-                Some(Event::Synced(Synced { dialog, fetched }))
+                Some(Event::Synced(Synced {
+                    dialog,
+                    fetched,
+                    complete,
+                }))
+            }
+            Injected::Failed { dialog, error } => {
+                let fetched = self.fetched.remove(&dialog).unwrap_or(0);
+                Some(Event::SyncFailed(SyncFailed {
+                    dialog,
+                    fetched,
+                    error: Arc::new(error),
+                }))
             }
         }
     }

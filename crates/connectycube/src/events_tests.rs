@@ -337,7 +337,13 @@ async fn synced_counts_only_what_the_closing_fill_showed() {
         .send(Injected::History(Box::new(history(2))))
         .await
         .unwrap();
-    inject.send(Injected::Synced(dialog)).await.unwrap();
+    inject
+        .send(Injected::Synced {
+            dialog,
+            complete: true,
+        })
+        .await
+        .unwrap();
     let mut shown = 0;
     let synced = loop {
         match sub.next().await.unwrap() {
@@ -350,6 +356,44 @@ async fn synced_counts_only_what_the_closing_fill_showed() {
     assert_eq!(shown, 2, "each message once");
     assert_eq!(synced.dialog, dialog);
     assert_eq!(synced.fetched, 1, "message 1 was the failed fill's");
+}
+
+/// A fill whose REST call fails reaches subscribers as `SyncFailed`, after the messages it
+/// showed: their count and the typed error, which says whether retrying may help.
+#[tokio::test]
+async fn a_failed_fill_is_told_after_what_it_showed() {
+    let recorder = Recorder::default();
+    let dialog: DialogId = "5c093376e588ce6856f873fe".parse().unwrap();
+    let (inject, injected) = mpsc::channel(8);
+    let mut p = pump(&recorder);
+    p.injected = Some(injected);
+    let mut sub = p
+        .hub
+        .subscribe(crate::fanout::EventKind::Messages.into(), false);
+    let (_alive, alive) = Alive::new();
+    let task = tokio::spawn(p.run(stream::pending(), stream::pending(), alive));
+    inject.send(Injected::Begin(dialog)).await.unwrap();
+    let history = classify(markable(1).1).unwrap();
+    inject
+        .send(Injected::History(Box::new(history)))
+        .await
+        .unwrap();
+    let timeout = connectycube_rest::RestError::Timeout(std::time::Duration::from_secs(1));
+    inject
+        .send(Injected::Failed {
+            dialog,
+            error: timeout.into(),
+        })
+        .await
+        .unwrap();
+    assert!(next_received(&mut sub).await.from_history);
+    let Event::SyncFailed(failed) = sub.next().await.unwrap() else {
+        panic!("the failure follows the message it showed")
+    };
+    task.abort();
+    assert_eq!((failed.dialog, failed.fetched), (dialog, 1));
+    assert_eq!(failed.error.retry(), crate::Retry::Network);
+    assert!(failed.to_string().contains("after 1 messages"), "{failed}");
 }
 
 /// A privacy bounce reaches subscribers typed as `Blocked`, and a dialog's history ends
@@ -383,7 +427,13 @@ async fn blocked_and_synced_reach_subscribers_typed() {
         .send(Injected::History(Box::new(history)))
         .await
         .unwrap();
-    inject.send(Injected::Synced(dialog)).await.unwrap();
+    inject
+        .send(Injected::Synced {
+            dialog,
+            complete: true,
+        })
+        .await
+        .unwrap();
     assert!(next_received(&mut sub).await.from_history);
     assert!(matches!(sub.next().await.unwrap(), Event::Synced(_)));
     task.abort();

@@ -77,7 +77,7 @@ fn check_name(name: &Option<String>) -> Result<(), ApiError> {
 /// most recently active first), `count=1` for the number only.
 pub(crate) fn list(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
-    let q = ListQuery::parse(&req.query, &[], 100, 100)?;
+    let q = ListQuery::parse(&req.query, &[], 100, 100)?.unlimited(req.ignore_limit);
     let mut dialogs = st.store.dialogs_for(me.app_id, me.id)?;
     if !q.has_sort() {
         dialogs
@@ -388,7 +388,7 @@ pub(crate) fn unsubscribe(st: &RestState, req: &Req) -> Result<Reply, ApiError> 
 pub(crate) fn occupants(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
     let (_, me) = user_of(st, req)?;
     let d = path_dialog(st, req, &me)?;
-    let q = ListQuery::parse(&req.query, &[], 100, 100)?;
+    let q = ListQuery::parse(&req.query, &[], 100, 100)?.unlimited(req.ignore_limit);
     let ids = if d.kind == dialog_type::PUBLIC {
         d.subscribers.clone()
     } else {

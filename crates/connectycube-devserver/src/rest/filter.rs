@@ -106,6 +106,15 @@ impl ListQuery {
         })
     }
 
+    /// No page size when `on` (a test's [`super::RestFault::IgnoreLimit`]): every match
+    /// after `skip`.
+    pub(crate) fn unlimited(mut self, on: bool) -> Self {
+        if on {
+            self.limit = usize::MAX;
+        }
+        self
+    }
+
     /// The filters' fields and operators (`("id", "in")`), for endpoints that require some.
     pub(crate) fn fields(&self) -> impl Iterator<Item = (String, &str)> {
         self.filters

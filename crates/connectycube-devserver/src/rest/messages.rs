@@ -49,7 +49,7 @@ pub(crate) fn list(st: &RestState, req: &Req) -> Result<Reply, ApiError> {
         return Err(ApiError::no_permission());
     }
     let reserved = ["chat_dialog_id", "mark_as_read", "preview", "token"];
-    let mut q = ListQuery::parse(&req.query, &reserved, 100, 1000)?;
+    let mut q = ListQuery::parse(&req.query, &reserved, 100, 1000)?.unlimited(req.ignore_limit);
     // The usual request (a page by date) is read as a page in SQL; other filters and sorts
     // read the dialog and filter in memory.
     let sql_page = q.history_page().filter(|_| !preview);

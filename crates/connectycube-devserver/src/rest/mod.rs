@@ -6,6 +6,7 @@
 
 mod admin;
 mod dialogs;
+mod faults;
 mod filter;
 mod messages;
 mod records;
@@ -38,6 +39,7 @@ use tokio::sync::watch;
 use crate::push::PushSender;
 use crate::store::Store;
 
+pub use faults::{RestFault, RouteFault};
 pub use reply::ApiError;
 pub use session::provider_identity;
 
@@ -97,6 +99,8 @@ pub struct RestState {
     fail_next: AtomicU32,
     /// The status the failing requests answer (500: an HTML page, as a failing front end).
     fail_status: AtomicU16,
+    /// Per-route faults and request counts.
+    route_faults: faults::RouteFaults,
     /// The chat's fault injection, once the chat runs (the admin endpoint reaches it).
     pub(crate) chat_faults: OnceLock<Arc<crate::chat::faults::ChatFaults>>,
 }
@@ -121,6 +125,7 @@ impl RestState {
             limiter: Mutex::new(HashMap::new()),
             fail_next: AtomicU32::new(0),
             fail_status: AtomicU16::new(500),
+            route_faults: faults::RouteFaults::default(),
             chat_faults: OnceLock::new(),
         }
     }

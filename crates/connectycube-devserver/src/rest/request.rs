@@ -33,6 +33,8 @@ pub(crate) struct Req {
     pub token: Option<String>,
     /// `CB-AuthKey` (signing up without a session).
     pub auth_key: Option<String>,
+    /// A test's fault: a list answers every matching item, whatever its `limit`.
+    pub ignore_limit: bool,
 }
 
 impl Req {
@@ -116,6 +118,7 @@ impl Req {
             content_type,
             token,
             auth_key: header("cb-authkey"),
+            ignore_limit: false,
         })
     }
 

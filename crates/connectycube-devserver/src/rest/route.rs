@@ -133,6 +133,11 @@ pub(crate) fn dispatch(st: &RestState, req: &mut Req) -> Result<super::reply::Re
         Lookup::Found(route, params) => match handler(route) {
             Some(h) => {
                 req.params = params;
+                let fault = st.route_faults.on_request(route.name);
+                if let Some(answer) = fault.as_ref().and_then(super::faults::answer) {
+                    return answer;
+                }
+                req.ignore_limit = fault == Some(super::faults::RestFault::IgnoreLimit);
                 h(st, req)
             }
             None => Err(ApiError::not_found()),

@@ -73,7 +73,9 @@ fn write_message(c: &Connection, m: &Message) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Sets the dialog's `last_message*` fields from its newest message still there for everyone.
+/// Sets the dialog's `last_message*` fields from its newest message still there for everyone;
+/// when that is another message, the dialog was updated (`updated_at`), as the cloud's is:
+/// a client listing the dialogs `updated_at[gt]` a time learns which got messages since.
 fn refresh_last_message(c: &Connection, dialog: &str) -> rusqlite::Result<()> {
     let last: Option<(String, Option<String>, i64, u64)> = c
         .query_row(
@@ -89,8 +91,10 @@ fn refresh_last_message(c: &Connection, dialog: &str) -> rusqlite::Result<()> {
     };
     c.execute(
         "UPDATE dialogs SET last_message = ?2, last_message_date_sent = ?3, last_message_id = ?4,
-           last_message_user_id = ?5 WHERE id = ?1",
-        params![dialog, body, date, id, sender],
+           last_message_user_id = ?5,
+           updated_at = CASE WHEN last_message_id IS ?4 THEN updated_at ELSE ?6 END
+         WHERE id = ?1",
+        params![dialog, body, date, id, sender, now()],
     )?;
     Ok(())
 }
@@ -503,6 +507,20 @@ mod tests {
         assert_eq!(s.unread_count(d.id, UserId(2)).unwrap(), 0);
         let m = s.message(two.id).unwrap().unwrap();
         assert!(m.delivered_ids.contains(&UserId(2)) && m.read_ids.contains(&UserId(2)));
+    }
+
+    /// A dialog listed `updated_at[gt]` a time names those that got a message since.
+    #[test]
+    fn a_new_last_message_updates_the_dialog() {
+        let s = Store::in_memory().unwrap();
+        let mut d = group(&s);
+        d.updated_at = 1;
+        s.put_dialog(&d).unwrap();
+        let one = say(&s, &d, 1, "one", 100);
+        let updated = s.dialog(d.id).unwrap().unwrap().updated_at;
+        assert!(updated > 1, "{updated}");
+        s.mark_read(d.id, Some(&[one.id]), UserId(2)).unwrap();
+        assert_eq!(s.dialog(d.id).unwrap().unwrap().updated_at, updated);
     }
 
     #[test]

@@ -104,7 +104,10 @@ impl ChatClient {
     /// since the last message seen in each: delivered oldest first, without duplicates of
     /// what arrived live, marked [`crate::Received::from_history`], then one
     /// [`crate::fanout::Synced`] per dialog for subscribers. `rest` must be logged in as
-    /// this user. A dialog whose history cannot be fetched gets no `Synced` (logged).
+    /// this user. One dialogs-list request says which dialogs got anything; only those are
+    /// asked for their history, at most 1,000 messages each (`Synced::complete` is false
+    /// when more were sent). A dialog whose history cannot be fetched gets a
+    /// [`crate::fanout::SyncFailed`] with the error instead.
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -119,7 +122,7 @@ impl ChatClient {
     /// # }
     /// ```
     pub fn enable_gap_fill(&self, rest: RestClient) {
-        self.gap.enable(rest);
+        self.gap.enable(rest, self.store.clone(), self.user);
         match self.store.last_seen(self.user) {
             Ok(marks) => self.gap.seed(marks),
             // The fill then starts from when this run went offline, as without a store.

@@ -22,6 +22,7 @@
 //! session is dropped, or after [`Session::destroy`](crate::Session::destroy).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use connectycube_protocol::UnreadableStanza;
 use connectycube_protocol::event::ChatEvent;
@@ -29,13 +30,14 @@ use connectycube_protocol::ids::{DialogId, UserId};
 use connectycube_protocol::message::error::MessageError;
 use connectycube_transport::session::ConnectionState;
 
+use crate::Error;
 use crate::events::Received;
 
 /// One kind of event, to subscribe to only what a listener shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EventKind {
-    /// Messages, edits, deletions, and [`Event::Synced`].
+    /// Messages, edits, deletions, [`Event::Synced`] and [`Event::SyncFailed`].
     Messages,
     /// 'delivered' and 'read' markers.
     Statuses,
@@ -130,8 +132,12 @@ pub struct Blocked {
     pub error: MessageError,
 }
 
-/// A dialog's gap after a new session is closed: what was sent while away was fetched from
-/// the REST history and delivered (before this event, oldest first).
+/// A dialog's gap after a new session is filled: what was sent while away was fetched from
+/// the REST history and delivered (before this event, oldest first), all of it when
+/// `complete`. A fill takes at most 1,000 messages per dialog: when more were sent,
+/// `complete` is false and the app pages the rest with the dialog's history,
+/// [`Dialog::history`](crate::Dialog::history), from the `date_sent` of the last message
+/// this fill showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Synced {
@@ -141,6 +147,58 @@ pub struct Synced {
     /// already shown live, nor those an earlier fill showed before it failed or was stopped
     /// by a newer session's fill.
     pub fetched: usize,
+    /// Everything sent while away was fetched; false when the fill stopped at its bound and
+    /// more messages follow in the history.
+    pub complete: bool,
+}
+
+impl std::fmt::Display for Synced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "dialog {}: {} messages sent while away fetched",
+            self.dialog, self.fetched
+        )?;
+        if !self.complete {
+            write!(
+                f,
+                "; more were sent than one fill takes: page the rest with Dialog::history()"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A dialog's gap after a new session could not be filled: its history request failed
+/// (the network, a server error, an answer that does not read or is too large). The
+/// messages this fill showed came before this event; the rest of the gap is not shown:
+/// page it with [`Dialog::history`](crate::Dialog::history), when
+/// [`Error::retry`](crate::Error::retry) says retrying may help.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SyncFailed {
+    /// The dialog.
+    pub dialog: DialogId,
+    /// Messages this fill fetched from the history and showed before it failed.
+    pub fetched: usize,
+    /// Why (shared: every listener gets the same error).
+    pub error: Arc<Error>,
+}
+
+impl std::fmt::Display for SyncFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "dialog {}: fetching what was sent while away failed after {} messages: {}",
+            self.dialog, self.fetched, self.error
+        )
+    }
+}
+
+impl std::error::Error for SyncFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.error)
+    }
 }
 
 /// A stanza that could not be read at all (the subscriber's copy of an
@@ -213,8 +271,10 @@ pub enum Event {
     State(ConnectionState),
     /// A 1-1 message was refused by a privacy list.
     Blocked(Blocked),
-    /// A dialog's gap after a new session is closed.
+    /// A dialog's gap after a new session is filled.
     Synced(Synced),
+    /// A dialog's gap after a new session could not be filled.
+    SyncFailed(SyncFailed),
     /// This subscription fell behind and missed events.
     Lagged(Lagged),
     /// One of this client's sends, at once when queued, then at every change of its status.
@@ -235,7 +295,7 @@ impl Event {
             Self::Chat(r) => chat_kind(&r.event),
             Self::Unreadable(_) | Self::Blocked(_) => EventKind::Errors,
             Self::State(_) => EventKind::Connection,
-            Self::Synced(_) => EventKind::Messages,
+            Self::Synced(_) | Self::SyncFailed(_) => EventKind::Messages,
             Self::Echo(_) => EventKind::Echoes,
             Self::Lagged(_) => return None,
         })

@@ -218,17 +218,17 @@ impl Backend for MemoryStore {
         }))
     }
 
-    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError> {
+    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64, MessageId)>, StoreError> {
         Ok(self.with(owner, |o| {
             o.messages
                 .iter()
                 .filter_map(|(d, list)| {
-                    let newest = list
+                    // Kept in time order: the last one from others is the newest.
+                    let (m, _) = list
                         .iter()
-                        .filter(|(m, _)| m.sender_id != Some(owner))
-                        .map(|(m, _)| sent_at(m))
-                        .max()?;
-                    Some((*d, newest))
+                        .rev()
+                        .find(|(m, _)| m.sender_id != Some(owner))?;
+                    Some((*d, sent_at(m), m.id))
                 })
                 .collect()
         }))

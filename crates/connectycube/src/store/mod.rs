@@ -196,8 +196,8 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
     /// Whether a message from someone else with this id was kept (shown before, maybe by an
     /// earlier run).
     fn shown_before(&self, owner: UserId, id: MessageId) -> Result<bool, StoreError>;
-    /// The newest `date_sent` kept per dialog, of messages from others.
-    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError>;
+    /// The newest message kept per dialog from others: its `date_sent` and id.
+    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64, MessageId)>, StoreError>;
     /// Writes a send to the queue (and its local echo to the messages) before it goes out.
     fn enqueue(&self, owner: UserId, send: &QueuedSend) -> Result<(), StoreError>;
     /// The queue, in the order the sends were made.

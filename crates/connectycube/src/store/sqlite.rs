@@ -376,19 +376,20 @@ impl Backend for SqliteStore {
         })
     }
 
-    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64)>, StoreError> {
+    fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64, MessageId)>, StoreError> {
         let owner = owner_key(owner);
         self.run(|c| {
+            // With one max(), SQLite takes the bare `id` from the row that has the max.
             let mut q = c.prepare_cached(
-                "SELECT dialog, max(sent_at) FROM messages
+                "SELECT dialog, max(sent_at), id FROM messages
                  WHERE owner = ?1 AND (sender IS NULL OR sender != ?1) GROUP BY dialog",
             )?;
-            let rows: Vec<(String, i64)> = q
-                .query_map([owner], |r| Ok((r.get(0)?, r.get(1)?)))?
+            let rows: Vec<(String, i64, String)> = q
+                .query_map([owner], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<Result<_, _>>()?;
             Ok(rows
                 .into_iter()
-                .filter_map(|(d, t)| Some((d.parse().ok()?, t)))
+                .filter_map(|(d, t, id)| Some((d.parse().ok()?, t, id.parse().ok()?)))
                 .collect())
         })
     }

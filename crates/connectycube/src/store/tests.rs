@@ -95,7 +95,7 @@ fn messages_are_kept_in_time_order_bounded_per_dialog() -> R {
             .filter_map(|(m, _)| m.date_sent)
             .collect();
         assert_eq!(last_two, [4, 5]);
-        assert_eq!(store.last_seen(ME)?, [(d, 5)]);
+        assert_eq!(store.last_seen(ME)?, [(d, 5, batch[0].0.id)]);
         assert!(
             store.shown_before(ME, batch[0].0.id)?,
             "kept (5): {store:?}"
