@@ -434,6 +434,9 @@ impl Session {
     async fn connect(self) -> Result<(Self, Subscription), Error> {
         let events = self.events(EventFilter::ALL);
         self.chat.login().await?;
+        // What came while the app was closed, since what the store saw last (a no-op
+        // without a REST session or anything seen).
+        self.chat.fill_gaps();
         Ok((self, events))
     }
 

@@ -61,6 +61,7 @@ async fn attempt(session: &Session, create: &CreateSession) -> Result<(), Error>
         session.rest().create_session(&create).await?;
     }
     session.chat().login().await?;
+    session.chat().fill_gaps();
     session.resend_queued().await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use connectycube::prelude::*;
+use connectycube::protocol::event::ChatEvent;
 use connectycube::transport::config::ConnectionConfig;
 use connectycube::{LocalStatus, StoreConfig};
 use futures_util::StreamExt;
@@ -279,4 +280,88 @@ async fn a_restart_with_the_network_down_opens_on_the_store() {
     acked
         .await
         .expect("the server's ack takes it off the queue");
+}
+
+/// 1,000 messages arrive while the app is closed: the restart asks the dialogs list once and
+/// the history of that dialog only, from what the store saw last, and shows each of the 1,000
+/// once and nothing it showed before.
+#[tokio::test]
+async fn a_restart_fetches_only_what_came_while_closed() {
+    const AWAY: usize = 1_000;
+    let srv = server(&["ann", "bob"]).await;
+    let store = store_path("catch-up");
+    let chat = srv.chat().unwrap().connection_config();
+    let config = app_config(&srv, chat).with_store(StoreConfig::sqlite(&store));
+    let (ann, _events) = Client::new(config.clone())
+        .login(credentials("ann"))
+        .await
+        .unwrap();
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let bobs = bob
+        .create_dialog(&CreateDialog::private(ann.user()))
+        .await
+        .unwrap();
+    let mut incoming = ann.messages();
+    for n in 0..5 {
+        bobs.send_text(format!("live {n}")).await.unwrap();
+    }
+    for _ in 0..5 {
+        tokio::time::timeout(WAIT, incoming.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+    ann.destroy().await.unwrap();
+    drop((ann, incoming));
+
+    // Stored on the server while the app is closed, as the chat does for an offline user.
+    let at = chrono::Utc::now().timestamp() + 1;
+    for i in 0..AWAY {
+        let mut m = connectycube_devserver::store::NewMessage::new(bobs.id(), bob.user());
+        m.body = Some(format!("away {i:04}"));
+        m.date_sent = Some(at);
+        srv.store().save_message(&m).unwrap();
+    }
+    let (history_before, lists_before) = (
+        srv.rest().served("ListMessages"),
+        srv.rest().served("ListDialogs"),
+    );
+    let (ann, mut events) = Client::new(config).login(credentials("ann")).await.unwrap();
+    let mut shown: Vec<String> = Vec::new();
+    let synced = tokio::time::timeout(WAIT, async {
+        loop {
+            match events.next().await.unwrap() {
+                Event::Synced(s) if s.dialog == bobs.id() => return s,
+                Event::SyncFailed(f) => panic!("{f}"),
+                e => {
+                    if let Some(ChatEvent::ChatMessage(m)) = e.chat() {
+                        shown.extend(m.payload.body.clone());
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("the dialog's catch-up closes");
+    let history = srv.rest().served("ListMessages") - history_before;
+    let lists = srv.rest().served("ListDialogs") - lists_before;
+    println!(
+        "catch-up of {AWAY} messages: {lists} dialogs-list request(s), {history} history request(s), {} shown",
+        shown.len()
+    );
+    let expected: Vec<String> = (0..AWAY).map(|i| format!("away {i:04}")).collect();
+    assert_eq!(
+        shown, expected,
+        "each once, in order, none of those shown before"
+    );
+    assert_eq!((synced.fetched, synced.complete), (AWAY, true));
+    assert_eq!(lists, 1, "one list of the changed dialogs");
+    // 100 per page: 10 pages hold them; the 2 s overlap (dates have second resolution)
+    // may take an 11th.
+    assert!(
+        history <= 11,
+        "{history} history requests for {AWAY} messages"
+    );
+    drop(ann);
 }

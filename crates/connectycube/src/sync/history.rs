@@ -1,5 +1,6 @@
 //! One dialog's history since a time, page by page, as events: never more than asked per
-//! page, never more than [`MAX_PER_DIALOG`] per fill, whatever the server answers.
+//! page, never more than [`MAX_PER_DIALOG`] new ones per fill (and one page of overlap with
+//! what was shown), whatever the server answers.
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::event::{ChatEvent, Inbound};
@@ -57,9 +58,12 @@ impl GapFill {
     ) -> Result<bool, Stop> {
         self.hand_over(Injected::Begin(target.dialog)).await?;
         let from = target.since.saturating_sub(SLACK);
-        let mut taken = 0u32;
-        while taken < MAX_PER_DIALOG {
-            let want = PAGE.min(MAX_PER_DIALOG - taken);
+        // `taken`: read so far (the next page's skip). `new`: those after the since-time,
+        // which the cap counts; the overlap before it (shown already, dropped by the event
+        // task) is bounded apart, by one page.
+        let (mut taken, mut new) = (0u32, 0u32);
+        while new < MAX_PER_DIALOG && taken < MAX_PER_DIALOG + PAGE {
+            let want = PAGE.min(MAX_PER_DIALOG - new);
             let request = ListMessages::new(target.dialog)
                 .filter(MessageField::DateSent, FilterOp::Gte, from)
                 .sort_asc(MessageField::DateSent)
@@ -68,8 +72,12 @@ impl GapFill {
                 .skip(taken);
             let items = rest.send(&request).await.map_err(Stop::Failed)?.items;
             let (items, more) = page_of(items, want);
-            // `page_of` keeps at most `want` (≤ 100): the sum stays within `MAX_PER_DIALOG`.
+            // `page_of` keeps at most `want` (≤ 100): `new` stays within `MAX_PER_DIALOG`.
             taken += u32::try_from(items.len()).unwrap_or(want);
+            let after = items
+                .iter()
+                .filter(|m| m.date_sent.is_none_or(|d| d > target.since));
+            new += u32::try_from(after.count()).unwrap_or(want);
             // Our own messages were sent from here or show on the other device's side; the
             // app already has those it sent.
             for message in items.into_iter().filter(|m| m.sender_id != Some(me.user)) {
