@@ -365,3 +365,50 @@ async fn a_restart_fetches_only_what_came_while_closed() {
     );
     drop(ann);
 }
+
+/// The next local echo, within [`WAIT`].
+async fn next_echo(echoes: &mut connectycube::Updates<connectycube::LocalEcho>) -> connectycube::LocalEcho {
+    tokio::time::timeout(WAIT, echoes.next()).await.unwrap().unwrap().unwrap()
+}
+
+/// A refused send stays on the queue as `Failed` with the reason; edited, it goes out with
+/// the same id and the new text; a cancelled one is gone and cannot be retried.
+#[tokio::test]
+async fn a_refused_send_is_failed_until_edited_retried_or_cancelled() {
+    let srv = server(&["ann", "bob"]).await;
+    let (ann, _ann_events, _) = user(&srv, "ann").await;
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let dialog = ann.create_dialog(&CreateDialog::private(bob.user())).await.unwrap();
+    let mut echoes = ann.local_echoes();
+    bob.chat().block(ann.user()).await.unwrap();
+
+    let typo = Message::new("helo");
+    let error = dialog.send(&typo).await.expect_err("blocked: it bounces");
+    assert!(error.bounce().is_some(), "{error:?}");
+    assert_eq!(next_echo(&mut echoes).await.status, LocalStatus::Queued);
+    let failed = next_echo(&mut echoes).await;
+    assert!(matches!(failed.status, LocalStatus::Failed(ref why) if !why.is_empty()), "{failed:?}");
+    let unsent = ann.unsent().unwrap();
+    assert_eq!((unsent.len(), unsent[0].message.id), (1, typo.id));
+
+    bob.chat().unblock(ann.user()).await.unwrap();
+    let mut bobs_messages = bob.messages();
+    ann.edit_unsent(typo.id, "hello").await.unwrap();
+    let got = tokio::time::timeout(WAIT, bobs_messages.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!((got.message.id, got.body()), (typo.id, Some("hello")), "same id, new text");
+    assert_eq!(next_echo(&mut echoes).await.status, LocalStatus::Queued);
+    let mut status = LocalStatus::Queued;
+    while status == LocalStatus::Queued {
+        status = next_echo(&mut echoes).await.status;
+    }
+    assert!(matches!(status, LocalStatus::Sent | LocalStatus::Delivered), "{status:?}");
+    assert!(ann.unsent().unwrap().is_empty());
+
+    bob.chat().block(ann.user()).await.unwrap();
+    let unwanted = Message::new("never mind");
+    dialog.send(&unwanted).await.expect_err("blocked again");
+    ann.cancel_send(unwanted.id).unwrap();
+    assert!(ann.unsent().unwrap().is_empty(), "cancelled");
+    let again = ann.retry_send(unwanted.id).await.expect_err("nothing to retry");
+    assert!(matches!(again, connectycube::Error::Unsupported(_)), "{again:?}");
+}
