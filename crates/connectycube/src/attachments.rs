@@ -7,7 +7,8 @@ use std::path::Path;
 use connectycube_protocol::model::{Attachment, AttachmentType, Message};
 use connectycube_rest::storage::{CompleteBlob, CreateBlob};
 
-use crate::{Dialog, Error};
+use crate::store::PendingUpload;
+use crate::{Dialog, Error, Session};
 
 /// How far `send_file` got; reported in this order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +41,13 @@ impl Dialog {
     /// `message` and sends that message here; `progress` hears each step. Gives the message
     /// as sent, attachment included.
     ///
+    /// The message is on the send queue from the start ([`crate::Session::unsent`], with its
+    /// pending upload): an upload that fails on the network, or a process that stops
+    /// meanwhile, leaves it there, and the next login uploads the file again and sends it.
+    ///
     /// # Errors
-    /// [`Error::Rest`] when the upload fails (nothing is sent), or as [`Dialog::send`].
+    /// [`Error::Rest`] when the upload fails (the message waits on the queue, or is `Failed`
+    /// when the upload was refused), or as [`Dialog::send`].
     ///
     /// ```
     /// # include!(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/support/doc.rs"));
@@ -76,63 +82,21 @@ impl Dialog {
         path: impl AsRef<Path>,
         content_type: &str,
         kind: AttachmentType,
-        mut message: Message,
+        message: Message,
         mut progress: impl FnMut(FileProgress) + Send,
     ) -> Result<Message, Error> {
-        let path = path.as_ref();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "file".into());
-        let rest = self.session().rest();
-        let blob = rest
-            .send(&CreateBlob::new(name.clone(), content_type))
-            .await?
-            .blob;
-        progress(FileProgress::Created {
-            uid: blob.uid.clone(),
+        let mut send = self.queued_send(&message)?;
+        send.upload = Some(PendingUpload {
+            path: path.as_ref().to_path_buf(),
+            content_type: content_type.to_owned(),
+            kind,
         });
-        let total = tokio::fs::metadata(path)
-            .await
-            .map_err(|source| connectycube_rest::RestError::File {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .len();
-        let (tx, mut rx) = tokio::sync::watch::channel(0u64);
-        let bytes = {
-            // The body reports from inside hyper; a watch hands the latest count over to
-            // `progress`, which need not be `'static`.
-            let upload = rest.upload_file_with_progress(&blob, path, move |sent| {
-                let _ = tx.send(sent);
-            });
-            tokio::pin!(upload);
-            loop {
-                tokio::select! {
-                    done = &mut upload => break done?,
-                    Ok(()) = rx.changed() => {
-                        let sent = *rx.borrow_and_update();
-                        progress(FileProgress::Uploading { sent, total });
-                    }
-                }
-            }
-        };
-        rest.send(&CompleteBlob {
-            id: blob.id,
-            size: bytes,
-        })
-        .await?;
-        progress(FileProgress::Uploaded { bytes });
-        let mut attachment = Attachment::new(kind).with_id(blob.id.to_string());
-        attachment.uid = Some(blob.uid);
-        attachment.name = Some(name);
-        attachment.size = Some(bytes);
-        attachment.content_type = Some(content_type.to_owned());
-        message.attachments.push(attachment);
-        message.dialog_id = Some(self.id());
-        self.send(&message).await?;
+        // Queued before the upload: a restart uploads it again and sends it.
+        self.session().enqueue(&send).await?;
+        let (handle, sent) = self.session().upload_and_send(send, &mut progress).await?;
+        handle.await?;
         progress(FileProgress::Sent);
-        Ok(message)
+        Ok(sent)
     }
 
     /// The download link of a private file for this session's user. It carries the session
@@ -155,4 +119,62 @@ impl Dialog {
     pub fn private_url(&self, uid: &str) -> Result<String, Error> {
         Ok(self.session().rest().private_url(uid)?.to_string())
     }
+}
+
+/// Uploads `file` to storage (`progress` hears each step) and gives the attachment for it.
+pub(crate) async fn upload(
+    session: &Session,
+    file: &PendingUpload,
+    progress: &mut (dyn FnMut(FileProgress) + Send),
+) -> Result<Attachment, Error> {
+    let path = file.path.as_path();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let rest = session.rest();
+    let blob = rest
+        .send(&CreateBlob::new(name.clone(), &file.content_type))
+        .await?
+        .blob;
+    progress(FileProgress::Created {
+        uid: blob.uid.clone(),
+    });
+    let total = tokio::fs::metadata(path)
+        .await
+        .map_err(|source| connectycube_rest::RestError::File {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    let (tx, mut rx) = tokio::sync::watch::channel(0u64);
+    let bytes = {
+        // The body reports from inside hyper; a watch hands the latest count over to
+        // `progress`, which need not be `'static`.
+        let upload = rest.upload_file_with_progress(&blob, path, move |sent| {
+            let _ = tx.send(sent);
+        });
+        tokio::pin!(upload);
+        loop {
+            tokio::select! {
+                done = &mut upload => break done?,
+                Ok(()) = rx.changed() => {
+                    let sent = *rx.borrow_and_update();
+                    progress(FileProgress::Uploading { sent, total });
+                }
+            }
+        }
+    };
+    rest.send(&CompleteBlob {
+        id: blob.id,
+        size: bytes,
+    })
+    .await?;
+    progress(FileProgress::Uploaded { bytes });
+    let mut attachment = Attachment::new(file.kind.clone()).with_id(blob.id.to_string());
+    attachment.uid = Some(blob.uid);
+    attachment.name = Some(name);
+    attachment.size = Some(bytes);
+    attachment.content_type = Some(file.content_type.clone());
+    Ok(attachment)
 }

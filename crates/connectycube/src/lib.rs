@@ -53,7 +53,9 @@ pub use events::Received;
 pub use fanout::{Event, EventFilter, EventKind, Subscription};
 pub use rooms::JoinError;
 pub use sending::{Sending, SendingFuture};
-pub use store::{LocalEcho, LocalStatus, QueuedSend, SendTarget, StoreConfig, StoreError};
+pub use store::{
+    LocalEcho, LocalStatus, PendingUpload, QueuedSend, SendTarget, StoreConfig, StoreError,
+};
 pub use streams::{
     EditedMessage, ErrorEvent, IncomingMessage, MessageStatus, ReactionsChanged, SystemNotice,
     TypingStatus, Updates,

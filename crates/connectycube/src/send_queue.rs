@@ -7,24 +7,57 @@
 //! file, with the same id, so the receivers' duplicate filter drops a copy that did arrive.
 
 use connectycube_protocol::ids::{MessageId, UserId};
+use connectycube_protocol::model::Message;
 use connectycube_transport::session::{SendError, SendHandle};
 
 use crate::store::{LocalEcho, LocalStatus, QueuedSend, SendTarget};
-use crate::{ChatClient, Error, JoinError, Retry, Sending, Session};
+use crate::{ChatClient, Error, FileProgress, JoinError, Retry, Sending, Session};
 
 impl Session {
     /// Writes `send` to the queue, shows its echo, then sends it.
     pub(crate) fn send_queued(&self, send: QueuedSend) -> Sending {
-        let (chat, owner) = (self.chat().clone(), self.user());
+        let session = self.clone();
         Sending::prepare(async move {
-            chat.store().enqueue(owner, &send)?;
-            let echo = LocalEcho {
-                message: send.message.clone(),
-                status: LocalStatus::Queued,
-            };
-            chat.echo(echo).await;
-            dispatch(&chat, owner, &send).await
+            session.enqueue(&send).await?;
+            dispatch(session.chat(), session.user(), &send).await
         })
+    }
+
+    /// Writes `send` to the queue and shows its echo (`Queued`).
+    ///
+    /// # Errors
+    /// [`Error::Store`] when it cannot be written: then it is not sent either.
+    pub(crate) async fn enqueue(&self, send: &QueuedSend) -> Result<(), Error> {
+        self.chat().store().enqueue(self.user(), send)?;
+        let echo = LocalEcho {
+            message: send.message.clone(),
+            status: LocalStatus::Queued,
+        };
+        self.chat().echo(echo).await;
+        Ok(())
+    }
+
+    /// Uploads the file a queued send waits for, attaches it, and sends the message. An
+    /// upload that fails on the network leaves the send queued (a restart uploads again);
+    /// one refused (a missing file, a refusal) leaves it `Failed`.
+    pub(crate) async fn upload_and_send(
+        &self,
+        mut send: QueuedSend,
+        progress: &mut (dyn FnMut(FileProgress) + Send),
+    ) -> Result<(SendHandle, Message), Error> {
+        if let Some(upload) = send.upload.take() {
+            let attachment = match crate::attachments::upload(self, &upload, progress).await {
+                Ok(a) => a,
+                Err(e) => {
+                    failed(self.chat(), self.user(), send.message.id, &e).await;
+                    return Err(e);
+                }
+            };
+            send.message.attachments.push(attachment);
+            self.chat().store().requeue(self.user(), &send)?;
+        }
+        let handle = dispatch(self.chat(), self.user(), &send).await?;
+        Ok((handle, send.message))
     }
 
     /// Sends what the queue holds as `Queued` (a previous run's, or this one's that lost its
@@ -34,12 +67,28 @@ impl Session {
     /// [`Error::Store`] when the queue cannot be read.
     pub(crate) async fn resend_queued(&self) -> Result<usize, Error> {
         let queued = self.chat().store().queued(self.user())?;
+        let (files, texts): (Vec<_>, Vec<_>) = queued
+            .into_iter()
+            .filter(|s| s.status == LocalStatus::Queued)
+            .partition(|s| s.upload.is_some());
         let mut sent = 0;
-        for send in queued.iter().filter(|s| s.status == LocalStatus::Queued) {
+        for send in &texts {
             // One that fails now is marked by `dispatch` and the rest still go.
             if dispatch(self.chat(), self.user(), send).await.is_ok() {
                 sent += 1;
             }
+        }
+        if !files.is_empty() {
+            // Uploads take their time: the login does not wait for them.
+            let session = self.internal();
+            tokio::spawn(async move {
+                for send in files {
+                    let id = send.message.id;
+                    if let Err(e) = session.upload_and_send(send, &mut |_| {}).await {
+                        tracing::warn!(%id, error = %e, "a queued file could not be sent");
+                    }
+                }
+            });
         }
         Ok(sent)
     }

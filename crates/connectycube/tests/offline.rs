@@ -367,8 +367,14 @@ async fn a_restart_fetches_only_what_came_while_closed() {
 }
 
 /// The next local echo, within [`WAIT`].
-async fn next_echo(echoes: &mut connectycube::Updates<connectycube::LocalEcho>) -> connectycube::LocalEcho {
-    tokio::time::timeout(WAIT, echoes.next()).await.unwrap().unwrap().unwrap()
+async fn next_echo(
+    echoes: &mut connectycube::Updates<connectycube::LocalEcho>,
+) -> connectycube::LocalEcho {
+    tokio::time::timeout(WAIT, echoes.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
 }
 
 /// A refused send stays on the queue as `Failed` with the reason; edited, it goes out with
@@ -378,7 +384,10 @@ async fn a_refused_send_is_failed_until_edited_retried_or_cancelled() {
     let srv = server(&["ann", "bob"]).await;
     let (ann, _ann_events, _) = user(&srv, "ann").await;
     let (bob, _bob_events, _) = user(&srv, "bob").await;
-    let dialog = ann.create_dialog(&CreateDialog::private(bob.user())).await.unwrap();
+    let dialog = ann
+        .create_dialog(&CreateDialog::private(bob.user()))
+        .await
+        .unwrap();
     let mut echoes = ann.local_echoes();
     bob.chat().block(ann.user()).await.unwrap();
 
@@ -387,21 +396,35 @@ async fn a_refused_send_is_failed_until_edited_retried_or_cancelled() {
     assert!(error.bounce().is_some(), "{error:?}");
     assert_eq!(next_echo(&mut echoes).await.status, LocalStatus::Queued);
     let failed = next_echo(&mut echoes).await;
-    assert!(matches!(failed.status, LocalStatus::Failed(ref why) if !why.is_empty()), "{failed:?}");
+    assert!(
+        matches!(failed.status, LocalStatus::Failed(ref why) if !why.is_empty()),
+        "{failed:?}"
+    );
     let unsent = ann.unsent().unwrap();
     assert_eq!((unsent.len(), unsent[0].message.id), (1, typo.id));
 
     bob.chat().unblock(ann.user()).await.unwrap();
     let mut bobs_messages = bob.messages();
     ann.edit_unsent(typo.id, "hello").await.unwrap();
-    let got = tokio::time::timeout(WAIT, bobs_messages.next()).await.unwrap().unwrap().unwrap();
-    assert_eq!((got.message.id, got.body()), (typo.id, Some("hello")), "same id, new text");
+    let got = tokio::time::timeout(WAIT, bobs_messages.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.message.id, got.body()),
+        (typo.id, Some("hello")),
+        "same id, new text"
+    );
     assert_eq!(next_echo(&mut echoes).await.status, LocalStatus::Queued);
     let mut status = LocalStatus::Queued;
     while status == LocalStatus::Queued {
         status = next_echo(&mut echoes).await.status;
     }
-    assert!(matches!(status, LocalStatus::Sent | LocalStatus::Delivered), "{status:?}");
+    assert!(
+        matches!(status, LocalStatus::Sent | LocalStatus::Delivered),
+        "{status:?}"
+    );
     assert!(ann.unsent().unwrap().is_empty());
 
     bob.chat().block(ann.user()).await.unwrap();
@@ -409,6 +432,80 @@ async fn a_refused_send_is_failed_until_edited_retried_or_cancelled() {
     dialog.send(&unwanted).await.expect_err("blocked again");
     ann.cancel_send(unwanted.id).unwrap();
     assert!(ann.unsent().unwrap().is_empty(), "cancelled");
-    let again = ann.retry_send(unwanted.id).await.expect_err("nothing to retry");
-    assert!(matches!(again, connectycube::Error::Unsupported(_)), "{again:?}");
+    let again = ann
+        .retry_send(unwanted.id)
+        .await
+        .expect_err("nothing to retry");
+    assert!(
+        matches!(again, connectycube::Error::Unsupported(_)),
+        "{again:?}"
+    );
+}
+
+/// A file message waits on the queue with its upload; when the upload fails on the way (here
+/// the storage answers 503), a restart on the same store uploads the file again and sends
+/// the message, with its id.
+#[tokio::test]
+async fn a_file_whose_upload_failed_goes_out_after_a_restart() {
+    use connectycube_devserver::rest::{RestFault, RouteFault};
+    let srv = server(&["ann", "bob"]).await;
+    let store = store_path("upload");
+    let chat = srv.chat().unwrap().connection_config();
+    let config = app_config(&srv, chat).with_store(StoreConfig::sqlite(&store));
+    let (ann, _events) = Client::new(config.clone())
+        .login(credentials("ann"))
+        .await
+        .unwrap();
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let dialog = ann
+        .create_dialog(&CreateDialog::private(bob.user()))
+        .await
+        .unwrap();
+    let file = store.with_extension("jpeg");
+    std::fs::write(&file, b"not really a cat").unwrap();
+
+    let down = RestFault::Status(http::StatusCode::SERVICE_UNAVAILABLE);
+    srv.rest()
+        .inject_route_fault(RouteFault::new("CreateBlob", down).times(1_000));
+    let cat = Message::new("a cat");
+    let sent = dialog
+        .send_file(
+            &file,
+            "image/jpeg",
+            AttachmentType::Image,
+            cat.clone(),
+            |_| {},
+        )
+        .await;
+    assert!(sent.is_err(), "the storage is down");
+    let unsent = ann.unsent().unwrap();
+    assert_eq!(unsent.len(), 1);
+    assert_eq!(
+        (unsent[0].message.id, &unsent[0].status),
+        (cat.id, &LocalStatus::Queued)
+    );
+    assert!(unsent[0].upload.is_some(), "it waits for its file");
+    ann.destroy().await.unwrap();
+    drop(ann);
+
+    srv.rest().clear_route_faults();
+    let mut bobs_messages = bob.messages();
+    let (ann, _events) = Client::new(config).login(credentials("ann")).await.unwrap();
+    let got = tokio::time::timeout(WAIT, bobs_messages.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((got.message.id, got.body()), (cat.id, Some("a cat")));
+    assert_eq!(got.message.attachments.len(), 1, "uploaded and attached");
+    assert!(got.message.attachments[0].uid.is_some());
+    let acked = tokio::time::timeout(WAIT, async {
+        while !ann.unsent().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    acked
+        .await
+        .expect("the server's ack takes it off the queue");
+    let _ = std::fs::remove_file(&file);
 }

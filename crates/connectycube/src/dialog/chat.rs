@@ -47,21 +47,27 @@ impl Dialog {
     /// # }
     /// ```
     pub fn send(&self, message: &Message) -> Sending {
-        let target = match self.peer() {
-            Ok(Peer::Room(id)) => SendTarget::Room(id),
-            Ok(Peer::User(to, _)) => SendTarget::User(to),
-            Err(e) => return Sending::failed(e),
+        match self.queued_send(message) {
+            Ok(send) => self.session.send_queued(send),
+            Err(e) => Sending::failed(e),
+        }
+    }
+
+    /// `message` as this dialog's queue entry: its target, its dialog, us as its sender.
+    pub(crate) fn queued_send(&self, message: &Message) -> Result<QueuedSend, Error> {
+        let target = match self.peer()? {
+            Peer::Room(id) => SendTarget::Room(id),
+            Peer::User(to, _) => SendTarget::User(to),
         };
         let mut message = message.clone();
         message.dialog_id = Some(self.id());
-        if message.sender_id.is_none() {
-            // Our own, as the store and the echo show it (the stanza names no sender).
-            message.sender_id = Some(self.session.user());
-        }
-        self.session.send_queued(QueuedSend {
+        // Our own, as the store and the echo show it (the stanza names no sender).
+        message.sender_id.get_or_insert(self.session.user());
+        Ok(QueuedSend {
             message,
             target,
             status: LocalStatus::Queued,
+            upload: None,
         })
     }
 

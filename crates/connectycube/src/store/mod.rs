@@ -25,7 +25,7 @@ use std::sync::Arc;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use connectycube_protocol::model::{Dialog, Message};
 
-pub use record::{LocalEcho, LocalStatus, QueuedSend, SendTarget};
+pub use record::{LocalEcho, LocalStatus, PendingUpload, QueuedSend, SendTarget};
 
 /// Where and how much the client keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,6 +74,7 @@ pub enum SendTarget {
 
 /// A send written to the store before it went out.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct QueuedSend {
     /// The message, with its id (stable across retries and restarts) and dialog.
     pub message: Message,
@@ -81,6 +82,20 @@ pub struct QueuedSend {
     pub target: SendTarget,
     /// [`LocalStatus::Queued`] or [`LocalStatus::Failed`].
     pub status: LocalStatus,
+    /// A file to upload and attach first; the upload starts again after a restart.
+    pub upload: Option<PendingUpload>,
+}
+
+/// A file a queued message waits for ([`crate::Dialog::send_file`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct PendingUpload {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Its MIME type.
+    pub content_type: String,
+    /// What the attachment is.
+    pub kind: connectycube_protocol::model::AttachmentType,
 }
 
 /// A send of this client as the app shows it: the message and where it stands, at once when

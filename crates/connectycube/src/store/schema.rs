@@ -27,7 +27,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
      CREATE TABLE queue (
          seq INTEGER PRIMARY KEY AUTOINCREMENT, owner INTEGER NOT NULL, id TEXT NOT NULL,
          room INTEGER NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT,
-         flags INTEGER NOT NULL, json TEXT NOT NULL,
+         flags INTEGER NOT NULL, json TEXT NOT NULL, upload TEXT,
          UNIQUE (owner, id));",
 ];
 

@@ -156,6 +156,34 @@ fn target_of(room: bool, target: &str) -> Result<SendTarget, StoreError> {
     }
 }
 
+/// A queue row as stored.
+struct QueueRow {
+    room: bool,
+    target: String,
+    code: i64,
+    reason: Option<String>,
+    flags: i64,
+    json: String,
+    upload: Option<String>,
+}
+
+impl QueueRow {
+    fn read(self) -> Result<QueuedSend, StoreError> {
+        let mut message: Message = parse("queued send", &self.json)?;
+        set_flags(&mut message, self.flags);
+        let upload = match &self.upload {
+            Some(text) => Some(parse("queued upload", text)?),
+            None => None,
+        };
+        Ok(QueuedSend {
+            message,
+            target: target_of(self.room, &self.target)?,
+            status: LocalStatus::decode(self.code, self.reason),
+            upload,
+        })
+    }
+}
+
 impl Backend for SqliteStore {
     fn user_of(&self, identity: &str) -> Result<Option<UserId>, StoreError> {
         self.run(|c| {
@@ -404,8 +432,8 @@ impl Backend for SqliteStore {
             };
             let (code, reason) = send.status.encode();
             tx.execute(
-                "INSERT OR IGNORE INTO queue (owner, id, room, target, status, reason, flags, json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT OR IGNORE INTO queue (owner, id, room, target, status, reason, flags, json, upload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     owner,
                     send.message.id.to_string(),
@@ -414,7 +442,8 @@ impl Backend for SqliteStore {
                     code,
                     reason,
                     flags(&send.message),
-                    json(&send.message)
+                    json(&send.message),
+                    send.upload.as_ref().map(json)
                 ],
             )?;
             put_message(&tx, owner, &send.message, &send.status)?;
@@ -426,24 +455,23 @@ impl Backend for SqliteStore {
     fn queued(&self, owner: UserId) -> Result<Vec<QueuedSend>, StoreError> {
         self.run(|c| {
             let mut q = c.prepare_cached(
-                "SELECT room, target, status, reason, flags, json FROM queue WHERE owner = ?1 ORDER BY seq",
+                "SELECT room, target, status, reason, flags, json, upload FROM queue
+                 WHERE owner = ?1 ORDER BY seq",
             )?;
-            let rows: Vec<(bool, String, i64, Option<String>, i64, String)> = q
+            let rows: Vec<QueueRow> = q
                 .query_map([owner_key(owner)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+                    Ok(QueueRow {
+                        room: r.get(0)?,
+                        target: r.get(1)?,
+                        code: r.get(2)?,
+                        reason: r.get(3)?,
+                        flags: r.get(4)?,
+                        json: r.get(5)?,
+                        upload: r.get(6)?,
+                    })
                 })?
                 .collect::<Result<_, _>>()?;
-            rows.into_iter()
-                .map(|(room, target, code, reason, flags, text)| {
-                    let mut message: Message = parse("queued send", &text)?;
-                    set_flags(&mut message, flags);
-                    Ok(QueuedSend {
-                        message,
-                        target: target_of(room, &target)?,
-                        status: LocalStatus::decode(code, reason),
-                    })
-                })
-                .collect()
+            rows.into_iter().map(QueueRow::read).collect()
         })
     }
 
@@ -463,8 +491,17 @@ impl Backend for SqliteStore {
             let tx = c.transaction()?;
             let (code, reason) = send.status.encode();
             let n = tx.execute(
-                "UPDATE queue SET status = ?3, reason = ?4, flags = ?5, json = ?6 WHERE owner = ?1 AND id = ?2",
-                params![owner, id, code, reason, flags(&send.message), json(&send.message)],
+                "UPDATE queue SET status = ?3, reason = ?4, flags = ?5, json = ?6, upload = ?7
+                 WHERE owner = ?1 AND id = ?2",
+                params![
+                    owner,
+                    id,
+                    code,
+                    reason,
+                    flags(&send.message),
+                    json(&send.message),
+                    send.upload.as_ref().map(json)
+                ],
             )?;
             if n > 0 {
                 tx.execute(

@@ -116,6 +116,7 @@ fn statuses_only_move_forward_and_flags_survive() -> R {
             message: m.clone(),
             target: SendTarget::User(BOB),
             status: LocalStatus::Queued,
+            upload: None,
         };
         store.enqueue(ME, &send)?;
         store.enqueue(ME, &send)?;
@@ -161,6 +162,11 @@ fn a_failed_send_can_be_edited_and_requeued() -> R {
             message: message(d, ME, 10, "typo"),
             target: SendTarget::Room(d),
             status: LocalStatus::Queued,
+            upload: Some(PendingUpload {
+                path: "/tmp/cat.jpg".into(),
+                content_type: "image/jpeg".into(),
+                kind: connectycube_protocol::model::AttachmentType::Image,
+            }),
         };
         store.enqueue(ME, &send)?;
         store.set_status(ME, send.message.id, &LocalStatus::Failed("bounced".into()))?;
@@ -168,8 +174,15 @@ fn a_failed_send_can_be_edited_and_requeued() -> R {
             store.queued(ME)?[0].status,
             LocalStatus::Failed("bounced".into())
         );
+        assert_eq!(
+            store.queued(ME)?[0].upload,
+            send.upload,
+            "the pending upload is kept"
+        );
         send.message.body = Some("fixed".into());
+        send.upload = None;
         assert!(store.requeue(ME, &send)?);
+        assert_eq!(store.queued(ME)?[0].upload, None, "uploaded");
         let queued = store.queued(ME)?;
         assert_eq!(
             (queued[0].message.body.as_deref(), &queued[0].status),
