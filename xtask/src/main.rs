@@ -178,8 +178,9 @@ fn required_env() -> Vec<(String, String)> {
 /// The README's quickstart: the example against an embedded devserver.
 const QUICKSTART: [&str; 6] = ["run", "-q", "-p", "connectycube", "--example", "quickstart"];
 
-/// One example per area of the messaging guide (`crates/connectycube/examples/`).
-const GUIDE_EXAMPLES: [&str; 9] = [
+/// One example per area of the messaging guide (`crates/connectycube/examples/`), and one
+/// for what the facade adds beyond it (offline-first).
+const GUIDE_EXAMPLES: [&str; 10] = [
     "connect_and_states",
     "dialogs",
     "messaging",
@@ -189,6 +190,7 @@ const GUIDE_EXAMPLES: [&str; 9] = [
     "privacy_lists",
     "last_activity",
     "system_messages",
+    "offline",
 ];
 
 /// Installs the pinned official JS SDK the interoperability tests run as a peer

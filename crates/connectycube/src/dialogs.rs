@@ -55,6 +55,7 @@ impl Session {
     pub async fn create_dialog(&self, dialog: &CreateDialog) -> Result<Dialog, Error> {
         dialog.check_admins()?;
         let info = self.rest().send(dialog).await?;
+        self.keep_dialogs(std::slice::from_ref(&info));
         Ok(self.dialog_of(info))
     }
 
@@ -82,10 +83,7 @@ impl Session {
         }
         match self.rest().send(query).await {
             Ok(page) => {
-                let store = self.chat().store();
-                if let Err(e) = store.put_dialogs(self.user(), &page.items) {
-                    tracing::warn!(error = %e, "could not keep the dialogs");
-                }
+                self.keep_dialogs(&page.items);
                 Ok(page.items.into_iter().map(|d| self.dialog_of(d)).collect())
             }
             Err(e) => {
@@ -96,6 +94,13 @@ impl Session {
                 tracing::debug!(error = %e, "dialogs from the store: the server is unreachable");
                 self.kept_dialogs(query)
             }
+        }
+    }
+
+    /// Keeps what the server said of these dialogs (for a restart, also offline).
+    fn keep_dialogs(&self, dialogs: &[model::Dialog]) {
+        if let Err(e) = self.chat().store().put_dialogs(self.user(), dialogs) {
+            tracing::warn!(error = %e, "could not keep the dialogs");
         }
     }
 

@@ -219,6 +219,10 @@ fn every_behaviour_beyond_the_guide_names_tests_that_exist() {
             .split_first()
             .unwrap_or_else(|| panic!("{behaviour}: no test file named"));
         assert!(!funcs.is_empty(), "{behaviour}: no test named");
+        for example in rust.split('`').skip(1).step_by(2).filter(|n| n.ends_with(".rs")) {
+            let path = crate_dir().join("../..").join(example);
+            assert!(path.exists(), "{behaviour}: no example {}", path.display());
+        }
         let path = crate_dir().join("tests").join(file);
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|_| panic!("{behaviour}: no test file {}", path.display()));
