@@ -219,7 +219,12 @@ fn every_behaviour_beyond_the_guide_names_tests_that_exist() {
             .split_first()
             .unwrap_or_else(|| panic!("{behaviour}: no test file named"));
         assert!(!funcs.is_empty(), "{behaviour}: no test named");
-        for example in rust.split('`').skip(1).step_by(2).filter(|n| n.ends_with(".rs")) {
+        for example in rust
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|n| n.ends_with(".rs"))
+        {
             let path = crate_dir().join("../..").join(example);
             assert!(path.exists(), "{behaviour}: no example {}", path.display());
         }
