@@ -300,8 +300,9 @@ impl Client {
     /// Logs `user` in to the chat only, with its password: for a chat server without
     /// ConnectyCube's REST API (a plain XMPP server such as the test ejabberd), or a chat
     /// password obtained elsewhere. The session's REST half has no session, so its REST
-    /// calls fail with [`Error::Rest`], and no gap is filled from the REST history after a
-    /// new chat session. Must be called within a tokio runtime.
+    /// calls fail with [`Error::Rest`] (dialogs and history answer from the store instead),
+    /// and no gap is filled from the REST history after a new chat session. Must be called
+    /// within a tokio runtime.
     ///
     /// # Errors
     /// [`Error::Login`] when the chat refuses, [`Error::Address`] for a user that makes no

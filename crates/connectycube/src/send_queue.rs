@@ -191,7 +191,8 @@ async fn dispatch(
     };
     match sending.queued().await {
         Ok(handle) => {
-            let (chat, id, watched) = (chat.clone(), message.id, handle.clone());
+            // The client's own handle: a send in flight does not keep the session alive.
+            let (chat, id, watched) = (chat.internal(), message.id, handle.clone());
             tokio::spawn(async move {
                 match watched.await {
                     Ok(()) => acked(&chat, owner, id).await,

@@ -509,3 +509,40 @@ async fn a_file_whose_upload_failed_goes_out_after_a_restart() {
         .expect("the server's ack takes it off the queue");
     let _ = std::fs::remove_file(&file);
 }
+
+/// In a group the room reflects our message, sometimes before the server's ack: the echo
+/// still says `Sent` once, and nothing of ours is shown as someone else's message.
+#[tokio::test]
+async fn a_group_send_echoes_sent_once_whatever_comes_first() {
+    let srv = server(&["ann", "bob"]).await;
+    let (ann, _ann_events, _) = user(&srv, "ann").await;
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let group = ann
+        .create_dialog(&CreateDialog::group("g", [bob.user()]))
+        .await
+        .unwrap();
+    group.join().await.unwrap();
+    let mut echoes = ann.local_echoes();
+    for n in 0..20 {
+        group.send(&Message::new(format!("{n}"))).await.unwrap();
+    }
+    let mut sent = Vec::new();
+    while sent.len() < 20 {
+        let echo = next_echo(&mut echoes).await;
+        if echo.status == LocalStatus::Sent {
+            sent.push(echo.message.body.unwrap());
+        }
+    }
+    sent.sort_by_key(|b| b.parse::<u32>().unwrap());
+    assert_eq!(
+        sent,
+        (0..20).map(|n| n.to_string()).collect::<Vec<_>>(),
+        "each Sent once"
+    );
+    assert!(ann.unsent().unwrap().is_empty());
+    let extra = tokio::time::timeout(Duration::from_millis(300), echoes.next()).await;
+    assert!(
+        !matches!(extra, Ok(Some(Ok(ref e))) if e.status == LocalStatus::Sent),
+        "{extra:?}"
+    );
+}

@@ -14,7 +14,11 @@ use crate::store::{LocalStatus, QueuedSend, SendTarget};
 use crate::{ChatClient, Error, Peer, Sending};
 
 impl Dialog {
-    /// Sends `message`: to the opponent of a private dialog (paced by the opponent's
+    /// Sends `message`, written first to the store's send queue: it shows at once as a local
+    /// echo ([`Session::local_echoes`](crate::Session::local_echoes)), and what a crash or a
+    /// lost connection leaves queued goes out at the next login, with its id
+    /// ([`Session::unsent`](crate::Session::unsent)). It goes
+    /// to the opponent of a private dialog (paced by the opponent's
     /// 'delivered' markers, [`ChatClient::send_private_paced`](crate::ChatClient::send_private_paced)),
     /// to the room (joined on demand) otherwise. Resolves when the server has it ("sent").
     /// While the room is being rejoined after a drop, the message waits for the rejoin (at

@@ -26,6 +26,17 @@ pub(crate) fn shown_before(store: &Store, owner: UserId, event: &ChatEvent) -> b
 pub(crate) fn record(store: &Store, owner: UserId, event: &ChatEvent) -> Option<LocalEcho> {
     let done = match event {
         ChatEvent::ChatMessage(m) => {
+            // A room reflects our own message: it is on the server (maybe before its ack).
+            if m.payload.sender_id == Some(owner) {
+                match store.set_status(owner, m.payload.id, &LocalStatus::Sent) {
+                    Ok(Some(message)) => {
+                        let status = LocalStatus::Sent;
+                        return Some(LocalEcho { message, status });
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not keep a message in the store"),
+                }
+            }
             let mut message = m.payload.clone();
             message.dialog_id = m.dialog_id();
             store.put_messages(owner, &[(message, LocalStatus::Sent)])
