@@ -151,7 +151,7 @@ impl Session {
         self.take_queued(id)?;
         let store = self.chat().store();
         store.dequeue(self.user(), id)?;
-        store.edit_message(self.user(), id, None)?;
+        store.remove_message(self.user(), id)?;
         Ok(())
     }
 

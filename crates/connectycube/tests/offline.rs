@@ -546,3 +546,77 @@ async fn a_group_send_echoes_sent_once_whatever_comes_first() {
         "{extra:?}"
     );
 }
+
+/// Edits, deletions and reactions reach the kept messages: a restart with the network down
+/// shows the edited text, not the deleted message, and the reaction counts.
+#[tokio::test]
+async fn edits_deletions_and_reactions_are_kept() {
+    let srv = server(&["ann", "bob"]).await;
+    let store = store_path("changes");
+    let chat = srv.chat().unwrap().connection_config();
+    let config = app_config(&srv, chat).with_store(StoreConfig::sqlite(&store));
+    let (ann, _events) = Client::new(config).login(credentials("ann")).await.unwrap();
+    let (bob, _bob_events, _) = user(&srv, "bob").await;
+    let bobs = bob
+        .create_dialog(&CreateDialog::private(ann.user()))
+        .await
+        .unwrap();
+    let (mut incoming, mut edits, mut deletions, mut reactions) = (
+        ann.messages(),
+        ann.edited_messages(),
+        ann.deleted_messages(),
+        ann.reaction_changes(),
+    );
+    let typo = bobs.send_text("helo").await.unwrap();
+    let gone = bobs.send_text("oops").await.unwrap();
+    let liked = bobs.send_text("lunch?").await.unwrap();
+    for _ in 0..3 {
+        tokio::time::timeout(WAIT, incoming.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+    // The app lists its dialogs, as at every start: the store keeps them.
+    assert_eq!(ann.dialogs(&ListDialogs::new()).await.unwrap().len(), 1);
+    bobs.send_edit(typo.id, "hello", false).await.unwrap();
+    bobs.send_delete(gone.id).await.unwrap();
+    bobs.react(liked.id, "👍").await.unwrap();
+    tokio::time::timeout(WAIT, edits.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(WAIT, deletions.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(WAIT, reactions.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    ann.destroy().await.unwrap();
+    drop(ann);
+
+    let down = AppConfig::new(AppId(srv.app_id()), srv.auth_key())
+        .with_endpoints(
+            "http://127.0.0.1:9",
+            ConnectionConfig::direct_tls("127.0.0.1", 9),
+        )
+        .unwrap()
+        .with_store(StoreConfig::sqlite(&store));
+    let (ann, _events) = Client::new(down).login(credentials("ann")).await.unwrap();
+    let dialog = ann.dialogs(&ListDialogs::new()).await.unwrap().remove(0);
+    let kept = dialog.history().limit(50).fetch().await.unwrap();
+    let bodies: Vec<_> = kept.iter().map(|m| m.body.as_deref()).collect();
+    assert_eq!(
+        bodies,
+        [Some("hello"), Some("lunch?")],
+        "edited, and one deleted"
+    );
+    let summary = kept[1].reactions.clone().unwrap_or_default();
+    assert_eq!(summary.total.get("👍"), Some(&1), "{summary:?}");
+    assert!(summary.own.is_empty(), "bob's, not ann's");
+}

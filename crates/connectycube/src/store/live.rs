@@ -5,6 +5,8 @@
 use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::UserId;
+use connectycube_protocol::message::reactions::Reactions;
+use connectycube_protocol::model::Message;
 
 use super::{LocalEcho, LocalStatus, Store};
 
@@ -60,13 +62,46 @@ pub(crate) fn record(store: &Store, owner: UserId, event: &ChatEvent) -> Option<
             };
         }
         ChatEvent::Edited(m) => {
-            store.edit_message(owner, m.payload.message_id, Some(&m.payload.body))
+            let edit = |kept: &mut Message| kept.body = Some(m.payload.body.clone());
+            store
+                .update_message(owner, m.payload.message_id, &edit)
+                .map(drop)
         }
-        ChatEvent::Deleted(m) => store.edit_message(owner, m.payload, None),
+        ChatEvent::Reactions(r) => {
+            let change = |kept: &mut Message| react(kept, owner, &r.payload);
+            store
+                .update_message(owner, r.payload.message_id, &change)
+                .map(drop)
+        }
+        ChatEvent::Deleted(m) => store.remove_message(owner, m.payload),
         _ => return None,
     };
     if let Err(e) = done {
         tracing::warn!(error = %e, "could not keep a message in the store");
     }
     None
+}
+
+/// Applies a reactions change to a kept message's summary (counts, and ours).
+fn react(kept: &mut Message, owner: UserId, change: &Reactions) {
+    let summary = kept.reactions.get_or_insert_with(Default::default);
+    let mine = change.user_id == owner;
+    for r in &change.changes {
+        if r.add == Some(true) {
+            *summary.total.entry(r.kind.clone()).or_default() += 1;
+            if mine && !summary.own.contains(&r.kind) {
+                summary.own.push(r.kind.clone());
+            }
+        } else if r.remove == Some(true) {
+            if let Some(n) = summary.total.get_mut(&r.kind) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    summary.total.remove(&r.kind);
+                }
+            }
+            if mine {
+                summary.own.retain(|k| k != &r.kind);
+            }
+        }
+    }
 }

@@ -189,27 +189,30 @@ impl Backend for MemoryStore {
         }))
     }
 
-    fn edit_message(
-        &self,
-        owner: UserId,
-        id: MessageId,
-        body: Option<&str>,
-    ) -> Result<(), StoreError> {
-        self.with(owner, |o| match body {
-            Some(text) => {
-                if let Some(kept) = o.find(id) {
-                    kept.0.body = Some(text.to_owned());
-                }
-            }
-            None => {
-                if let Some(dialog) = o.index.remove(&id)
-                    && let Some(list) = o.messages.get_mut(&dialog)
-                {
-                    list.retain(|(m, _)| m.id != id);
-                }
+    fn remove_message(&self, owner: UserId, id: MessageId) -> Result<(), StoreError> {
+        self.with(owner, |o| {
+            if let Some(dialog) = o.index.remove(&id)
+                && let Some(list) = o.messages.get_mut(&dialog)
+            {
+                list.retain(|(m, _)| m.id != id);
             }
         });
         Ok(())
+    }
+
+    fn update_message(
+        &self,
+        owner: UserId,
+        id: MessageId,
+        change: &dyn Fn(&mut Message),
+    ) -> Result<bool, StoreError> {
+        Ok(self.with(owner, |o| match o.find(id) {
+            Some(kept) => {
+                change(&mut kept.0);
+                true
+            }
+            None => false,
+        }))
     }
 
     fn shown_before(&self, owner: UserId, id: MessageId) -> Result<bool, StoreError> {

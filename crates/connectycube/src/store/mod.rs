@@ -186,16 +186,18 @@ pub(crate) trait Backend: Send + Sync + fmt::Debug {
         id: MessageId,
         status: &LocalStatus,
     ) -> Result<Option<Message>, StoreError>;
-    /// Replaces a kept message's text (an edit), marks it deleted with `None`.
-    fn edit_message(
-        &self,
-        owner: UserId,
-        id: MessageId,
-        body: Option<&str>,
-    ) -> Result<(), StoreError>;
+    /// Forgets a kept message (deleted, or a cancelled send's echo).
+    fn remove_message(&self, owner: UserId, id: MessageId) -> Result<(), StoreError>;
     /// Whether a message from someone else with this id was kept (shown before, maybe by an
     /// earlier run).
     fn shown_before(&self, owner: UserId, id: MessageId) -> Result<bool, StoreError>;
+    /// Changes a kept message in place (an edit, reactions); false when it is not kept.
+    fn update_message(
+        &self,
+        owner: UserId,
+        id: MessageId,
+        change: &dyn Fn(&mut Message),
+    ) -> Result<bool, StoreError>;
     /// The newest message kept per dialog from others: its `date_sent` and id.
     fn last_seen(&self, owner: UserId) -> Result<Vec<(DialogId, i64, MessageId)>, StoreError>;
     /// Writes a send to the queue (and its local echo to the messages) before it goes out.

@@ -358,39 +358,44 @@ impl Backend for SqliteStore {
         })
     }
 
-    fn edit_message(
+    fn remove_message(&self, owner: UserId, id: MessageId) -> Result<(), StoreError> {
+        self.run(|c| {
+            c.execute(
+                "DELETE FROM messages WHERE owner = ?1 AND id = ?2",
+                params![owner_key(owner), id.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn update_message(
         &self,
         owner: UserId,
         id: MessageId,
-        body: Option<&str>,
-    ) -> Result<(), StoreError> {
+        change: &dyn Fn(&mut Message),
+    ) -> Result<bool, StoreError> {
         let (owner, id) = (owner_key(owner), id.to_string());
         self.run(|c| {
-            let Some(body) = body else {
-                c.execute(
-                    "DELETE FROM messages WHERE owner = ?1 AND id = ?2",
-                    params![owner, id],
-                )?;
-                return Ok(());
-            };
             let tx = c.transaction()?;
-            let text: Option<String> = tx
+            let kept: Option<(i64, String)> = tx
                 .query_row(
-                    "SELECT json FROM messages WHERE owner = ?1 AND id = ?2",
+                    "SELECT flags, json FROM messages WHERE owner = ?1 AND id = ?2",
                     params![owner, id],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            if let Some(text) = text {
-                let mut m: Message = parse("message", &text)?;
-                m.body = Some(body.to_owned());
-                tx.execute(
-                    "UPDATE messages SET json = ?3 WHERE owner = ?1 AND id = ?2",
-                    params![owner, id, json(&m)],
-                )?;
-            }
+            let Some((flags, text)) = kept else {
+                return Ok(false);
+            };
+            let mut m: Message = parse("message", &text)?;
+            set_flags(&mut m, flags);
+            change(&mut m);
+            tx.execute(
+                "UPDATE messages SET json = ?3 WHERE owner = ?1 AND id = ?2",
+                params![owner, id, json(&m)],
+            )?;
             tx.commit()?;
-            Ok(())
+            Ok(true)
         })
     }
 

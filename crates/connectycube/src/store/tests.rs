@@ -192,7 +192,17 @@ fn a_failed_send_can_be_edited_and_requeued() -> R {
             store.messages(ME, d, 1)?[0].0.body.as_deref(),
             Some("fixed")
         );
-        store.edit_message(ME, send.message.id, None)?;
+        let react = |m: &mut Message| m.body = Some("edited".into());
+        assert!(store.update_message(ME, send.message.id, &react)?);
+        assert_eq!(
+            store.messages(ME, d, 1)?[0].0.body.as_deref(),
+            Some("edited")
+        );
+        assert!(
+            !store.update_message(BOB, send.message.id, &react)?,
+            "per owner"
+        );
+        store.remove_message(ME, send.message.id)?;
         assert!(store.messages(ME, d, 1)?.is_empty(), "deleted");
     }
     Ok(())
