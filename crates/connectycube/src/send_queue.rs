@@ -162,16 +162,19 @@ impl Session {
             .ok_or_else(|| Error::Unsupported(format!("message {id} is not on the send queue")))
     }
 
+    /// Writes the changed send back, shows its echo, and sends it (its file first, when its
+    /// upload never finished).
     fn requeue_and_send(&self, send: QueuedSend) -> Sending {
-        let (chat, owner) = (self.chat().clone(), self.user());
+        let session = self.clone();
         Sending::prepare(async move {
-            chat.store().requeue(owner, &send)?;
+            session.chat().store().requeue(session.user(), &send)?;
             let echo = LocalEcho {
                 message: send.message.clone(),
                 status: LocalStatus::Queued,
             };
-            chat.echo(echo).await;
-            dispatch(&chat, owner, &send).await
+            session.chat().echo(echo).await;
+            let (handle, _) = session.upload_and_send(send, &mut |_| {}).await?;
+            Ok(handle)
         })
     }
 }
