@@ -152,6 +152,17 @@ pub(crate) fn assemble<'c>(
     for child in custom {
         insert_property(&mut props, child.name(), element_to_value(child));
     }
+    assemble_props(known, module_identifier, attachments, props)
+}
+
+/// As [`assemble`], with the custom properties already read (in document order, each through
+/// [`insert_property`]): the event reader builds them without elements.
+pub(crate) fn assemble_props(
+    known: KnownTexts<'_>,
+    module_identifier: Option<String>,
+    attachments: Vec<Attachment>,
+    mut props: CustomProperties,
+) -> ExtraParams {
     let p = &mut props;
     let save_to_history = keep(
         p,
@@ -303,7 +314,7 @@ impl<'a> ExtraRef<'a> {
     fn custom_elements(self) -> Result<Vec<Element>, BuildError> {
         let mut custom = Vec::with_capacity(self.custom.len());
         for (k, v) in self.custom {
-            value_to_elements(k, v, &mut custom)?;
+            value_to_elements(k, v, 0, &mut custom)?;
         }
         Ok(custom)
     }
@@ -331,7 +342,7 @@ impl<'a> ExtraRef<'a> {
 }
 
 /// Repeated names become an array, as [`value_to_elements`] writes arrays.
-fn insert_property(map: &mut CustomProperties, key: &str, value: serde_json::Value) {
+pub(crate) fn insert_property(map: &mut CustomProperties, key: &str, value: serde_json::Value) {
     use serde_json::Value;
     match map.get_mut(key) {
         None => {
@@ -356,14 +367,22 @@ fn element_to_value(e: &Element) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
+/// The deepest custom property written (a nested object or array is one level): a value the
+/// app built may nest without end, and writing recurses once per level.
+pub(crate) const MAX_PROPERTY_DEPTH: usize = 64;
+
 fn value_to_elements(
     key: &str,
     value: &serde_json::Value,
+    depth: usize,
     out: &mut Vec<Element>,
 ) -> Result<(), BuildError> {
     use serde_json::Value;
     if <&xso::exports::rxml::NcNameStr>::try_from(key).is_err() {
         return Err(BuildError::PropertyName(key.chars().take(64).collect()));
+    }
+    if depth > MAX_PROPERTY_DEPTH {
+        return Err(BuildError::TooDeep(key.chars().take(64).collect()));
     }
     let mut e = Element::bare(key, ns::JABBER_CLIENT);
     match value {
@@ -376,14 +395,14 @@ fn value_to_elements(
         Value::Number(n) => e.append_text(n.to_string()),
         Value::Array(items) => {
             for item in items {
-                value_to_elements(key, item, out)?;
+                value_to_elements(key, item, depth + 1, out)?;
             }
             return Ok(());
         }
         Value::Object(map) => {
             let mut children = Vec::with_capacity(map.len());
             for (k, v) in map {
-                value_to_elements(k, v, &mut children)?;
+                value_to_elements(k, v, depth + 1, &mut children)?;
             }
             for c in children {
                 e.append_child(c);
