@@ -318,7 +318,7 @@ async fn synced_counts_only_what_the_closing_fill_showed() {
         .hub
         .subscribe(crate::fanout::EventKind::Messages.into(), false);
     let (_alive, alive) = Alive::new();
-    let task = tokio::spawn(p.run(stream::pending(), stream::pending(), alive));
+    let task = tokio::spawn(p.run(stream::pending::<Element>(), stream::pending(), alive));
     // The first fill shows message 1, then its REST call fails: no `Synced`.
     inject.send(Injected::Begin(dialog)).await.unwrap();
     inject

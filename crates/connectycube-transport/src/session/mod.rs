@@ -83,6 +83,7 @@ pub use settings::SessionSettings;
 pub use state::{ConnectionState, StateChange};
 
 use crate::connector::{BoxFuture, Connector, Credentials};
+use crate::stanza::Stanza;
 use actor::{Actor, Command, States};
 use fanout::Fanout;
 use sm::Unacked;
@@ -148,21 +149,38 @@ impl fmt::Debug for ChatConnection {
 
 /// Stanzas from the server, in order, for the app (stream-management traffic, answers to
 /// the session's own IQs and server pings are handled inside).
+///
+/// As a [`Stream`] it yields [`Stanza`]s: hot messages (chat, markers, typing) come already
+/// read into their event, with no tree built ([`crate::stanza`]); [`Incoming::recv`] gives
+/// every stanza as a tree, as before.
 #[derive(Debug)]
-pub struct Incoming(mpsc::Receiver<Box<Element>>);
+pub struct Incoming(mpsc::Receiver<Box<Stanza>>);
 
 impl Stream for Incoming {
-    type Item = Element;
+    type Item = Stanza;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Element>> {
-        self.0.poll_recv(cx).map(|el| el.map(|el| *el))
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Stanza>> {
+        self.0.poll_recv(cx).map(|s| s.map(|s| *s))
     }
 }
 
 impl Incoming {
-    /// The next stanza; `None` once the session and every handle are gone.
+    /// The next stanza as a tree; `None` once the session and every handle are gone.
     pub async fn recv(&mut self) -> Option<Element> {
-        self.0.recv().await.map(|el| *el)
+        loop {
+            match self.recv_stanza().await?.into_element() {
+                Ok(el) => return Some(el),
+                // The parser's own events always make an element; were one not to, it is
+                // skipped rather than ending the stream.
+                Err(e) => tracing::warn!(error = %e, "a read stanza could not be built"),
+            }
+        }
+    }
+
+    /// The next stanza, a hot message possibly read without a tree; `None` once the session
+    /// and every handle are gone.
+    pub async fn recv_stanza(&mut self) -> Option<Stanza> {
+        self.0.recv().await.map(|s| *s)
     }
 }
 
