@@ -59,6 +59,7 @@ mod sm;
 mod state;
 #[cfg(test)]
 mod tests;
+mod written;
 
 use std::fmt;
 use std::pin::Pin;
@@ -67,11 +68,14 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use connectycube_protocol::ChatEvent;
+use connectycube_protocol::message::{BuildError, ChatKind};
+use connectycube_protocol::model::Message;
 use futures_util::{Stream, StreamExt};
 use minidom::Element;
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 use tokio_stream::wrappers::ReceiverStream;
-use xmpp_parsers::jid::FullJid;
+use xmpp_parsers::jid::{FullJid, Jid};
 
 pub use errors::{
     Bounce, Disconnect, LoginError, SendError, StanzaErrorCondition, StanzaErrorType,
@@ -335,15 +339,49 @@ impl ChatConnection {
         self.enqueue(Command::Send(entry), handle)
     }
 
+    /// Sends a chat or group chat message written straight to text
+    /// (`Message::write_stanza`, no tree): the stanza `send(message.to_stanza(to, kind)?)`
+    /// sends, with the same handle, books and resends, for a fraction of the work.
+    ///
+    /// # Errors
+    /// [`BuildError`] as `Message::to_stanza` gives it; nothing is sent then.
+    pub fn send_message(
+        &self,
+        message: &Message,
+        to: &Jid,
+        kind: ChatKind,
+    ) -> Result<SendHandle, BuildError> {
+        Ok(self.submit_entry(written::message(message, to, kind)?, None))
+    }
+
+    /// Sends the stanza carrying `event` (`ChatEvent::to_element`): a chat message, marker or
+    /// typing written straight to text, any other event built as a tree and serialized.
+    ///
+    /// # Errors
+    /// [`BuildError`] as `ChatEvent::to_element` gives it; nothing is sent then.
+    pub fn send_event(&self, event: &ChatEvent) -> Result<SendHandle, BuildError> {
+        Ok(match written::event(event)? {
+            Some(entry) => self.submit_entry(entry, None),
+            None => self.send(event.to_element()?),
+        })
+    }
+
     fn submit(
         &self,
         stanza: &Element,
         permit: Option<tokio::sync::OwnedSemaphorePermit>,
     ) -> SendHandle {
-        let mut entry = match Unacked::serialize(stanza) {
-            Ok(entry) => entry,
-            Err(e) => return SendHandle::failed(SendError::Serialize(Arc::new(e))),
-        };
+        match Unacked::serialize(stanza) {
+            Ok(entry) => self.submit_entry(entry, permit),
+            Err(e) => SendHandle::failed(SendError::Serialize(Arc::new(e))),
+        }
+    }
+
+    fn submit_entry(
+        &self,
+        mut entry: Unacked,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> SendHandle {
         let (handle, tracker) = SendHandle::new();
         entry.tracker = Some(tracker);
         entry.permit = permit;

@@ -394,3 +394,33 @@ async fn read_messages_are_counted_and_reach_the_app() {
     conn.logout().await;
     assert_eq!(fake.with(|s| s.client_acks.last().copied()), Some(h0 + 3));
 }
+
+/// A message or event written straight to text goes through the same books as a tree.
+#[tokio::test]
+async fn written_sends_are_acknowledged_like_tree_sends() {
+    use connectycube_protocol::ChatEvent;
+    use connectycube_protocol::event::Inbound;
+    use connectycube_protocol::message::chat_state::TypingState;
+    use connectycube_protocol::message::{ChatKind, Envelope};
+    use connectycube_protocol::model::Message;
+    use xmpp_parsers::message::MessageType;
+
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let m = Message::new("written");
+    let to: xmpp_parsers::jid::Jid = "1002-1@localhost".parse().unwrap();
+    conn.send_message(&m, &to, ChatKind::Chat)
+        .unwrap()
+        .await
+        .unwrap();
+    let mut env = Envelope::new(MessageType::Chat, Some(to));
+    env.id = Some("typing-1".into());
+    let typing = ChatEvent::Typing(Box::new(Inbound {
+        envelope: env,
+        payload: TypingState::Composing,
+    }));
+    conn.send_event(&typing).unwrap().await.unwrap();
+    let seen = fake.with(|s| s.messages.clone());
+    assert_eq!(seen, [m.id.to_string(), "typing-1".to_owned()]);
+}
