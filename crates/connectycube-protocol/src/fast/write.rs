@@ -13,7 +13,7 @@ use xmpp_parsers::message::MessageType;
 use xso::exports::rxml::NcNameStr;
 
 use crate::event::ChatEvent;
-use crate::ids::DialogId;
+use crate::ids::{DialogId, MessageId};
 use crate::message::chat_state::TypingState;
 use crate::message::extra_params::MAX_PROPERTY_DEPTH;
 use crate::message::{BuildError, ChatKind, Envelope, check_text, ns};
@@ -35,10 +35,14 @@ impl Message {
         kind: ChatKind,
         out: &mut String,
     ) -> Result<(), BuildError> {
-        let mut env = Envelope::new(kind.into(), Some(to.clone()));
-        env.dialog_id = self.dialog_id;
-        let id = self.id.to_string();
-        write_chat(&env, Some(&id), self, out)
+        let head = Head {
+            from: None,
+            to: Some(to),
+            id: Id::Message(self.id),
+            kind: kind.into(),
+            dialog_id: self.dialog_id,
+        };
+        write_chat(&head, self, out)
     }
 }
 
@@ -56,7 +60,7 @@ pub fn write_event(event: &ChatEvent, out: &mut String) -> Result<bool, BuildErr
     };
     match event {
         // The envelope's id is written, as `chat::build` does.
-        ChatEvent::ChatMessage(i) => write_chat(env, env.id.as_deref(), &i.payload, out)?,
+        ChatEvent::ChatMessage(i) => write_chat(&Head::of(env), &i.payload, out)?,
         ChatEvent::Typing(i) => {
             let name = match i.payload {
                 TypingState::Composing => "composing",
@@ -92,6 +96,33 @@ fn plain(env: &Envelope) -> bool {
         && matches!(env.kind, MessageType::Chat | MessageType::Groupchat)
 }
 
+/// What `Envelope::build` writes on `<message>`, borrowed (no JID is copied).
+struct Head<'a> {
+    from: Option<&'a Jid>,
+    to: Option<&'a Jid>,
+    id: Id<'a>,
+    kind: MessageType,
+    dialog_id: Option<DialogId>,
+}
+
+/// A stanza id: the envelope's text, or a message id written as its hex digits.
+enum Id<'a> {
+    Text(Option<&'a str>),
+    Message(MessageId),
+}
+
+impl<'a> Head<'a> {
+    fn of(env: &'a Envelope) -> Self {
+        Self {
+            from: env.from.as_ref(),
+            to: env.to.as_ref(),
+            id: Id::Text(env.id.as_deref()),
+            kind: env.kind.clone(),
+            dialog_id: env.dialog_id,
+        }
+    }
+}
+
 fn type_name(kind: &MessageType) -> &'static str {
     match kind {
         MessageType::Groupchat => "groupchat",
@@ -100,16 +131,18 @@ fn type_name(kind: &MessageType) -> &'static str {
 }
 
 /// `<message xmlns='jabber:client' from to id type>`, as `Envelope::build` sets them.
-fn open_message(env: &Envelope, id: Option<&str>, out: &mut String) -> Result<(), BuildError> {
+fn open_message(head: &Head<'_>, out: &mut String) -> Result<(), BuildError> {
     out.push_str("<message xmlns='jabber:client'");
-    for (name, value) in [
-        ("from", env.from.as_ref().map(Jid::as_str)),
-        ("to", env.to.as_ref().map(Jid::as_str)),
-        ("id", id),
-        ("type", Some(type_name(&env.kind))),
-    ] {
-        attr(out, name, value)?;
+    attr(out, "from", head.from.map(Jid::as_str))?;
+    attr(out, "to", head.to.map(Jid::as_str))?;
+    match head.id {
+        Id::Text(id) => attr(out, "id", id)?,
+        // Hex digits: nothing to escape or check.
+        Id::Message(id) => {
+            let _ = write!(out, " id=\"{id}\"");
+        }
     }
+    attr(out, "type", Some(type_name(&head.kind)))?;
     out.push('>');
     Ok(())
 }
@@ -121,7 +154,7 @@ fn write_signal(
     out: &mut String,
     payload: impl FnOnce(&mut String),
 ) -> Result<(), BuildError> {
-    open_message(env, env.id.as_deref(), out)?;
+    open_message(&Head::of(env), out)?;
     payload(out);
     if let Some(d) = env.dialog_id {
         write_dialog_only(d, out);
@@ -135,13 +168,8 @@ fn write_dialog_only(d: DialogId, out: &mut String) {
 }
 
 /// A chat message (`message/chat.rs` `build`): body, `extraParams`, `markable`.
-fn write_chat(
-    env: &Envelope,
-    id: Option<&str>,
-    message: &Message,
-    out: &mut String,
-) -> Result<(), BuildError> {
-    open_message(env, id, out)?;
+fn write_chat(head: &Head<'_>, message: &Message, out: &mut String) -> Result<(), BuildError> {
+    open_message(head, out)?;
     if let Some(body) = &message.body {
         out.push_str("<body>");
         text(out, body);
@@ -153,7 +181,7 @@ fn write_chat(
         .and_then(|v| v.as_str());
     let empty = !message.save_to_history
         && message.date_sent.is_none()
-        && env.dialog_id.is_none()
+        && head.dialog_id.is_none()
         && !message.silent
         && module.is_none()
         && message.attachments.is_empty()
@@ -163,7 +191,7 @@ fn write_chat(
             .all(|k| module.is_some() && k == MODULE_IDENTIFIER);
     // Without a body, an empty `<extraParams/>` is what makes it a chat message (chat.rs).
     if !empty || message.body.is_none() {
-        write_extra(env.dialog_id, message, module, out)?;
+        write_extra(head.dialog_id, message, module, out)?;
     }
     if message.markable {
         let _ = write!(out, "<markable xmlns='{}'/>", ns::CHAT_MARKERS);
@@ -176,24 +204,15 @@ fn write_chat(
     Ok(())
 }
 
-/// `extraParams`: known children, attachments, custom properties (`ExtraRef::to_element`);
-/// custom names and texts are checked before the module, as there.
+/// `extraParams`: known children, attachments, custom properties (`ExtraRef::to_element`).
+/// The tree path checks custom names and texts first, then the module: the checks here are
+/// made as the text is written and their errors returned in that order.
 fn write_extra(
     dialog_id: Option<DialogId>,
     message: &Message,
     module: Option<&str>,
     out: &mut String,
 ) -> Result<(), BuildError> {
-    let mut custom = String::new();
-    for (k, v) in &message.custom {
-        if module.is_some() && k == MODULE_IDENTIFIER {
-            continue;
-        }
-        write_value(k, v, 0, &mut custom)?;
-    }
-    if let Some(m) = module {
-        check_text(MODULE_IDENTIFIER, m)?;
-    }
     out.push_str("<extraParams>");
     if message.save_to_history {
         out.push_str("<save_to_history>1</save_to_history>");
@@ -212,12 +231,25 @@ fn write_extra(
         text(out, m);
         out.push_str("</moduleIdentifier>");
     }
+    // An attribute the tree path would only fail to serialize: reported after its build
+    // errors.
+    let mut attachment_error = None;
     for a in &message.attachments {
-        write_attachment(a, out)?;
+        if let Err(e) = write_attachment(a, out) {
+            attachment_error.get_or_insert(e);
+        }
     }
-    out.push_str(&custom);
+    for (k, v) in &message.custom {
+        if module.is_some() && k == MODULE_IDENTIFIER {
+            continue;
+        }
+        write_value(k, v, 0, out)?;
+    }
+    if let Some(m) = module {
+        check_text(MODULE_IDENTIFIER, m)?;
+    }
     out.push_str("</extraParams>");
-    Ok(())
+    attachment_error.map_or(Ok(()), Err)
 }
 
 fn write_attachment(a: &Attachment, out: &mut String) -> Result<(), BuildError> {
