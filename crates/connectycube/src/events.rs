@@ -155,8 +155,7 @@ impl<A: Acknowledge> Pump<A> {
     /// reader instead of filling memory; every other subscription only counts what it missed.
     pub(crate) async fn run<S, T>(mut self, mut input: S, states: T, mut alive: watch::Receiver<()>)
     where
-        S: Stream + Unpin,
-        S::Item: Into<Stanza>,
+        S: Stream<Item = Stanza> + Unpin,
         T: Stream<Item = StateChange>,
     {
         let mut injected = self.injected.take();
@@ -179,7 +178,7 @@ impl<A: Acknowledge> Pump<A> {
                 el = input.next() => {
                     let Some(el) = el else { break };
                     taken += 1;
-                    match self.handle(el.into()) {
+                    match self.handle(el) {
                         Some(event) => event,
                         None => continue,
                     }
