@@ -40,7 +40,8 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 pub enum Step {
     /// The stanza is not complete yet: feed the next event.
     More,
-    /// The stanza ended and reads as this event (what the tree path gives too).
+    /// The stanza ended and reads as this event (what the tree path gives too). Later events
+    /// are refused.
     Read(ChatEvent),
     /// Not a stanza this reader takes: classify it from the tree. Later events are refused.
     NotMine,
@@ -55,6 +56,7 @@ pub struct MessageReader {
     /// The elements open inside `<message>`, innermost last.
     open: Vec<Open>,
     extra: Option<ExtraDraft>,
+    /// Gave up, or read the whole stanza: every later event answers `NotMine`.
     gave_up: bool,
 }
 
@@ -137,7 +139,11 @@ impl MessageReader {
             Event::EndElement(_) => {
                 if self.open.is_empty() {
                     return match self.finish() {
-                        Some(event) => Step::Read(event),
+                        Some(event) => {
+                            // The stanza is over: anything fed later is no part of it.
+                            self.gave_up = true;
+                            Step::Read(event)
+                        }
                         None => self.give_up(),
                     };
                 }
@@ -346,7 +352,8 @@ impl MessageReader {
         }
         // A message of no known kind is `ChatEvent::Unknown`, which carries the tree.
         let kind = self.kind?;
-        let mut env = self.env.clone();
+        // The reader is spent once the stanza ended: its parts are taken, not copied.
+        let mut env = std::mem::replace(&mut self.env, Envelope::new(MessageType::Normal, None));
         env.dialog_id = self.parts.extra.as_ref().and_then(|e| e.dialog_id);
         let parts = std::mem::take(&mut self.parts);
         // An error (a bad message id, a foreign sender) is reported by the tree path, which

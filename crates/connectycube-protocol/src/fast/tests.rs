@@ -431,3 +431,25 @@ fn the_writer_refuses_what_the_tree_refuses() {
     assert!(matches!(&direct, Err(BuildError::TooDeep(_))), "{direct:?}");
     assert_eq!(direct.err(), tree.err());
 }
+
+#[test]
+fn a_spent_reader_refuses_more_events() {
+    use xso::exports::rxml::{self, Parse as _};
+    let xml = message("", "<body>x</body>");
+    let mut parser = rxml::Parser::new();
+    let mut rest = xml.as_bytes();
+    let Some(rxml::Event::StartElement(_, (ns, name), attrs)) =
+        parser.parse(&mut rest, true).unwrap()
+    else {
+        panic!("no start")
+    };
+    let mut reader = MessageReader::start(&ns, &name, &attrs).unwrap();
+    let mut last = None;
+    while let Ok(Some(event)) = parser.parse(&mut rest, true) {
+        last = Some(reader.feed(&event));
+        if let Some(Step::Read(_)) = &last {
+            assert!(matches!(reader.feed(&event), Step::NotMine));
+        }
+    }
+    assert!(matches!(last, Some(Step::Read(_))));
+}
