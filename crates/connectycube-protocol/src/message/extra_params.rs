@@ -122,13 +122,17 @@ fn date_sent(v: Option<&str>) -> Result<Option<i64>, BadParam> {
         },
     };
     // `unsigned_abs`: a peer's i64::MIN has no `abs` (a panic in debug builds).
-    Ok(Some(
-        if n.unsigned_abs() >= MILLIS_THRESHOLD.unsigned_abs() {
-            n / 1000
-        } else {
-            n
-        },
-    ))
+    let magnitude = n.unsigned_abs();
+    if magnitude >= MILLIS_THRESHOLD.unsigned_abs() * 1000 {
+        // Past the year 5138 even in milliseconds: no date, and no reading of it that writes
+        // back to itself (a thousandth of it would read as milliseconds again). Kept raw.
+        return Err(bad("date_sent", s));
+    }
+    Ok(Some(if magnitude >= MILLIS_THRESHOLD.unsigned_abs() {
+        n / 1000
+    } else {
+        n
+    }))
 }
 
 /// The texts of the known single children, however they were read.
@@ -479,7 +483,28 @@ mod tests {
         let p = parse(
             "<extraParams xmlns='jabber:client'><date_sent>-9223372036854775808</date_sent></extraParams>",
         );
-        assert_eq!(p.date_sent, Some(i64::MIN / 1000));
+        assert_eq!(p.date_sent, None, "no date: kept raw");
+        assert_eq!(p.custom["date_sent"], "-9223372036854775808");
+    }
+
+    /// Found by the fuzz target: a value a thousandth of which still reads as milliseconds
+    /// changed on every round trip. Such a value is no date and is kept raw, which writes back
+    /// to itself.
+    #[test]
+    fn a_date_beyond_milliseconds_is_kept_raw_and_round_trips() {
+        for raw in ["150914611809146118", "100000000000000", "-100000000000000"] {
+            let xml = format!(
+                "<extraParams xmlns='jabber:client'><date_sent>{raw}</date_sent></extraParams>"
+            );
+            let p = parse(&xml);
+            assert_eq!((p.date_sent, &p.custom["date_sent"]), (None, &json!(raw)));
+            assert_eq!(parse(&String::from(&p.to_element().unwrap())), p);
+        }
+        let ms = parse(
+            "<extraParams xmlns='jabber:client'><date_sent>99999999999999</date_sent></extraParams>",
+        );
+        assert_eq!(ms.date_sent, Some(99_999_999_999));
+        assert_eq!(parse(&String::from(&ms.to_element().unwrap())), ms);
     }
 
     #[test]
