@@ -64,7 +64,7 @@ impl UnreadableStanza {
 /// What a message stanza is, decided without taking it apart; declared in the order of
 /// precedence (the first kind a stanza shows signs of wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     Error,
     System,
     Typing,
@@ -203,7 +203,7 @@ fn message_event(el: Element, fast: bool) -> Result<ChatEvent, UnreadableStanza>
     message_of_kind(kind, envelope, parts).map_err(|e| UnreadableStanza::new(raw, e))
 }
 
-fn message_of_kind(
+pub(crate) fn message_of_kind(
     kind: Kind,
     envelope: crate::message::Envelope,
     mut parts: crate::message::parts::Parts,

@@ -3,6 +3,7 @@
 pub mod address;
 pub mod classify;
 pub mod event;
+pub mod fast;
 pub mod ids;
 pub mod iq;
 pub mod message;

@@ -10,12 +10,14 @@
 
 use connectycube_protocol::address::ChatDomain;
 use connectycube_protocol::classify::{classify_message, classify_message_by_schema};
+use connectycube_protocol::fast::{read_message, write_event};
 use connectycube_protocol::ids::{AppId, DialogId, MessageId, ObjectId, UserId};
 use connectycube_protocol::message::ChatKind;
 use connectycube_protocol::model::{Attachment, CustomProperties, Message};
 use connectycube_protocol::{ChatEvent, classify_xml};
 use proptest::prelude::*;
 use serde_json::Value;
+use xmpp_parsers::jid::Jid;
 
 /// Text XML can carry, biased towards what breaks naive escaping.
 fn text() -> impl Strategy<Value = String> {
@@ -119,14 +121,26 @@ prop_compose! {
     }
 }
 
-fn stanza(m: &Message, group: bool) -> String {
+fn address(m: &Message, group: bool) -> (Jid, ChatKind) {
     let domain = ChatDomain::new("chat.connectycube.com", AppId(105));
-    let (to, kind) = match (group, m.dialog_id, m.recipient_id) {
+    match (group, m.dialog_id, m.recipient_id) {
         (true, Some(d), _) => (domain.room_jid(d).unwrap().into(), ChatKind::Groupchat),
         (_, _, Some(u)) => (domain.user_jid(u).unwrap().into(), ChatKind::Chat),
         _ => unreachable!("the generator sets one of them"),
-    };
+    }
+}
+
+fn stanza(m: &Message, group: bool) -> String {
+    let (to, kind) = address(m, group);
     String::from(&m.to_stanza(to, kind).unwrap())
+}
+
+/// The same stanza from the direct writer.
+fn written(m: &Message, group: bool) -> String {
+    let (to, kind) = address(m, group);
+    let mut out = String::new();
+    m.write_stanza(&to, kind, &mut out).unwrap();
+    out
 }
 
 proptest! {
@@ -161,6 +175,29 @@ proptest! {
                 }
             }
             other => prop_assert!(false, "{:?}\n{}", other, xml),
+        }
+    }
+
+    #[test]
+    fn the_direct_writer_writes_what_the_tree_writes((m, group) in message()) {
+        let tree: minidom::Element = stanza(&m, group).parse().unwrap();
+        let text = written(&m, group);
+        let direct: minidom::Element = text.parse().unwrap();
+        prop_assert_eq!(&direct, &tree, "{}", text);
+        // The event writer, on the event read back, too.
+        let event = classify_xml(&text).unwrap();
+        let mut again = String::new();
+        prop_assert!(write_event(&event, &mut again).unwrap());
+        let tree_again: minidom::Element = String::from(&event.to_element().unwrap()).parse().unwrap();
+        prop_assert_eq!(again.parse::<minidom::Element>().unwrap(), tree_again);
+    }
+
+    #[test]
+    fn the_event_reader_reads_what_the_tree_reads((m, group) in message()) {
+        for xml in [stanza(&m, group), written(&m, group)] {
+            let fast = read_message(xml.as_bytes());
+            prop_assert!(fast.is_some(), "not read fast:\n{}", xml);
+            prop_assert_eq!(fast.unwrap(), classify_xml(&xml).unwrap(), "{}", xml);
         }
     }
 }

@@ -7,7 +7,9 @@
 #![allow(missing_docs)]
 
 use bytes::BytesMut;
-use connectycube_transport::xml_stream::{Frame, StreamParser, StreamWriter};
+use connectycube_protocol::{ChatEvent, classify};
+use connectycube_transport::stanza::Stanza;
+use connectycube_transport::xml_stream::{Frame, Parsed, StreamParser, StreamWriter};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use minidom::Element;
 
@@ -31,6 +33,43 @@ fn parse(c: &mut Criterion) {
                     }
                 }
                 assert!(data.is_empty());
+            }
+            assert_eq!(count, N);
+        });
+    });
+    // What the event task gets: the tree classified, or (hot) the message read from the
+    // parser's events with them kept for a tree on demand.
+    group.bench_function("parse + classify 1000 messages (trees)", |b| {
+        b.iter(|| {
+            let mut parser = StreamParser::new(1 << 20);
+            let mut count = 0;
+            for chunk in doc.as_bytes().chunks(16 * 1024) {
+                let mut data = chunk;
+                while let Some(frame) = parser.next_frame(&mut data).unwrap() {
+                    if let Frame::Stanza(el) = frame
+                        && let Ok(ChatEvent::ChatMessage(_)) = classify(el)
+                    {
+                        count += 1;
+                    }
+                }
+            }
+            assert_eq!(count, N);
+        });
+    });
+    group.bench_function("read 1000 messages (hot, no tree)", |b| {
+        b.iter(|| {
+            let mut parser = StreamParser::new(1 << 20);
+            parser.read_hot_messages();
+            let mut count = 0;
+            for chunk in doc.as_bytes().chunks(16 * 1024) {
+                let mut data = chunk;
+                while let Some(parsed) = parser.next_stanza(&mut data).unwrap() {
+                    if let Parsed::Stanza(Stanza::Read(r)) = parsed
+                        && let ChatEvent::ChatMessage(_) = r.into_event()
+                    {
+                        count += 1;
+                    }
+                }
             }
             assert_eq!(count, N);
         });

@@ -18,6 +18,7 @@ use xmpp_parsers::stream_features::StreamFeatures;
 
 use crate::error::{ConnectError, StreamError};
 use crate::session::Tracker;
+use crate::stanza::Stanza;
 
 /// The account to log in as. The password may be a user password or a REST session token.
 #[derive(Clone)]
@@ -42,8 +43,9 @@ impl fmt::Debug for Credentials {
 pub struct AuthenticatedStream {
     /// The features the server offered after authentication (bind, `urn:xmpp:sm:3`, ...).
     pub features: StreamFeatures,
-    /// Elements from the server, in order; an `Err` or the channel closing ends the stream.
-    pub incoming: mpsc::Receiver<Result<Element, StreamError>>,
+    /// Stanzas from the server, in order (hot messages possibly read without a tree, see
+    /// [`crate::stanza`]); an `Err` or the channel closing ends the stream.
+    pub incoming: mpsc::Receiver<Result<Stanza, StreamError>>,
     /// Serialized elements to the server, in order; dropping the sender closes the stream
     /// cleanly.
     pub outgoing: mpsc::Sender<Outgoing>,

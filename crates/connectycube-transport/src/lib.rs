@@ -31,6 +31,7 @@ pub mod connectors;
 pub mod error;
 pub mod sasl;
 pub mod session;
+pub mod stanza;
 pub mod tls;
 #[cfg(feature = "websocket")]
 pub mod websocket;

@@ -20,9 +20,11 @@ use xmpp_parsers::websocket::Open;
 use crate::config::ConnectionConfig;
 use crate::connector::{AuthenticatedStream, Credentials, Outgoing, WriteNotice};
 use crate::connectors::features;
+use crate::connectors::stream_io::trace_received;
 use crate::error::{ConnectError, StreamError};
 use crate::sasl;
-use crate::xml_stream::{StreamLimits, element_to_bytes, parse_element_with_limits, stream_error};
+use crate::stanza::Stanza;
+use crate::xml_stream::{StreamLimits, element_to_bytes, parse_stanza_with_limits, stream_error};
 
 /// The RFC 7395 framing namespace of `<open/>` and `<close/>`.
 pub const FRAMING_NS: &str = "urn:ietf:params:xml:ns:xmpp-framing";
@@ -187,6 +189,14 @@ async fn recv_element<S>(ws: &mut S, limits: StreamLimits) -> Result<Element, St
 where
     S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
+    recv_stanza(ws, limits, false).await?.into_element()
+}
+
+/// As [`recv_element`], reading a hot message without a tree when `hot` (after login).
+async fn recv_stanza<S>(ws: &mut S, limits: StreamLimits, hot: bool) -> Result<Stanza, StreamError>
+where
+    S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
     loop {
         let msg = match ws.next().await {
             None => return Err(StreamError::Closed),
@@ -205,28 +215,30 @@ where
             // Pings are answered by tungstenite itself.
             _ => continue,
         };
-        let el = parse_element_with_limits(&data, limits)?;
-        if let Some(err) = stream_error(&el) {
-            return Err(err);
+        let stanza = parse_stanza_with_limits(&data, limits, hot)?;
+        if let Some(el) = stanza.as_element() {
+            if let Some(err) = stream_error(el) {
+                return Err(err);
+            }
+            if el.is("close", FRAMING_NS) {
+                return Err(StreamError::Closed);
+            }
         }
-        if el.is("close", FRAMING_NS) {
-            return Err(StreamError::Closed);
-        }
-        tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(&el));
-        return Ok(el);
+        trace_received(&stanza);
+        return Ok(stanza);
     }
 }
 
 async fn read_loop<S>(
     mut ws: S,
     limits: StreamLimits,
-    incoming: mpsc::Sender<Result<Element, StreamError>>,
+    incoming: mpsc::Sender<Result<Stanza, StreamError>>,
 ) where
     S: futures_util::Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
     loop {
         tokio::select! {
-            next = recv_element(&mut ws, limits) => match next {
+            next = recv_stanza(&mut ws, limits, true) => match next {
                 Ok(el) => {
                     if incoming.send(Ok(el)).await.is_err() {
                         return;

@@ -109,7 +109,13 @@ async fn wss_login_exchange_and_close() {
         outgoing,
         ..
     } = stream;
-    let msg = incoming.recv().await.unwrap().unwrap();
+    let msg = incoming
+        .recv()
+        .await
+        .unwrap()
+        .unwrap()
+        .into_element()
+        .unwrap();
     assert_eq!(
         msg.get_child("body", "jabber:client").unwrap().text(),
         "hey"

@@ -13,8 +13,11 @@ use xmpp_parsers::ns;
 use xso::minidom_compat::ElementFromEvents;
 use xso::{AsXml, Context, FromEventsBuilder};
 
+use connectycube_protocol::fast::{MessageReader, Step};
+
 use crate::config::{DEFAULT_MAX_STANZA_DEPTH, MAX_STANZA_DEPTH_CEILING};
 use crate::error::{StreamCondition, StreamError};
+use crate::stanza::{ReadStanza, Stanza};
 
 /// What the parser accepts from a peer: both limits are checked on each event before the
 /// element builder does any work on it.
@@ -80,6 +83,106 @@ impl DepthBuilder {
     }
 }
 
+/// A hot `<message>` read from its events by the protocol crate's reader, the events kept:
+/// replayed into a tree builder when the reader gives up, handed on with the event when not.
+struct FastBuilder {
+    reader: MessageReader,
+    start: rxml::QName,
+    attrs: rxml::AttrMap,
+    events: Vec<Event>,
+    depth: usize,
+    max_depth: usize,
+}
+
+/// The top-level element being read.
+enum Building {
+    Tree(DepthBuilder),
+    Fast(Box<FastBuilder>),
+}
+
+/// What feeding an event to a [`Building`] gave.
+enum Fed {
+    More(Building),
+    Done(Stanza),
+}
+
+/// Events a message usually has: one allocation for the log of a typical one.
+const USUAL_EVENTS: usize = 32;
+
+impl Building {
+    /// The builder for an element starting with `qname` and `attrs`: the event reader for a
+    /// top-level message when `hot`, else (or when it does not take the message) the tree.
+    fn start(qname: rxml::QName, attrs: rxml::AttrMap, limits: &StreamLimits, hot: bool) -> Self {
+        if hot && let Some(reader) = MessageReader::start(&qname.0, &qname.1, &attrs) {
+            return Self::Fast(Box::new(FastBuilder {
+                reader,
+                start: qname,
+                attrs,
+                events: Vec::with_capacity(USUAL_EVENTS),
+                depth: 1,
+                max_depth: limits.depth(),
+            }));
+        }
+        Self::Tree(DepthBuilder::new(qname, attrs, limits))
+    }
+
+    fn feed(self, event: Event, limits: &StreamLimits) -> Result<Fed, StreamError> {
+        let mut f = match self {
+            Self::Tree(mut b) => {
+                return Ok(match b.feed(event)? {
+                    Some(el) => Fed::Done(Stanza::Element(el)),
+                    None => Fed::More(Self::Tree(b)),
+                });
+            }
+            Self::Fast(f) => f,
+        };
+        // The same depth rule as the tree builder's, so both fail alike.
+        match &event {
+            Event::StartElement(..) => {
+                f.depth += 1;
+                if f.depth > f.max_depth {
+                    return Err(StreamError::NestingTooDeep { limit: f.max_depth });
+                }
+            }
+            Event::EndElement(..) => f.depth = f.depth.saturating_sub(1),
+            _ => {}
+        }
+        match f.reader.feed(&event) {
+            Step::More => {
+                f.events.push(event);
+                Ok(Fed::More(Self::Fast(f)))
+            }
+            Step::Read(read) => {
+                let FastBuilder {
+                    start,
+                    attrs,
+                    mut events,
+                    ..
+                } = *f;
+                events.push(event);
+                let read = ReadStanza::new(read, start, attrs, events);
+                Ok(Fed::Done(Stanza::Read(Box::new(read))))
+            }
+            // Not a hot message after all: the tree, from the events so far.
+            _ => {
+                let FastBuilder {
+                    start,
+                    attrs,
+                    events,
+                    ..
+                } = *f;
+                let mut tree = DepthBuilder::new(start, attrs, limits);
+                for e in events.into_iter().chain(std::iter::once(event)) {
+                    if let Some(el) = tree.feed(e)? {
+                        return Ok(Fed::Done(Stanza::Element(el)));
+                    }
+                }
+                Ok(Fed::More(Self::Tree(tree)))
+            }
+        }
+    }
+}
+
 /// The namespace of `<stream:stream>` and `<stream:error>`.
 pub const STREAM_NS: &str = ns::STREAM;
 
@@ -94,6 +197,16 @@ pub enum Frame {
     End,
 }
 
+/// A unit read by [`StreamParser::next_stanza`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Parsed {
+    /// The stream header or end ([`Frame::Header`], [`Frame::End`]).
+    Frame(Frame),
+    /// A complete top-level element.
+    Stanza(Stanza),
+}
+
 /// Incremental parser of an XMPP stream (the server's side of it).
 ///
 /// rxml checks well-formedness and namespace well-formedness, and refuses DTDs, entity
@@ -102,7 +215,9 @@ pub enum Frame {
 pub struct StreamParser {
     parser: Parser,
     /// The top-level element being built.
-    stanza: Option<DepthBuilder>,
+    stanza: Option<Building>,
+    /// Top-level messages go to the event reader first (see [`StreamParser::read_hot_messages`]).
+    hot: bool,
     header_seen: bool,
     /// Between top-level elements with nothing but whitespace fed since the last one.
     idle: bool,
@@ -126,6 +241,7 @@ impl StreamParser {
         Self {
             parser: parser(limits.max_stanza_size),
             stanza: None,
+            hot: false,
             header_seen: false,
             idle: false,
             limits,
@@ -133,6 +249,27 @@ impl StreamParser {
             ended: false,
             failed: false,
         }
+    }
+
+    /// From now on, reads top-level chat messages, markers and typing without a tree (see
+    /// [`crate::stanza`]); [`StreamParser::next_stanza`] hands them over as read, and
+    /// [`StreamParser::next_frame`] still as trees.
+    pub fn read_hot_messages(&mut self) {
+        self.hot = true;
+    }
+
+    /// As [`StreamParser::next_frame`], with a top-level element as a [`Stanza`]: read
+    /// without a tree when [`StreamParser::read_hot_messages`] is on and it is a hot message.
+    ///
+    /// # Errors
+    /// As [`StreamParser::next_frame`].
+    pub fn next_stanza(&mut self, data: &mut &[u8]) -> Result<Option<Parsed>, StreamError> {
+        if self.failed {
+            return Err(StreamError::xml("the stream already failed"));
+        }
+        let result = self.next_inner(data);
+        self.failed = result.is_err();
+        result
     }
 
     /// Parses from `data` until one frame is complete, consuming only the bytes it needs (the
@@ -145,15 +282,14 @@ impl StreamParser {
     /// [`StreamError::NestingTooDeep`] when it nests deeper than the depth limit. After an error
     /// the stream is unusable and every later call fails too.
     pub fn next_frame(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
-        if self.failed {
-            return Err(StreamError::xml("the stream already failed"));
-        }
-        let result = self.next_frame_inner(data);
-        self.failed = result.is_err();
-        result
+        Ok(match self.next_stanza(data)? {
+            None => None,
+            Some(Parsed::Frame(frame)) => Some(frame),
+            Some(Parsed::Stanza(stanza)) => Some(Frame::Stanza(stanza.into_element()?)),
+        })
     }
 
-    fn next_frame_inner(&mut self, data: &mut &[u8]) -> Result<Option<Frame>, StreamError> {
+    fn next_inner(&mut self, data: &mut &[u8]) -> Result<Option<Parsed>, StreamError> {
         loop {
             if self.ended {
                 return Ok(None);
@@ -196,27 +332,30 @@ impl StreamParser {
         }
     }
 
-    fn on_event(&mut self, event: Event) -> Result<Option<Frame>, StreamError> {
-        if let Some(builder) = &mut self.stanza {
-            if let Some(element) = builder.feed(event)? {
-                self.stanza = None;
-                return Ok(Some(Frame::Stanza(element)));
-            }
-            return Ok(None);
+    fn on_event(&mut self, event: Event) -> Result<Option<Parsed>, StreamError> {
+        if let Some(builder) = self.stanza.take() {
+            return Ok(match builder.feed(event, &self.limits)? {
+                Fed::Done(stanza) => Some(Parsed::Stanza(stanza)),
+                Fed::More(builder) => {
+                    self.stanza = Some(builder);
+                    None
+                }
+            });
         }
         match event {
             Event::XmlDeclaration(..) => Ok(None),
             Event::StartElement(_, qname, attrs) if !self.header_seen => {
                 self.header_seen = true;
-                Ok(Some(Frame::Header(header_element(&qname, &attrs))))
+                let header = header_element(&qname, &attrs);
+                Ok(Some(Parsed::Frame(Frame::Header(header))))
             }
             Event::StartElement(_, qname, attrs) => {
-                self.stanza = Some(DepthBuilder::new(qname, attrs, &self.limits));
+                self.stanza = Some(Building::start(qname, attrs, &self.limits, self.hot));
                 Ok(None)
             }
             Event::EndElement(_) => {
                 self.ended = true;
-                Ok(Some(Frame::End))
+                Ok(Some(Parsed::Frame(Frame::End)))
             }
             // Non-whitespace text directly inside the stream root carries no meaning in XMPP.
             Event::Text(..) => Ok(None),
@@ -266,6 +405,19 @@ pub fn parse_element_with_limits(
     data: &[u8],
     limits: StreamLimits,
 ) -> Result<Element, StreamError> {
+    parse_stanza_with_limits(data, limits, false)?.into_element()
+}
+
+/// As [`parse_element_with_limits`], reading a hot message without a tree when `hot` (see
+/// [`StreamParser::read_hot_messages`]).
+///
+/// # Errors
+/// As [`parse_element_with_limits`].
+pub fn parse_stanza_with_limits(
+    data: &[u8],
+    limits: StreamLimits,
+    hot: bool,
+) -> Result<Stanza, StreamError> {
     let limit = limits.max_stanza_size;
     if data.len() > limit {
         return Err(StreamError::StanzaTooLarge { limit });
@@ -273,19 +425,20 @@ pub fn parse_element_with_limits(
     // No token is longer than the message: reserve no more scratch space than that.
     let mut parser = parser(limit.min(data.len()));
     let mut rest = data;
-    let mut builder: Option<DepthBuilder> = None;
+    let mut builder: Option<Building> = None;
     loop {
         match parser.parse(&mut rest, true) {
             Ok(Some(Event::XmlDeclaration(..))) => {}
             Ok(Some(Event::StartElement(_, qname, attrs))) if builder.is_none() => {
-                builder = Some(DepthBuilder::new(qname, attrs, &limits));
+                builder = Some(Building::start(qname, attrs, &limits, hot));
             }
             Ok(Some(event)) => {
-                let Some(b) = builder.as_mut() else {
+                let Some(b) = builder.take() else {
                     return Err(StreamError::xml("text outside the element"));
                 };
-                if let Some(el) = b.feed(event)? {
-                    return Ok(el);
+                match b.feed(event, &limits)? {
+                    Fed::Done(stanza) => return Ok(stanza),
+                    Fed::More(b) => builder = Some(b),
                 }
             }
             Ok(None) => return Err(StreamError::xml("no element")),
@@ -387,3 +540,7 @@ pub fn stream_error(element: &Element) -> Option<StreamError> {
 #[cfg(test)]
 #[path = "xml_stream_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "xml_stream_hot_tests.rs"]
+mod hot_tests;

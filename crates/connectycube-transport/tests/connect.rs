@@ -41,7 +41,14 @@ mod env {
             .send(connectycube_transport::connector::Outgoing::serialize(&iq).unwrap())
             .await
             .unwrap();
-        let reply = stream.incoming.recv().await.unwrap().unwrap();
+        let reply = stream
+            .incoming
+            .recv()
+            .await
+            .unwrap()
+            .unwrap()
+            .into_element()
+            .unwrap();
         assert_eq!(
             reply.attr("type"),
             Some("result"),

@@ -20,7 +20,10 @@ use connectycube_protocol::classify;
 use connectycube_protocol::event::ChatEvent;
 use connectycube_protocol::ids::{DialogId, UserId};
 use connectycube_transport::session::StateChange;
+use connectycube_transport::stanza::Stanza;
 use futures_util::{Stream, StreamExt};
+// The tests (events_tests.rs, `use super::*`) feed trees.
+#[cfg(test)]
 use minidom::Element;
 use tokio::sync::{mpsc, watch};
 use xmpp_parsers::jid::Jid;
@@ -157,7 +160,7 @@ impl<A: Acknowledge> Pump<A> {
     /// reader instead of filling memory; every other subscription only counts what it missed.
     pub(crate) async fn run<S, T>(mut self, mut input: S, states: T, mut alive: watch::Receiver<()>)
     where
-        S: Stream<Item = Element> + Unpin,
+        S: Stream<Item = Stanza> + Unpin,
         T: Stream<Item = StateChange>,
     {
         let mut injected = self.injected.take();
@@ -252,11 +255,25 @@ impl<A: Acknowledge> Pump<A> {
     }
 
     /// The event for one stanza, or `None` when it is dropped.
-    fn handle(&mut self, el: Element) -> Option<Event> {
-        self.rooms.on_stanza(&el);
-        let event = match classify(el) {
-            Ok(event) => event,
-            Err(e) => return Some(Event::Unreadable(Unreadable::from(e))),
+    fn handle(&mut self, stanza: Stanza) -> Option<Event> {
+        let event = match stanza {
+            // A hot message the connection already read, without a tree: what `classify`
+            // gives for its tree. Never a presence, so nothing for `rooms.on_stanza`.
+            Stanza::Read(read) => read.into_event(),
+            other => {
+                let el = match other.into_element() {
+                    Ok(el) => el,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a stanza could not be built");
+                        return None;
+                    }
+                };
+                self.rooms.on_stanza(&el);
+                match classify(el) {
+                    Ok(event) => event,
+                    Err(e) => return Some(Event::Unreadable(Unreadable::from(e))),
+                }
+            }
         };
         if !self.genuine(&event) {
             return None;

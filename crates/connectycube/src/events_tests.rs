@@ -65,7 +65,8 @@ fn pump(recorder: &Recorder) -> Pump<Recorder> {
 async fn run_to_end(p: Pump<Recorder>, input: Vec<Element>) -> Vec<Event> {
     let mut sub = p.hub.subscribe(EventFilter::ALL, false);
     let (_alive, alive) = Alive::new();
-    p.run(stream::iter(input), stream::pending(), alive).await;
+    let input = stream::iter(input.into_iter().map(Stanza::from));
+    p.run(input, stream::pending(), alive).await;
     let mut got = Vec::new();
     while let Some(event) = sub.next().await {
         got.push(event);
@@ -224,10 +225,10 @@ async fn a_forged_carbon_is_dropped() {
 }
 
 /// Fifty markable messages, counting how many the pump took in, then never ending.
-fn counted_input(taken: &Arc<AtomicUsize>) -> impl Stream<Item = Element> + Unpin + use<> {
+fn counted_input(taken: &Arc<AtomicUsize>) -> impl Stream<Item = Stanza> + Unpin + use<> {
     let counter = taken.clone();
     Box::pin(
-        stream::iter((1..=50).map(markable).map(|(_, el)| el))
+        stream::iter((1..=50).map(markable).map(|(_, el)| Stanza::from(el)))
             .inspect(move |_| {
                 counter.fetch_add(1, Ordering::SeqCst);
             })
@@ -414,7 +415,7 @@ async fn blocked_and_synced_reach_subscribers_typed() {
     let mut p = pump(&recorder);
     p.injected = Some(injected);
     let mut sub = p.hub.subscribe(EventFilter::ALL, false);
-    let input = stream::iter(vec![bounce]).chain(stream::pending());
+    let input = stream::iter(vec![Stanza::from(bounce)]).chain(stream::pending());
     let (_alive, alive) = Alive::new();
     let task = tokio::spawn(p.run(Box::pin(input), stream::pending(), alive));
     let Event::Blocked(blocked) = sub.next().await.unwrap() else {
@@ -449,7 +450,11 @@ async fn states_come_in_order_with_the_stanzas() {
     let (_alive, alive) = Alive::new();
     let (state_tx, state_rx) = mpsc::channel(4);
     let (stanza_tx, stanza_rx) = mpsc::channel(4);
-    let task = tokio::spawn(p.run(tokio_stream(stanza_rx), tokio_stream(state_rx), alive));
+    let task = tokio::spawn(p.run(
+        tokio_stream(stanza_rx).map(Stanza::from),
+        tokio_stream(state_rx),
+        alive,
+    ));
     let change = |state, after| StateChange::new(state, after);
     state_tx
         .send(change(ConnectionState::Ready, 0))

@@ -122,13 +122,17 @@ fn date_sent(v: Option<&str>) -> Result<Option<i64>, BadParam> {
         },
     };
     // `unsigned_abs`: a peer's i64::MIN has no `abs` (a panic in debug builds).
-    Ok(Some(
-        if n.unsigned_abs() >= MILLIS_THRESHOLD.unsigned_abs() {
-            n / 1000
-        } else {
-            n
-        },
-    ))
+    let magnitude = n.unsigned_abs();
+    if magnitude >= MILLIS_THRESHOLD.unsigned_abs() * 1000 {
+        // Past the year 5138 even in milliseconds: no date, and no reading of it that writes
+        // back to itself (a thousandth of it would read as milliseconds again). Kept raw.
+        return Err(bad("date_sent", s));
+    }
+    Ok(Some(if magnitude >= MILLIS_THRESHOLD.unsigned_abs() {
+        n / 1000
+    } else {
+        n
+    }))
 }
 
 /// The texts of the known single children, however they were read.
@@ -152,6 +156,17 @@ pub(crate) fn assemble<'c>(
     for child in custom {
         insert_property(&mut props, child.name(), element_to_value(child));
     }
+    assemble_props(known, module_identifier, attachments, props)
+}
+
+/// As [`assemble`], with the custom properties already read (in document order, each through
+/// [`insert_property`]): the event reader builds them without elements.
+pub(crate) fn assemble_props(
+    known: KnownTexts<'_>,
+    module_identifier: Option<String>,
+    attachments: Vec<Attachment>,
+    mut props: CustomProperties,
+) -> ExtraParams {
     let p = &mut props;
     let save_to_history = keep(
         p,
@@ -303,7 +318,7 @@ impl<'a> ExtraRef<'a> {
     fn custom_elements(self) -> Result<Vec<Element>, BuildError> {
         let mut custom = Vec::with_capacity(self.custom.len());
         for (k, v) in self.custom {
-            value_to_elements(k, v, &mut custom)?;
+            value_to_elements(k, v, 0, &mut custom)?;
         }
         Ok(custom)
     }
@@ -331,7 +346,7 @@ impl<'a> ExtraRef<'a> {
 }
 
 /// Repeated names become an array, as [`value_to_elements`] writes arrays.
-fn insert_property(map: &mut CustomProperties, key: &str, value: serde_json::Value) {
+pub(crate) fn insert_property(map: &mut CustomProperties, key: &str, value: serde_json::Value) {
     use serde_json::Value;
     match map.get_mut(key) {
         None => {
@@ -356,14 +371,22 @@ fn element_to_value(e: &Element) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
+/// The deepest custom property written (a nested object or array is one level): a value the
+/// app built may nest without end, and writing recurses once per level.
+pub(crate) const MAX_PROPERTY_DEPTH: usize = 64;
+
 fn value_to_elements(
     key: &str,
     value: &serde_json::Value,
+    depth: usize,
     out: &mut Vec<Element>,
 ) -> Result<(), BuildError> {
     use serde_json::Value;
     if <&xso::exports::rxml::NcNameStr>::try_from(key).is_err() {
         return Err(BuildError::PropertyName(key.chars().take(64).collect()));
+    }
+    if depth > MAX_PROPERTY_DEPTH {
+        return Err(BuildError::TooDeep(key.chars().take(64).collect()));
     }
     let mut e = Element::bare(key, ns::JABBER_CLIENT);
     match value {
@@ -376,14 +399,14 @@ fn value_to_elements(
         Value::Number(n) => e.append_text(n.to_string()),
         Value::Array(items) => {
             for item in items {
-                value_to_elements(key, item, out)?;
+                value_to_elements(key, item, depth + 1, out)?;
             }
             return Ok(());
         }
         Value::Object(map) => {
             let mut children = Vec::with_capacity(map.len());
             for (k, v) in map {
-                value_to_elements(k, v, &mut children)?;
+                value_to_elements(k, v, depth + 1, &mut children)?;
             }
             for c in children {
                 e.append_child(c);
@@ -460,7 +483,28 @@ mod tests {
         let p = parse(
             "<extraParams xmlns='jabber:client'><date_sent>-9223372036854775808</date_sent></extraParams>",
         );
-        assert_eq!(p.date_sent, Some(i64::MIN / 1000));
+        assert_eq!(p.date_sent, None, "no date: kept raw");
+        assert_eq!(p.custom["date_sent"], "-9223372036854775808");
+    }
+
+    /// Found by the fuzz target: a value a thousandth of which still reads as milliseconds
+    /// changed on every round trip. Such a value is no date and is kept raw, which writes back
+    /// to itself.
+    #[test]
+    fn a_date_beyond_milliseconds_is_kept_raw_and_round_trips() {
+        for raw in ["150914611809146118", "100000000000000", "-100000000000000"] {
+            let xml = format!(
+                "<extraParams xmlns='jabber:client'><date_sent>{raw}</date_sent></extraParams>"
+            );
+            let p = parse(&xml);
+            assert_eq!((p.date_sent, &p.custom["date_sent"]), (None, &json!(raw)));
+            assert_eq!(parse(&String::from(&p.to_element().unwrap())), p);
+        }
+        let ms = parse(
+            "<extraParams xmlns='jabber:client'><date_sent>99999999999999</date_sent></extraParams>",
+        );
+        assert_eq!(ms.date_sent, Some(99_999_999_999));
+        assert_eq!(parse(&String::from(&ms.to_element().unwrap())), ms);
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub enum BuildError {
     /// A custom property name is not an XML element name.
     #[error("custom property name `{0}` is not an XML name")]
     PropertyName(String),
+    /// A custom property nests deeper than the writers follow (64 levels).
+    #[error("custom property `{0}` nests too deep")]
+    TooDeep(String),
     /// A text holds characters that XML 1.0 cannot carry (most control characters).
     #[error("`{field}` holds a character XML cannot carry (U+{code:04X})")]
     Text {

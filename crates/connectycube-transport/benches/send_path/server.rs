@@ -3,6 +3,7 @@
 
 use connectycube_transport::connector::Outgoing;
 use connectycube_transport::error::StreamError;
+use connectycube_transport::stanza::Stanza;
 use minidom::Element;
 use tokio::sync::mpsc;
 
@@ -10,7 +11,7 @@ const SM: &str = "urn:xmpp:sm:3";
 
 pub async fn serve(
     mut from_client: mpsc::Receiver<Outgoing>,
-    to_client: mpsc::Sender<Result<Element, StreamError>>,
+    to_client: mpsc::Sender<Result<Stanza, StreamError>>,
 ) {
     let mut h: u32 = 0;
     while let Some(out) = from_client.recv().await {
@@ -18,7 +19,7 @@ pub async fn serve(
         out.written();
         let answer = answer(&el, &mut h);
         if let Some(a) = answer
-            && to_client.send(Ok(a)).await.is_err()
+            && to_client.send(Ok(a.into())).await.is_err()
         {
             return;
         }

@@ -7,7 +7,7 @@
 //! out as soon as the features arrive and the restarted header as soon as `<success/>` does.
 //! STARTTLS adds one round trip (header + features) and `<starttls/>` -> `<proceed/>`.
 
-mod stream_io;
+pub(crate) mod stream_io;
 
 use std::sync::Arc;
 

@@ -8,7 +8,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::connector::{AuthenticatedStream, Outgoing, WriteNotice};
 use crate::error::StreamError;
-use crate::xml_stream::{Frame, StreamLimits, StreamParser, StreamWriter, stream_error};
+use crate::stanza::Stanza;
+use crate::xml_stream::{Frame, Parsed, StreamLimits, StreamParser, StreamWriter, stream_error};
 
 /// How many elements may wait in each channel; the writer applies back-pressure beyond that.
 const CHANNEL_CAPACITY: usize = 256;
@@ -133,8 +134,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> StreamIo<S> {
         // then fails the session's sends at once instead of swallowing them.
         let (reader_alive, reader_gone) = oneshot::channel::<()>();
         let (read_half, write_half) = tokio::io::split(self.io);
+        let mut parser = self.parser;
+        parser.read_hot_messages();
         tokio::spawn(async move {
-            read_loop(read_half, self.rx, self.parser, incoming_tx).await;
+            read_loop(read_half, self.rx, parser, incoming_tx).await;
             drop(reader_alive);
         });
         tokio::spawn(write_loop(
@@ -156,31 +159,32 @@ async fn read_loop<R: AsyncRead + Unpin>(
     mut io: R,
     mut rx: BytesMut,
     mut parser: StreamParser,
-    incoming: mpsc::Sender<Result<Element, StreamError>>,
+    incoming: mpsc::Sender<Result<Stanza, StreamError>>,
 ) {
     let mut size = ReadSize(QUIET_READ);
     let end = loop {
         let mut data = &rx[..];
         let before = data.len();
-        let frame = parser.next_frame(&mut data);
+        let parsed = parser.next_stanza(&mut data);
         let consumed = before - data.len();
         let _ = rx.split_to(consumed);
-        match frame {
-            Ok(Some(Frame::Stanza(el))) => {
-                if let Some(err) = stream_error(&el) {
+        match parsed {
+            Ok(Some(Parsed::Stanza(stanza))) => {
+                if let Some(err) = stanza.as_element().and_then(stream_error) {
                     break err;
                 }
-                tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(&el));
-                if incoming.send(Ok(el)).await.is_err() {
+                trace_received(&stanza);
+                if incoming.send(Ok(stanza)).await.is_err() {
                     // The session dropped its receiver: nobody listens any more.
                     return;
                 }
                 continue;
             }
-            Ok(Some(Frame::End)) => break StreamError::Closed,
-            Ok(Some(Frame::Header(_))) => {
+            Ok(Some(Parsed::Frame(Frame::End))) => break StreamError::Closed,
+            Ok(Some(Parsed::Frame(Frame::Header(_)))) => {
                 break StreamError::xml("unexpected second stream header");
             }
+            Ok(Some(_)) => break StreamError::xml("unexpected frame"),
             Ok(None) => {}
             Err(e) => break e,
         }
@@ -199,6 +203,19 @@ async fn read_loop<R: AsyncRead + Unpin>(
     };
     tracing::debug!(error = %end, "XMPP stream ended");
     let _ = incoming.send(Err(end)).await;
+}
+
+/// The trace log's line for a received stanza (a read message shows its event: its tree was
+/// never built).
+pub(crate) fn trace_received(stanza: &Stanza) {
+    match stanza {
+        Stanza::Element(el) => {
+            tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(el));
+        }
+        Stanza::Read(r) => {
+            tracing::trace!(target: "connectycube_transport::xml", "RECV (read) {:?}", r.event());
+        }
+    }
 }
 
 async fn write_loop<W: AsyncWrite + Unpin>(

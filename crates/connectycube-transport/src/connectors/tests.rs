@@ -185,7 +185,13 @@ async fn direct_tls_login_then_stanzas_both_ways_and_clean_close() {
         .send(Outgoing::serialize(&iq).unwrap())
         .await
         .unwrap();
-    let msg = incoming.recv().await.unwrap().unwrap();
+    let msg = incoming
+        .recv()
+        .await
+        .unwrap()
+        .unwrap()
+        .into_element()
+        .unwrap();
     assert_eq!(msg.get_child("body", "jabber:client").unwrap().text(), "hi");
     drop(outgoing);
     server.await.unwrap();

@@ -21,6 +21,7 @@ use super::state::StateChange;
 use super::{Bounced, ConnectionState, CredentialsProvider, IqError, SessionSettings};
 use crate::connector::Connector;
 use crate::error::RetryKind;
+use crate::stanza::Stanza;
 
 pub(super) type Reply<T> = oneshot::Sender<T>;
 
@@ -76,10 +77,10 @@ pub(crate) struct Actor {
     pub jid: watch::Sender<Option<FullJid>>,
     /// The app's bounded queue of inbound stanzas, boxed: a channel allocates its first
     /// block of 32 slots when made, 3.5 KiB of unboxed elements for every idle connection.
-    pub inbound: mpsc::Sender<Box<Element>>,
+    pub inbound: mpsc::Sender<Box<Stanza>>,
     /// Stanzas for the app while its queue is full, at most `inbound_capacity`; when this is
     /// full too the session stops reading the socket.
-    pub held: VecDeque<Box<Element>>,
+    pub held: VecDeque<Box<Stanza>>,
     /// Stanzas handed to the app so far (queued or held): where each state change falls
     /// among them.
     pub handed: u64,
@@ -275,7 +276,7 @@ impl Actor {
 
     /// Hands an inbound stanza to the app: straight into its queue, or held (in order) while
     /// the queue is full.
-    pub(super) fn hand_to_app(&mut self, el: Element) {
+    pub(super) fn hand_to_app(&mut self, el: Stanza) {
         self.handed += 1;
         let el = Box::new(el);
         if !self.held.is_empty() {
@@ -336,9 +337,9 @@ pub(super) fn fail(entry: Unacked, e: SendError) {
 
 /// Moves held stanzas into the app's queue as far as it has room (`permit`: one place).
 pub(super) fn flush_held(
-    inbound: &mpsc::Sender<Box<Element>>,
-    held: &mut VecDeque<Box<Element>>,
-    permit: Option<mpsc::OwnedPermit<Box<Element>>>,
+    inbound: &mpsc::Sender<Box<Stanza>>,
+    held: &mut VecDeque<Box<Stanza>>,
+    permit: Option<mpsc::OwnedPermit<Box<Stanza>>>,
 ) {
     let Some(permit) = permit else {
         held.clear(); // The app is gone.

@@ -17,6 +17,7 @@ use xmpp_parsers::sm;
 use super::sm::Unacked;
 use crate::connector::{AuthenticatedStream, Outgoing};
 use crate::error::{RetryKind, StreamError};
+use crate::stanza::Stanza;
 
 /// XEP-0198's namespace.
 pub(crate) const SM_NS: &str = "urn:xmpp:sm:3";
@@ -82,7 +83,7 @@ impl SetupError {
 /// A session ready for stanzas.
 #[derive(Debug)]
 pub(crate) struct Negotiated {
-    pub incoming: mpsc::Receiver<Result<Element, StreamError>>,
+    pub incoming: mpsc::Receiver<Result<Stanza, StreamError>>,
     pub outgoing: mpsc::Sender<Outgoing>,
     /// Our full JID (after a resumption, the one from before).
     pub jid: Option<FullJid>,
@@ -112,11 +113,12 @@ async fn send(out: &mpsc::Sender<Outgoing>, el: Element) -> Result<(), SetupErro
     out.send(bytes).await.map_err(|_| SetupError::Closed)
 }
 
+/// The next stanza as a tree: setup reads few, and keeps what it does not read for later.
 async fn next(
-    incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
+    incoming: &mut mpsc::Receiver<Result<Stanza, StreamError>>,
 ) -> Result<Element, SetupError> {
     match incoming.recv().await {
-        Some(Ok(el)) => Ok(el),
+        Some(Ok(stanza)) => Ok(stanza.into_element()?),
         Some(Err(e)) => Err(e.into()),
         None => Err(SetupError::Closed),
     }
@@ -316,7 +318,7 @@ fn read_bind(el: Element) -> Result<FullJid, SetupError> {
 /// Waits for the answer to the carbons IQ (a result or an error alike); keeps every stanza
 /// that came before it, the answer included (`counted`: in our `h`).
 async fn wait_carbons(
-    incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
+    incoming: &mut mpsc::Receiver<Result<Stanza, StreamError>>,
     held: &mut Held,
     counted: bool,
 ) -> Result<(), SetupError> {
@@ -332,7 +334,7 @@ async fn wait_carbons(
 
 /// Waits for `<enabled/>` (stream management on) or `<failed/>` (off for this connection).
 async fn wait_enabled(
-    incoming: &mut mpsc::Receiver<Result<Element, StreamError>>,
+    incoming: &mut mpsc::Receiver<Result<Stanza, StreamError>>,
     held: &mut Held,
 ) -> Result<Option<Option<String>>, SetupError> {
     loop {
@@ -372,13 +374,21 @@ mod tests {
                         "<iq xmlns='{C}' type='result' id='{BIND_ID}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>\
                          <jid>1001-1@localhost/sdk</jid></bind></iq>"
                     );
-                    let _ = to_client.send(Ok(bound.parse().unwrap())).await;
+                    let _ = to_client
+                        .send(Ok(Stanza::Element(bound.parse().unwrap())))
+                        .await;
                 }
                 if el.name() == "enable" {
                     let enabled = "<enabled xmlns='urn:xmpp:sm:3' id='s' resume='true'/>";
-                    let _ = to_client.send(Ok(enabled.parse().unwrap())).await;
+                    let _ = to_client
+                        .send(Ok(Stanza::Element(enabled.parse().unwrap())))
+                        .await;
                     for xml in &flood {
-                        if to_client.send(Ok(xml.parse().unwrap())).await.is_err() {
+                        if to_client
+                            .send(Ok(Stanza::Element(xml.parse().unwrap())))
+                            .await
+                            .is_err()
+                        {
                             return; // The client gave up: what the test wants.
                         }
                     }

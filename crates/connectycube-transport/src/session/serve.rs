@@ -25,8 +25,9 @@ use super::sm::{AckError, Unacked};
 use super::{Bounced, ConnectionState};
 use crate::connector::Outgoing;
 use crate::error::StreamError;
+use crate::stanza::Stanza;
 
-type Incoming = mpsc::Receiver<Result<Element, StreamError>>;
+type Incoming = mpsc::Receiver<Result<Stanza, StreamError>>;
 
 /// A stream-management nonza (or stream error) of ours, serialized by minidom from
 /// xmpp-parsers' type. One that cannot be serialized ends the connection as a broken stream.
@@ -70,7 +71,7 @@ impl Actor {
             self.deliver(el);
         }
         for el in late {
-            if let Some(end) = self.on_inbound(el, &mut link).await {
+            if let Some(end) = self.on_inbound(el.into(), &mut link).await {
                 return self.finish(end, &mut incoming, &mut link).await;
             }
         }
@@ -258,11 +259,25 @@ impl Actor {
         }
     }
 
-    async fn on_inbound(&mut self, el: Element, link: &mut Link) -> Option<End> {
+    async fn on_inbound(&mut self, stanza: Stanza, link: &mut Link) -> Option<End> {
+        let el = match stanza {
+            Stanza::Element(el) => el,
+            // A message read without a tree: never a nonza, an IQ or an error (bounces are
+            // trees), so it is only counted and handed to the app.
+            read => {
+                let acked = if self.sm.received(read.name()) {
+                    link.received(self.sm.inbound, &self.settings).await
+                } else {
+                    Ok(())
+                };
+                self.hand_to_app(read);
+                return acked.err();
+            }
+        };
         if el.ns() == SM_NS {
             return self.on_sm(el, link).await;
         }
-        let acked = if self.sm.received(&el) {
+        let acked = if self.sm.received(el.name()) {
             link.received(self.sm.inbound, &self.settings).await
         } else {
             Ok(())
@@ -374,7 +389,7 @@ impl Actor {
         {
             return; // Handled: it goes again; the app sees the outcome on the handle.
         }
-        self.hand_to_app(el);
+        self.hand_to_app(el.into());
     }
 
     /// Schedules a resend of a transiently bounced message (true), or settles it as bounced
@@ -433,15 +448,17 @@ impl Actor {
             let deadline = Instant::now() + std::time::Duration::from_secs(2);
             while !self.sm.unacked.is_empty() && self.can_read() {
                 match tokio::time::timeout_at(deadline, incoming.recv()).await {
-                    Ok(Some(Ok(el))) if el.ns() == SM_NS => match sm::Nonza::try_from(el) {
-                        Ok(sm::Nonza::Ack(a)) if self.sm.ack(a.h).is_ok() => {}
-                        Ok(sm::Nonza::Ack(_)) | Err(_) => break,
-                        // An `<r/>` is answered by the closing `<a/>` below.
-                        Ok(_) => {}
-                    },
+                    Ok(Some(Ok(Stanza::Element(el)))) if el.ns() == SM_NS => {
+                        match sm::Nonza::try_from(el) {
+                            Ok(sm::Nonza::Ack(a)) if self.sm.ack(a.h).is_ok() => {}
+                            Ok(sm::Nonza::Ack(_)) | Err(_) => break,
+                            // An `<r/>` is answered by the closing `<a/>` below.
+                            Ok(_) => {}
+                        }
+                    }
                     // Counted, answered and delivered as while serving: one rule for `h`.
-                    Ok(Some(Ok(el))) => {
-                        if self.on_inbound(el, link).await.is_some() {
+                    Ok(Some(Ok(stanza))) => {
+                        if self.on_inbound(stanza, link).await.is_some() {
                             break;
                         }
                     }

@@ -158,8 +158,8 @@ impl StreamManagement {
     /// The one rule for our `h`: with stream management on, an inbound `<message/>`,
     /// `<presence/>` or `<iq/>` counts; nonzas and any other element never do (XEP-0198
     /// section 4). Returns whether `el` counted.
-    pub fn received(&mut self, el: &Element) -> bool {
-        let counts = self.enabled && matches!(el.name(), "message" | "presence" | "iq");
+    pub fn received(&mut self, name: &str) -> bool {
+        let counts = self.enabled && matches!(name, "message" | "presence" | "iq");
         if counts {
             self.inbound = self.inbound.wrapping_add(1);
         }
@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(sm.ack(1), Ok(3), "MAX-1 -> 1 is three stanzas");
         sm.enabled = true;
         let message: Element = "<message xmlns='jabber:client'/>".parse().unwrap();
-        assert!(sm.received(&message));
+        assert!(sm.received(message.name()));
         assert_eq!(sm.inbound, 0);
     }
 
@@ -313,14 +313,14 @@ mod tests {
         let el = |xml: &str| -> Element { xml.parse().unwrap() };
         let message = el("<message xmlns='jabber:client' id='m'/>");
         let mut sm = StreamManagement::default();
-        assert!(!sm.received(&message), "off: nothing counts");
+        assert!(!sm.received(message.name()), "off: nothing counts");
         sm.enabled = true;
         for stanza in [
             "<message xmlns='jabber:client'/>",
             "<presence xmlns='jabber:client'/>",
             "<iq xmlns='jabber:client' type='get' id='p'/>",
         ] {
-            assert!(sm.received(&el(stanza)), "{stanza}");
+            assert!(sm.received(el(stanza).name()), "{stanza}");
         }
         for other in [
             "<r xmlns='urn:xmpp:sm:3'/>",
@@ -328,7 +328,7 @@ mod tests {
             "<features xmlns='http://etherx.jabber.org/streams'/>",
             "<active xmlns='urn:xmpp:csi:0'/>",
         ] {
-            assert!(!sm.received(&el(other)), "{other}");
+            assert!(!sm.received(el(other).name()), "{other}");
         }
         assert_eq!(sm.inbound, 3);
     }

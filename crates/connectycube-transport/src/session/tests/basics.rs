@@ -272,13 +272,13 @@ async fn nothing_from_an_old_connection_reaches_the_app_after_a_new_one() {
         format!("<message xmlns='{C}' type='chat' id='late'><body>x</body></message>")
             .parse()
             .unwrap();
-    assert!(old.send(Ok(late)).await.is_err());
+    assert!(old.send(Ok(late.into())).await.is_err());
     let fresh: Element =
         format!("<message xmlns='{C}' type='chat' id='new'><body>y</body></message>")
             .parse()
             .unwrap();
     let push = fake.with(|s| s.push.clone()).unwrap();
-    push.send(Ok(fresh)).await.unwrap();
+    push.send(Ok(fresh.into())).await.unwrap();
     assert_eq!(incoming.recv().await.unwrap().attr("id"), Some("new"));
 }
 
@@ -291,7 +291,7 @@ async fn logout_acknowledges_every_stanza_received() {
     conn.login().await.unwrap();
     let push = fake.with(|s| s.push.clone()).unwrap();
     let request: Element = format!("<r xmlns='{SM}'/>").parse().unwrap();
-    push.send(Ok(request)).await.unwrap();
+    push.send(Ok(request.into())).await.unwrap();
     let h0 = loop {
         if let Some(h) = fake.with(|s| s.client_acks.last().copied()) {
             break h;
@@ -304,7 +304,7 @@ async fn logout_acknowledges_every_stanza_received() {
         )
         .parse()
         .unwrap();
-        push.send(Ok(inbound)).await.unwrap();
+        push.send(Ok(inbound.into())).await.unwrap();
         assert_eq!(
             incoming.recv().await.unwrap().attr("id"),
             Some(format!("in{n}").as_str())
@@ -344,7 +344,83 @@ async fn login_waits_until_the_server_processed_the_presence() {
     .parse()
     .unwrap();
     let push = fake.with(|s| s.push.clone()).unwrap();
-    push.send(Ok(answer)).await.unwrap();
+    push.send(Ok(answer.into())).await.unwrap();
     login.await.unwrap().unwrap();
     assert_eq!(conn.state(), ConnectionState::Ready);
+}
+
+/// Hot messages reach the session already read (no tree): they count for stream management
+/// like any stanza, and the app gets them as read through the stream, or as trees from `recv`.
+#[tokio::test]
+async fn read_messages_are_counted_and_reach_the_app() {
+    use crate::stanza::Stanza;
+    use crate::xml_stream::{StreamLimits, parse_stanza_with_limits};
+    use connectycube_protocol::ChatEvent;
+    use futures_util::StreamExt;
+
+    let fake = Fake::default();
+    let (conn, mut incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let push = fake.with(|s| s.push.clone()).unwrap();
+    let request: Element = format!("<r xmlns='{SM}'/>").parse().unwrap();
+    push.send(Ok(request.into())).await.unwrap();
+    let h0 = loop {
+        if let Some(h) = fake.with(|s| s.client_acks.last().copied()) {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    for n in 0..3 {
+        let xml = format!(
+            "<message xmlns='{C}' type='chat' from='1002-1@localhost/x' id='5c094687e588ce59fff8742{n}'><body>{n}</body></message>"
+        );
+        let read = parse_stanza_with_limits(xml.as_bytes(), StreamLimits::new(1 << 16), true);
+        let read = read.unwrap();
+        assert!(matches!(read, Stanza::Read(_)));
+        push.send(Ok(read)).await.unwrap();
+        if n == 2 {
+            let el = incoming.recv().await.unwrap();
+            assert_eq!(el, xml.parse::<Element>().unwrap(), "recv gives the tree");
+            continue;
+        }
+        match incoming.next().await {
+            Some(Stanza::Read(r)) => match r.event() {
+                ChatEvent::ChatMessage(m) => assert_eq!(m.payload.body, Some(n.to_string())),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+    conn.logout().await;
+    assert_eq!(fake.with(|s| s.client_acks.last().copied()), Some(h0 + 3));
+}
+
+/// A message or event written straight to text goes through the same books as a tree.
+#[tokio::test]
+async fn written_sends_are_acknowledged_like_tree_sends() {
+    use connectycube_protocol::ChatEvent;
+    use connectycube_protocol::event::Inbound;
+    use connectycube_protocol::message::chat_state::TypingState;
+    use connectycube_protocol::message::{ChatKind, Envelope};
+    use connectycube_protocol::model::Message;
+    use xmpp_parsers::message::MessageType;
+
+    let fake = Fake::default();
+    let (conn, _incoming) = session(&fake, settings());
+    conn.login().await.unwrap();
+    let m = Message::new("written");
+    let to: xmpp_parsers::jid::Jid = "1002-1@localhost".parse().unwrap();
+    conn.send_message(&m, &to, ChatKind::Chat)
+        .unwrap()
+        .await
+        .unwrap();
+    let mut env = Envelope::new(MessageType::Chat, Some(to));
+    env.id = Some("typing-1".into());
+    let typing = ChatEvent::Typing(Box::new(Inbound {
+        envelope: env,
+        payload: TypingState::Composing,
+    }));
+    conn.send_event(&typing).unwrap().await.unwrap();
+    let seen = fake.with(|s| s.messages.clone());
+    assert_eq!(seen, [m.id.to_string(), "typing-1".to_owned()]);
 }

@@ -13,6 +13,7 @@ use crate::connector::{AuthenticatedStream, BoxFuture, Connector, Credentials, O
 use crate::error::ConnectError;
 use crate::error::{StreamCondition, StreamError};
 use crate::session::*;
+use crate::stanza::Stanza;
 
 pub(super) const C: &str = "jabber:client";
 pub(super) const SM: &str = "urn:xmpp:sm:3";
@@ -35,7 +36,7 @@ pub(super) struct Server {
     /// Sends every message id back as a bounced error.
     pub bounce: bool,
     /// The current connection's push channel and kill switch.
-    pub push: Option<mpsc::Sender<Result<Element, StreamError>>>,
+    pub push: Option<mpsc::Sender<Result<Stanza, StreamError>>>,
     /// The `h` of every `<a/>` the client sent, in order.
     pub client_acks: Vec<u32>,
     /// Do not answer the carbons IQ (the test answers it).
@@ -92,7 +93,9 @@ impl Fake {
     /// Pushes an element to the client on the current connection.
     pub async fn push(&self, xml: &str) {
         let push = self.with(|s| s.push.clone()).unwrap();
-        push.send(Ok(xml.parse().unwrap())).await.unwrap();
+        push.send(Ok(Stanza::Element(xml.parse().unwrap())))
+            .await
+            .unwrap();
     }
 
     /// Waits until `f` holds on the server's state.
@@ -164,7 +167,7 @@ impl Connector for Fake {
 async fn serve(
     server: Arc<Mutex<Server>>,
     mut from_client: mpsc::Receiver<Outgoing>,
-    to_client: mpsc::WeakSender<Result<Element, StreamError>>,
+    to_client: mpsc::WeakSender<Result<Stanza, StreamError>>,
     deafen: Arc<tokio::sync::Notify>,
 ) {
     loop {
@@ -184,7 +187,7 @@ async fn serve(
             return;
         };
         for answer in answer(&server, el) {
-            if to_client.send(Ok(answer)).await.is_err() {
+            if to_client.send(Ok(answer.into())).await.is_err() {
                 return;
             }
         }

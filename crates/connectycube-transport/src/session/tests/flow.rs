@@ -303,8 +303,8 @@ async fn a_full_inbound_queue_stops_reading_but_not_send_handles() {
     let push = fake.with(|s| s.push.clone()).unwrap();
     let mut pushed = 6;
     loop {
-        let el = inbound(pushed).parse().unwrap();
-        if push.try_send(Ok(el)).is_err() {
+        let el: Element = inbound(pushed).parse().unwrap();
+        if push.try_send(Ok(Stanza::Element(el))).is_err() {
             break;
         }
         pushed += 1;
