@@ -410,17 +410,17 @@ async fn written_sends_are_acknowledged_like_tree_sends() {
     conn.login().await.unwrap();
     let m = Message::new("written");
     let to: xmpp_parsers::jid::Jid = "1002-1@localhost".parse().unwrap();
-    conn.send_message(&m, &to, ChatKind::Chat)
-        .unwrap()
-        .await
-        .unwrap();
+    let handle = conn.send_message(&m, &to, ChatKind::Chat).unwrap();
+    handle.await.unwrap();
     let mut env = Envelope::new(MessageType::Chat, Some(to));
     env.id = Some("typing-1".into());
     let typing = ChatEvent::Typing(Box::new(Inbound {
         envelope: env,
         payload: TypingState::Composing,
     }));
-    conn.send_event(&typing).unwrap().await.unwrap();
+    // Built first (a build error is the Result), then awaited to the ack.
+    let handle = conn.send_event(&typing).unwrap();
+    handle.await.unwrap();
     let seen = fake.with(|s| s.messages.clone());
     assert_eq!(seen, [m.id.to_string(), "typing-1".to_owned()]);
 }
