@@ -250,6 +250,15 @@ impl Flow {
         }
     }
 
+    /// `id` was admitted but never went out (it could not be written): its room in the
+    /// window is given back, as for a bounce.
+    pub(crate) fn cancel(&self, to: UserId, id: MessageId) {
+        if let Some(r) = self.lock().recipients.get_mut(&to) {
+            r.answered(&id, false);
+        }
+        self.answered.notify_waiters();
+    }
+
     /// Learns from an inbound event: a 'delivered' or 'read' marker answers a message, an
     /// error stanza for it ends its wait (nothing will answer it).
     pub(crate) fn observe(&self, event: &ChatEvent, own: UserId) {

@@ -7,6 +7,7 @@
 //! file, with the same id, so the receivers' duplicate filter drops a copy that did arrive.
 
 use connectycube_protocol::ids::{MessageId, UserId};
+use connectycube_protocol::message::ChatKind;
 use connectycube_protocol::model::Message;
 use connectycube_transport::session::{SendError, SendHandle};
 
@@ -16,11 +17,12 @@ use crate::{ChatClient, Error, FileProgress, JoinError, Retry, Sending, Session}
 impl Session {
     /// Writes `send` to the queue, shows its echo, then sends it.
     pub(crate) fn send_queued(&self, send: QueuedSend) -> Sending {
-        let session = self.clone();
-        Sending::prepare(async move {
+        let (session, id) = (self.clone(), send.message.id);
+        let sending = Sending::prepare(async move {
             session.enqueue(&send).await?;
             dispatch(session.chat(), session.user(), &send).await
-        })
+        });
+        settle_on_await(sending, self.chat(), id)
     }
 
     /// Writes `send` to the queue and shows its echo (`Queued`).
@@ -49,7 +51,9 @@ impl Session {
             let attachment = match crate::attachments::upload(self, &upload, progress).await {
                 Ok(a) => a,
                 Err(e) => {
-                    failed(self.chat(), self.user(), send.message.id, &e).await;
+                    if let Some(echo) = settle(self.chat(), self.user(), send.message.id, Err(&e)) {
+                        self.chat().echo(echo).await;
+                    }
                     return Err(e);
                 }
             };
@@ -165,8 +169,8 @@ impl Session {
     /// Writes the changed send back, shows its echo, and sends it (its file first, when its
     /// upload never finished).
     fn requeue_and_send(&self, send: QueuedSend) -> Sending {
-        let session = self.clone();
-        Sending::prepare(async move {
+        let (session, id) = (self.clone(), send.message.id);
+        let sending = Sending::prepare(async move {
             session.chat().store().requeue(session.user(), &send)?;
             let echo = LocalEcho {
                 message: send.message.clone(),
@@ -175,7 +179,8 @@ impl Session {
             session.chat().echo(echo).await;
             let (handle, _) = session.upload_and_send(send, &mut |_| {}).await?;
             Ok(handle)
-        })
+        });
+        settle_on_await(sending, self.chat(), id)
     }
 }
 
@@ -189,7 +194,11 @@ async fn dispatch(
     let sending = match send.target {
         SendTarget::User(to) => chat.send_private_paced(to, message),
         SendTarget::Room(dialog) => {
-            crate::dialog::in_room(chat, dialog, chat.room_stanza(dialog, message))
+            let to_room = chat.room_message(dialog, message);
+            crate::dialog::in_room(chat, dialog, move |c| {
+                let (room, message) = to_room?;
+                Ok(c.send_message(&message, &room, ChatKind::Groupchat)?)
+            })
         }
     };
     match sending.queued().await {
@@ -197,34 +206,59 @@ async fn dispatch(
             // The client's own handle: a send in flight does not keep the session alive.
             let (chat, id, watched) = (chat.internal(), message.id, handle.clone());
             tokio::spawn(async move {
-                match watched.await {
-                    Ok(()) => acked(&chat, owner, id).await,
-                    Err(e) => failed(&chat, owner, id, &Error::from(e)).await,
+                let outcome = watched.await.map_err(Error::from);
+                if let Some(echo) = settle(&chat, owner, id, outcome.as_ref().map(|_| ())) {
+                    chat.echo(echo).await;
                 }
             });
             Ok(handle)
         }
         Err(e) => {
-            failed(chat, owner, message.id, &e).await;
+            if let Some(echo) = settle(chat, owner, message.id, Err(&e)) {
+                chat.echo(echo).await;
+            }
             Err(e)
         }
     }
 }
 
-/// The server has it: off the queue, `Sent` (unless a marker already moved it further).
-async fn acked(chat: &ChatClient, owner: UserId, id: MessageId) {
-    let store = chat.store();
-    let moved = store
-        .dequeue(owner, id)
-        .and_then(|()| store.set_status(owner, id, &LocalStatus::Sent));
-    match moved {
-        Ok(Some(message)) => {
-            let status = LocalStatus::Sent;
-            chat.echo(LocalEcho { message, status }).await;
+/// Settles a send in the store when awaiting it resolves, before the await returns (so
+/// `unsent()` agrees with the `Ok`); the echo follows from a task of its own.
+pub(crate) fn settle_on_await(sending: Sending, chat: &ChatClient, id: MessageId) -> Sending {
+    let (chat, owner) = (chat.internal(), chat.user());
+    sending.settled_by(move |outcome| {
+        if let Some(echo) = settle(&chat, owner, id, outcome.as_ref().map(|_| ())) {
+            tokio::spawn(async move { chat.echo(echo).await });
         }
-        Ok(None) => {}
+    })
+}
+
+/// The store's side of a send's outcome, the echo to show when its status moved (once,
+/// whoever settles first). Acknowledged: off the queue, `Sent` (unless a marker already moved
+/// it further). Refused: `Failed`, kept on the queue for a retry. A lost or closed
+/// connection: still `Queued`, for the next login.
+fn settle(
+    chat: &ChatClient,
+    owner: UserId,
+    id: MessageId,
+    outcome: Result<(), &Error>,
+) -> Option<LocalEcho> {
+    let store = chat.store();
+    let status = match outcome {
+        Ok(()) => {
+            if let Err(e) = store.dequeue(owner, id) {
+                tracing::warn!(%id, error = %e, "could not take an acknowledged send off the queue");
+            }
+            LocalStatus::Sent
+        }
+        Err(e) if refused(e) => LocalStatus::Failed(e.to_string()),
+        Err(_) => return None,
+    };
+    match store.set_status(owner, id, &status) {
+        Ok(moved) => moved.map(|message| LocalEcho { message, status }),
         Err(e) => {
-            tracing::warn!(%id, error = %e, "could not mark an acknowledged send in the store")
+            tracing::warn!(%id, error = %e, "could not settle a send in the store");
+            None
         }
     }
 }
@@ -238,19 +272,5 @@ fn refused(e: &Error) -> bool {
         Error::Join(JoinError::Refused { .. }) => true,
         Error::Join(_) => false,
         other => other.retry() == Retry::Permanent,
-    }
-}
-
-/// A refusal is final for this send (`Failed`, kept on the queue for a retry); a lost or
-/// closed connection is not: it stays `Queued`, for the next login.
-async fn failed(chat: &ChatClient, owner: UserId, id: MessageId, e: &Error) {
-    if !refused(e) {
-        return;
-    }
-    let status = LocalStatus::Failed(e.to_string());
-    match chat.store().set_status(owner, id, &status) {
-        Ok(Some(message)) => chat.echo(LocalEcho { message, status }).await,
-        Ok(None) => {}
-        Err(e) => tracing::warn!(%id, error = %e, "could not mark a failed send in the store"),
     }
 }

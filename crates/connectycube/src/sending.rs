@@ -12,6 +12,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use connectycube_protocol::event::ChatEvent;
 use connectycube_transport::session::{ChatConnection, SendHandle};
 use minidom::Element;
 
@@ -24,6 +25,8 @@ type Prepare = Pin<Box<dyn Future<Output = Result<SendHandle, Error>> + Send>>;
 enum Step {
     /// A stanza built at the call, queued when the `Sending` is first polled.
     Queue(ChatConnection, Element),
+    /// A hot event (marker, typing, edit, delete), written as text when first polled.
+    Event(ChatConnection, Box<ChatEvent>),
     /// The stanza goes out once this resolves.
     Prepare(Prepare),
     /// It could not even be built (an address, a property name, a message with no sender).
@@ -58,7 +61,13 @@ enum Step {
 #[must_use = "nothing is sent until a Sending is awaited"]
 pub struct Sending {
     step: Step,
+    /// Told the outcome before the awaiting task sees it (the send queue settles the store,
+    /// so that once the await returns, the store says so too).
+    settle: Option<Settle>,
 }
+
+/// What runs when an awaited send resolves, before the await returns.
+type Settle = Box<dyn FnOnce(&Result<(), Error>) + Send>;
 
 impl Sending {
     /// Queues `stanza` on `connection` when awaited; a stanza that could not be built fails.
@@ -67,7 +76,17 @@ impl Sending {
             Ok(stanza) => Step::Queue(connection.clone(), stanza),
             Err(e) => Step::Failed(e),
         };
-        Self { step }
+        Self { step, settle: None }
+    }
+
+    /// Writes `event` on `connection` when awaited (no tree: the transport writes the
+    /// hot stanzas as text); an event that could not be made fails.
+    pub(crate) fn event(connection: &ChatConnection, event: Result<ChatEvent, Error>) -> Self {
+        let step = match event {
+            Ok(event) => Step::Event(connection.clone(), Box::new(event)),
+            Err(e) => Step::Failed(e),
+        };
+        Self { step, settle: None }
     }
 
     /// Runs `prepare` when awaited: it waits for what the send needs, then queues it.
@@ -76,13 +95,25 @@ impl Sending {
     ) -> Self {
         Self {
             step: Step::Prepare(Box::pin(prepare)),
+            settle: None,
         }
+    }
+
+    /// Runs `settle` with the outcome when the awaited send resolves, before the await
+    /// returns (not for [`Sending::queued`], whose handle the caller follows).
+    pub(crate) fn settled_by(
+        mut self,
+        settle: impl FnOnce(&Result<(), Error>) + Send + 'static,
+    ) -> Self {
+        self.settle = Some(Box::new(settle));
+        self
     }
 
     /// A send that fails with `e` when awaited.
     pub(crate) fn failed(e: Error) -> Self {
         Self {
             step: Step::Failed(e),
+            settle: None,
         }
     }
 
@@ -118,6 +149,7 @@ impl Sending {
     pub async fn queued(self) -> Result<SendHandle, Error> {
         match self.step {
             Step::Queue(connection, stanza) => Ok(connection.send(stanza)),
+            Step::Event(connection, event) => Ok(connection.send_event(&event)?),
             Step::Prepare(prepare) => prepare.await,
             Step::Failed(e) => Err(e),
         }
@@ -127,7 +159,7 @@ impl Sending {
 impl fmt::Debug for Sending {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let step = match &self.step {
-            Step::Queue(..) => "built",
+            Step::Queue(..) | Step::Event(..) => "built",
             Step::Prepare(_) => "to prepare",
             Step::Failed(_) => "failed",
         };
@@ -142,6 +174,7 @@ impl IntoFuture for Sending {
     fn into_future(self) -> SendingFuture {
         SendingFuture {
             state: State::Start(self.step),
+            settle: self.settle,
         }
     }
 }
@@ -161,6 +194,7 @@ enum State {
 #[must_use = "futures do nothing unless awaited"]
 pub struct SendingFuture {
     state: State,
+    settle: Option<Settle>,
 }
 
 impl fmt::Debug for SendingFuture {
@@ -179,10 +213,28 @@ impl Future for SendingFuture {
     type Output = Result<(), Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let outcome = self.as_mut().advance(cx);
+        if let Poll::Ready(result) = &outcome
+            && let Some(settle) = self.settle.take()
+        {
+            settle(result);
+        }
+        outcome
+    }
+}
+
+impl SendingFuture {
+    fn advance(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
             match std::mem::replace(&mut self.state, State::Done) {
                 State::Start(Step::Queue(connection, stanza)) => {
                     self.state = State::Waiting(connection.send(stanza));
+                }
+                State::Start(Step::Event(connection, event)) => {
+                    match connection.send_event(&event) {
+                        Ok(handle) => self.state = State::Waiting(handle),
+                        Err(e) => return Poll::Ready(Err(e.into())),
+                    }
                 }
                 State::Start(Step::Prepare(prepare)) => self.state = State::Preparing(prepare),
                 State::Start(Step::Failed(e)) => return Poll::Ready(Err(e)),

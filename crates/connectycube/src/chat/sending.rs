@@ -75,13 +75,19 @@ impl ChatClient {
     /// # }
     /// ```
     pub fn send_private_paced(&self, to: UserId, message: &Message) -> Sending {
-        let stanza = self.private_stanza(to, message);
-        let (flow, connection, id) = (self.flow.clone(), self.connection.clone(), message.id);
+        let jid = match self.domain.user_jid(to) {
+            Ok(jid) => Jid::from(jid),
+            Err(e) => return Sending::failed(e.into()),
+        };
+        let (flow, connection, message) =
+            (self.flow.clone(), self.connection.clone(), message.clone());
         Sending::prepare(async move {
-            // Built before admission: a message that cannot be sent takes no room in the window.
-            let stanza = stanza?;
-            flow.admit(to, id).await;
-            Ok(connection.send(stanza))
+            flow.admit(to, message.id).await;
+            // Written as text (no tree); one that cannot be written gives its room back.
+            connection
+                .send_message(&message, &jid, ChatKind::Chat)
+                .inspect_err(|_| flow.cancel(to, message.id))
+                .map_err(Error::from)
         })
     }
 
@@ -115,30 +121,29 @@ impl ChatClient {
     /// # }
     /// ```
     pub fn send_to_dialog(&self, dialog: DialogId, message: &Message) -> Sending {
-        let stanza = self.room_stanza(dialog, message);
+        let to_room = self.room_message(dialog, message);
         let chat = self.clone();
         Sending::prepare(async move {
-            let stanza = stanza?;
+            let (room, message) = to_room?;
             if chat.rooms.want(dialog) {
                 // Its outcome shows as the message bouncing, or not.
                 drop(chat.send_join(dialog)?);
             }
-            Ok(chat.connection.send(stanza))
+            Ok(chat
+                .connection
+                .send_message(&message, &room, ChatKind::Groupchat)?)
         })
     }
 
-    /// The stanza of `message` to `dialog`'s room, carrying the dialog's id.
-    pub(crate) fn room_stanza(
+    /// `dialog`'s room and `message` carrying the dialog's id, to write when it goes out.
+    pub(crate) fn room_message(
         &self,
         dialog: DialogId,
         message: &Message,
-    ) -> Result<Element, Error> {
+    ) -> Result<(Jid, Message), Error> {
         let room = Jid::from(self.domain.room_jid(dialog)?);
-        if message.dialog_id == Some(dialog) {
-            return Ok(message.to_stanza(room, ChatKind::Groupchat)?);
-        }
         let mut message = message.clone();
         message.dialog_id = Some(dialog);
-        Ok(message.to_stanza(room, ChatKind::Groupchat)?)
+        Ok((room, message))
     }
 }

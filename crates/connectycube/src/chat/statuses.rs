@@ -12,7 +12,6 @@ use connectycube_protocol::message::envelope::Envelope;
 use connectycube_protocol::message::system::SystemMessage;
 use connectycube_protocol::model::CustomProperties;
 use connectycube_transport::session::SendHandle;
-use minidom::Element;
 use xmpp_parsers::jid::Jid;
 use xmpp_parsers::message::MessageType;
 
@@ -66,16 +65,15 @@ impl ChatClient {
         Ok(envelope)
     }
 
-    /// The stanza of the event `make` builds from `payload`, to `peer`.
-    pub(crate) fn event_stanza<T>(
+    /// The event `make` builds from `payload`, to `peer` (the transport writes it as text).
+    pub(crate) fn event_to<T>(
         &self,
         peer: Peer,
         payload: T,
         make: fn(Box<Inbound<T>>) -> ChatEvent,
-    ) -> Result<Element, Error> {
+    ) -> Result<ChatEvent, Error> {
         let envelope = self.envelope(peer)?;
-        let event = make(Box::new(Inbound { envelope, payload }));
-        Ok(event.to_element()?)
+        Ok(make(Box::new(Inbound { envelope, payload })))
     }
 
     /// Sends the event `make` builds from `payload` to `peer` when awaited.
@@ -85,14 +83,14 @@ impl ChatClient {
         payload: T,
         make: fn(Box<Inbound<T>>) -> ChatEvent,
     ) -> Sending {
-        Sending::stanza(&self.connection, self.event_stanza(peer, payload, make))
+        Sending::event(&self.connection, self.event_to(peer, payload, make))
     }
 
     /// Queues a 'delivered' marker now, for the automatic ones (`markers.rs`), which follow
     /// its stages rather than await it.
     pub(crate) fn queue_delivered(&self, peer: Peer, id: MessageId) -> Result<SendHandle, Error> {
-        let stanza = self.event_stanza(peer, id, ChatEvent::Delivered)?;
-        Ok(self.connection.send(stanza))
+        let event = self.event_to(peer, id, ChatEvent::Delivered)?;
+        Ok(self.connection.send_event(&event)?)
     }
 
     /// Says that this user is typing (or stopped) to a user or in a room.

@@ -7,7 +7,7 @@ use connectycube_protocol::event::{ChatEvent, Edit, Inbound};
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use connectycube_protocol::message::chat_state::TypingState;
 use connectycube_protocol::model::Message;
-use minidom::Element;
+use connectycube_transport::session::{ChatConnection, SendHandle};
 
 use super::Dialog;
 use crate::store::{LocalStatus, QueuedSend, SendTarget};
@@ -193,9 +193,10 @@ impl Dialog {
         let chat = self.session.chat();
         match self.peer() {
             Ok(Peer::Room(id)) => {
-                in_room(chat, id, chat.event_stanza(Peer::Room(id), payload, make))
+                let event = chat.event_to(Peer::Room(id), payload, make);
+                in_room(chat, id, move |c| Ok(c.send_event(&event?)?))
             }
-            Ok(peer) => Sending::stanza(chat.connection(), chat.event_stanza(peer, payload, make)),
+            Ok(peer) => Sending::event(chat.connection(), chat.event_to(peer, payload, make)),
             Err(e) => Sending::failed(e),
         }
     }
@@ -253,10 +254,10 @@ impl Dialog {
         make: fn(Box<Inbound<MessageId>>) -> ChatEvent,
     ) -> Sending {
         let chat = self.session.chat();
-        let stanza = Self::sender_of(message).and_then(|sender| {
-            chat.event_stanza(Peer::User(sender, Some(self.id())), message.id, make)
+        let event = Self::sender_of(message).and_then(|sender| {
+            chat.event_to(Peer::User(sender, Some(self.id())), message.id, make)
         });
-        Sending::stanza(chat.connection(), stanza)
+        Sending::event(chat.connection(), event)
     }
 
     /// Tells the sender of `message` that it was read; they get [`ChatEvent::Read`]. (Marking
@@ -357,17 +358,16 @@ impl Dialog {
     }
 }
 
-/// Sends `stanza` to `dialog`'s room once the client is in it (joined now, or the rejoin after a
-/// drop answered), so it never reaches the server ahead of the join.
+/// Sends to `dialog`'s room once the client is in it (joined now, or the rejoin after a drop
+/// answered), so nothing reaches the server ahead of the join; `send` queues it then.
 pub(crate) fn in_room(
     chat: &ChatClient,
     dialog: DialogId,
-    stanza: Result<Element, Error>,
+    send: impl FnOnce(&ChatConnection) -> Result<SendHandle, Error> + Send + 'static,
 ) -> Sending {
     let chat = chat.clone();
     Sending::prepare(async move {
-        let stanza = stanza?;
         chat.join(dialog).await?;
-        Ok(chat.connection().send(stanza))
+        send(chat.connection())
     })
 }

@@ -57,7 +57,7 @@ impl LocalStatus {
     /// `next` replaces `self` when it is further along, or when it restarts or fails a send.
     pub(crate) fn advances_to(&self, next: &Self) -> bool {
         match next {
-            Self::Queued | Self::Failed(_) => self.rank() == 0,
+            Self::Queued | Self::Failed(_) => self.rank() == 0 && self != next,
             _ => next.rank() > self.rank(),
         }
     }
