@@ -116,8 +116,8 @@ pub mod protocol {
     pub use connectycube_protocol::xmpp_parsers;
     #[doc(inline)]
     pub use connectycube_protocol::{
-        ChatEvent, ClassifyError, UnreadableStanza, address, classify, classify_xml, event, ids,
-        iq, message, model, muc,
+        ChatEvent, ClassifyError, UnreadableStanza, address, classify, classify_xml, event, fast,
+        ids, iq, message, model, muc,
     };
 }
 /// The REST client: the `connectycube-rest` crate, documented here.
@@ -135,7 +135,7 @@ pub mod transport {
     pub use connectycube_transport::websocket;
     #[doc(inline)]
     pub use connectycube_transport::{
-        config, connector, connectors, error, sasl, session, tls, xml_stream,
+        config, connector, connectors, error, sasl, session, stanza, tls, xml_stream,
     };
 }
 
