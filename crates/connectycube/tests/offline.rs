@@ -26,6 +26,32 @@ fn store_path(name: &str) -> PathBuf {
     path
 }
 
+/// `srv`'s application with its store in the file at `store`.
+fn online(srv: &connectycube_devserver::DevServer, store: &Path) -> AppConfig {
+    let chat = srv.chat().unwrap().connection_config();
+    app_config(srv, chat).with_store(StoreConfig::sqlite(store))
+}
+
+/// The same application with the network down: nothing listens on port 9, so every request
+/// fails as with no network.
+fn down(srv: &connectycube_devserver::DevServer, store: &Path) -> AppConfig {
+    AppConfig::new(AppId(srv.app_id()), srv.auth_key())
+        .with_endpoints(
+            "http://127.0.0.1:9",
+            ConnectionConfig::direct_tls("127.0.0.1", 9),
+        )
+        .unwrap()
+        .with_store(StoreConfig::sqlite(store))
+}
+
+/// The next item of a typed stream, within [`WAIT`].
+async fn next<T>(updates: &mut connectycube::Updates<T>) -> T {
+    let item = tokio::time::timeout(WAIT, updates.next()).await;
+    item.expect("in time")
+        .expect("not ended")
+        .expect("not lagged")
+}
+
 /// The child's side: logs in on the store file (which sends what its queue holds), then
 /// sends, in order, the numbered messages that neither the server's history nor the queue
 /// has, one every 2 ms so the parent can kill it midway, and waits for every ack. Runs only
@@ -126,11 +152,7 @@ async fn sigkill_midway_then_restart_sends_each_once_in_order() {
     let mut got: Vec<(u32, MessageId)> = Vec::new();
     let mut child = spawn_child(&srv, &store, dialog, &ca);
     while got.len() < 300 {
-        let m = tokio::time::timeout(WAIT, messages.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let m = next(&mut messages).await;
         got.push((m.body().unwrap().parse().unwrap(), m.message.id));
     }
     child.kill().unwrap(); // SIGKILL
@@ -149,11 +171,7 @@ async fn sigkill_midway_then_restart_sends_each_once_in_order() {
         .unwrap();
     assert!(status.success(), "the restarted sender finished");
     while got.len() < COUNT as usize {
-        let m = tokio::time::timeout(WAIT, messages.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let m = next(&mut messages).await;
         got.push((m.body().unwrap().parse().unwrap(), m.message.id));
     }
     let numbers: Vec<u32> = got.iter().map(|(n, _)| *n).collect();
@@ -187,8 +205,7 @@ async fn sigkill_midway_then_restart_sends_each_once_in_order() {
 async fn a_restart_with_the_network_down_opens_on_the_store() {
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("down");
-    let chat = srv.chat().unwrap().connection_config();
-    let online = app_config(&srv, chat.clone()).with_store(StoreConfig::sqlite(&store));
+    let online = online(&srv, &store);
     let (ann, _events) = Client::new(online.clone())
         .login(credentials("ann"))
         .await
@@ -203,24 +220,14 @@ async fn a_restart_with_the_network_down_opens_on_the_store() {
         bobs.send_text(format!("{n}")).await.unwrap();
     }
     for _ in 0..60 {
-        tokio::time::timeout(WAIT, incoming.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        next(&mut incoming).await;
     }
     assert_eq!(ann.dialogs(&ListDialogs::new()).await.unwrap().len(), 1);
     ann.destroy().await.unwrap();
     drop((ann, incoming));
 
     // The network is down: nothing listens where the servers were.
-    let down = AppConfig::new(AppId(srv.app_id()), srv.auth_key())
-        .with_endpoints(
-            "http://127.0.0.1:9",
-            ConnectionConfig::direct_tls("127.0.0.1", 9),
-        )
-        .unwrap()
-        .with_store(StoreConfig::sqlite(&store));
+    let down = down(&srv, &store);
     for round in ["cold", "warm"] {
         let started = Instant::now();
         let (ann, _events) = Client::new(down.clone())
@@ -247,11 +254,7 @@ async fn a_restart_with_the_network_down_opens_on_the_store() {
     let mut echoes = ann.local_echoes();
     let offline = Message::new("typed offline");
     let sending = tokio::spawn(dialog.send(&offline).queued());
-    let queued = tokio::time::timeout(WAIT, echoes.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let queued = next(&mut echoes).await;
     assert_eq!(
         (queued.message.id, queued.status),
         (offline.id, LocalStatus::Queued)
@@ -263,11 +266,7 @@ async fn a_restart_with_the_network_down_opens_on_the_store() {
 
     let mut bobs_messages = bob.messages();
     let (ann, _events) = Client::new(online).login(credentials("ann")).await.unwrap();
-    let got = tokio::time::timeout(WAIT, bobs_messages.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let got = next(&mut bobs_messages).await;
     assert_eq!(
         (got.message.id, got.body()),
         (offline.id, Some("typed offline"))
@@ -290,8 +289,7 @@ async fn a_restart_fetches_only_what_came_while_closed() {
     const AWAY: usize = 1_000;
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("catch-up");
-    let chat = srv.chat().unwrap().connection_config();
-    let config = app_config(&srv, chat).with_store(StoreConfig::sqlite(&store));
+    let config = online(&srv, &store);
     let (ann, _events) = Client::new(config.clone())
         .login(credentials("ann"))
         .await
@@ -306,11 +304,7 @@ async fn a_restart_fetches_only_what_came_while_closed() {
         bobs.send_text(format!("live {n}")).await.unwrap();
     }
     for _ in 0..5 {
-        tokio::time::timeout(WAIT, incoming.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        next(&mut incoming).await;
     }
     ann.destroy().await.unwrap();
     drop((ann, incoming));
@@ -366,17 +360,6 @@ async fn a_restart_fetches_only_what_came_while_closed() {
     drop(ann);
 }
 
-/// The next local echo, within [`WAIT`].
-async fn next_echo(
-    echoes: &mut connectycube::Updates<connectycube::LocalEcho>,
-) -> connectycube::LocalEcho {
-    tokio::time::timeout(WAIT, echoes.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap()
-}
-
 /// A refused send stays on the queue as `Failed` with the reason; edited, it goes out with
 /// the same id and the new text; a cancelled one is gone and cannot be retried.
 #[tokio::test]
@@ -394,8 +377,8 @@ async fn a_refused_send_is_failed_until_edited_retried_or_cancelled() {
     let typo = Message::new("helo");
     let error = dialog.send(&typo).await.expect_err("blocked: it bounces");
     assert!(error.bounce().is_some(), "{error:?}");
-    assert_eq!(next_echo(&mut echoes).await.status, LocalStatus::Queued);
-    let failed = next_echo(&mut echoes).await;
+    assert_eq!(next(&mut echoes).await.status, LocalStatus::Queued);
+    let failed = next(&mut echoes).await;
     assert!(
         matches!(failed.status, LocalStatus::Failed(ref why) if !why.is_empty()),
         "{failed:?}"
@@ -406,20 +389,16 @@ async fn a_refused_send_is_failed_until_edited_retried_or_cancelled() {
     bob.chat().unblock(ann.user()).await.unwrap();
     let mut bobs_messages = bob.messages();
     ann.edit_unsent(typo.id, "hello").await.unwrap();
-    let got = tokio::time::timeout(WAIT, bobs_messages.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let got = next(&mut bobs_messages).await;
     assert_eq!(
         (got.message.id, got.body()),
         (typo.id, Some("hello")),
         "same id, new text"
     );
-    assert_eq!(next_echo(&mut echoes).await.status, LocalStatus::Queued);
+    assert_eq!(next(&mut echoes).await.status, LocalStatus::Queued);
     let mut status = LocalStatus::Queued;
     while status == LocalStatus::Queued {
-        status = next_echo(&mut echoes).await.status;
+        status = next(&mut echoes).await.status;
     }
     assert!(
         matches!(status, LocalStatus::Sent | LocalStatus::Delivered),
@@ -450,8 +429,7 @@ async fn a_file_whose_upload_failed_goes_out_after_a_restart() {
     use connectycube_devserver::rest::{RestFault, RouteFault};
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("upload");
-    let chat = srv.chat().unwrap().connection_config();
-    let config = app_config(&srv, chat).with_store(StoreConfig::sqlite(&store));
+    let config = online(&srv, &store);
     let (ann, _events) = Client::new(config.clone())
         .login(credentials("ann"))
         .await
@@ -491,11 +469,7 @@ async fn a_file_whose_upload_failed_goes_out_after_a_restart() {
     srv.rest().clear_route_faults();
     let mut bobs_messages = bob.messages();
     let (ann, _events) = Client::new(config).login(credentials("ann")).await.unwrap();
-    let got = tokio::time::timeout(WAIT, bobs_messages.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    let got = next(&mut bobs_messages).await;
     assert_eq!((got.message.id, got.body()), (cat.id, Some("a cat")));
     assert_eq!(got.message.attachments.len(), 1, "uploaded and attached");
     assert!(got.message.attachments[0].uid.is_some());
@@ -528,7 +502,7 @@ async fn a_group_send_echoes_sent_once_whatever_comes_first() {
     }
     let mut sent = Vec::new();
     while sent.len() < 20 {
-        let echo = next_echo(&mut echoes).await;
+        let echo = next(&mut echoes).await;
         if echo.status == LocalStatus::Sent {
             sent.push(echo.message.body.unwrap());
         }
@@ -553,8 +527,7 @@ async fn a_group_send_echoes_sent_once_whatever_comes_first() {
 async fn edits_deletions_and_reactions_are_kept() {
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("changes");
-    let chat = srv.chat().unwrap().connection_config();
-    let config = app_config(&srv, chat).with_store(StoreConfig::sqlite(&store));
+    let config = online(&srv, &store);
     let (ann, _events) = Client::new(config).login(credentials("ann")).await.unwrap();
     let (bob, _bob_events, _) = user(&srv, "bob").await;
     let bobs = bob
@@ -571,42 +544,20 @@ async fn edits_deletions_and_reactions_are_kept() {
     let gone = bobs.send_text("oops").await.unwrap();
     let liked = bobs.send_text("lunch?").await.unwrap();
     for _ in 0..3 {
-        tokio::time::timeout(WAIT, incoming.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        next(&mut incoming).await;
     }
     // The app lists its dialogs, as at every start: the store keeps them.
     assert_eq!(ann.dialogs(&ListDialogs::new()).await.unwrap().len(), 1);
     bobs.send_edit(typo.id, "hello", false).await.unwrap();
     bobs.send_delete(gone.id).await.unwrap();
     bobs.react(liked.id, "👍").await.unwrap();
-    tokio::time::timeout(WAIT, edits.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    tokio::time::timeout(WAIT, deletions.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    tokio::time::timeout(WAIT, reactions.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    next(&mut edits).await;
+    next(&mut deletions).await;
+    next(&mut reactions).await;
     ann.destroy().await.unwrap();
     drop(ann);
 
-    let down = AppConfig::new(AppId(srv.app_id()), srv.auth_key())
-        .with_endpoints(
-            "http://127.0.0.1:9",
-            ConnectionConfig::direct_tls("127.0.0.1", 9),
-        )
-        .unwrap()
-        .with_store(StoreConfig::sqlite(&store));
+    let down = down(&srv, &store);
     let (ann, _events) = Client::new(down).login(credentials("ann")).await.unwrap();
     let dialog = ann.dialogs(&ListDialogs::new()).await.unwrap().remove(0);
     let kept = dialog.history().limit(50).fetch().await.unwrap();
