@@ -32,6 +32,7 @@ impl LocalStatus {
     }
 
     /// The stored code and reason.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn encode(&self) -> (i64, Option<&str>) {
         match self {
             Self::Queued => (0, None),
@@ -44,6 +45,7 @@ impl LocalStatus {
 
     /// From the stored code (an unknown code reads as `Sent`: it came from a newer writer,
     /// and is not a send of ours to repeat).
+    #[cfg(feature = "sqlite")]
     pub(crate) fn decode(code: i64, reason: Option<String>) -> Self {
         match code {
             0 => Self::Queued,
@@ -110,11 +112,13 @@ pub struct LocalEcho {
 }
 
 /// The message flags serde leaves out of the JSON (they live in the stanza, not in REST).
+#[cfg(feature = "sqlite")]
 pub(crate) fn flags(m: &Message) -> i64 {
     i64::from(m.markable) | i64::from(m.save_to_history) << 1 | i64::from(m.silent) << 2
 }
 
 /// Sets the flags [`flags`] stored.
+#[cfg(feature = "sqlite")]
 pub(crate) fn set_flags(m: &mut Message, flags: i64) {
     m.markable = flags & 1 != 0;
     m.save_to_history = flags & 2 != 0;
