@@ -64,6 +64,11 @@ impl Owned {
             }
             return;
         }
+        if !self.messages.contains_key(&dialog) && self.messages.len() >= caps.dialogs {
+            // A peer names the dialog: messages for ever new dialog ids must not grow the
+            // store without bound. The dialog with the oldest newest message goes.
+            self.evict_quietest();
+        }
         let list = self.messages.entry(dialog).or_default();
         let at = sent_at(message);
         let pos = list.partition_point(|(m, _)| sent_at(m) <= at);
@@ -72,6 +77,20 @@ impl Owned {
         while list.len() > caps.messages_per_dialog {
             if let Some((gone, _)) = list.pop_front() {
                 self.index.remove(&gone.id);
+            }
+        }
+    }
+
+    /// Forgets the messages of the dialog whose newest message is the oldest.
+    fn evict_quietest(&mut self) {
+        let quietest = self
+            .messages
+            .iter()
+            .min_by_key(|(_, list)| list.back().map_or(i64::MIN, |(m, _)| sent_at(m)))
+            .map(|(d, _)| *d);
+        if let Some(dialog) = quietest {
+            for (m, _) in self.messages.remove(&dialog).unwrap_or_default() {
+                self.index.remove(&m.id);
             }
         }
     }

@@ -13,7 +13,8 @@ pub(crate) const APPLICATION_ID: i64 = 0x4343_5253;
 
 /// The migrations, in order: step `n` takes the file from version `n` to `n + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
-    // 1: identities, dialogs, messages with their local statuses, the send queue.
+    // 1: identities, dialogs, messages with their local statuses (and the dialogs they are
+    // in, to bound how many), the send queue.
     "CREATE TABLE identities (identity TEXT PRIMARY KEY, user_id INTEGER NOT NULL);
      CREATE TABLE dialogs (
          owner INTEGER NOT NULL, id TEXT NOT NULL, activity INTEGER NOT NULL, json TEXT NOT NULL,
@@ -24,6 +25,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
          flags INTEGER NOT NULL, json TEXT NOT NULL,
          PRIMARY KEY (owner, id));
      CREATE INDEX messages_by_dialog ON messages (owner, dialog, sent_at);
+     CREATE TABLE message_dialogs (
+         owner INTEGER NOT NULL, dialog TEXT NOT NULL, newest INTEGER NOT NULL,
+         PRIMARY KEY (owner, dialog));
+     CREATE INDEX message_dialogs_by_age ON message_dialogs (owner, newest);
      CREATE TABLE queue (
          seq INTEGER PRIMARY KEY AUTOINCREMENT, owner INTEGER NOT NULL, id TEXT NOT NULL,
          room INTEGER NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL, reason TEXT,

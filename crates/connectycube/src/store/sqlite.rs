@@ -70,6 +70,7 @@ fn put_message(
     owner: i64,
     m: &Message,
     status: &LocalStatus,
+    caps: Caps,
 ) -> Result<(), StoreError> {
     let Some(dialog) = m.dialog_id else {
         return Ok(());
@@ -92,6 +93,7 @@ fn put_message(
         }
         return Ok(());
     }
+    note_dialog(tx, owner, &dialog.to_string(), sent_at(m), caps)?;
     let (code, reason) = status.encode();
     tx.execute(
         "INSERT INTO messages (owner, id, dialog, sender, sent_at, status, reason, flags, json)
@@ -107,6 +109,66 @@ fn put_message(
             flags(m),
             json(m)
         ],
+    )?;
+    Ok(())
+}
+
+/// Counts `dialog` among those holding messages; past `caps.dialogs` of them, the one whose
+/// newest message is the oldest loses its messages. A peer names a message's dialog, so this
+/// is what keeps ever new dialog ids from growing the file without bound.
+fn note_dialog(
+    tx: &rusqlite::Transaction<'_>,
+    owner: i64,
+    dialog: &str,
+    at: i64,
+    caps: Caps,
+) -> Result<(), StoreError> {
+    let known = tx
+        .prepare_cached("SELECT 1 FROM message_dialogs WHERE owner = ?1 AND dialog = ?2")?
+        .exists(params![owner, dialog])?;
+    tx.execute(
+        "INSERT INTO message_dialogs (owner, dialog, newest) VALUES (?1, ?2, ?3)
+         ON CONFLICT (owner, dialog) DO UPDATE SET newest = max(newest, excluded.newest)",
+        params![owner, dialog, at],
+    )?;
+    if known {
+        return Ok(());
+    }
+    let count: i64 = tx.query_row(
+        "SELECT count(*) FROM message_dialogs WHERE owner = ?1",
+        [owner],
+        |r| r.get(0),
+    )?;
+    if count <= i64::try_from(caps.dialogs).unwrap_or(i64::MAX) {
+        return Ok(());
+    }
+    let quietest: Option<String> = tx
+        .query_row(
+            "SELECT dialog FROM message_dialogs WHERE owner = ?1 AND dialog != ?2
+             ORDER BY newest LIMIT 1",
+            params![owner, dialog],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(gone) = quietest {
+        forget_messages(tx, owner, &gone)?;
+    }
+    Ok(())
+}
+
+/// Forgets every message of a dialog.
+fn forget_messages(
+    tx: &rusqlite::Transaction<'_>,
+    owner: i64,
+    dialog: &str,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM messages WHERE owner = ?1 AND dialog = ?2",
+        params![owner, dialog],
+    )?;
+    tx.execute(
+        "DELETE FROM message_dialogs WHERE owner = ?1 AND dialog = ?2",
+        params![owner, dialog],
     )?;
     Ok(())
 }
@@ -228,7 +290,7 @@ impl Backend for SqliteStore {
             };
             for id in gone {
                 tx.execute("DELETE FROM dialogs WHERE owner = ?1 AND id = ?2", params![owner, id])?;
-                tx.execute("DELETE FROM messages WHERE owner = ?1 AND dialog = ?2", params![owner, id])?;
+                forget_messages(&tx, owner, &id)?;
             }
             tx.commit()?;
             Ok(())
@@ -243,10 +305,7 @@ impl Backend for SqliteStore {
                 "DELETE FROM dialogs WHERE owner = ?1 AND id = ?2",
                 params![owner, id],
             )?;
-            tx.execute(
-                "DELETE FROM messages WHERE owner = ?1 AND dialog = ?2",
-                params![owner, id],
-            )?;
+            forget_messages(&tx, owner, &id)?;
             tx.commit()?;
             Ok(())
         })
@@ -277,7 +336,7 @@ impl Backend for SqliteStore {
             let tx = c.transaction()?;
             let mut dialogs = Vec::new();
             for (m, s) in messages {
-                put_message(&tx, owner, m, s)?;
+                put_message(&tx, owner, m, s, self.caps)?;
                 if let Some(d) = m.dialog_id.map(|d| d.to_string())
                     && !dialogs.contains(&d)
                 {
@@ -451,7 +510,7 @@ impl Backend for SqliteStore {
                     send.upload.as_ref().map(json)
                 ],
             )?;
-            put_message(&tx, owner, &send.message, &send.status)?;
+            put_message(&tx, owner, &send.message, &send.status, self.caps)?;
             tx.commit()?;
             Ok(())
         })

@@ -106,6 +106,27 @@ fn messages_are_kept_in_time_order_bounded_per_dialog() -> R {
     Ok(())
 }
 
+/// A peer names a message's dialog: messages for ever new dialog ids keep at most
+/// `max_dialogs` dialogs' worth, the quietest going first.
+#[test]
+fn messages_in_ever_new_dialogs_stay_bounded() -> R {
+    for store in stores(10, 3) {
+        let ids: Vec<DialogId> = (1..=50).map(|n| dialog(n, 0).id).collect();
+        for (t, d) in ids.iter().enumerate() {
+            let at = i64::try_from(t).unwrap_or(0);
+            store.put_messages(ME, &[(message(*d, BOB, at, "spam"), LocalStatus::Sent)])?;
+        }
+        let kept: Vec<usize> = ids
+            .iter()
+            .map(|d| store.messages(ME, *d, 10).map(|m| m.len()))
+            .collect::<Result<_, _>>()?;
+        assert_eq!(kept.iter().sum::<usize>(), 3, "{store:?}");
+        assert_eq!(&kept[47..], [1, 1, 1], "the newest three stay");
+        assert_eq!(store.last_seen(ME)?.len(), 3);
+    }
+    Ok(())
+}
+
 #[test]
 fn statuses_only_move_forward_and_flags_survive() -> R {
     for store in stores(10, 10) {
