@@ -97,8 +97,19 @@ impl ReadStanza {
     /// # Errors
     /// As [`Stanza::into_element`].
     pub fn into_element(self) -> Result<Element, StreamError> {
-        let mut builder = ElementFromEvents::new(self.start, self.attrs);
-        for event in self.events {
+        let event = self.event;
+        Self::build(self.start, self.attrs, self.events).or_else(|e| {
+            // The parser's own events always make an element; were they not to, the message
+            // was read all the same (and counted for the server's acks): its event written
+            // back is the tree, rather than losing it.
+            tracing::warn!(error = %e, "a read message's events made no element; using its event");
+            event.to_element().map_err(|_| e)
+        })
+    }
+
+    fn build(start: QName, attrs: AttrMap, events: Vec<Event>) -> Result<Element, StreamError> {
+        let mut builder = ElementFromEvents::new(start, attrs);
+        for event in events {
             if let Some(el) = builder
                 .feed(event, &Context::empty())
                 .map_err(StreamError::xml_from)?
@@ -107,5 +118,26 @@ impl ReadStanza {
             }
         }
         Err(StreamError::xml("a read stanza without its end"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml_stream::{StreamLimits, parse_stanza_with_limits};
+
+    /// Kept events that make no element (never from the parser) still give the message: its
+    /// event written back, not a loss after it was counted for the server's acks.
+    #[test]
+    fn a_read_message_whose_events_break_is_built_from_its_event() {
+        let xml = "<message xmlns='jabber:client' id='5c094687e588ce59fff87425' \
+                   from='2-1@localhost/r' to='1-1@localhost' type='chat'><body>hi</body></message>";
+        let stanza = parse_stanza_with_limits(xml.as_bytes(), StreamLimits::new(1 << 20), true);
+        let Ok(Stanza::Read(mut read)) = stanza else {
+            panic!("a plain chat message is read without a tree: {stanza:?}");
+        };
+        let whole = read.event().to_element().map_err(|e| e.to_string());
+        read.events.pop(); // the end of the message
+        assert_eq!(read.into_element().map_err(|e| e.to_string()), whole);
     }
 }

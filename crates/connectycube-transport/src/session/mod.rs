@@ -174,8 +174,8 @@ impl Incoming {
         loop {
             match self.recv_stanza().await?.into_element() {
                 Ok(el) => return Some(el),
-                // The parser's own events always make an element; were one not to, it is
-                // skipped rather than ending the stream.
+                // Only if neither the kept events nor the event itself make an element
+                // (`ReadStanza::into_element`), which no parser output does.
                 Err(e) => tracing::warn!(error = %e, "a read stanza could not be built"),
             }
         }
@@ -344,7 +344,9 @@ impl ChatConnection {
     /// sends, with the same handle, books and resends, for a fraction of the work.
     ///
     /// # Errors
-    /// [`BuildError`] as `Message::to_stanza` gives it; nothing is sent then.
+    /// [`BuildError`] as `Message::to_stanza` gives it, and also for an attachment attribute
+    /// holding a character XML cannot carry (which the tree path finds only when serializing,
+    /// as a handle failed with `SendError::Serialize`); nothing is sent then.
     pub fn send_message(
         &self,
         message: &Message,
