@@ -123,7 +123,19 @@ fn run(lib: &str, server: &Running, cfg: &str) -> Result<String> {
         let root = crate::workspace_root();
         let target = devserver::target_dir();
         let bin = find_bench_binary(&target.join("release/deps"))?;
-        Command::new(bin).arg(cfg).current_dir(root).output()
+        // CC_BENCH_WRAP runs the facade under a profiler (`perf record -g -o FILE`), to find
+        // where a figure goes; the figures of such a run are not the product's.
+        let wrap = std::env::var("CC_BENCH_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = Command::new(program);
+                c.args(words).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
+        command.arg(cfg).current_dir(root).output()
     } else {
         let dir = crate::workspace_root().join("fixtures/js-peer");
         Command::new("node")

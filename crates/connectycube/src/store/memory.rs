@@ -1,6 +1,6 @@
 //! The in-memory store: today's process only, bounded like the file one.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
@@ -24,7 +24,39 @@ struct Owned {
     messages: HashMap<DialogId, VecDeque<(Message, LocalStatus)>>,
     /// Which dialog each kept message is in.
     index: HashMap<MessageId, DialogId>,
-    queue: Vec<QueuedSend>,
+    queue: Queue,
+}
+
+/// The send queue in the order of its sends, found by message id in O(log n): a send burst
+/// keeps thousands queued, and a scan per ack made the burst quadratic.
+#[derive(Debug, Default)]
+struct Queue {
+    sends: BTreeMap<u64, QueuedSend>,
+    at: HashMap<MessageId, u64>,
+    next: u64,
+}
+
+impl Queue {
+    /// Appends `send` unless its message is queued already.
+    fn push(&mut self, send: &QueuedSend) {
+        if self.at.contains_key(&send.message.id) {
+            return;
+        }
+        self.at.insert(send.message.id, self.next);
+        self.sends.insert(self.next, send.clone());
+        self.next += 1;
+    }
+
+    fn get_mut(&mut self, id: MessageId) -> Option<&mut QueuedSend> {
+        let seq = self.at.get(&id)?;
+        self.sends.get_mut(seq)
+    }
+
+    fn remove(&mut self, id: MessageId) {
+        if let Some(seq) = self.at.remove(&id) {
+            self.sends.remove(&seq);
+        }
+    }
 }
 
 /// When a message was sent, for ordering: its `date_sent`, else its id's time.
@@ -194,7 +226,7 @@ impl Backend for MemoryStore {
         status: &LocalStatus,
     ) -> Result<Option<Message>, StoreError> {
         Ok(self.with(owner, |o| {
-            if let Some(q) = o.queue.iter_mut().find(|q| q.message.id == id)
+            if let Some(q) = o.queue.get_mut(id)
                 && matches!(status, LocalStatus::Queued | LocalStatus::Failed(_))
             {
                 q.status = status.clone();
@@ -258,26 +290,24 @@ impl Backend for MemoryStore {
 
     fn enqueue(&self, owner: UserId, send: &QueuedSend) -> Result<(), StoreError> {
         self.with(owner, |o| {
-            if !o.queue.iter().any(|q| q.message.id == send.message.id) {
-                o.queue.push(send.clone());
-            }
+            o.queue.push(send);
             o.put(self.caps, &send.message, &send.status);
         });
         Ok(())
     }
 
     fn queued(&self, owner: UserId) -> Result<Vec<QueuedSend>, StoreError> {
-        Ok(self.with(owner, |o| o.queue.clone()))
+        Ok(self.with(owner, |o| o.queue.sends.values().cloned().collect()))
     }
 
     fn dequeue(&self, owner: UserId, id: MessageId) -> Result<(), StoreError> {
-        self.with(owner, |o| o.queue.retain(|q| q.message.id != id));
+        self.with(owner, |o| o.queue.remove(id));
         Ok(())
     }
 
     fn requeue(&self, owner: UserId, send: &QueuedSend) -> Result<bool, StoreError> {
         Ok(self.with(owner, |o| {
-            let Some(q) = o.queue.iter_mut().find(|q| q.message.id == send.message.id) else {
+            let Some(q) = o.queue.get_mut(send.message.id) else {
                 return false;
             };
             *q = send.clone();

@@ -176,6 +176,41 @@ fn statuses_only_move_forward_and_flags_survive() -> R {
 }
 
 #[test]
+fn the_queue_keeps_send_order_whatever_settles_first() -> R {
+    for store in stores(10, 10) {
+        let d = dialog(1, 1).id;
+        let sends: Vec<QueuedSend> = (0..5)
+            .map(|i| QueuedSend {
+                message: message(d, ME, 10 + i, &format!("m{i}")),
+                target: SendTarget::User(BOB),
+                status: LocalStatus::Queued,
+                upload: None,
+            })
+            .collect();
+        for send in &sends {
+            store.enqueue(ME, send)?;
+        }
+        // Acks settle out of order (a room's reflection can come before a 1-1 ack).
+        store.dequeue(ME, sends[2].message.id)?;
+        store.dequeue(ME, sends[0].message.id)?;
+        store.enqueue(ME, &sends[3])?;
+        let left: Vec<_> = store
+            .queued(ME)?
+            .into_iter()
+            .map(|q| q.message.id)
+            .collect();
+        let want: Vec<_> = [1, 3, 4].iter().map(|&i| sends[i].message.id).collect();
+        assert_eq!(left, want, "in send order, each once: {store:?}");
+        store.set_status(ME, sends[4].message.id, &LocalStatus::Failed("no".into()))?;
+        assert_eq!(
+            store.queued(ME)?[2].status,
+            LocalStatus::Failed("no".into())
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn a_failed_send_can_be_edited_and_requeued() -> R {
     for store in stores(10, 10) {
         let d = dialog(1, 1).id;
