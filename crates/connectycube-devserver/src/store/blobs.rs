@@ -1,5 +1,6 @@
 //! Files: their records and (once uploaded) their bytes.
 
+use super::Cached;
 use connectycube_protocol::ids::UserId;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -36,7 +37,7 @@ impl Store {
         let t = now();
         let uid = new.uid.clone().unwrap_or_else(|| random_hex(17));
         let id: u64 = self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "INSERT INTO blobs (id, uid, app_id, user_id, content_type, name, public,
                    upload_key, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) RETURNING id",
@@ -63,7 +64,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn blob(&self, id: u64) -> Result<Option<Blob>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 &format!("SELECT {COLUMNS} FROM blobs WHERE id = ?1"),
                 [id],
                 blob_row,
@@ -78,7 +79,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn blob_by_uid(&self, uid: &str) -> Result<Option<Blob>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 &format!("SELECT {COLUMNS} FROM blobs WHERE uid = ?1"),
                 [uid],
                 blob_row,
@@ -93,7 +94,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn blobs_of(&self, owner: UserId) -> Result<Vec<Blob>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM blobs WHERE user_id = ?1 ORDER BY id"
             ))?;
             st.query_map([owner.0], blob_row)?.collect()
@@ -106,7 +107,7 @@ impl Store {
     /// [`StoreError::NotFound`] when there is no such file.
     pub fn put_blob_data(&self, uid: &str, data: &[u8]) -> Result<(), StoreError> {
         let n = self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "UPDATE blobs SET data = ?2, updated_at = ?3 WHERE uid = ?1",
                 params![uid, data, now()],
             )
@@ -123,7 +124,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn blob_data(&self, uid: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let v: Option<Option<Vec<u8>>> = self.with(|c| {
-            c.query_row("SELECT data FROM blobs WHERE uid = ?1", [uid], |r| r.get(0))
+            c.query_row_cached("SELECT data FROM blobs WHERE uid = ?1", [uid], |r| r.get(0))
                 .optional()
         })?;
         Ok(v.flatten())
@@ -136,7 +137,7 @@ impl Store {
     pub fn complete_blob(&self, id: u64, size: u64) -> Result<(), StoreError> {
         let t = now();
         let n = self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "UPDATE blobs SET size = ?2, status = 'complete', completed_at = ?3,
                    updated_at = ?3 WHERE id = ?1",
                 params![id, size, t],
@@ -154,7 +155,7 @@ impl Store {
     /// [`StoreError::NotFound`] when there is no such file.
     pub fn rename_blob(&self, id: u64, name: &str) -> Result<Blob, StoreError> {
         let n = self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "UPDATE blobs SET name = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, name, now()],
             )
@@ -170,7 +171,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when there is no such file.
     pub fn delete_blob(&self, id: u64) -> Result<(), StoreError> {
-        let n = self.with(|c| c.execute("DELETE FROM blobs WHERE id = ?1", [id]))?;
+        let n = self.with(|c| c.execute_cached("DELETE FROM blobs WHERE id = ?1", [id]))?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }

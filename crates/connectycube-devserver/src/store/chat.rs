@@ -1,6 +1,7 @@
 //! What only the chat half needs: privacy lists (XEP-0016), last activity (XEP-0012) and the
 //! offline storage (XEP-0160 style: messages kept for users with no available session).
 
+use super::Cached;
 use connectycube_protocol::ids::UserId;
 use rusqlite::{OptionalExtension, params};
 
@@ -36,7 +37,7 @@ impl Store {
         name: &str,
     ) -> Result<Option<PrivacyList>, StoreError> {
         let items: Option<String> = self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT items FROM privacy_lists WHERE user_id = ?1 AND name = ?2",
                 params![user.0, name],
                 |r| r.get(0),
@@ -67,12 +68,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.with(|c| {
             if items.is_empty() {
-                c.execute(
+                c.execute_cached(
                     "DELETE FROM privacy_lists WHERE user_id = ?1 AND name = ?2",
                     params![user.0, name],
                 )?;
             } else {
-                c.execute(
+                c.execute_cached(
                     "INSERT INTO privacy_lists (user_id, name, items) VALUES (?1, ?2, ?3)
                      ON CONFLICT (user_id, name) DO UPDATE SET items = excluded.items",
                     params![user.0, name, to_json(&items)],
@@ -94,7 +95,7 @@ impl Store {
         self.tx(|tx| {
             if let Some(n) = name {
                 let exists: Option<i64> = tx
-                    .query_row(
+                    .query_row_cached(
                         "SELECT 1 FROM privacy_lists WHERE user_id = ?1 AND name = ?2",
                         params![user.0, n],
                         |r| r.get(0),
@@ -104,7 +105,7 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
             }
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE privacy_lists SET is_default = (name IS ?2) WHERE user_id = ?1",
                 params![user.0, name],
             )?;
@@ -130,7 +131,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn set_last_activity(&self, user: UserId, at: i64) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO last_activity (user_id, at) VALUES (?1, ?2)
                  ON CONFLICT (user_id) DO UPDATE SET at = excluded.at",
                 params![user.0, at],
@@ -145,7 +146,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn last_activity(&self, user: UserId) -> Result<Option<i64>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT at FROM last_activity WHERE user_id = ?1",
                 [user.0],
                 |r| r.get(0),
@@ -164,11 +165,11 @@ impl Store {
     pub fn store_offline(&self, user: UserId, stanza: &str, max: usize) -> Result<(), StoreError> {
         let keep = i64::try_from(max).unwrap_or(i64::MAX);
         self.tx(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "INSERT INTO offline_messages (user_id, stanza, stored_at) VALUES (?1, ?2, ?3)",
                 params![user.0, stanza, now()],
             )?;
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM offline_messages WHERE user_id = ?1 AND seq <=
                    (SELECT seq FROM offline_messages WHERE user_id = ?1
                     ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
@@ -190,7 +191,7 @@ impl Store {
                 )?
                 .query_map([user.0], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            tx.execute("DELETE FROM offline_messages WHERE user_id = ?1", [user.0])?;
+            tx.execute_cached("DELETE FROM offline_messages WHERE user_id = ?1", [user.0])?;
             Ok(stanzas)
         })
     }

@@ -1,5 +1,6 @@
 //! Dialogs, their members (occupants, admins, subscribers) and per-user settings.
 
+use super::Cached;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -92,7 +93,7 @@ fn write_dialog(c: &Connection, d: &Dialog) -> rusqlite::Result<()> {
         format!("{}-{}", a.min(b), a.max(b))
     });
     let id = d.id.to_string();
-    c.execute(
+    c.execute_cached(
         "INSERT INTO dialogs (id, app_id, type, name, description, photo, user_id, extensions,
            permissions, pinned_messages_ids, created_at, updated_at, last_message,
            last_message_date_sent, last_message_id, last_message_user_id, pair)
@@ -126,7 +127,7 @@ fn write_dialog(c: &Connection, d: &Dialog) -> rusqlite::Result<()> {
             pair,
         ],
     )?;
-    c.execute("DELETE FROM dialog_members WHERE dialog_id = ?1", [&id])?;
+    c.execute_cached("DELETE FROM dialog_members WHERE dialog_id = ?1", [&id])?;
     let mut st = c.prepare_cached(
         "INSERT OR IGNORE INTO dialog_members (dialog_id, user_id, role, position)
          VALUES (?1, ?2, ?3, ?4)",
@@ -199,7 +200,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn dialogs_for(&self, app_id: u64, user: UserId) -> Result<Vec<Dialog>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM dialogs d WHERE app_id = ?1 AND (type = 1 OR user_id = ?2
                    OR EXISTS (SELECT 1 FROM dialog_members m WHERE m.dialog_id = d.id
                               AND m.user_id = ?2))
@@ -229,7 +230,7 @@ impl Store {
         // at once (chat and REST) find or make the same dialog.
         self.tx(|tx| {
             let existing: Option<String> = tx
-                .query_row(
+                .query_row_cached(
                     "SELECT id FROM dialogs WHERE app_id = ?1 AND pair = ?2",
                     params![app_id, pair],
                     |r| r.get(0),
@@ -252,17 +253,17 @@ impl Store {
     pub fn delete_dialog(&self, id: DialogId) -> Result<(), StoreError> {
         let id = id.to_string();
         self.tx(|tx| {
-            if tx.execute("DELETE FROM dialogs WHERE id = ?1", [&id])? == 0 {
+            if tx.execute_cached("DELETE FROM dialogs WHERE id = ?1", [&id])? == 0 {
                 return Err(StoreError::NotFound);
             }
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM reactions WHERE message_id IN
                    (SELECT id FROM messages WHERE dialog_id = ?1)",
                 [&id],
             )?;
-            tx.execute("DELETE FROM messages WHERE dialog_id = ?1", [&id])?;
+            tx.execute_cached("DELETE FROM messages WHERE dialog_id = ?1", [&id])?;
             for table in ["dialog_members", "dialog_hidden", "notification_settings"] {
-                tx.execute(&format!("DELETE FROM {table} WHERE dialog_id = ?1"), [&id])?;
+                tx.execute_cached(&format!("DELETE FROM {table} WHERE dialog_id = ?1"), [&id])?;
             }
             Ok(())
         })
@@ -274,7 +275,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn hide_dialog(&self, id: DialogId, user: UserId) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "INSERT OR IGNORE INTO dialog_hidden (dialog_id, user_id) VALUES (?1, ?2)",
                 params![id.to_string(), user.0],
             )
@@ -288,7 +289,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn unhide_dialog(&self, id: DialogId) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "DELETE FROM dialog_hidden WHERE dialog_id = ?1",
                 [id.to_string()],
             )
@@ -302,7 +303,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn notifications_enabled(&self, id: DialogId, user: UserId) -> Result<bool, StoreError> {
         let v: Option<bool> = self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT enabled FROM notification_settings WHERE dialog_id = ?1 AND user_id = ?2",
                 params![id.to_string(), user.0],
                 |r| r.get(0),
@@ -323,7 +324,7 @@ impl Store {
         enabled: bool,
     ) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO notification_settings (dialog_id, user_id, enabled) VALUES (?1, ?2, ?3)
                  ON CONFLICT (dialog_id, user_id) DO UPDATE SET enabled = excluded.enabled",
                 params![id.to_string(), user.0, enabled],

@@ -2,6 +2,7 @@
 //! query), read in SQL over the `(dialog_id, date_sent, id)` index: a page costs the same
 //! whatever the dialog's size.
 
+use super::Cached;
 use std::collections::HashMap;
 
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
@@ -54,18 +55,18 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.tx(|tx| {
             if let Some(r) = remove {
-                tx.execute(
+                tx.execute_cached(
                     "DELETE FROM reactions WHERE message_id = ?1 AND user_id = ?2 AND reaction = ?3",
                     params![id.to_string(), user.0, r],
                 )?;
             }
             if let Some(r) = add {
-                let pos: i64 = tx.query_row(
+                let pos: i64 = tx.query_row_cached(
                     "SELECT COALESCE(MAX(position), 0) + 1 FROM reactions",
                     [],
                     |r| r.get(0),
                 )?;
-                tx.execute(
+                tx.execute_cached(
                     "INSERT OR IGNORE INTO reactions (message_id, user_id, reaction, position)
                      VALUES (?1, ?2, ?3, ?4)",
                     params![id.to_string(), user.0, r, pos],

@@ -1,6 +1,7 @@
 //! Chat history: messages, their read/delivered state, edits and deletes (reactions and pages:
 //! `history.rs`).
 
+use super::Cached;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -41,7 +42,7 @@ pub(super) fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
 }
 
 fn write_message(c: &Connection, m: &Message) -> rusqlite::Result<()> {
-    c.execute(
+    c.execute_cached(
         "INSERT INTO messages (id, dialog_id, sender_id, recipient_id, body, date_sent,
            created_at, updated_at, attachments, custom, read_ids, delivered_ids, deleted_for,
            edited, markable, views_count)
@@ -78,7 +79,7 @@ fn write_message(c: &Connection, m: &Message) -> rusqlite::Result<()> {
 /// a client listing the dialogs `updated_at[gt]` a time learns which got messages since.
 fn refresh_last_message(c: &Connection, dialog: &str) -> rusqlite::Result<()> {
     let last: Option<(String, Option<String>, i64, u64)> = c
-        .query_row(
+        .query_row_cached(
             "SELECT id, body, date_sent, sender_id FROM messages WHERE dialog_id = ?1
              ORDER BY date_sent DESC, id DESC LIMIT 1",
             [dialog],
@@ -89,7 +90,7 @@ fn refresh_last_message(c: &Connection, dialog: &str) -> rusqlite::Result<()> {
         Some((id, body, date, sender)) => (Some(id), body, Some(date), Some(sender)),
         None => (None, None, None, None),
     };
-    c.execute(
+    c.execute_cached(
         "UPDATE dialogs SET last_message = ?2, last_message_date_sent = ?3, last_message_id = ?4,
            last_message_user_id = ?5,
            updated_at = CASE WHEN last_message_id IS ?4 THEN updated_at ELSE ?6 END
@@ -144,7 +145,7 @@ impl Store {
         };
         self.tx(|tx| {
             let exists: Option<i64> = tx
-                .query_row(
+                .query_row_cached(
                     "SELECT 1 FROM messages WHERE id = ?1",
                     [m.id.to_string()],
                     |r| r.get(0),
@@ -155,7 +156,7 @@ impl Store {
             }
             write_message(tx, &m)?;
             refresh_last_message(tx, &m.dialog_id.to_string())?;
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM dialog_hidden WHERE dialog_id = ?1",
                 [m.dialog_id.to_string()],
             )?;
@@ -310,7 +311,7 @@ impl Store {
         read: bool,
     ) -> Result<bool, StoreError> {
         let dialog: Option<String> = self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT dialog_id FROM messages WHERE id = ?1",
                 [id.to_string()],
                 |r| r.get(0),
@@ -366,7 +367,7 @@ impl Store {
     pub fn unread_count(&self, dialog: DialogId, user: UserId) -> Result<u64, StoreError> {
         // Counted by SQLite over the dialog's index, without building the messages.
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT COUNT(*) FROM messages WHERE dialog_id = ?1 AND sender_id != ?2
                    AND NOT EXISTS (SELECT 1 FROM json_each(read_ids) WHERE value = ?2)
                    AND NOT EXISTS (SELECT 1 FROM json_each(deleted_for) WHERE value = ?2)",
@@ -399,8 +400,8 @@ impl Store {
     pub fn delete_message(&self, id: MessageId) -> Result<(), StoreError> {
         self.tx(|tx| {
             let m = read_message(tx, id)?.ok_or(StoreError::NotFound)?;
-            tx.execute("DELETE FROM messages WHERE id = ?1", [id.to_string()])?;
-            tx.execute(
+            tx.execute_cached("DELETE FROM messages WHERE id = ?1", [id.to_string()])?;
+            tx.execute_cached(
                 "DELETE FROM reactions WHERE message_id = ?1",
                 [id.to_string()],
             )?;
@@ -417,7 +418,7 @@ impl Store {
         self.tx(|tx| {
             let mut m = read_message(tx, id)?.ok_or(StoreError::NotFound)?;
             if add_once(&mut m.deleted_for, user) {
-                tx.execute(
+                tx.execute_cached(
                     "UPDATE messages SET deleted_for = ?2 WHERE id = ?1",
                     params![id.to_string(), to_json(&m.deleted_for)],
                 )?;
@@ -446,19 +447,19 @@ impl Store {
                     for (id, deleted) in ids {
                         let mut deleted: Vec<UserId> = from_json(&deleted)?;
                         deleted.push(u);
-                        tx.execute(
+                        tx.execute_cached(
                             "UPDATE messages SET deleted_for = ?2 WHERE id = ?1",
                             params![id, to_json(&deleted)],
                         )?;
                     }
                 }
                 None => {
-                    tx.execute(
+                    tx.execute_cached(
                         "DELETE FROM reactions WHERE message_id IN
                            (SELECT id FROM messages WHERE dialog_id = ?1)",
                         [&d],
                     )?;
-                    tx.execute("DELETE FROM messages WHERE dialog_id = ?1", [&d])?;
+                    tx.execute_cached("DELETE FROM messages WHERE dialog_id = ?1", [&d])?;
                     refresh_last_message(tx, &d)?;
                 }
             }

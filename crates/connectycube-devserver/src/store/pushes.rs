@@ -2,6 +2,7 @@
 //! delivered to subscribed devices (from events and from chat alerts). Nothing leaves the
 //! machine: a delivery is a row a test reads back.
 
+use super::Cached;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use rusqlite::{Row, params};
 use serde_json::Value;
@@ -112,11 +113,11 @@ impl Store {
         new: &NewSubscription,
     ) -> Result<PushSubscription, StoreError> {
         let id: u64 = self.tx(|tx| {
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM push_subscriptions WHERE user_id = ?1 AND udid = ?2 AND channel = ?3",
                 params![user.0, new.udid, new.channel],
             )?;
-            Ok(tx.query_row(
+            Ok(tx.query_row_cached(
                 "INSERT INTO push_subscriptions (app_id, user_id, channel, environment, token,
                    bundle_identifier, platform, udid, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
@@ -162,7 +163,7 @@ impl Store {
     /// [`StoreError::NotFound`] when `user` has no such subscription.
     pub fn unsubscribe_device(&self, user: UserId, id: u64) -> Result<(), StoreError> {
         let n = self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "DELETE FROM push_subscriptions WHERE id = ?1 AND user_id = ?2",
                 params![id, user.0],
             )
@@ -191,7 +192,7 @@ impl Store {
         let payload = decoded_payload(message);
         self.tx(|tx| {
             let t = now();
-            let event: u64 = tx.query_row(
+            let event: u64 = tx.query_row_cached(
                 "INSERT INTO push_events (app_id, user_id, message, push_type, environment,
                    created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
                 params![app_id, sender.0, message, push_type, environment, t],
@@ -253,7 +254,7 @@ impl Store {
                 .query_map([user.0], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             for (sub, channel) in &subs {
-                tx.execute(
+                tx.execute_cached(
                     "INSERT INTO push_deliveries (user_id, subscription_id, channel, source,
                        sender_id, message_id, dialog_id, payload, created_at)
                      VALUES (?1, ?2, ?3, 'chat', ?4, ?5, ?6, ?7, ?8)",

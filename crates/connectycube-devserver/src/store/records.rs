@@ -1,6 +1,7 @@
 //! Custom objects: records of an application's own classes (`/data/{class}`), fields kept as
 //! JSON. Any class name is accepted (the cloud wants it created in the dashboard first).
 
+use super::Cached;
 use connectycube_protocol::ids::{ObjectId, UserId};
 use rusqlite::{OptionalExtension, Row, params};
 use serde_json::{Map, Value};
@@ -59,7 +60,7 @@ impl Store {
             updated_at: t,
         };
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO custom_objects (id, app_id, class_name, user_id, fields, created_at,
                    updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
                 params![r.id, app_id, class, user.0, to_json(&r.fields), t],
@@ -108,7 +109,8 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when there is no such record.
     pub fn delete_record(&self, id: &str) -> Result<(), StoreError> {
-        let n = self.with(|c| c.execute("DELETE FROM custom_objects WHERE id = ?1", [id]))?;
+        let n =
+            self.with(|c| c.execute_cached("DELETE FROM custom_objects WHERE id = ?1", [id]))?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }

@@ -1,5 +1,6 @@
 //! REST sessions: a token per session, valid for a time-to-live after its last use.
 
+use super::Cached;
 use connectycube_protocol::ids::UserId;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -36,10 +37,10 @@ impl Store {
         let token = random_hex(20);
         self.with(|c| {
             let id: u64 =
-                c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM sessions", [], |r| {
+                c.query_row_cached("SELECT COALESCE(MAX(id), 0) + 1 FROM sessions", [], |r| {
                     r.get(0)
                 })?;
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO sessions (token, id, app_id, user_id, ts, created_at, updated_at,
                    expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
                 params![token, id, app_id, user.map(|u| u.0), ts, t, t + ttl_secs],
@@ -67,7 +68,7 @@ impl Store {
 
     fn session_any(&self, token: &str) -> Result<Option<Session>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 &format!("SELECT {COLUMNS} FROM sessions WHERE token = ?1"),
                 [token],
                 session_row,
@@ -83,7 +84,7 @@ impl Store {
     pub fn prolong_session(&self, token: &str, ttl_secs: i64) -> Result<(), StoreError> {
         let t = now();
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "UPDATE sessions SET updated_at = ?2, expires_at = ?3 WHERE token = ?1",
                 params![token, t, t + ttl_secs],
             )
@@ -97,7 +98,7 @@ impl Store {
     /// [`StoreError::NotFound`] when there is no such session.
     pub fn set_session_user(&self, token: &str, user: Option<UserId>) -> Result<(), StoreError> {
         let n = self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "UPDATE sessions SET user_id = ?2, updated_at = ?3 WHERE token = ?1",
                 params![token, user.map(|u| u.0), now()],
             )
@@ -114,7 +115,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn delete_session(&self, token: &str) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute("DELETE FROM sessions WHERE token = ?1", [token])
+            c.execute_cached("DELETE FROM sessions WHERE token = ?1", [token])
                 .map(|_| ())
         })
     }

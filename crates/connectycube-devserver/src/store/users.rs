@@ -1,5 +1,6 @@
 //! Applications and users.
 
+use super::Cached;
 use connectycube_protocol::ids::UserId;
 use rusqlite::{OptionalExtension, Row, params};
 
@@ -98,7 +99,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn put_app(&self, id: u64, auth_key: &str) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "INSERT INTO apps (id, auth_key) VALUES (?1, ?2)
                  ON CONFLICT (id) DO UPDATE SET auth_key = excluded.auth_key",
                 params![id, auth_key],
@@ -113,7 +114,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn app(&self, id: u64) -> Result<Option<App>, StoreError> {
         self.with(|c| {
-            c.query_row("SELECT id, auth_key FROM apps WHERE id = ?1", [id], |r| {
+            c.query_row_cached("SELECT id, auth_key FROM apps WHERE id = ?1", [id], |r| {
                 Ok(App {
                     id: r.get(0)?,
                     auth_key: r.get(1)?,
@@ -129,7 +130,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn app_by_key(&self, auth_key: &str) -> Result<Option<App>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT id, auth_key FROM apps WHERE auth_key = ?1",
                 [auth_key],
                 |r| {
@@ -198,7 +199,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"),
                 [id.0],
                 user_row,
@@ -213,7 +214,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn users(&self, app_id: u64) -> Result<Vec<User>, StoreError> {
         self.with(|c| {
-            let mut st = c.prepare(&format!(
+            let mut st = c.prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE app_id = ?1 ORDER BY id"
             ))?;
             st.query_map([app_id], user_row)?.collect()
@@ -232,7 +233,7 @@ impl Store {
         password: &str,
     ) -> Result<Option<Result<User, ()>>, StoreError> {
         let found: Option<(u64, Option<String>)> = self.with(|c| {
-            c.query_row(
+            c.query_row_cached(
                 "SELECT id, password FROM users WHERE app_id = ?1 AND (login = ?2 OR email = ?2)
                  AND is_guest = 0",
                 params![app_id, login],
@@ -255,7 +256,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn password_matches(&self, id: UserId, password: &str) -> Result<bool, StoreError> {
         let stored: Option<Option<String>> = self.with(|c| {
-            c.query_row("SELECT password FROM users WHERE id = ?1", [id.0], |r| {
+            c.query_row_cached("SELECT password FROM users WHERE id = ?1", [id.0], |r| {
                 r.get(0)
             })
             .optional()
@@ -271,7 +272,7 @@ impl Store {
         let t = now();
         let n = self
             .with(|c| {
-                c.execute(
+                c.execute_cached(
                     "UPDATE users SET
                        login = COALESCE(?2, login), email = COALESCE(?3, email),
                        password = COALESCE(?4, password), full_name = COALESCE(?5, full_name),
@@ -319,7 +320,7 @@ impl Store {
     /// [`StoreError`] when SQLite fails.
     pub fn touch_user(&self, id: UserId) -> Result<(), StoreError> {
         self.with(|c| {
-            c.execute(
+            c.execute_cached(
                 "UPDATE users SET last_request_at = ?2 WHERE id = ?1",
                 params![id.0, now()],
             )
@@ -334,7 +335,7 @@ impl Store {
     /// [`StoreError::NotFound`] when there is no such user.
     pub fn delete_user(&self, id: UserId) -> Result<(), StoreError> {
         self.tx(|tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = ?1", [id.0])?;
+            let n = tx.execute_cached("DELETE FROM users WHERE id = ?1", [id.0])?;
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -346,7 +347,7 @@ impl Store {
                 "privacy_lists",
                 "last_activity",
             ] {
-                tx.execute(&format!("DELETE FROM {table} WHERE user_id = ?1"), [id.0])?;
+                tx.execute_cached(&format!("DELETE FROM {table} WHERE user_id = ?1"), [id.0])?;
             }
             Ok(())
         })
