@@ -19,8 +19,9 @@ use crate::error::StreamError;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Stanza {
-    /// Any stanza or nonza, as a tree.
-    Element(Element),
+    /// Any stanza or nonza, as a tree (boxed: every connection's inbound channel allocates
+    /// its slots up front, and a tree inline made each slot 112 bytes).
+    Element(Box<Element>),
     /// A chat or group chat message, a marker or typing, read without a tree; what
     /// `connectycube_protocol::classify` gives for its tree.
     Read(Box<ReadStanza>),
@@ -28,7 +29,7 @@ pub enum Stanza {
 
 impl From<Element> for Stanza {
     fn from(el: Element) -> Self {
-        Self::Element(el)
+        Self::Element(Box::new(el))
     }
 }
 
@@ -40,7 +41,7 @@ impl Stanza {
     /// produced them rules out.
     pub fn into_element(self) -> Result<Element, StreamError> {
         match self {
-            Self::Element(el) => Ok(el),
+            Self::Element(el) => Ok(*el),
             Self::Read(r) => r.into_element(),
         }
     }

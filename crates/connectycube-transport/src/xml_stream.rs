@@ -130,7 +130,7 @@ impl Building {
         let mut f = match self {
             Self::Tree(mut b) => {
                 return Ok(match b.feed(event)? {
-                    Some(el) => Fed::Done(Stanza::Element(el)),
+                    Some(el) => Fed::Done(Stanza::from(el)),
                     None => Fed::More(Self::Tree(b)),
                 });
             }
@@ -174,7 +174,7 @@ impl Building {
                 let mut tree = DepthBuilder::new(start, attrs, limits);
                 for e in events.into_iter().chain(std::iter::once(event)) {
                     if let Some(el) = tree.feed(e)? {
-                        return Ok(Fed::Done(Stanza::Element(el)));
+                        return Ok(Fed::Done(Stanza::from(el)));
                     }
                 }
                 Ok(Fed::More(Self::Tree(tree)))

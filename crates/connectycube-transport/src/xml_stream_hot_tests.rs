@@ -37,7 +37,7 @@ fn tree(body: &str) -> Element {
     let mut all = stanzas(&mut StreamParser::new(1 << 20), body, 4096);
     assert_eq!(all.len(), 1);
     match all.remove(0) {
-        Stanza::Element(el) => el,
+        Stanza::Element(el) => *el,
         other => panic!("the plain parser read {other:?}"),
     }
 }
@@ -56,7 +56,7 @@ fn same(stanza: Stanza, tree: &Element) -> bool {
             true
         }
         Stanza::Element(el) => {
-            assert_eq!(&el, tree);
+            assert_eq!(&*el, tree);
             false
         }
     }
@@ -108,7 +108,7 @@ fn a_message_that_turns_out_unusual_midway_is_built_as_a_tree() {
         assert_eq!(all.len(), 1);
         let tree = tree(body);
         assert!(
-            matches!(&all[0], Stanza::Element(el) if el == &tree),
+            matches!(&all[0], Stanza::Element(el) if **el == tree),
             "{body}"
         );
     }

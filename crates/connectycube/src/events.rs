@@ -248,7 +248,7 @@ impl<A: Acknowledge> Pump<A> {
                 Some(Event::SyncFailed(SyncFailed {
                     dialog,
                     fetched,
-                    error: Arc::new(error),
+                    error,
                 }))
             }
         }

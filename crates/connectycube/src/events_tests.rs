@@ -383,7 +383,7 @@ async fn a_failed_fill_is_told_after_what_it_showed() {
     inject
         .send(Injected::Failed {
             dialog,
-            error: timeout.into(),
+            error: std::sync::Arc::new(timeout.into()),
         })
         .await
         .unwrap();

@@ -210,7 +210,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
 pub(crate) fn trace_received(stanza: &Stanza) {
     match stanza {
         Stanza::Element(el) => {
-            tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(el));
+            tracing::trace!(target: "connectycube_transport::xml", "RECV {}", String::from(&**el));
         }
         Stanza::Read(r) => {
             tracing::trace!(target: "connectycube_transport::xml", "RECV (read) {:?}", r.event());

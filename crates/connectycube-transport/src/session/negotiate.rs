@@ -375,17 +375,17 @@ mod tests {
                          <jid>1001-1@localhost/sdk</jid></bind></iq>"
                     );
                     let _ = to_client
-                        .send(Ok(Stanza::Element(bound.parse().unwrap())))
+                        .send(Ok(Stanza::from(bound.parse::<Element>().unwrap())))
                         .await;
                 }
                 if el.name() == "enable" {
                     let enabled = "<enabled xmlns='urn:xmpp:sm:3' id='s' resume='true'/>";
                     let _ = to_client
-                        .send(Ok(Stanza::Element(enabled.parse().unwrap())))
+                        .send(Ok(Stanza::from(enabled.parse::<Element>().unwrap())))
                         .await;
                     for xml in &flood {
                         if to_client
-                            .send(Ok(Stanza::Element(xml.parse().unwrap())))
+                            .send(Ok(Stanza::from(xml.parse::<Element>().unwrap())))
                             .await
                             .is_err()
                         {

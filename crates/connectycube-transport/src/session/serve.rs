@@ -261,7 +261,7 @@ impl Actor {
 
     async fn on_inbound(&mut self, stanza: Stanza, link: &mut Link) -> Option<End> {
         let el = match stanza {
-            Stanza::Element(el) => el,
+            Stanza::Element(el) => *el,
             // A message read without a tree: never a nonza, an IQ or an error (bounces are
             // trees), so it is only counted and handed to the app.
             read => {
@@ -449,7 +449,7 @@ impl Actor {
             while !self.sm.unacked.is_empty() && self.can_read() {
                 match tokio::time::timeout_at(deadline, incoming.recv()).await {
                     Ok(Some(Ok(Stanza::Element(el)))) if el.ns() == SM_NS => {
-                        match sm::Nonza::try_from(el) {
+                        match sm::Nonza::try_from(*el) {
                             Ok(sm::Nonza::Ack(a)) if self.sm.ack(a.h).is_ok() => {}
                             Ok(sm::Nonza::Ack(_)) | Err(_) => break,
                             // An `<r/>` is answered by the closing `<a/>` below.

@@ -59,8 +59,8 @@ pub(crate) enum Injected {
     Failed {
         /// The dialog.
         dialog: DialogId,
-        /// Why.
-        error: Error,
+        /// Why (shared: the slot stays small, and the event shares it as it is).
+        error: Arc<Error>,
     },
 }
 
@@ -181,8 +181,16 @@ impl GapFill {
     /// Runs `fill` as the one fill under way: one a previous session started stops first
     /// (its since-times are the same or older, so the new fill covers what it would have).
     pub(crate) fn start(self: &Arc<Self>, rooms: Vec<DialogId>, me: Me) {
-        let task = tokio::spawn(Arc::clone(self).fill(rooms, me));
-        if let Some(previous) = lock(&self.running).replace(task.abort_handle()) {
+        let previous = if rooms.is_empty() && lock(&self.last_seen).is_empty() {
+            // Nothing seen and no rooms: nothing to fill. No task either: a finished task's
+            // memory stays while its handle is kept, 2 KiB for every idle session.
+            lock(&self.offline_since).take();
+            lock(&self.running).take()
+        } else {
+            let task = tokio::spawn(Arc::clone(self).fill(rooms, me));
+            lock(&self.running).replace(task.abort_handle())
+        };
+        if let Some(previous) = previous {
             previous.abort();
         }
     }
@@ -249,7 +257,7 @@ impl GapFill {
                     tracing::warn!(%dialog, error = %e, "could not fetch a dialog's history");
                     Injected::Failed {
                         dialog,
-                        error: e.into(),
+                        error: Arc::new(e.into()),
                     }
                 }
             };

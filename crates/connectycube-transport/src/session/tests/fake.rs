@@ -93,7 +93,7 @@ impl Fake {
     /// Pushes an element to the client on the current connection.
     pub async fn push(&self, xml: &str) {
         let push = self.with(|s| s.push.clone()).unwrap();
-        push.send(Ok(Stanza::Element(xml.parse().unwrap())))
+        push.send(Ok(Stanza::from(xml.parse::<Element>().unwrap())))
             .await
             .unwrap();
     }

@@ -304,7 +304,7 @@ async fn a_full_inbound_queue_stops_reading_but_not_send_handles() {
     let mut pushed = 6;
     loop {
         let el: Element = inbound(pushed).parse().unwrap();
-        if push.try_send(Ok(Stanza::Element(el))).is_err() {
+        if push.try_send(Ok(Stanza::from(el))).is_err() {
             break;
         }
         pushed += 1;
