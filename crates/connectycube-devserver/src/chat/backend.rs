@@ -139,6 +139,11 @@ pub trait ChatBackend: Send + Sync {
     fn dialog(&self, id: DialogId) -> BackendResult<Option<DialogInfo>>;
     /// The private dialog of the pair, created when there is none yet.
     fn private_dialog(&self, a: UserId, b: UserId) -> BackendResult<DialogInfo>;
+    /// The id of the pair's private dialog, created when there is none yet: what saving a
+    /// message needs, without reading the whole dialog for every message.
+    fn private_dialog_id(&self, a: UserId, b: UserId) -> BackendResult<DialogId> {
+        Ok(self.private_dialog(a, b)?.id)
+    }
     /// Stores a message in its dialog's history (and updates the dialog's last message).
     fn save_message(&self, message: &NewMessage) -> BackendResult<()>;
     /// A stored message.

@@ -141,12 +141,10 @@ pub(crate) fn history(
     }
     let dialog = match (room, recipient) {
         (Some(d), _) => d,
-        (None, Some(r)) => {
-            ctx.backend
-                .private_dialog(sender, r)
-                .map_err(|_| "internal-server-error")?
-                .id
-        }
+        (None, Some(r)) => ctx
+            .backend
+            .private_dialog_id(sender, r)
+            .map_err(|_| "internal-server-error")?,
         (None, None) => return Ok(()),
     };
     let id = el

@@ -97,6 +97,12 @@ impl ChatBackend for StoreBackend {
         Ok(info(d))
     }
 
+    fn private_dialog_id(&self, a: UserId, b: UserId) -> BackendResult<DialogId> {
+        self.store
+            .private_dialog_id(self.app_id, a, b)
+            .map_err(storage)
+    }
+
     fn save_message(&self, m: &NewMessage) -> BackendResult<()> {
         let mut new = model::NewMessage::new(m.dialog, m.sender);
         new.id = Some(m.id);

@@ -88,10 +88,8 @@ fn read_dialog(c: &Connection, id: DialogId) -> rusqlite::Result<Option<Dialog>>
 }
 
 fn write_dialog(c: &Connection, d: &Dialog) -> rusqlite::Result<()> {
-    let pair = (d.kind == dialog_type::PRIVATE && d.occupants.len() == 2).then(|| {
-        let (a, b) = (d.occupants[0].0, d.occupants[1].0);
-        format!("{}-{}", a.min(b), a.max(b))
-    });
+    let pair = (d.kind == dialog_type::PRIVATE && d.occupants.len() == 2)
+        .then(|| pair_key(d.occupants[0], d.occupants[1]));
     let id = d.id.to_string();
     c.execute_cached(
         "INSERT INTO dialogs (id, app_id, type, name, description, photo, user_id, extensions,
@@ -225,7 +223,7 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when SQLite fails.
     pub fn private_dialog(&self, app_id: u64, a: UserId, b: UserId) -> Result<Dialog, StoreError> {
-        let pair = format!("{}-{}", a.0.min(b.0), a.0.max(b.0));
+        let pair = pair_key(a, b);
         // Looked up and created in one transaction: two first messages between the same pair
         // at once (chat and REST) find or make the same dialog.
         self.tx(|tx| {
@@ -244,6 +242,31 @@ impl Store {
             write_dialog(tx, &d)?;
             Ok(d)
         })
+    }
+
+    /// The id of the private dialog of `a` and `b` in app `app_id`, created when there is none
+    /// yet ([`Store::private_dialog`]); one indexed read when it exists.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn private_dialog_id(
+        &self,
+        app_id: u64,
+        a: UserId,
+        b: UserId,
+    ) -> Result<DialogId, StoreError> {
+        let existing: Option<String> = self.with(|c| {
+            c.query_row_cached(
+                "SELECT id FROM dialogs WHERE app_id = ?1 AND pair = ?2",
+                params![app_id, pair_key(a, b)],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        match existing.and_then(|t| t.parse::<DialogId>().ok()) {
+            Some(id) => Ok(id),
+            None => Ok(self.private_dialog(app_id, a, b)?.id),
+        }
     }
 
     /// Deletes dialog `id` for everyone, with its history and settings.
@@ -343,6 +366,11 @@ impl Store {
     }
 }
 
+/// The key of a private dialog's pair, the same whichever of the two asks.
+fn pair_key(a: UserId, b: UserId) -> String {
+    format!("{}-{}", a.0.min(b.0), a.0.max(b.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +396,10 @@ mod tests {
         let a = s.private_dialog(1, UserId(1), UserId(2)).unwrap();
         let b = s.private_dialog(1, UserId(2), UserId(1)).unwrap();
         assert_eq!(a.id, b.id);
+        assert_eq!(s.private_dialog_id(1, UserId(2), UserId(1)).unwrap(), a.id);
+        let fresh = s.private_dialog_id(1, UserId(3), UserId(1)).unwrap();
+        assert_ne!(fresh, a.id, "a new pair gets a new dialog");
+        assert_eq!(s.private_dialog(1, UserId(1), UserId(3)).unwrap().id, fresh);
         let mut dup = Dialog::new(1, dialog_type::PRIVATE, UserId(2));
         dup.occupants = vec![UserId(2), UserId(1)];
         assert!(matches!(
