@@ -42,6 +42,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("migrations/0003_offline.sql")),
     (4, include_str!("migrations/0004_push.sql")),
     (5, include_str!("migrations/0005_custom_objects.sql")),
+    (6, include_str!("migrations/0006_session_ids.sql")),
 ];
 
 /// What can go wrong in the store.
