@@ -17,6 +17,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
+use tokio::sync::Semaphore;
 use tracing::Instrument;
 use url::Url;
 
@@ -27,6 +28,11 @@ use crate::storage::upload::UploadBody;
 
 /// The production API.
 pub const DEFAULT_API_URL: &str = "https://api.connectycube.com";
+
+/// Requests in flight at once by default: enough to keep a server busy, few enough that
+/// thousands of users of one program (10,000 creating their dialogs at once) do not open a
+/// socket each and run both ends out of file descriptors.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 
 /// Where the API is and how to talk to it.
 #[derive(Clone)]
@@ -49,6 +55,9 @@ pub struct RestConfig {
     /// The longest `Retry-After` waited out before retrying; a longer one is handed to the
     /// caller as [`RestError::RateLimited`] rather than sleeping that long.
     pub max_retry_wait: Duration,
+    /// Requests in flight at once through one client and the clients made from it with
+    /// [`RestClient::without_session`], each on its own connection; more wait their turn.
+    pub max_connections: usize,
 }
 
 impl fmt::Debug for RestConfig {
@@ -62,13 +71,14 @@ impl fmt::Debug for RestConfig {
             .field("upload_timeout", &self.upload_timeout)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_retry_wait", &self.max_retry_wait)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
 
 impl RestConfig {
     /// The production API, 30 s timeout, 3 retries, 10 min per upload, answers up to 16 MiB,
-    /// `Retry-After` waited out up to 60 s.
+    /// `Retry-After` waited out up to 60 s, 64 requests in flight at once.
     ///
     /// ```
     /// use connectycube_rest::RestConfig;
@@ -88,6 +98,7 @@ impl RestConfig {
             upload_timeout: Duration::from_secs(600),
             max_response_bytes: 16 * 1024 * 1024,
             max_retry_wait: Duration::from_secs(60),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -129,6 +140,8 @@ pub struct RestClient {
     config: Arc<RestConfig>,
     session: Arc<SharedSession>,
     renewer: Option<SessionRenewer>,
+    /// One per request in flight ([`RestConfig::max_connections`]), shared with the pool.
+    permits: Arc<Semaphore>,
 }
 
 impl fmt::Debug for RestClient {
@@ -166,13 +179,17 @@ impl RestClient {
             builder.https_only().enable_http1().build()
         };
         let upload = Client::builder(TokioExecutor::new()).build(connector.clone());
-        let http = Client::builder(TokioExecutor::new()).build(connector);
+        let max = config.max_connections.max(1);
+        let http = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(max)
+            .build(connector);
         Ok(Self {
             http,
             upload,
             config: Arc::new(config),
             session: Arc::default(),
             renewer: None,
+            permits: Arc::new(Semaphore::new(max)),
         })
     }
 
@@ -186,6 +203,7 @@ impl RestClient {
             config: Arc::clone(&self.config),
             session: Arc::default(),
             renewer: None,
+            permits: Arc::clone(&self.permits),
         }
     }
 
@@ -238,9 +256,14 @@ impl RestClient {
             let timeout = self.config.timeout;
             // One deadline for the whole attempt (connect, headers and body): per phase, a
             // server dribbling its answer could stretch a request to a multiple of it.
-            let sent = tokio::time::timeout(timeout, self.send_once(endpoint))
-                .await
-                .unwrap_or(Err(RestError::Timeout(timeout)));
+            let sent = {
+                // Waiting for a turn is not the server's time: the timeout starts after it.
+                // The semaphore is never closed, so the permit is always there.
+                let _turn = self.permits.acquire().await.ok();
+                tokio::time::timeout(timeout, self.send_once(endpoint))
+                    .await
+                    .unwrap_or(Err(RestError::Timeout(timeout)))
+            };
             match sent {
                 Ok(body) => return decode::<E>(&body),
                 Err(RestError::SessionExpired(e)) if !renewed => {
