@@ -123,19 +123,10 @@ fn run(lib: &str, server: &Running, cfg: &str) -> Result<String> {
         let root = crate::workspace_root();
         let target = devserver::target_dir();
         let bin = find_bench_binary(&target.join("release/deps"))?;
-        // CC_BENCH_WRAP runs the facade under a profiler (`perf record -g -o FILE`), to find
-        // where a figure goes; the figures of such a run are not the product's.
-        let wrap = std::env::var("CC_BENCH_WRAP").unwrap_or_default();
-        let mut words = wrap.split_whitespace();
-        let mut command = match words.next() {
-            Some(program) => {
-                let mut c = Command::new(program);
-                c.args(words).arg(bin);
-                c
-            }
-            None => Command::new(bin),
-        };
-        command.arg(cfg).current_dir(root).output()
+        wrapped(&bin, "CC_BENCH_WRAP")
+            .arg(cfg)
+            .current_dir(root)
+            .output()
     } else {
         let dir = crate::workspace_root().join("fixtures/js-peer");
         Command::new("node")
@@ -161,6 +152,23 @@ fn run(lib: &str, server: &Running, cfg: &str) -> Result<String> {
             stdout.trim(),
             String::from_utf8_lossy(&output.stderr).trim()
         )),
+    }
+}
+
+/// `bin` as a command, under the profiler the environment variable `var` names, if any
+/// (`CC_BENCH_WRAP="perf record -g -o FILE"` for the facade's runs, `CC_BENCH_WRAP_RECEIVER`
+/// for a flood's receiver), to find where a figure goes; such a run's figures are not the
+/// product's.
+fn wrapped(bin: &std::path::Path, var: &str) -> Command {
+    let wrap = std::env::var(var).unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(bin);
+            c
+        }
+        None => Command::new(bin),
     }
 }
 
@@ -312,7 +320,7 @@ fn flood(server: &Running, o: &Options, users: &mut Users) -> Result<String> {
     let receive = with(config(server, "flood-receive", total, "xmpps", &ids[..1])?);
     let send = with(config(server, "flood-send", total, "xmpps", &ids)?);
     let bin = find_bench_binary(&devserver::target_dir().join("release/deps"))?;
-    let mut receiver = Command::new(&bin)
+    let mut receiver = wrapped(&bin, "CC_BENCH_WRAP_RECEIVER")
         .arg(config_file(&receive, "flood-receive")?)
         .stdout(std::process::Stdio::piped())
         .spawn()

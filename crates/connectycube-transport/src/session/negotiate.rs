@@ -26,12 +26,18 @@ pub(crate) const BIND_ID: &str = "cc-bind";
 pub(crate) const CARBONS_ID: &str = "cc-carbons";
 pub(crate) const KEEPALIVE_ID: &str = "cc-keepalive";
 
-/// The most stanzas setup keeps for the session (offline messages and presences that arrive
-/// before the carbons answer): ejabberd's admin offline limit (5,000) twice over.
+/// The most stanzas setup keeps for the session before stream management is on (after the
+/// presence, the session takes over at [`SETUP_HANDOVER`]): ejabberd's admin offline limit
+/// (5,000) twice over.
 pub const MAX_SETUP_STANZAS: usize = 10_000;
 /// The most bytes setup keeps for the session (names, attributes and text of what it keeps,
 /// and a fixed overhead per node).
 pub const MAX_SETUP_BYTES: usize = 32 * 1024 * 1024;
+/// Stanzas after the presence that end the wait for the carbons answer: the server is
+/// delivering to this session already, so the session takes over and reads the rest at the
+/// app's pace. Holding everything until the answer came let a backlog bigger than the setup
+/// limits (offline messages queued during a flood) fail every login for good.
+pub(crate) const SETUP_HANDOVER: usize = 256;
 
 /// Why setting up the session (bind or resumption, then stream management) failed.
 #[derive(Debug, thiserror::Error)]
@@ -264,7 +270,8 @@ pub(crate) async fn negotiate_within(
     }
     // Presence first: the server handles a stream's stanzas in order, so the carbons answer
     // says the presence was processed too. Only then is the user available, and a message to
-    // the bare JID reaches this session instead of offline storage; `login()` waits for it.
+    // the bare JID reaches this session instead of offline storage; `login()` waits for it
+    // (or for the first stanzas the server delivers after it: a backlog is the session's).
     let mut counted = Vec::new();
     for el in [
         Element::from(Presence::new(PresenceType::None)),
@@ -315,18 +322,21 @@ fn read_bind(el: Element) -> Result<FullJid, SetupError> {
         .map_err(|e| SetupError::Bind(e.to_string()))
 }
 
-/// Waits for the answer to the carbons IQ (a result or an error alike); keeps every stanza
-/// that came before it, the answer included (`counted`: in our `h`).
+/// Waits for the answer to the carbons IQ (a result or an error alike), or for
+/// [`SETUP_HANDOVER`] stanzas before it; keeps what came, the answer included (`counted`: in
+/// our `h`). An answer that comes after the handover is dropped by the session.
 async fn wait_carbons(
     incoming: &mut mpsc::Receiver<Result<Stanza, StreamError>>,
     held: &mut Held,
     counted: bool,
 ) -> Result<(), SetupError> {
+    let mut after_presence = 0usize;
     loop {
         let el = next(incoming).await?;
         let done = el.name() == "iq" && el.attr("id") == Some(CARBONS_ID);
         held.keep(el, counted)?;
-        if done {
+        after_presence += 1;
+        if done || after_presence >= SETUP_HANDOVER {
             return Ok(());
         }
     }
@@ -357,9 +367,18 @@ mod tests {
 
     const C: &str = "jabber:client";
 
-    /// A server that answers the bind, then sends `flood` before it answers anything else
-    /// (it never answers the carbons IQ).
-    fn flooding(flood: Vec<String>) -> AuthenticatedStream {
+    /// When a test server sends its flood.
+    #[derive(Clone, Copy, PartialEq)]
+    enum FloodAt {
+        /// Right after the bind answer: before `<enabled/>`, not counted in our `h`.
+        Bind,
+        /// Right after `<enabled/>`: what the presence brings (offline messages).
+        Enabled,
+    }
+
+    /// A server that answers the bind and `<enable/>`, and sends `flood` at `at` before it
+    /// answers anything else (it never answers the carbons IQ).
+    fn flooding(flood: Vec<String>, at: FloodAt) -> AuthenticatedStream {
         let features: Element = "<stream:features xmlns:stream='http://etherx.jabber.org/streams'>\
             <bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/><sm xmlns='urn:xmpp:sm:3'/></stream:features>"
             .parse()
@@ -383,6 +402,12 @@ mod tests {
                     let _ = to_client
                         .send(Ok(Stanza::from(enabled.parse::<Element>().unwrap())))
                         .await;
+                }
+                let now = match at {
+                    FloodAt::Bind => el.attr("id") == Some(BIND_ID),
+                    FloodAt::Enabled => el.name() == "enable",
+                };
+                if now {
                     for xml in &flood {
                         if to_client
                             .send(Ok(Stanza::from(xml.parse::<Element>().unwrap())))
@@ -418,9 +443,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_server_flooding_during_setup_is_cut_off_at_the_stanza_limit() {
+    async fn a_server_flooding_before_enabled_is_cut_off_at_the_stanza_limit() {
         let flood = messages(MAX_SETUP_STANZAS + 1, "x");
-        let e = within(flooding(flood), SetupLimits::default()).await;
+        let e = within(flooding(flood, FloodAt::Bind), SetupLimits::default()).await;
         assert!(
             matches!(
                 e,
@@ -435,13 +460,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_server_flooding_during_setup_is_cut_off_at_the_byte_limit() {
+    async fn a_server_flooding_before_enabled_is_cut_off_at_the_byte_limit() {
         let limits = SetupLimits {
             stanzas: 1_000,
             bytes: 64 * 1024,
         };
         // 20 stanzas of 4 KiB: far below the count, past the bytes.
-        let e = within(flooding(messages(20, &"y".repeat(4096))), limits).await;
+        let flood = messages(20, &"y".repeat(4096));
+        let e = within(flooding(flood, FloodAt::Bind), limits).await;
         assert!(
             matches!(e, SetupError::TooMuchDuringSetup { bytes: 65_536, .. }),
             "{e}"
@@ -452,7 +478,8 @@ mod tests {
     async fn what_fits_the_limits_is_kept_for_the_session() {
         let mut flood = messages(3, "z");
         flood.push(format!("<iq xmlns='{C}' type='result' id='{CARBONS_ID}'/>"));
-        let n = negotiate_within(flooding(flood), None, None, SetupLimits::default())
+        let stream = flooding(flood, FloodAt::Enabled);
+        let n = negotiate_within(stream, None, None, SetupLimits::default())
             .await
             .unwrap();
         assert_eq!(
@@ -461,6 +488,28 @@ mod tests {
             "three messages and the carbons answer, counted"
         );
         assert!(n.early.is_empty());
+    }
+
+    /// A backlog bigger than the setup limits after the presence (a flood's offline
+    /// messages) is handed to the session after [`SETUP_HANDOVER`] stanzas: holding it all
+    /// failed the setup, and every setup after it, for good.
+    #[tokio::test]
+    async fn a_backlog_after_the_presence_goes_to_the_session_not_into_memory() {
+        let flood = messages(MAX_SETUP_STANZAS + 1, "x");
+        let stream = flooding(flood, FloodAt::Enabled);
+        let setup = negotiate_within(stream, None, None, SetupLimits::default());
+        let mut n = tokio::time::timeout(std::time::Duration::from_secs(20), setup)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n.late.len(), SETUP_HANDOVER, "counted, for the session");
+        assert!(n.early.is_empty());
+        let next = n.incoming.recv().await.unwrap().unwrap().into_element();
+        assert_eq!(
+            next.unwrap().attr("id"),
+            Some(format!("o{SETUP_HANDOVER}").as_str()),
+            "the rest is left for the session to read, in order"
+        );
     }
 
     #[test]
