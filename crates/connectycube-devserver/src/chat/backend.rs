@@ -196,6 +196,12 @@ pub trait ChatBackend: Send + Sync {
         let _ = (user, stanza, max);
         Ok(false)
     }
+    /// How many messages are kept for `user`; `Ok(None)` when this backend does not persist
+    /// them.
+    fn offline_count(&self, user: UserId) -> BackendResult<Option<usize>> {
+        let _ = user;
+        Ok(None)
+    }
     /// Takes the messages kept for `user`, oldest first.
     fn take_offline(&self, user: UserId) -> BackendResult<Vec<String>> {
         let _ = user;

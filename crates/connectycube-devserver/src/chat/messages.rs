@@ -75,7 +75,17 @@ pub(crate) fn handle(s: &mut Session, mut el: Element) {
     if store && !s.ctx.router.in_foreground(recipient) {
         s.ctx.alert(recipient, s.user, &el);
     }
-    deliver_to_user(&s.ctx, recipient, target.as_deref(), el.clone(), store);
+    if !deliver_to_user(&s.ctx, recipient, target.as_deref(), el.clone(), store) && store {
+        // ejabberd's words when the recipient's offline storage is full: the sender learns
+        // the message was not kept instead of its vanishing.
+        s.out.push(error_reply(
+            &el,
+            "500",
+            "wait",
+            "resource-constraint",
+            Some(OFFLINE_FULL),
+        ));
+    }
     if copies && target.is_some() {
         received_carbons(&s.ctx, recipient, target.as_deref(), &el);
     }
@@ -260,8 +270,7 @@ pub(crate) fn deliver_to_user(
         delivered |= e.tx.try_send(Deliver::Stanza(el.clone())).is_ok();
     }
     if !delivered && offline && el.name() == "message" {
-        ctx.store_offline(user, delayed(ctx, el));
-        return true;
+        return ctx.store_offline(user, delayed(ctx, el));
     }
     delivered
 }
@@ -284,6 +293,11 @@ fn delayed(ctx: &Shared, mut el: Element) -> Element {
 }
 
 /// An error answer to `el`, back to its sender, keeping its body.
+/// ejabberd's text for a message its recipient's full offline storage refused.
+pub(crate) const OFFLINE_FULL: &str =
+    "Your contact offline message queue is full. The message has been discarded.";
+
+/// A copy of `el` returned to its sender as a stanza error.
 pub(crate) fn error_reply(
     el: &Element,
     code: &str,

@@ -65,6 +65,9 @@ pub struct ChatConfig {
     /// Unacknowledged stanzas a session may owe before it is closed (ejabberd's
     /// `max_ack_queue`, 5000).
     pub max_ack_queue: usize,
+    /// Messages kept per offline user; past it a message bounces (`resource-constraint`,
+    /// ejabberd's words) instead of being kept ([`router::MAX_OFFLINE`] by default).
+    pub max_offline: usize,
     /// How long a broken session with XEP-0198 resumption waits to be resumed.
     pub resume_timeout: Duration,
     /// The TLS certificates; made fresh when `None`.
@@ -92,6 +95,7 @@ impl Default for ChatConfig {
             bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ports: ChatPorts::default(),
             max_ack_queue: 5000,
+            max_offline: router::MAX_OFFLINE,
             resume_timeout: Duration::from_secs(300),
             tls: None,
         }
@@ -146,11 +150,19 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Keeps a message for an offline user: in the backend when it persists them (the
-    /// devserver's SQLite, so a restart loses none), else in the router's memory.
-    pub fn store_offline(&self, user: UserId, el: Element) {
+    /// devserver's SQLite, so a restart loses none), else in the router's memory. `false`
+    /// when the user's storage is full: the message is not kept and must bounce.
+    pub fn store_offline(&self, user: UserId, el: Element) -> bool {
+        let kept = match self.backend.offline_count(user) {
+            Ok(Some(n)) => n,
+            Ok(None) | Err(_) => self.router.offline_len(user),
+        };
+        if kept >= self.config.max_offline {
+            return false;
+        }
         match self
             .backend
-            .store_offline(user, &String::from(&el), router::MAX_OFFLINE)
+            .store_offline(user, &String::from(&el), self.config.max_offline)
         {
             Ok(true) => {}
             Ok(false) => self.router.store_offline(user, el),
@@ -159,6 +171,7 @@ impl Shared {
                 self.router.store_offline(user, el);
             }
         }
+        true
     }
 
     /// The push alert a chat message `el` from `sender` makes for `user` (offline or in the

@@ -14,7 +14,8 @@ use super::sm::SmState;
 /// A room occupant: (user, resource, nick).
 pub type Occupant = (UserId, String, String);
 
-/// How many messages wait in offline storage per user; older ones are dropped past it.
+/// How many messages wait in offline storage per user; past it a message bounces, as
+/// ejabberd's `max_user_offline_messages` makes it.
 pub const MAX_OFFLINE: usize = 10_000;
 /// How many stanzas may wait for one session before it counts as stalled.
 pub const MAILBOX: usize = 20_000;
@@ -160,6 +161,11 @@ impl Router {
             q.pop_front();
         }
         q.push_back(el);
+    }
+
+    /// How many stanzas wait for `user` in memory.
+    pub fn offline_len(&self, user: UserId) -> usize {
+        self.lock().offline.get(&user).map_or(0, |q| q.len())
     }
 
     /// Takes the user's offline stanzas.

@@ -179,6 +179,21 @@ impl Store {
         })
     }
 
+    /// How many stanzas are kept for `user`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when SQLite fails.
+    pub fn offline_count(&self, user: UserId) -> Result<usize, StoreError> {
+        self.with(|c| {
+            c.query_row_cached(
+                "SELECT COUNT(*) FROM offline_messages WHERE user_id = ?1",
+                [user.0],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| usize::try_from(n).unwrap_or(0))
+    }
+
     /// Takes (reads and removes, at once) the stanzas kept for `user`, oldest first.
     ///
     /// # Errors
@@ -248,7 +263,13 @@ mod tests {
             s.store_offline(UserId(1), &format!("<m{i}/>"), 2).unwrap();
         }
         s.store_offline(UserId(2), "<other/>", 2).unwrap();
+        assert_eq!(
+            s.offline_count(UserId(1)).unwrap(),
+            2,
+            "what the chat checks first"
+        );
         assert_eq!(s.take_offline(UserId(1)).unwrap(), ["<m1/>", "<m2/>"]);
+        assert_eq!(s.offline_count(UserId(1)).unwrap(), 0);
         assert!(s.take_offline(UserId(1)).unwrap().is_empty());
         assert_eq!(s.take_offline(UserId(2)).unwrap(), ["<other/>"]);
     }

@@ -220,6 +220,10 @@ impl ChatBackend for StoreBackend {
             .map(|()| true)
     }
 
+    fn offline_count(&self, user: UserId) -> BackendResult<Option<usize>> {
+        self.store.offline_count(user).map(Some).map_err(storage)
+    }
+
     fn take_offline(&self, user: UserId) -> BackendResult<Vec<String>> {
         self.store.take_offline(user).map_err(storage)
     }

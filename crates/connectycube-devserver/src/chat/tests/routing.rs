@@ -113,6 +113,35 @@ async fn offline_messages_arrive_on_login_with_a_delay_stamp() {
     assert_eq!(body(&next_body(&mut bi).await).as_deref(), Some("second"));
 }
 
+/// Past its offline limit a message bounces to its sender in ejabberd's words, instead of
+/// pushing the oldest kept one out unseen.
+#[tokio::test]
+async fn a_full_offline_store_bounces_the_message_instead_of_dropping_one() {
+    let s = server_with(ChatConfig {
+        max_offline: 2,
+        ..ChatConfig::default()
+    })
+    .await;
+    let mut a = s.raw_bound(1, "a").await;
+    for n in 1..=3 {
+        a.send(&String::from(&chat(
+            &jid(5),
+            &format!("m{n}"),
+            &format!("msg {n}"),
+        )))
+        .await;
+    }
+    let bounced = a.until(|e| e.attr("type") == Some("error")).await;
+    assert_eq!(bounced.attr("id"), Some("m3"));
+    let error = bounced.get_child("error", "jabber:client").unwrap();
+    assert_eq!(error.attr("type"), Some("wait"));
+    assert!(error.has_child("resource-constraint", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+    assert!(String::from(error).contains("offline message queue is full"));
+    let (_b, mut bi) = s.login(5, "b").await;
+    assert_eq!(body(&next_body(&mut bi).await).as_deref(), Some("msg 1"));
+    assert_eq!(body(&next_body(&mut bi).await).as_deref(), Some("msg 2"));
+}
+
 #[tokio::test]
 async fn ping_is_answered() {
     let s = server().await;
