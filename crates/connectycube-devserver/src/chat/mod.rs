@@ -66,7 +66,7 @@ pub struct ChatConfig {
     /// `max_ack_queue`, 5000).
     pub max_ack_queue: usize,
     /// Messages kept per offline user; past it a message bounces (`resource-constraint`,
-    /// ejabberd's words) instead of being kept ([`router::MAX_OFFLINE`] by default).
+    /// ejabberd's words) instead of being kept (10,000 by default).
     pub max_offline: usize,
     /// How long a broken session with XEP-0198 resumption waits to be resumed.
     pub resume_timeout: Duration,

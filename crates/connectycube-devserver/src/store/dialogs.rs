@@ -406,6 +406,10 @@ mod tests {
             s.put_dialog(&dup),
             Err(StoreError::Taken { field: "pair" })
         ));
+        // The failed write was rolled back: nothing of it stays, and the next ones work.
+        assert!(s.dialog(dup.id).unwrap().is_none());
+        let other = s.private_dialog_id(1, UserId(4), UserId(5)).unwrap();
+        assert_eq!(s.dialog(other).unwrap().map(|d| d.id), Some(other));
     }
 
     #[test]

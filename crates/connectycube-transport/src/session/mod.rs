@@ -82,7 +82,7 @@ pub use errors::{
 };
 pub(crate) use handle::Tracker;
 pub use handle::{SendHandle, SendStage};
-pub use negotiate::{MAX_SETUP_BYTES, MAX_SETUP_STANZAS, SetupError};
+pub use negotiate::{MAX_SETUP_BYTES, MAX_SETUP_STANZAS, SETUP_HANDOVER, SetupError};
 pub use settings::SessionSettings;
 pub use state::{ConnectionState, StateChange};
 

@@ -37,7 +37,7 @@ pub const MAX_SETUP_BYTES: usize = 32 * 1024 * 1024;
 /// delivering to this session already, so the session takes over and reads the rest at the
 /// app's pace. Holding everything until the answer came let a backlog bigger than the setup
 /// limits (offline messages queued during a flood) fail every login for good.
-pub(crate) const SETUP_HANDOVER: usize = 256;
+pub const SETUP_HANDOVER: usize = 256;
 
 /// Why setting up the session (bind or resumption, then stream management) failed.
 #[derive(Debug, thiserror::Error)]

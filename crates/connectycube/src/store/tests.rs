@@ -35,6 +35,7 @@ fn message(dialog: DialogId, from: UserId, at: i64, text: &str) -> Message {
     m
 }
 
+#[cfg(feature = "sqlite")]
 fn temp_path(name: &str) -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
@@ -46,14 +47,14 @@ fn temp_path(name: &str) -> std::path::PathBuf {
 }
 
 fn stores(messages: usize, dialogs: usize) -> Vec<Box<dyn Backend>> {
-    let mut all: Vec<Box<dyn Backend>> =
-        vec![Box::new(memory::MemoryStore::new(caps(messages, dialogs)))];
-    #[cfg(feature = "sqlite")]
-    all.push(Box::new(
-        sqlite::SqliteStore::open(&temp_path("same"), caps(messages, dialogs))
-            .unwrap_or_else(|e| panic!("{e}")),
-    ));
-    all
+    vec![
+        Box::new(memory::MemoryStore::new(caps(messages, dialogs))),
+        #[cfg(feature = "sqlite")]
+        Box::new(
+            sqlite::SqliteStore::open(&temp_path("same"), caps(messages, dialogs))
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+    ]
 }
 
 type R = Result<(), StoreError>;
