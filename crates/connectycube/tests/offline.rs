@@ -52,6 +52,36 @@ async fn next<T>(updates: &mut connectycube::Updates<T>) -> T {
         .expect("not lagged")
 }
 
+/// Ann logged in on `config` (her store) and Bob with their private dialog open: where the
+/// restart tests start.
+async fn ann_and_bob(
+    srv: &connectycube_devserver::DevServer,
+    config: AppConfig,
+) -> (Session, Subscription, Session, Dialog) {
+    let (ann, events) = Client::new(config).login(credentials("ann")).await.unwrap();
+    let (bob, _bob_events, _) = user(srv, "bob").await;
+    let bobs = bob
+        .create_dialog(&CreateDialog::private(ann.user()))
+        .await
+        .unwrap();
+    (ann, events, bob, bobs)
+}
+
+/// Bob sends each of `texts`; Ann's app shows them all, then closes.
+async fn shown_then_closed(ann: Session, bobs: &Dialog, texts: impl IntoIterator<Item = String>) {
+    let mut incoming = ann.messages();
+    let mut n = 0;
+    for text in texts {
+        bobs.send_text(text).await.unwrap();
+        n += 1;
+    }
+    for _ in 0..n {
+        next(&mut incoming).await;
+    }
+    assert_eq!(ann.dialogs(&ListDialogs::new()).await.unwrap().len(), 1);
+    ann.destroy().await.unwrap();
+}
+
 /// The child's side: logs in on the store file (which sends what its queue holds), then
 /// sends, in order, the numbered messages that neither the server's history nor the queue
 /// has, one every 2 ms so the parent can kill it midway, and waits for every ack. Runs only
@@ -206,25 +236,8 @@ async fn a_restart_with_the_network_down_opens_on_the_store() {
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("down");
     let online = online(&srv, &store);
-    let (ann, _events) = Client::new(online.clone())
-        .login(credentials("ann"))
-        .await
-        .unwrap();
-    let (bob, _bob_events, _) = user(&srv, "bob").await;
-    let bobs = bob
-        .create_dialog(&CreateDialog::private(ann.user()))
-        .await
-        .unwrap();
-    let mut incoming = ann.messages();
-    for n in 0..60 {
-        bobs.send_text(format!("{n}")).await.unwrap();
-    }
-    for _ in 0..60 {
-        next(&mut incoming).await;
-    }
-    assert_eq!(ann.dialogs(&ListDialogs::new()).await.unwrap().len(), 1);
-    ann.destroy().await.unwrap();
-    drop((ann, incoming));
+    let (ann, _events, bob, bobs) = ann_and_bob(&srv, online.clone()).await;
+    shown_then_closed(ann, &bobs, (0..60).map(|n| format!("{n}"))).await;
 
     // The network is down: nothing listens where the servers were.
     let down = down(&srv, &store);
@@ -290,24 +303,8 @@ async fn a_restart_fetches_only_what_came_while_closed() {
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("catch-up");
     let config = online(&srv, &store);
-    let (ann, _events) = Client::new(config.clone())
-        .login(credentials("ann"))
-        .await
-        .unwrap();
-    let (bob, _bob_events, _) = user(&srv, "bob").await;
-    let bobs = bob
-        .create_dialog(&CreateDialog::private(ann.user()))
-        .await
-        .unwrap();
-    let mut incoming = ann.messages();
-    for n in 0..5 {
-        bobs.send_text(format!("live {n}")).await.unwrap();
-    }
-    for _ in 0..5 {
-        next(&mut incoming).await;
-    }
-    ann.destroy().await.unwrap();
-    drop((ann, incoming));
+    let (ann, _events, bob, bobs) = ann_and_bob(&srv, config.clone()).await;
+    shown_then_closed(ann, &bobs, (0..5).map(|n| format!("live {n}"))).await;
 
     // Stored on the server while the app is closed, as the chat does for an offline user.
     let at = chrono::Utc::now().timestamp() + 1;
@@ -527,13 +524,7 @@ async fn a_group_send_echoes_sent_once_whatever_comes_first() {
 async fn edits_deletions_and_reactions_are_kept() {
     let srv = server(&["ann", "bob"]).await;
     let store = store_path("changes");
-    let config = online(&srv, &store);
-    let (ann, _events) = Client::new(config).login(credentials("ann")).await.unwrap();
-    let (bob, _bob_events, _) = user(&srv, "bob").await;
-    let bobs = bob
-        .create_dialog(&CreateDialog::private(ann.user()))
-        .await
-        .unwrap();
+    let (ann, _events, _bob, bobs) = ann_and_bob(&srv, online(&srv, &store)).await;
     let (mut incoming, mut edits, mut deletions, mut reactions) = (
         ann.messages(),
         ann.edited_messages(),
