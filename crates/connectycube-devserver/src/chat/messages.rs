@@ -9,6 +9,7 @@ use connectycube_protocol::address::user_id_of;
 use connectycube_protocol::ids::{DialogId, MessageId, UserId};
 use connectycube_protocol::message::ExtraParams;
 use minidom::Element;
+use tokio::sync::mpsc;
 use xmpp_parsers::jid::Jid;
 
 use super::backend::{Marker, NewMessage};
@@ -249,9 +250,9 @@ fn received_carbons(ctx: &Shared, user: UserId, target: Option<&str>, el: &Eleme
     }
 }
 
-/// Delivers to one resource (when it exists) or to every available one; with none and
-/// `offline`, keeps a message in offline storage with a delay stamp. Returns whether anyone
-/// (or the storage) took it.
+/// Delivers to one resource (when it exists) or to every available one; with none that
+/// takes it and `offline`, keeps a message in offline storage with a delay stamp. Returns
+/// whether anyone (or the storage) took it.
 pub(crate) fn deliver_to_user(
     ctx: &Shared,
     user: UserId,
@@ -260,19 +261,29 @@ pub(crate) fn deliver_to_user(
     offline: bool,
 ) -> bool {
     let resources = ctx.router.resources(user);
-    if let Some(r) = resource
-        && let Some((_, e)) = resources.iter().find(|(n, _)| n == r)
-    {
-        return e.tx.try_send(Deliver::Stanza(el)).is_ok();
-    }
-    let mut delivered = false;
-    for (_, e) in resources.iter().filter(|(_, e)| e.available) {
-        delivered |= e.tx.try_send(Deliver::Stanza(el.clone())).is_ok();
-    }
-    if !delivered && offline && el.name() == "message" {
-        return ctx.store_offline(user, delayed(ctx, el));
-    }
-    delivered
+    let el = match resource.and_then(|r| resources.iter().find(|(n, _)| n == r)) {
+        Some((_, e)) => match e.tx.try_send(Deliver::Stanza(el)) {
+            Ok(()) => return true,
+            // That session's mailbox is full or gone: the message is kept (or refused) as
+            // one no session took, instead of being dropped unseen.
+            Err(
+                mpsc::error::TrySendError::Full(Deliver::Stanza(el))
+                | mpsc::error::TrySendError::Closed(Deliver::Stanza(el)),
+            ) => el,
+            Err(_) => return false,
+        },
+        None => {
+            let mut delivered = false;
+            for (_, e) in resources.iter().filter(|(_, e)| e.available) {
+                delivered |= e.tx.try_send(Deliver::Stanza(el.clone())).is_ok();
+            }
+            if delivered {
+                return true;
+            }
+            el
+        }
+    };
+    offline && el.name() == "message" && ctx.store_offline(user, delayed(ctx, el))
 }
 
 /// Adds `<delay xmlns='urn:xmpp:delay' from='{host}' stamp='…'>Offline Storage</delay>`.
